@@ -1,0 +1,188 @@
+"""One simulated run: a SimPy clock driving one process per channel and per organic force.
+
+Each day, at phase 0 the channels deliver (in file order); at phase 0.5 the organic forces act; at phase 0.9 the
+day's stage counts are recorded. Every process and day draws from its own random stream, keyed by the run's
+seed sequence, the process (a channel by its name) and the day, so a counterfactual run that changes one channel
+leaves the numbers every other process sees unchanged.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from mixsim.engine import organic
+from mixsim.engine.delivery import ChannelModel, deliver
+from mixsim.engine.population import CONVERTED, Population
+from mixsim.scenario import Scenario
+
+_ORGANIC_PHASE = 0.5
+_RECORD_PHASE = 0.9
+TOUCH_BINS = 11
+"""Touchpoints-before-conversion histogram: 0, 1, ..., 9 and 10 or more."""
+DAY_BIN_WIDTH = 7
+"""Days-from-first-touch-to-conversion histogram: weekly bins."""
+
+
+def _stream_key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class Streams:
+    """Random streams of one run: one per (process, day), all children of the run's seed sequence."""
+
+    def __init__(self, seed: np.random.SeedSequence) -> None:
+        self._entropy = seed.entropy
+        self._key = tuple(seed.spawn_key)
+        self._pool_size = seed.pool_size
+
+    def get(self, process: str, day: int = -1) -> np.random.Generator:
+        """The stream of ``process`` on ``day`` (``-1``: the process's set-up stream)."""
+        seq = np.random.SeedSequence(
+            self._entropy, spawn_key=self._key + (_stream_key(process), day + 1), pool_size=self._pool_size
+        )
+        return np.random.Generator(np.random.PCG64(seq))
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Raw outcome of one run (the engine's output; :mod:`mixsim.results` summarises many of them).
+
+    Arrays are indexed by day ``t``, channel ``c`` (scenario order) and stage ``s``.
+    """
+
+    daily_stages: np.ndarray  # (T, 4) customers per stage at the end of each day
+    daily_spend: np.ndarray  # (T, C)
+    daily_exposures: np.ndarray  # (T, C)
+    spend: np.ndarray  # (C,)
+    unspent: np.ndarray  # (C,)
+    exposures: np.ndarray  # (C,)
+    reach: np.ndarray  # (C,) unique customers touched
+    first_touch: np.ndarray  # (C,) conversions credited to the first touch
+    last_touch: np.ndarray  # (C,)
+    linear: np.ndarray  # (C,)
+    touchpoints: np.ndarray  # (TOUCH_BINS,) converted customers by touches before converting
+    days_to_conversion: np.ndarray  # (ceil(T / 7),) converted, touched customers by days from first touch
+
+    @property
+    def conversions(self) -> int:
+        """Customers converted by the end of the horizon."""
+        return int(self.daily_stages[-1, CONVERTED])
+
+
+def run(
+    scenario: Scenario,
+    seed: np.random.SeedSequence,
+    spend: Mapping[str, float] | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> RunRecord:
+    """Simulate ``scenario`` once.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    seed : numpy.random.SeedSequence
+        This run's seed; the same seed gives the same run.
+    spend : mapping of str to float, optional
+        Planned spend overrides per channel (counterfactual runs: a channel off, or at 95%).
+    on_day : callable, optional
+        Called with the day number after each simulated day.
+
+    Returns
+    -------
+    RunRecord
+    """
+    if spend:
+        scenario = scenario.with_spend(dict(spend))
+    horizon = scenario.horizon_days
+    streams = Streams(seed)
+    population = Population.create(scenario)
+    models = [
+        ChannelModel.compile(scenario, k, population, streams.get(f"reach:{ch.name}"))
+        for k, ch in enumerate(scenario.channels)
+    ]
+    n_channels = len(models)
+    daily_stages = np.zeros((horizon, 4), dtype=np.int64)
+    daily_spend = np.zeros((horizon, n_channels))
+    daily_exposures = np.zeros((horizon, n_channels), dtype=np.int64)
+    unspent = np.zeros(n_channels)
+
+    env = simpy.Environment()
+
+    def channel_process(model: ChannelModel, name: str):  # type: ignore[no-untyped-def]
+        while True:
+            day = int(env.now)
+            d = deliver(model, population, float(day), float(model.daily_spend[day]), streams.get(name, day))
+            daily_spend[day, model.index] = d.spend
+            daily_exposures[day, model.index] = d.exposures
+            unspent[model.index] += d.unspent
+            yield env.timeout(1)
+
+    def organic_process(name: str, force):  # type: ignore[no-untyped-def]
+        yield env.timeout(_ORGANIC_PHASE)
+        while True:
+            day = int(env.now)
+            force(scenario, population, float(day), streams.get(f"organic:{name}", day))
+            yield env.timeout(1)
+
+    def recorder():  # type: ignore[no-untyped-def]
+        yield env.timeout(_RECORD_PHASE)
+        while True:
+            day = int(env.now)
+            daily_stages[day] = population.stage_counts()
+            if on_day is not None:
+                on_day(day)
+            yield env.timeout(1)
+
+    for model, ch in zip(models, scenario.channels, strict=True):
+        env.process(channel_process(model, f"channel:{ch.name}"))
+    for name, force in organic.forces(scenario):
+        env.process(organic_process(name, force))
+    env.process(recorder())
+    env.run(until=horizon)
+    return _record(scenario, population, daily_stages, daily_spend, daily_exposures, unspent)
+
+
+def _record(
+    scenario: Scenario,
+    population: Population,
+    daily_stages: np.ndarray,
+    daily_spend: np.ndarray,
+    daily_exposures: np.ndarray,
+    unspent: np.ndarray,
+) -> RunRecord:
+    n_channels = len(scenario.channels)
+    reach = np.count_nonzero(population.channel_touches, axis=1).astype(np.int64)
+
+    converted = np.flatnonzero(population.stage == CONVERTED)
+    paths = population.channel_touches[:, converted].T.astype(np.float64)  # (converted, channels)
+    touches = paths.sum(axis=1)
+    touched = touches > 0
+    first = np.bincount(population.first_channel[converted[touched]], minlength=n_channels).astype(float)
+    last = np.bincount(population.last_channel[converted[touched]], minlength=n_channels).astype(float)
+    linear = (paths[touched] / touches[touched, None]).sum(axis=0)
+
+    touchpoints = np.bincount(np.minimum(touches, TOUCH_BINS - 1).astype(np.int64), minlength=TOUCH_BINS)
+    n_day_bins = -(-scenario.horizon_days // DAY_BIN_WIDTH)
+    buyers = converted[touched]
+    days = (population.converted_day[buyers] - population.first_touch[buyers]).astype(np.int64)
+    days_to_conversion = np.bincount(days // DAY_BIN_WIDTH, minlength=n_day_bins)[:n_day_bins]
+    return RunRecord(
+        daily_stages=daily_stages,
+        daily_spend=daily_spend,
+        daily_exposures=daily_exposures,
+        spend=daily_spend.sum(axis=0),
+        unspent=unspent,
+        exposures=daily_exposures.sum(axis=0),
+        reach=reach,
+        first_touch=first,
+        last_touch=last,
+        linear=np.asarray(linear, dtype=float),
+        touchpoints=touchpoints,
+        days_to_conversion=days_to_conversion,
+    )

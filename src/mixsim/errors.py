@@ -1,0 +1,50 @@
+"""Exceptions raised by mixsim.
+
+Every error a user can cause derives from :class:`MixsimError`; the command line catches it, prints one line per
+problem and exits with a non-zero code, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MixsimError", "ScenarioError", "InfeasibleError", "SolverError"]
+
+
+class MixsimError(Exception):
+    """Base class of every error mixsim raises on purpose."""
+
+    exit_code: int = 2
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per problem, ready to print."""
+        return [str(self)]
+
+
+class ScenarioError(MixsimError, ValueError):
+    """A scenario file or override breaks the scenario contract.
+
+    Parameters
+    ----------
+    problems : list of str
+        Every problem found, each formatted ``file: dotted.path: what is wrong (got X)``.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self._problems = list(problems)
+        super().__init__("\n".join(self._problems))
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self._problems)
+
+
+class InfeasibleError(MixsimError):
+    """The planner's constraints cannot all hold at once."""
+
+    exit_code = 3
+
+
+class SolverError(MixsimError):
+    """The solver failed; the message says what to try next."""
+
+    exit_code = 1
