@@ -6,7 +6,7 @@ problem and exits with a non-zero code, never a traceback.
 
 from __future__ import annotations
 
-__all__ = ["MixsimError", "ScenarioError", "InfeasibleError", "SolverError"]
+__all__ = ["InfeasibleError", "MixsimError", "ScenarioError", "SolverError"]
 
 
 class MixsimError(Exception):

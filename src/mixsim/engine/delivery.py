@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixsim.engine.population import CONSIDERING, CONVERTED, Population
+from mixsim.engine.population import CONVERTED, Population
 from mixsim.scenario import STAGES, Channel, Scenario
-
 
 _NO_CAP = 2**62
 
@@ -34,7 +33,6 @@ class ChannelModel:
     daily_spend: np.ndarray
     reachable: np.ndarray
     targeted: np.ndarray
-    all_targeted: bool
     probability: np.ndarray
     table_stride: int
     cap: int
@@ -69,7 +67,6 @@ class ChannelModel:
             daily_spend=daily_spend(ch, horizon),
             reachable=reachable,
             targeted=targeted,
-            all_targeted=bool(targeted[:CONVERTED].all()),
             probability=probability.ravel().astype(np.float32),
             table_stride=4 * len(scenario.segments),
             cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
@@ -95,7 +92,12 @@ class Delivery:
 
 
 def deliver(
-    model: ChannelModel, population: Population, day: float, spend: float, rng: np.random.Generator
+    model: ChannelModel,
+    population: Population,
+    day: float,
+    spend: float,
+    draws: np.random.Generator,
+    chances: np.random.Generator,
 ) -> Delivery:
     """Deliver one day of ``model``'s channel to ``population`` (updated in place).
 
@@ -109,56 +111,59 @@ def deliver(
         The simulated day (recorded as the touch and conversion time).
     spend : float
         Planned spend for the day.
-    rng : numpy.random.Generator
-        This channel's stream for this day.
+    draws, chances : numpy.random.Generator
+        This channel's streams for this day: which customers are drawn, and whether an exposure moves them.
 
     Returns
     -------
     Delivery
         Exposures delivered, spend used and spend left unspent (they add up to ``spend``).
+
+    Notes
+    -----
+    Two runs with the same seed that differ a little (a channel at 95% of its spend, another channel off) should
+    see the same random numbers wherever they can: draws are made over the channel's fixed list of reachable
+    customers (a draw on one outside the targeted stages is rejected), so the smaller run's draws are the first
+    ones of the larger run's; and each reachable customer has its own uniform number for its first chance of the
+    day.
     """
     if spend <= 0.0:
         return Delivery(0, 0.0, 0.0)
     wanted = spend / model.cost_per_exposure
-    n_wanted = int(wanted) + int(rng.random() < wanted - int(wanted))  # stochastic rounding
-    stage = population.stage
+    n_wanted = int(wanted) + int(draws.random() < wanted - int(wanted))  # stochastic rounding
     reachable = model.reachable
-    if model.all_targeted:
-        pool = reachable[stage[reachable] != CONVERTED]
-    else:
-        pool = reachable[model.targeted[stage[reachable]]]
-    if pool.size == 0:
+    n = reachable.size
+    done = ~model.targeted[population.stage[reachable]]  # out of the targeted stages, or at the cap
+    n_done = int(np.count_nonzero(done))
+    if n_done == n:
         return Delivery(0, 0.0, spend)
     if n_wanted == 0:
         return Delivery(0, spend, 0.0)
 
-    n = pool.size
-    used = np.zeros(n, dtype=np.int64)  # accepted exposures per pool position
-    done = np.zeros(n, dtype=bool)  # left the targeted stages or reached the cap
-    n_done = 0
+    first_chance = chances.random(n, dtype=np.float32)
+    used = np.zeros(n, dtype=np.int64)  # accepted exposures per reachable position
     delivered = 0
     batches = []
     while delivered < n_wanted and n_done < n:
         deficit = n_wanted - delivered
-        # Draws on customers already done are rejected and drawn again. Drawing among the open customers only
-        # gives the same law; when most are still open, drawing among all and dropping the rest is cheaper.
-        if n_done < n // 2:
-            picks = rng.integers(n, size=deficit)
-            if n_done:
-                picks = picks[~done[picks]]
+        # Draws on customers who are done are rejected and drawn again. Drawing among the open customers only
+        # gives the same law; when most are open, drawing among all and dropping the rest is cheaper.
+        if n_done <= n // 2:
+            picks = (draws.random(deficit) * n).astype(np.int64)
+            picks = picks[~done[picks]]
         else:
             open_ = np.flatnonzero(~done)
-            picks = open_[rng.integers(open_.size, size=deficit)]
+            picks = open_[(draws.random(deficit) * open_.size).astype(np.int64)]
         if picks.size == 0:
             continue
         hit, drawn = _tally(picks, n)
-        accepted, finished = _chances(model, population, pool, hit, drawn, used, done, day, rng)
+        accepted, finished = _chances(model, population, reachable, hit, drawn, used, done, first_chance, day, chances)
         batches.append(hit)
         delivered += accepted
         n_done += finished
     # Every customer drawn in a batch was open when drawn, so each of them took at least one exposure.
     touched = batches[0] if len(batches) == 1 else _union(batches)
-    _book(model, population, pool[touched], used[touched], day)
+    _book(model, population, reachable[touched], used[touched], day)
     unspent = spend * (n_wanted - delivered) / n_wanted
     return Delivery(delivered, spend - unspent, unspent)
 
@@ -183,10 +188,11 @@ def _chances(
     drawn: np.ndarray,
     used: np.ndarray,
     done: np.ndarray,
+    first_chance: np.ndarray,
     day: float,
     rng: np.random.Generator,
 ) -> tuple[int, int]:
-    """Apply one batch of draws in turn: ``drawn[i]`` draws on pool position ``hit[i]``.
+    """Apply one batch of draws in turn: ``drawn[i]`` draws on position ``hit[i]`` of ``pool``.
 
     Works on compact arrays of the customers drawn, one round per chance: round j gives the j-th chance to every
     customer drawn at least j times and still open, so each customer's chances come one after another. The working
@@ -213,10 +219,16 @@ def _chances(
     st = stage.copy()
     off = offset
     allowed = drawn if model.cap >= _NO_CAP else np.minimum(drawn, model.cap - before)
+    u = first_chance[hit]
+    again = np.flatnonzero(before)  # drawn in an earlier batch today: their first chance is spent
+    if again.size:
+        u[again] = rng.random(again.size, dtype=np.float32)
     chance = 0
     while pos.size:
         chance += 1
-        up = np.flatnonzero(rng.random(pos.size, dtype=np.float32) < model.probability[off + st])
+        if chance > 1:
+            u = rng.random(pos.size, dtype=np.float32)
+        up = np.flatnonzero(u < model.probability[off + st])
         st[up] += 1
         gone = ~model.targeted[st]
         going = ~gone & (allowed > chance)
@@ -245,7 +257,9 @@ def _union(sorted_arrays: list[np.ndarray]) -> np.ndarray:
     return merged[distinct]
 
 
-def _book(model: ChannelModel, population: Population, customers: np.ndarray, exposures: np.ndarray, day: float) -> None:
+def _book(
+    model: ChannelModel, population: Population, customers: np.ndarray, exposures: np.ndarray, day: float
+) -> None:
     """Record the day's touches once per customer touched (all of them came before any conversion)."""
     population.channel_touches[model.index, customers] += exposures.astype(np.uint32)
     newcomers = customers[population.first_channel[customers] < 0]

@@ -43,7 +43,7 @@ class Streams:
     def get(self, process: str, day: int = -1) -> np.random.Generator:
         """The stream of ``process`` on ``day`` (``-1``: the process's set-up stream)."""
         seq = np.random.SeedSequence(
-            self._entropy, spawn_key=self._key + (_stream_key(process), day + 1), pool_size=self._pool_size
+            self._entropy, spawn_key=(*self._key, _stream_key(process), day + 1), pool_size=self._pool_size
         )
         return np.random.Generator(np.random.PCG64(seq))
 
@@ -117,7 +117,14 @@ def run(
     def channel_process(model: ChannelModel, name: str):  # type: ignore[no-untyped-def]
         while True:
             day = int(env.now)
-            d = deliver(model, population, float(day), float(model.daily_spend[day]), streams.get(name, day))
+            d = deliver(
+                model,
+                population,
+                float(day),
+                float(model.daily_spend[day]),
+                streams.get(name, day),
+                streams.get(f"{name}:chances", day),
+            )
             daily_spend[day, model.index] = d.spend
             daily_exposures[day, model.index] = d.exposures
             unspent[model.index] += d.unspent

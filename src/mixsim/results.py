@@ -1,0 +1,274 @@
+"""Results of simulations: per-replication records summarised as means and 90% intervals.
+
+A :class:`SimulationResult` holds every replication's raw record and derives everything else from them, so
+nothing is stored twice. Each figure is summarised as its mean over replications and the 90% interval of the
+replications (the 5th and 95th percentiles): the range within which nine simulated outcomes in ten fall.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim.engine import RunRecord
+from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.scenario import STAGES, Scenario
+
+KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
+"""Headline figures, in report order."""
+
+CHANNEL_METRICS: tuple[str, ...] = (
+    "spend",
+    "unspent",
+    "fixed_cost",
+    "exposures",
+    "reach",
+    "frequency",
+    "first_touch",
+    "last_touch",
+    "linear",
+)
+INCREMENTAL_METRICS: tuple[str, ...] = ("conversions", "revenue", "roas", "marginal_roas")
+TABLES: tuple[str, ...] = ("kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs")
+"""Tables :meth:`SimulationResult.to_frame` can return."""
+
+
+def interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 90% interval (5th, 95th percentiles) over ``axis``, ignoring undefined (NaN) values."""
+    values = np.asarray(values, dtype=float)
+    with warnings.catch_warnings():
+        # All-NaN slices are expected (e.g. CAC with no conversions); their summary is simply undefined.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=axis)
+        low, high = np.nanquantile(values, [0.05, 0.95], axis=axis)
+    return mean, low, high
+
+
+def _figure(values: np.ndarray) -> dict[str, Any]:
+    mean, low, high = interval(values)
+    return {"mean": _plain(mean), "ci90": [_plain(low), _plain(high)]}
+
+
+def _plain(x: Any) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+@dataclass(frozen=True)
+class Incrementality:
+    """True incremental effect of each channel, per replication (shape (replications, channels)).
+
+    Measured by re-running each replication with the channel off, and with the channel at 95% of its spend, with
+    the same random numbers.
+    """
+
+    conversions: np.ndarray
+    revenue: np.ndarray
+    roas: np.ndarray
+    marginal_roas: np.ndarray
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Outcome of simulating one scenario over several replications.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario simulated.
+    seed : int
+        Root seed; replication ``r`` used ``numpy.random.SeedSequence(seed).spawn(replications)[r]``.
+    runs : tuple of RunRecord
+        One raw record per replication.
+    incrementality : Incrementality or None
+        Ground truth per channel, when asked for.
+    version : str
+        The mixsim version that produced the result.
+    """
+
+    scenario: Scenario
+    seed: int
+    runs: tuple[RunRecord, ...]
+    incrementality: Incrementality | None = None
+    version: str = ""
+
+    @property
+    def replications(self) -> int:
+        """Number of replications."""
+        return len(self.runs)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channel names, in scenario order."""
+        return self.scenario.channel_names
+
+    def _stack(self, name: str) -> np.ndarray:
+        return np.stack([getattr(run, name) for run in self.runs]).astype(float)
+
+    def fixed_costs(self) -> np.ndarray:
+        """Fixed cost per channel, paid when the channel's planned spend is positive; shape (channels,)."""
+        return np.array([c.fixed_cost if c.spend > 0 else 0.0 for c in self.scenario.channels])
+
+    def channel_values(self) -> dict[str, np.ndarray]:
+        """Per-channel figures per replication, each of shape (replications, channels)."""
+        exposures, reach = self._stack("exposures"), self._stack("reach")
+        values = {
+            "spend": self._stack("spend"),
+            "unspent": self._stack("unspent"),
+            "fixed_cost": np.broadcast_to(self.fixed_costs(), exposures.shape),
+            "exposures": exposures,
+            "reach": reach,
+            "frequency": _ratio(exposures, reach),
+            "first_touch": self._stack("first_touch"),
+            "last_touch": self._stack("last_touch"),
+            "linear": self._stack("linear"),
+        }
+        return values
+
+    def kpi_values(self) -> dict[str, np.ndarray]:
+        """Headline figures per replication, each of shape (replications,).
+
+        ``spend`` is media spend delivered plus the fixed costs of the channels used; ``profit`` is revenue x
+        margin - spend, ``roi`` = profit / spend, ``roas`` = revenue / spend, ``cac`` = spend / conversions.
+        """
+        econ = self.scenario.economics
+        conversions = np.array([run.conversions for run in self.runs], dtype=float)
+        revenue = conversions * econ.order_value
+        spend = self._stack("spend").sum(axis=1) + self.fixed_costs().sum()
+        profit = revenue * econ.margin - spend
+        return {
+            "conversions": conversions,
+            "revenue": revenue,
+            "spend": spend,
+            "profit": profit,
+            "roi": _ratio(profit, spend),
+            "roas": _ratio(revenue, spend),
+            "cac": _ratio(spend, conversions),
+        }
+
+    # ----------------------------------------------------------------------------------------------- output
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain data (see :meth:`to_json`)."""
+        stages = self._stack("daily_stages")[:, -1, :]
+        channel_values = self.channel_values()
+        channels: dict[str, Any] = {}
+        for k, name in enumerate(self.channels):
+            entry = {m: _figure(channel_values[m][:, k]) for m in CHANNEL_METRICS if m not in _ATTRIBUTION}
+            entry["attributed"] = {m: _figure(channel_values[m][:, k]) for m in _ATTRIBUTION}
+            if self.incrementality is not None:
+                inc = self.incrementality
+                entry["incremental"] = {m: _figure(getattr(inc, m)[:, k]) for m in INCREMENTAL_METRICS}
+            channels[name] = entry
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "version": self.version,
+            "population": self.scenario.population,
+            "horizon_days": self.scenario.horizon_days,
+            "final_stages": {stage: _figure(stages[:, s]) for s, stage in enumerate(STAGES)},
+            "kpis": {k: _figure(v) for k, v in self.kpi_values().items()},
+            "channels": channels,
+            "touchpoints": {
+                label: _figure(v) for label, v in zip(_touch_labels(), self._stack("touchpoints").T, strict=True)
+            },
+            "days_to_conversion": {
+                label: _figure(v)
+                for label, v in zip(
+                    _day_labels(self.scenario.horizon_days), self._stack("days_to_conversion").T, strict=True
+                )
+            },
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """One JSON object: ``scenario``, ``seed``, ``replications``, ``final_stages``, ``kpis``, ``channels``
+        (with ``attributed`` and, when measured, ``incremental``), ``touchpoints`` and ``days_to_conversion``.
+
+        Every figure is ``{"mean": x, "ci90": [low, high]}``; undefined figures (e.g. ROAS of zero spend) are
+        ``null``. The same seed gives byte-identical output.
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_frame(self, table: str = "kpis") -> pd.DataFrame:
+        """One table of the result as a tidy DataFrame with ``mean``, ``ci90_low`` and ``ci90_high`` columns.
+
+        Parameters
+        ----------
+        table : {"kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs"}
+            ``channels`` has one row per (channel, metric); ``daily`` one row per (day, quantity) where quantity
+            is a stage or ``spend:<channel>`` / ``exposures:<channel>``; ``runs`` has the raw per-replication
+            KPIs (one row per replication) instead of summaries.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+        if table == "runs":
+            frame = pd.DataFrame(self.kpi_values())
+            frame.index.name = "replication"
+            return frame.reset_index()
+        rows: list[tuple[Any, ...]] = []
+        if table == "kpis":
+            rows = [(k, *_stats(v)) for k, v in self.kpi_values().items()]
+            keys = ["kpi"]
+        elif table == "channels":
+            values = self.channel_values()
+            if self.incrementality is not None:
+                for m in INCREMENTAL_METRICS:
+                    values[f"incremental_{m}"] = getattr(self.incrementality, m)
+            rows = [(c, m, *_stats(v[:, k])) for k, c in enumerate(self.channels) for m, v in values.items()]
+            keys = ["channel", "metric"]
+        elif table == "final_stages":
+            final = self._stack("daily_stages")[:, -1, :]
+            rows = [(s, *_stats(final[:, i])) for i, s in enumerate(STAGES)]
+            keys = ["stage"]
+        elif table == "daily":
+            series = {s: self._stack("daily_stages")[:, :, i] for i, s in enumerate(STAGES)}
+            spend, exposures = self._stack("daily_spend"), self._stack("daily_exposures")
+            for k, c in enumerate(self.channels):
+                series[f"spend:{c}"] = spend[:, :, k]
+                series[f"exposures:{c}"] = exposures[:, :, k]
+            for name, v in series.items():
+                mean, low, high = interval(v)
+                rows.extend((d, name, mean[d], low[d], high[d]) for d in range(v.shape[1]))
+            keys = ["day", "quantity"]
+        elif table == "touchpoints":
+            rows = [(b, *_stats(v)) for b, v in zip(_touch_labels(), self._stack("touchpoints").T, strict=True)]
+            keys = ["touchpoints"]
+        else:
+            labels = _day_labels(self.scenario.horizon_days)
+            rows = [(b, *_stats(v)) for b, v in zip(labels, self._stack("days_to_conversion").T, strict=True)]
+            keys = ["days"]
+        return pd.DataFrame(rows, columns=[*keys, "mean", "ci90_low", "ci90_high"])
+
+
+_ATTRIBUTION = ("first_touch", "last_touch", "linear")
+
+
+def _stats(values: np.ndarray) -> tuple[float, float, float]:
+    mean, low, high = interval(values)
+    return float(mean), float(low), float(high)
+
+
+def _touch_labels() -> list[str]:
+    return [str(i) for i in range(TOUCH_BINS - 1)] + [f"{TOUCH_BINS - 1}+"]
+
+
+def _day_labels(horizon_days: int) -> list[str]:
+    n_bins = -(-horizon_days // DAY_BIN_WIDTH)
+    return [f"{b * DAY_BIN_WIDTH}-{b * DAY_BIN_WIDTH + DAY_BIN_WIDTH - 1}" for b in range(n_bins)]
