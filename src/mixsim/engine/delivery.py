@@ -21,6 +21,7 @@ from mixsim.engine.population import CONVERTED, Population
 from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**62
+_MIN_OPEN_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,8 @@ def deliver(
     Two runs with the same seed that differ a little (a channel at 95% of its spend, another channel off) should
     see the same random numbers wherever they can: draws are made over the channel's fixed list of reachable
     customers (a draw on one outside the targeted stages is rejected), so the smaller run's draws are the first
-    ones of the larger run's; and each reachable customer has its own uniform number for its first chance of the
-    day.
+    ones of the larger run's; and the uniform number deciding a customer's j-th chance of the day is a function of
+    (stream key, customer, j) alone (see :func:`uniforms`), not of how many other customers were drawn.
     """
     if spend <= 0.0:
         return Delivery(0, 0.0, 0.0)
@@ -140,24 +141,27 @@ def deliver(
     if n_wanted == 0:
         return Delivery(0, spend, 0.0)
 
-    first_chance = chances.random(n, dtype=np.float32)
+    key = np.uint64(chances.integers(2**63))
     used = np.zeros(n, dtype=np.int64)  # accepted exposures per reachable position
     delivered = 0
     batches = []
     while delivered < n_wanted and n_done < n:
         deficit = n_wanted - delivered
-        # Draws on customers who are done are rejected and drawn again. Drawing among the open customers only
-        # gives the same law; when most are open, drawing among all and dropping the rest is cheaper.
-        if n_done <= n // 2:
-            picks = (draws.random(deficit) * n).astype(np.int64)
-            picks = picks[~done[picks]]
+        # Draws on customers who are done are rejected and drawn again. Drawing over the whole reachable list and
+        # dropping the rejected keeps two similar runs on the same draws; below a small open share that costs too
+        # many draws, and drawing among the open customers only gives the same law.
+        open_share = (n - n_done) / n
+        if open_share >= _MIN_OPEN_SHARE:
+            tries = int(deficit / open_share * 1.05) + 16
+            picks = (draws.random(tries) * n).astype(np.int64)
+            picks = picks[~done[picks]][:deficit]
         else:
             open_ = np.flatnonzero(~done)
             picks = open_[(draws.random(deficit) * open_.size).astype(np.int64)]
         if picks.size == 0:
             continue
         hit, drawn = _tally(picks, n)
-        accepted, finished = _chances(model, population, reachable, hit, drawn, used, done, first_chance, day, chances)
+        accepted, finished = _chances(model, population, reachable, hit, drawn, used, done, day, key)
         batches.append(hit)
         delivered += accepted
         n_done += finished
@@ -166,6 +170,30 @@ def deliver(
     _book(model, population, reachable[touched], used[touched], day)
     unspent = spend * (n_wanted - delivered) / n_wanted
     return Delivery(delivered, spend - unspent, unspent)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_ODD = np.uint64(0xD1B54A32D192ED03)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def uniforms(key: np.uint64, position: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Counter-based uniform numbers in [0, 1): one per (``position``, ``index``) pair, fixed by ``key``.
+
+    The SplitMix64 output function applied to a counter made of the key, the customer's position and the chance
+    number. Unlike a sequential stream, the number a customer gets does not depend on how many numbers other
+    customers took, which keeps counterfactual runs on common random numbers.
+    """
+    x = position.astype(np.uint64) * _GOLDEN
+    x += index.astype(np.uint64) * _ODD
+    x += key
+    x ^= x >> np.uint64(30)
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
 
 
 def _tally(picks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,9 +216,8 @@ def _chances(
     drawn: np.ndarray,
     used: np.ndarray,
     done: np.ndarray,
-    first_chance: np.ndarray,
     day: float,
-    rng: np.random.Generator,
+    key: np.uint64,
 ) -> tuple[int, int]:
     """Apply one batch of draws in turn: ``drawn[i]`` draws on position ``hit[i]`` of ``pool``.
 
@@ -219,15 +246,10 @@ def _chances(
     st = stage.copy()
     off = offset
     allowed = drawn if model.cap >= _NO_CAP else np.minimum(drawn, model.cap - before)
-    u = first_chance[hit]
-    again = np.flatnonzero(before)  # drawn in an earlier batch today: their first chance is spent
-    if again.size:
-        u[again] = rng.random(again.size, dtype=np.float32)
     chance = 0
     while pos.size:
         chance += 1
-        if chance > 1:
-            u = rng.random(pos.size, dtype=np.float32)
+        u = uniforms(key, hit[pos], before[pos] + chance)
         up = np.flatnonzero(u < model.probability[off + st])
         st[up] += 1
         gone = ~model.targeted[st]
