@@ -29,6 +29,7 @@ from ._validate import (
     Problems,
     Table,
     Text,
+    _hint,
     is_valid,
     show,
     to_plain,
@@ -800,6 +801,10 @@ def _apply_overrides(
         parts = key.split(".")
         node = result
         for depth, part in enumerate(parts[:-1]):
+            if depth == 1 and parts[0] == "channels" and isinstance(node, dict) and part not in node:
+                # A new table under channels is almost always a misspelt channel, not a new channel.
+                problems.append(f"--set {override!r}: channels.{part}: no such channel{_hint(part, node)}")
+                break
             if isinstance(node, dict) and part not in node:
                 node[part] = {}
             child = node[part] if isinstance(node, dict) else None

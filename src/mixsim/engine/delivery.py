@@ -34,6 +34,7 @@ class ChannelModel:
     daily_spend: np.ndarray
     reachable: np.ndarray
     targeted: np.ndarray
+    targets_all: bool
     probability: np.ndarray
     table_stride: int
     cap: int
@@ -68,6 +69,7 @@ class ChannelModel:
             daily_spend=daily_spend(ch, horizon),
             reachable=reachable,
             targeted=targeted,
+            targets_all=bool(targeted[:CONVERTED].all()),
             probability=probability.ravel().astype(np.float32),
             table_stride=4 * len(scenario.segments),
             cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
@@ -134,7 +136,9 @@ def deliver(
     n_wanted = int(wanted) + int(draws.random() < wanted - int(wanted))  # stochastic rounding
     reachable = model.reachable
     n = reachable.size
-    done = ~model.targeted[population.stage[reachable]]  # out of the targeted stages, or at the cap
+    stage = population.stage[reachable]
+    # Out of the targeted stages, or (later) at the cap.
+    done = stage == CONVERTED if model.targets_all else ~model.targeted[stage]
     n_done = int(np.count_nonzero(done))
     if n_done == n:
         return Delivery(0, 0.0, spend)
@@ -153,11 +157,11 @@ def deliver(
         open_share = (n - n_done) / n
         if open_share >= _MIN_OPEN_SHARE:
             tries = int(deficit / open_share * 1.05) + 16
-            picks = (draws.random(tries) * n).astype(np.int64)
+            picks = draws.integers(n, size=tries, dtype=np.int32)  # a run's first k draws are a shorter run's
             picks = picks[~done[picks]][:deficit]
         else:
             open_ = np.flatnonzero(~done)
-            picks = open_[(draws.random(deficit) * open_.size).astype(np.int64)]
+            picks = open_[draws.integers(open_.size, size=deficit, dtype=np.int32)]
         if picks.size == 0:
             continue
         hit, drawn = _tally(picks, n)

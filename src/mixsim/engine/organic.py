@@ -9,6 +9,7 @@ their states differ (common random numbers for counterfactual runs).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from mixsim.scenario import Scenario
 def daily_probability(hazard: float) -> float:
     """Chance that an event with constant ``hazard`` per day happens within one day."""
     return -math.expm1(-hazard)
+
+
+Force = Callable[[Scenario, Population, float, np.random.Generator], None]
+"""An organic force: acts on the population in place for one day."""
 
 
 def forget(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
@@ -61,14 +66,14 @@ def convert(scenario: Scenario, population: Population, day: float, rng: np.rand
     population.converted_day[buyers] = day
 
 
-def forces(scenario: Scenario) -> list[tuple[str, object]]:
+def forces(scenario: Scenario) -> list[tuple[str, Force]]:
     """The organic forces this scenario switches on, in the order they act each day.
 
     Memory acts first, on the state the paid channels left, so a customer moved up by an organic force is not
     also made to forget on the same day.
     """
     funnel, organic = scenario.funnel, scenario.organic
-    active = []
+    active: list[tuple[str, Force]] = []
     if math.isfinite(funnel.half_life_aware) or math.isfinite(funnel.half_life_considering):
         active.append(("memory", forget))
     if organic.awareness_rate > 0 or organic.word_of_mouth > 0:

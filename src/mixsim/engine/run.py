@@ -130,7 +130,7 @@ def run(
             unspent[model.index] += d.unspent
             yield env.timeout(1)
 
-    def organic_process(name: str, force):  # type: ignore[no-untyped-def]
+    def organic_process(name: str, force: organic.Force):  # type: ignore[no-untyped-def]
         yield env.timeout(_ORGANIC_PHASE)
         while True:
             day = int(env.now)
