@@ -157,7 +157,7 @@ def deliver(
         open_share = (n - n_done) / n
         if open_share >= _MIN_OPEN_SHARE:
             tries = int(deficit / open_share * 1.05) + 16
-            picks = draws.integers(n, size=tries, dtype=np.int32)  # a run's first k draws are a shorter run's
+            picks: np.ndarray = draws.integers(n, size=tries, dtype=np.int32)  # first k = a shorter run's draws
             picks = picks[~done[picks]][:deficit]
         else:
             open_ = np.flatnonzero(~done)
