@@ -70,7 +70,7 @@ class ChannelModel:
             reachable=reachable,
             targeted=targeted,
             targets_all=bool(targeted[:CONVERTED].all()),
-            probability=probability.ravel().astype(np.float32),
+            probability=probability.ravel(),
             table_stride=4 * len(scenario.segments),
             cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
             synergy=scenario.funnel.synergy,
@@ -197,7 +197,7 @@ def uniforms(key: np.uint64, position: np.ndarray, index: np.ndarray) -> np.ndar
     x ^= x >> np.uint64(27)
     x *= _MIX2
     x ^= x >> np.uint64(31)
-    return (x >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53  # 53 bits: exact for any probability
 
 
 def _tally(picks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
