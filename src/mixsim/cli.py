@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mixsim import __version__
 from mixsim._files import write_atomic
+from mixsim._version import __version__
 from mixsim.errors import MixsimError
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import json_schema, load_scenario
-from mixsim.simulation import simulate
+from mixsim.simulation import run_count, simulate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,7 +109,9 @@ def _integer(text: str) -> int:
 # ------------------------------------------------------------------------------------------------- commands
 def _simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    runs = args.replications * (1 + (2 * sum(c.spend > 0 for c in scenario.channels) if args.incrementality else 0))
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise MixsimError(f"--out {args.out}: exists and is not a directory")
+    runs = run_count(scenario, args.replications, args.incrementality)
     with _progress(runs, enabled=not args.json) as progress:
         result = simulate(
             scenario,

@@ -71,8 +71,10 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 class Incrementality:
     """True incremental effect of each channel, per replication (shape (replications, channels)).
 
-    Measured by re-running each replication with the channel off, and with the channel at 95% of its spend, with
-    the same random numbers.
+    Measured by re-running each replication with the channel off, and with the channel at 95% of its planned
+    spend, with the same random numbers. ``roas`` is incremental revenue per dollar the channel delivered;
+    ``marginal_roas`` the revenue the last 5% of the plan adds per dollar it delivered (undefined when that
+    last 5% could not be delivered, e.g. under a frequency cap).
     """
 
     conversions: np.ndarray

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixsim import __version__
+from mixsim._version import __version__
 from mixsim.engine import RunRecord, run
 from mixsim.results import Incrementality, SimulationResult
-from mixsim.scenario import Scenario
+from mixsim.scenario import Channel, Scenario
 
 MARGINAL_SHARE = 0.05
 """Marginal ROAS is measured on the last 5% of a channel's spend."""
@@ -24,6 +24,12 @@ ProgressCallback = Callable[[int, int], None]
 class _Task:
     replication: int
     spend: tuple[tuple[str, float], ...] = ()
+
+
+def run_count(scenario: Scenario, replications: int, incrementality: bool = False) -> int:
+    """How many engine runs :func:`simulate` makes (for sizing a progress bar)."""
+    measured = sum(c.spend > 0 for c in scenario.channels) if incrementality else 0
+    return replications * (1 + 2 * measured)
 
 
 def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: _Task) -> RunRecord:
@@ -131,21 +137,24 @@ def _execute(
 
 
 def _incrementality(
-    scenario: Scenario, base: tuple[RunRecord, ...], counterfactual: list[RunRecord], measured: list
+    scenario: Scenario, base: tuple[RunRecord, ...], counterfactual: list[RunRecord], measured: list[Channel]
 ) -> Incrementality:
+    """Per replication and channel: the difference the channel makes, per dollar it actually spent."""
     names = scenario.channel_names
     value = scenario.economics.order_value
     shape = (len(base), len(names))
-    conversions, marginal = np.zeros(shape), np.full(shape, np.nan)
-    spend = np.array([c.spend for c in scenario.channels])
+    conversions = np.zeros(shape)
+    roas, marginal = np.full(shape, np.nan), np.full(shape, np.nan)
     it = iter(counterfactual)
     for r, full in enumerate(base):
         for c in measured:
             k = names.index(c.name)
             off, reduced = next(it), next(it)
             conversions[r, k] = full.conversions - off.conversions
-            marginal[r, k] = (full.conversions - reduced.conversions) * value / (MARGINAL_SHARE * c.spend)
-    revenue = conversions * value
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roas = np.where(spend > 0, revenue / np.where(spend > 0, spend, 1.0), np.nan)
-    return Incrementality(conversions=conversions, revenue=revenue, roas=roas, marginal_roas=marginal)
+            spent = full.spend[k]
+            last_spend = spent - reduced.spend[k]  # what the last 5% of the plan actually bought
+            if spent > 0:
+                roas[r, k] = conversions[r, k] * value / spent
+            if last_spend > 0:
+                marginal[r, k] = (full.conversions - reduced.conversions) * value / last_spend
+    return Incrementality(conversions=conversions, revenue=conversions * value, roas=roas, marginal_roas=marginal)
