@@ -22,6 +22,7 @@ from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**62
 _MIN_OPEN_SHARE = 0.02
+_MAX_BATCH = 1 << 24  # draws held in memory at once (a few hundred MB at most)
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,14 @@ def deliver(
     delivered = 0
     batches = []
     while delivered < n_wanted and n_done < n:
-        deficit = n_wanted - delivered
+        # Drawing in batches of bounded size processes the same stream of draws, so the law is the same.
+        deficit = min(n_wanted - delivered, _MAX_BATCH)
         # Draws on customers who are done are rejected and drawn again. Drawing over the whole reachable list and
         # dropping the rejected keeps two similar runs on the same draws; below a small open share that costs too
         # many draws, and drawing among the open customers only gives the same law.
         open_share = (n - n_done) / n
-        if open_share >= _MIN_OPEN_SHARE:
-            tries = int(deficit / open_share * 1.05) + 16
+        tries = int(deficit / open_share * 1.05) + 16
+        if open_share >= _MIN_OPEN_SHARE and tries <= 2 * _MAX_BATCH:
             picks: np.ndarray = draws.integers(n, size=tries, dtype=np.int32)  # first k = a shorter run's draws
             picks = picks[~done[picks]][:deficit]
         else:
