@@ -176,6 +176,7 @@ class SimulationResult:
             channels[name] = entry
         return {
             "scenario": self.scenario.name,
+            "source": self.scenario.source,
             "seed": self.seed,
             "replications": self.replications,
             "version": self.version,
@@ -196,8 +197,9 @@ class SimulationResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """One JSON object: ``scenario``, ``seed``, ``replications``, ``final_stages``, ``kpis``, ``channels``
-        (with ``attributed`` and, when measured, ``incremental``), ``touchpoints`` and ``days_to_conversion``.
+        """One JSON object: ``scenario`` (its name), ``source`` (the file it came from), ``seed``,
+        ``replications``, ``final_stages``, ``kpis``, ``channels`` (with ``attributed`` and, when measured,
+        ``incremental``), ``touchpoints`` and ``days_to_conversion``.
 
         Every figure is ``{"mean": x, "ci90": [low, high]}``; undefined figures (e.g. ROAS of zero spend) are
         ``null``. The same seed gives byte-identical output.
