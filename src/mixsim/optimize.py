@@ -1,0 +1,753 @@
+"""The budget optimizer: response curves become a linear (or mixed-integer) program.
+
+Describe, then solve: :class:`Problem` holds the curves and the planner's constraints; :func:`solve` builds the
+program and returns a :class:`~mixsim.plan.Plan`. Each curve becomes piecewise-linear segments on breakpoints
+from 0 to the channel's largest allowed spend. Concave curves have segments of falling slope, so an LP fills
+them in order by itself and is exact at the breakpoints; S-shaped curves (rising slopes first), minimum buys and
+fixed activation costs need binaries (a MILP).
+
+:func:`optimize` closes the loop with the simulator: it measures curves around the current plan, solves,
+re-measures around the new plan (channel interactions make true response non-separable) and re-solves until
+the plan stops moving; :func:`verify` simulates the plan against the current one; :func:`frontier` solves over a
+range of budgets.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mixsim import _program
+from mixsim.curves import DEFAULT_LEVELS, CurveSet, ResponseCurve, budget_total, response_curves
+from mixsim.errors import ScenarioError
+from mixsim.plan import Binding, ChannelPlan, Frontier, Plan, Verification
+from mixsim.scenario import Group, Limit, Scenario
+from mixsim.simulation import ProgressCallback, _execute, _Task
+
+__all__ = ["OBJECTIVES", "Problem", "frontier", "optimize", "solve", "verify"]
+
+OBJECTIVES: tuple[str, ...] = ("revenue", "profit", "conversions", "min-spend", "cpa", "roas")
+"""revenue, profit (revenue x margin - spend), conversions: maximize. min-spend: least spend reaching ``target``
+conversions. cpa / roas: most conversions with spend per conversion at most / revenue per dollar at least
+``target``."""
+
+SEGMENTS = 24
+"""Breakpoint segments per Hill curve (half even in spend, half even in response)."""
+
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An allocation problem, described before it is solved.
+
+    Parameters
+    ----------
+    curves : CurveSet
+        One response curve per channel (incremental revenue against spend).
+    budget : float
+        Most that may be spent, fixed costs included.
+    objective : str, default="revenue"
+        One of :data:`OBJECTIVES`.
+    target : float, optional
+        Conversions for ``min-spend``; the cost per conversion for ``cpa``; revenue per dollar for ``roas``.
+    limits : dict of str to Limit, optional
+        Per-channel bounds on spend.
+    groups : sequence of Group, optional
+        Share constraints on groups of channels (shares of media spend).
+    max_change : float, optional
+        Each channel within this fraction of its current spend (0.3: from 70% to 130%).
+    current : dict of str to float, optional
+        The current plan; default the curves' own.
+    segments : int, default=SEGMENTS
+        Breakpoint segments per Hill curve.
+    """
+
+    curves: CurveSet
+    budget: float
+    objective: str = "revenue"
+    target: float | None = None
+    limits: dict[str, Limit] = field(default_factory=dict)
+    groups: tuple[Group, ...] = ()
+    max_change: float | None = None
+    current: dict[str, float] | None = None
+    segments: int = SEGMENTS
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.objective not in OBJECTIVES:
+            problems.append(f"objective: must be one of {', '.join(OBJECTIVES)} (got {self.objective!r})")
+        if not (math.isfinite(self.budget) and self.budget >= 0):
+            problems.append(f"budget: must be a number >= 0 (got {self.budget})")
+        needs_target = self.objective in ("min-spend", "cpa", "roas")
+        if needs_target and (self.target is None or not self.target > 0):
+            problems.append(f"target: objective {self.objective} needs a target > 0 (got {self.target})")
+        in_conversions = self.objective in ("conversions", "min-spend", "cpa", "roas")
+        if in_conversions and not self.curves.order_value > 0:
+            problems.append(
+                f"objective: {self.objective} is counted in conversions and needs the revenue per conversion "
+                "(--order-value with --curves)"
+            )
+        if self.max_change is not None and not self.max_change >= 0:
+            problems.append(f"max_change: must be >= 0 (got {self.max_change})")
+        if self.segments < 2:
+            problems.append(f"segments: must be >= 2 (got {self.segments})")
+        names = set(self.curves.channels)
+        for name in self.limits:
+            if name not in names:
+                problems.append(f"limits: no curve for channel {name!r}")
+        for g in self.groups:
+            for name in g.channels:
+                if name not in names:
+                    problems.append(f"groups.{g.name}: no curve for channel {name!r}")
+        if problems:
+            raise ScenarioError(problems)
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        curves: CurveSet,
+        *,
+        budget: float | None = None,
+        objective: str = "revenue",
+        target: float | None = None,
+        max_change: float | None = None,
+        segments: int = SEGMENTS,
+    ) -> Problem:
+        """The problem a scenario's ``[budget]`` table describes (total, limits, groups), over ``curves``."""
+        rules = scenario.budget
+        return cls(
+            curves=curves,
+            budget=budget_total(scenario) if budget is None else budget,
+            objective=objective,
+            target=target,
+            limits=dict(rules.limits) if rules is not None else {},
+            groups=rules.groups if rules is not None else (),
+            max_change=max_change,
+            current={c.name: c.spend for c in scenario.channels},
+            segments=segments,
+        )
+
+    @property
+    def current_plan(self) -> dict[str, float]:
+        return dict(self.current) if self.current is not None else self.curves.current
+
+    def bounds(self) -> list[tuple[float, str, float, str]]:
+        """Per channel: (lower, why, upper, why) on its spend, from limits, --max-change and the curve's end."""
+        out = []
+        current = self.current_plan
+        for c in self.curves.curves:
+            lo, lo_why = 0.0, ""
+            hi, hi_why = c.max_spend, "end of its curve"
+            if not math.isfinite(hi):
+                hi, hi_why = self.budget, "the budget"
+            limit = self.limits.get(c.channel)
+            if limit is not None:
+                if limit.min > lo:
+                    lo, lo_why = limit.min, "budget.limits"
+                if limit.max < hi:
+                    hi, hi_why = limit.max, "budget.limits"
+            if self.max_change is not None:
+                now = current.get(c.channel, 0.0)
+                down, up = now * (1 - self.max_change), now * (1 + self.max_change)
+                pct = f"{self.max_change:.0%}"
+                if down > lo:
+                    lo, lo_why = down, f"--max-change {pct}"
+                if up < hi:
+                    hi, hi_why = up, f"--max-change {pct}"
+            out.append((lo, lo_why, hi, hi_why))
+        return out
+
+    def describe(self) -> dict[str, object]:
+        """The constraints as given, for reports and the assumptions sheet."""
+        doc: dict[str, object] = {"budget": self.budget, "objective": self.objective}
+        if self.target is not None:
+            doc["target"] = self.target
+        if self.limits:
+            doc["limits"] = {
+                k: {"min": v.min, "max": v.max if math.isfinite(v.max) else None} for k, v in self.limits.items()
+            }
+        if self.groups:
+            doc["groups"] = {
+                g.name: {"channels": list(g.channels), "min_share": g.min_share, "max_share": g.max_share}
+                for g in self.groups
+            }
+        if self.max_change is not None:
+            doc["max_change"] = self.max_change
+        return doc
+
+
+def _breakpoints(curve: ResponseCurve, upper: float, segments: int) -> np.ndarray:
+    """Spend breakpoints from 0 to ``upper``: the points themselves, or for a Hill curve half even in spend and
+    half even in response (dense where the curve bends)."""
+    if upper <= 0:
+        return np.array([0.0])
+    if curve.hill is None:
+        inside = curve.spend[(curve.spend > 0) & (curve.spend < upper)]
+        return np.unique(np.concatenate([[0.0], inside, [upper]]))
+    hill = curve.hill
+    even = np.linspace(0.0, upper, segments // 2 + 1)
+    top = float(hill(upper))
+    if hill.ymax > 0 and top > 0:
+        levels = np.linspace(0.0, top, segments - segments // 2 + 1)[1:-1]
+        by_response = hill.half_saturation * (levels / (hill.ymax - levels)) ** (1.0 / hill.slope)
+        even = np.concatenate([even, by_response])
+    xs = np.unique(np.clip(even, 0.0, upper))
+    # Drop breakpoints closer than a dollar's fraction: they only add degenerate segments.
+    keep = np.concatenate([[True], np.diff(xs) > upper * 1e-9])
+    return xs[keep]
+
+
+@dataclass
+class _Layout:
+    """Where each channel's variables sit in the program."""
+
+    segments: list[np.ndarray]
+    active: list[int | None]
+    slopes: list[np.ndarray]
+    lengths: list[np.ndarray]
+    rows: dict[str, int]
+    row_bound: dict[str, float]
+
+
+def _build(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[_program.Program, _Layout]:
+    """The program for ``problem`` (minimization), leaving out the constraint families named in ``relax``."""
+    curves = problem.curves
+    bounds = problem.bounds()
+    value = curves.order_value if curves.order_value > 0 else math.nan
+    cost: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    integer: list[bool] = []
+    rows: list[_program.Row] = []
+    layout = _Layout([], [], [], [], {}, {})
+
+    def new(n: int, lo: float, hi: np.ndarray | float, is_int: bool) -> np.ndarray:
+        start = len(cost)
+        cost.extend([0.0] * n)
+        lower.extend([lo] * n)
+        upper.extend(np.broadcast_to(np.asarray(hi, dtype=float), (n,)).tolist())
+        integer.extend([is_int] * n)
+        return np.arange(start, start + n)
+
+    def row(name: str, index: np.ndarray, coefs: np.ndarray, lo: float, hi: float) -> None:
+        layout.rows[name] = len(rows)
+        layout.row_bound[name] = hi if math.isfinite(hi) else lo
+        rows.append(_program.Row(name, np.asarray(index), np.asarray(coefs, dtype=float), lo, hi))
+
+    budget_index: list[np.ndarray] = []
+    budget_coef: list[np.ndarray] = []
+    revenue_index: list[np.ndarray] = []
+    revenue_coef: list[np.ndarray] = []
+    for curve, (lo, lo_why, hi, hi_why) in zip(curves.curves, bounds, strict=True):
+        if "limits" in relax and lo_why == "budget.limits":
+            lo = 0.0
+        if "max_change" in relax and lo_why.startswith("--max-change"):
+            lo = 0.0
+        hi = max(hi, 0.0)
+        xs = _breakpoints(curve, hi, problem.segments)
+        ys = curve(xs)
+        lengths = np.diff(xs)
+        slopes = np.diff(ys) / lengths if len(xs) > 1 else np.zeros(0)
+        seg = new(len(lengths), 0.0, lengths, False)
+        layout.segments.append(seg)
+        layout.slopes.append(slopes)
+        layout.lengths.append(lengths)
+        ones = np.ones(len(seg))
+        if len(seg) > 1 and np.any(np.diff(slopes) > 1e-12 * max(1.0, float(np.abs(slopes).max()))):
+            # Rising slopes: binaries force the segments to fill in order (segment k+1 only once k is full).
+            z = new(len(seg) - 1, 0.0, 1.0, True)
+            for k in range(len(seg) - 1):
+                rows.append(_program.Row("order", np.array([seg[k], z[k]]), np.array([1.0, -lengths[k]]), 0, math.inf))
+                rows.append(
+                    _program.Row("order", np.array([seg[k + 1], z[k]]), np.array([1.0, -lengths[k + 1]]), -math.inf, 0)
+                )
+        active = None
+        if len(seg) and (curve.min_spend > 0 or curve.fixed_cost > 0):
+            active = int(new(1, 0.0, 1.0, True)[0])
+            rows.append(_program.Row("on", np.append(seg, active), np.append(ones, -hi), -math.inf, 0.0))
+            if curve.min_spend > 0:
+                row(
+                    f"{curve.channel}: minimum buy",
+                    np.append(seg, active),
+                    np.append(ones, -min(curve.min_spend, hi)),
+                    0.0,
+                    math.inf,
+                )
+        layout.active.append(active)
+        if lo > 0 and len(seg):
+            row(f"{curve.channel}: min ({lo_why})", seg, ones, lo, math.inf)
+        if hi_why != "end of its curve" and len(seg):
+            row(f"{curve.channel}: max ({hi_why})", seg, ones, -math.inf, hi)
+        elif len(seg):
+            layout.row_bound[f"{curve.channel}: max ({hi_why})"] = hi
+        budget_index.append(seg)
+        budget_coef.append(ones)
+        revenue_index.append(seg)
+        revenue_coef.append(slopes)
+        if active is not None and curve.fixed_cost > 0:
+            budget_index.append(np.array([active]))
+            budget_coef.append(np.array([curve.fixed_cost]))
+
+    spend_idx = np.concatenate(budget_index) if budget_index else np.zeros(0, dtype=np.int64)
+    spend_coef = np.concatenate(budget_coef) if budget_coef else np.zeros(0)
+    rev_idx = np.concatenate(revenue_index) if revenue_index else np.zeros(0, dtype=np.int64)
+    rev_coef = np.concatenate(revenue_coef) if revenue_coef else np.zeros(0)
+    row("budget", spend_idx, spend_coef, -math.inf, problem.budget)
+
+    if "groups" not in relax:
+        media = np.concatenate(layout.segments) if layout.segments else np.zeros(0, dtype=np.int64)
+        for g in problem.groups:
+            members = np.concatenate([layout.segments[curves.channels.index(n)] for n in g.channels])
+            for share, sense in ((g.min_share, "min_share"), (g.max_share, "max_share")):
+                if share is None:
+                    continue
+                # sum(group) - share * sum(all) >= 0 (min) or <= 0 (max)
+                coefs = np.zeros(len(cost))
+                coefs[media] -= share
+                coefs[members] += 1.0
+                nz = np.flatnonzero(coefs)
+                lo, hi = (0.0, math.inf) if sense == "min_share" else (-math.inf, 0.0)
+                row(f"group {g.name}: {sense} {share:g}", nz, coefs[nz], lo, hi)
+
+    objective = problem.objective
+    target = problem.target or 0.0
+    c = np.zeros(len(cost))
+    if objective == "revenue":
+        np.add.at(c, rev_idx, -rev_coef)
+    elif objective == "profit":
+        np.add.at(c, rev_idx, -rev_coef * curves.margin)
+        np.add.at(c, spend_idx, spend_coef)
+    elif objective in ("conversions", "cpa", "roas"):
+        np.add.at(c, rev_idx, -rev_coef / value)
+    elif objective == "min-spend":
+        np.add.at(c, spend_idx, spend_coef)
+    if "target" not in relax:
+        if objective == "min-spend":
+            row(f"target: {target:g} conversions", rev_idx, rev_coef / value, target, math.inf)
+        elif objective == "cpa":
+            # spend <= cpa * conversions
+            coefs = np.zeros(len(cost))
+            np.add.at(coefs, spend_idx, spend_coef)
+            np.add.at(coefs, rev_idx, -rev_coef * target / value)
+            nz = np.flatnonzero(coefs)
+            row(f"target: CPA at most {target:g}", nz, coefs[nz], -math.inf, 0.0)
+        elif objective == "roas":
+            coefs = np.zeros(len(cost))
+            np.add.at(coefs, rev_idx, rev_coef)
+            np.add.at(coefs, spend_idx, -target * spend_coef)
+            nz = np.flatnonzero(coefs)
+            row(f"target: ROAS at least {target:g}", nz, coefs[nz], 0.0, math.inf)
+
+    program = _program.Program(
+        cost=c,
+        lower=np.array(lower),
+        upper=np.array(upper),
+        integer=np.array(integer, dtype=bool),
+        rows=rows,
+    )
+    return program, layout
+
+
+def solve(problem: Problem, solver: str = "auto") -> Plan:
+    """Solve ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+        The described problem.
+    solver : {"auto", "highs", "cbc"}, default="auto"
+        HiGHS (highspy) when installed, CBC (bundled with PuLP) otherwise.
+
+    Returns
+    -------
+    Plan
+        Status ``"optimal"``, or ``"infeasible"`` with a message naming the conflict (see :meth:`Plan.check`).
+
+    Raises
+    ------
+    SolverError
+        If the solver fails for a reason other than infeasibility.
+    """
+    started = time.perf_counter()
+    program, layout = _build(problem)
+    built = time.perf_counter() - started
+    sol = _program.solve(program, solver)
+    if sol.status != _program.OPTIMAL:
+        return _infeasible(problem, solver, built, sol.seconds, sol.solver)
+    return _plan(problem, program, layout, sol, built)
+
+
+def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _program.Solution, built: float) -> Plan:
+    curves = problem.curves
+    current = problem.current_plan
+    value = curves.order_value
+    lines = []
+    for k, curve in enumerate(curves.curves):
+        seg = layout.segments[k]
+        x = np.clip(sol.x[seg], 0.0, layout.lengths[k])
+        spend = float(x.sum())
+        if spend < 1e-6 * max(problem.budget, 1.0):
+            spend = 0.0
+        now = current.get(curve.channel, 0.0)
+        revenue = float(curve(spend))
+        lines.append(
+            ChannelPlan(
+                channel=curve.channel,
+                spend=spend,
+                current=now,
+                revenue=revenue,
+                conversions=revenue / value if value > 0 else math.nan,
+                current_revenue=float(curve(now)),
+                marginal_return=_marginal(layout, k, x),
+                fixed_cost=curve.fixed_cost,
+            )
+        )
+    # Minimization duals: the change of the minimum per unit of bound. The objectives that maximize are
+    # minimized as their negative, so what a dollar of budget returns is minus the dual.
+    sign = 1.0 if problem.objective == "min-spend" else -1.0
+    activity = np.zeros(len(program.rows))
+    for i, r in enumerate(program.rows):
+        activity[i] = float(r.coefs @ sol.x[r.index])
+    binding = []
+    scale = max(problem.budget, 1.0)
+    for name, i in layout.rows.items():
+        r = program.rows[i]
+        at_bound = (math.isfinite(r.upper) and activity[i] >= r.upper - _TOL * scale) or (
+            math.isfinite(r.lower) and activity[i] <= r.lower + _TOL * scale
+        )
+        if at_bound and not (r.lower == 0 and r.upper == math.inf and name.endswith("minimum buy")):
+            dual = float(sign * sol.duals[i]) if len(sol.duals) else math.nan
+            binding.append(Binding(name, layout.row_bound[name], dual + 0.0))
+    for line in lines:
+        name = f"{line.channel}: max (end of its curve)"
+        bound = layout.row_bound.get(name)
+        if bound is not None and line.spend >= bound - _TOL * scale and bound > 0:
+            binding.append(Binding(name, bound))
+    budget_dual = sol.duals[layout.rows["budget"]] if len(sol.duals) else math.nan
+    shadow = float(sign * budget_dual) + 0.0
+    objective_value = _objective_value(problem, lines)
+    return Plan(
+        status="optimal",
+        objective=problem.objective,
+        objective_value=objective_value,
+        budget=problem.budget,
+        channels=tuple(lines),
+        shadow_price=shadow,
+        binding=tuple(binding),
+        solver=sol.solver,
+        build_seconds=built,
+        solve_seconds=sol.seconds,
+        order_value=value,
+        margin=curves.margin,
+        plan_revenue=curves.plan_revenue,
+        constraints=problem.describe(),
+        source=curves.source,
+        seed=curves.seed,
+    )
+
+
+def _marginal(layout: _Layout, k: int, x: np.ndarray) -> float:
+    """The slope of the segment the plan's last dollar went into (the first segment's slope at zero spend)."""
+    slopes = layout.slopes[k]
+    if not len(slopes):
+        return 0.0
+    used = np.flatnonzero(x > 1e-9 * max(1.0, float(layout.lengths[k].sum())))
+    if not len(used):
+        return float(slopes[0])
+    last = int(used[-1])
+    if x[last] >= layout.lengths[k][last] * (1 - 1e-9) and last + 1 < len(slopes):
+        # The segment is full: the next dollar would go into the next one. Report the one in use.
+        return float(slopes[last])
+    return float(slopes[last])
+
+
+def _objective_value(problem: Problem, lines: Sequence[ChannelPlan]) -> float:
+    revenue = sum(c.revenue for c in lines)
+    spend = sum(c.spend for c in lines) + sum(c.fixed_cost for c in lines if c.active)
+    if problem.objective == "revenue":
+        return revenue
+    if problem.objective == "profit":
+        return revenue * problem.curves.margin - spend
+    if problem.objective == "min-spend":
+        return spend
+    return revenue / problem.curves.order_value
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _infeasible(problem: Problem, solver: str, built: float, seconds: float, name: str) -> Plan:
+    """An infeasible plan, with a sentence naming the conflict."""
+    return Plan(
+        status="infeasible",
+        objective=problem.objective,
+        objective_value=math.nan,
+        budget=problem.budget,
+        channels=tuple(
+            ChannelPlan(
+                c.channel,
+                math.nan,
+                problem.current_plan.get(c.channel, 0.0),
+                math.nan,
+                math.nan,
+                math.nan,
+                math.nan,
+                c.fixed_cost,
+            )
+            for c in problem.curves.curves
+        ),
+        shadow_price=math.nan,
+        binding=(),
+        solver=name,
+        build_seconds=built,
+        solve_seconds=seconds,
+        order_value=problem.curves.order_value,
+        margin=problem.curves.margin,
+        constraints=problem.describe(),
+        source=problem.curves.source,
+        seed=problem.curves.seed,
+        message=explain_infeasible(problem, solver),
+    )
+
+
+def explain_infeasible(problem: Problem, solver: str = "auto") -> str:
+    """A sentence naming why ``problem`` has no feasible plan."""
+    curves = problem.curves.curves
+    bounds = problem.bounds()
+    for curve, (lo, lo_why, hi, hi_why) in zip(curves, bounds, strict=True):
+        if lo > hi + _TOL:
+            return (
+                f"channel {curve.channel}: its minimum {_money(lo)} ({lo_why}) is above its maximum "
+                f"{_money(hi)} ({hi_why})"
+            )
+        if 0 < hi < curve.min_spend and lo > 0:
+            return (
+                f"channel {curve.channel}: it must be used ({_money(lo)} from {lo_why}) but its minimum buy "
+                f"{_money(curve.min_spend)} is above its maximum {_money(hi)} ({hi_why})"
+            )
+    forced = sum(
+        max(lo, c.min_spend if lo > 0 else 0.0) + (c.fixed_cost if lo > 0 else 0.0)
+        for c, (lo, *_rest) in zip(curves, bounds, strict=True)
+    )
+    if forced > problem.budget + _TOL:
+        return f"channel minimums add to {_money(forced)} but the budget is {_money(problem.budget)}"
+    for g in problem.groups:
+        idx = [problem.curves.channels.index(n) for n in g.channels]
+        others = [i for i in range(len(curves)) if i not in idx]
+        group_max = sum(bounds[i][2] for i in idx)
+        group_min = sum(bounds[i][0] for i in idx)
+        others_min = sum(bounds[i][0] for i in others)
+        others_max = sum(bounds[i][2] for i in others)
+        if g.min_share is not None and group_max < g.min_share * (group_max + others_min) - _TOL:
+            return (
+                f"group {g.name} must have at least {g.min_share:.0%} of spend, but its channels can take at most "
+                f"{_money(group_max)} while the other channels' minimums add to {_money(others_min)}"
+            )
+        if g.max_share is not None and g.max_share < 1 and group_min > g.max_share * (group_min + others_max) + _TOL:
+            return (
+                f"group {g.name} may have at most {g.max_share:.0%} of spend, but its channels' minimums add to "
+                f"{_money(group_min)} while the other channels can take at most {_money(others_max)}"
+            )
+    families = [
+        ("target", "the target"),
+        ("groups", "the group shares"),
+        ("max_change", "--max-change"),
+        ("limits", "the channel limits"),
+    ]
+    if problem.target is not None and "target" in dict(families):
+        relaxed = dataclasses.replace(problem, objective="conversions" if problem.objective != "roas" else "revenue")
+        best = solve(dataclasses.replace(relaxed, target=None), solver) if problem.objective == "min-spend" else None
+        if best is not None and best.optimal:
+            return (
+                f"the target of {problem.target:,.0f} conversions is out of reach: the most the budget of "
+                f"{_money(problem.budget)} can buy is {best.objective_value:,.0f}"
+            )
+    for family, words in families:
+        program, _ = _build(problem, relax=frozenset({family}))
+        if _program.solve(program, solver, duals=False).status == _program.OPTIMAL:
+            if family == "target" and problem.objective in ("cpa", "roas"):
+                kind = "a cost per conversion of at most" if problem.objective == "cpa" else "a return per dollar of"
+                return (
+                    f"no allocation within the constraints reaches {kind} {problem.target:g}: "
+                    "the channels' minimums cost more than their returns allow"
+                )
+            return f"{words} cannot hold together with the other constraints; without them a plan exists"
+    return "the constraints cannot all hold at once (each family alone is not the cause; relax several)"
+
+
+def optimize(
+    scenario: Scenario,
+    *,
+    budget: float | None = None,
+    objective: str = "revenue",
+    target: float | None = None,
+    max_change: float | None = None,
+    seed: int | None = None,
+    replications: int = 5,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    max_iterations: int = 3,
+    tolerance: float = 0.02,
+    solver: str = "auto",
+    segments: int = SEGMENTS,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Optimize a scenario's budget with curves measured by simulation, re-measured around the plan.
+
+    The curves are measured around the current plan and the program solved; then, up to ``max_iterations``
+    solves in all, the curves are measured again around the new plan (the other channels held at it) and the
+    program re-solved, until no channel's spend moves by more than ``tolerance`` of the budget.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its channel spends are the current plan and its ``[budget]`` the constraints.
+    budget : float, optional
+        Default the scenario's ``budget.total``.
+    objective, target, max_change, segments
+        As for :class:`Problem`.
+    seed : int, optional
+        Root seed of the curve measurements; default the scenario's, else 0.
+    replications : int, default=5
+        Replications per curve level.
+    levels : sequence of float, default=DEFAULT_LEVELS
+        Curve levels, as multiples of each channel's spend in the plan measured around.
+    max_iterations : int, default=3
+        Most solves (1: no re-measuring).
+    tolerance : float, default=0.02
+        The plan has stopped moving when no channel moves by more than this share of the budget.
+    solver : {"auto", "highs", "cbc"}, default="auto"
+    workers, executor, progress
+        As for :func:`mixsim.simulate`; ``progress`` restarts its count for each measurement.
+
+    Returns
+    -------
+    Plan
+        With ``iterations`` and ``moves`` reporting the closed loop.
+    """
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be >= 1 (got {max_iterations})")
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else 0
+    current = {c.name: c.spend for c in scenario.channels}
+    around: dict[str, float] | None = None
+    moves: list[float] = []
+    plan: Plan | None = None
+    for iteration in range(1, max_iterations + 1):
+        curves = response_curves(
+            scenario,
+            seed=seed,
+            replications=replications,
+            levels=levels,
+            around=around,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+        if around is not None and plan is not None:
+            # Projections stay relative to the current plan, whatever plan the curves were measured around.
+            curves = dataclasses.replace(
+                curves, plan_revenue=plan.plan_revenue, plan_conversions=plan.plan_revenue / curves.order_value
+            )
+        problem = Problem.from_scenario(
+            scenario,
+            curves,
+            budget=budget,
+            objective=objective,
+            target=target,
+            max_change=max_change,
+            segments=segments,
+        )
+        problem = dataclasses.replace(problem, current=current)
+        new = solve(problem, solver)
+        if not new.optimal:
+            return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+        if plan is not None:
+            scale = max(new.budget, 1.0)
+            moves.append(max(abs(new.allocation[k] - plan.allocation[k]) for k in current) / scale)
+        plan = dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+        if moves and moves[-1] <= tolerance:
+            break
+        around = plan.allocation
+    assert plan is not None
+    return plan
+
+
+def verify(
+    scenario: Scenario,
+    plan: Plan,
+    *,
+    seed: int | None = None,
+    replications: int = 10,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Simulate ``plan`` and the current plan with the same random numbers; return the plan with its
+    :class:`~mixsim.plan.Verification`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the plan is for (its channel spends are the current plan).
+    plan : Plan
+        An optimal plan.
+    seed : int, optional
+        Root seed; default the scenario's, else 0. Replication ``r`` of the plan and of the current plan share
+        ``SeedSequence(seed).spawn(replications)[r]``.
+    replications : int, default=10
+    workers, executor, progress
+        As for :func:`mixsim.simulate`.
+    """
+    plan.check()
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else 0
+    seeds = np.random.SeedSequence(seed).spawn(replications)
+    allocation = tuple(plan.allocation.items())
+    tasks = [_Task(r) for r in range(replications)] + [_Task(r, allocation) for r in range(replications)]
+    records = _execute(scenario, seeds, tasks, workers, executor, progress)
+    value = scenario.economics.order_value
+    fixed_now = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
+    fixed_plan = sum(c.fixed_cost for c in plan.channels if c.active)
+    current_runs, plan_runs = records[:replications], records[replications:]
+    conv_now = np.array([r.conversions for r in current_runs], dtype=float)
+    conv_plan = np.array([r.conversions for r in plan_runs], dtype=float)
+    runs = {
+        ("revenue", "plan"): conv_plan * value,
+        ("revenue", "current"): conv_now * value,
+        ("revenue", "gain"): (conv_plan - conv_now) * value,
+        ("conversions", "plan"): conv_plan,
+        ("conversions", "current"): conv_now,
+        ("conversions", "gain"): conv_plan - conv_now,
+        ("spend", "plan"): np.array([r.spend.sum() + fixed_plan for r in plan_runs]),
+        ("spend", "current"): np.array([r.spend.sum() + fixed_now for r in current_runs]),
+    }
+    gain = plan.revenue - plan.current_revenue
+    projected: dict[tuple[str, str], float] = {("revenue", "gain"): gain, ("conversions", "gain"): gain / value}
+    if math.isfinite(plan.plan_revenue):
+        projected[("revenue", "current")] = plan.plan_revenue
+        projected[("revenue", "plan")] = plan.plan_revenue + gain
+        projected[("conversions", "current")] = plan.plan_revenue / value
+        projected[("conversions", "plan")] = (plan.plan_revenue + gain) / value
+    projected[("spend", "plan")] = plan.spend
+    projected[("spend", "current")] = sum(c.current for c in plan.channels) + fixed_now
+    check = Verification(replications=replications, seed=seed, projected=projected, runs=runs)
+    return dataclasses.replace(plan, verification=check)
+
+
+def frontier(problem: Problem, budgets: Sequence[float], solver: str = "auto") -> Frontier:
+    """The optimal plan of ``problem`` at each budget (the same curves and constraints otherwise).
+
+    Budgets below what the constraints force give infeasible plans (rows of NaN in the table).
+    """
+    return Frontier(tuple(solve(dataclasses.replace(problem, budget=float(b)), solver) for b in budgets))

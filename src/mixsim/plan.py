@@ -1,0 +1,420 @@
+"""What the optimizer returns: the plan, its verification by simulation, the budget frontier, and exports.
+
+A :class:`Plan` is a frozen record of one solved allocation: per channel spend, change against the current
+plan, projected outcome and marginal return; the budget's shadow price; which constraints bind; how it was
+solved. :func:`write_plan` writes it as CSV, JSON or a formatted XLSX workbook, atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim._files import write_atomic
+from mixsim._version import __version__
+from mixsim.errors import InfeasibleError
+from mixsim.results import interval
+
+__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "write_plan"]
+
+OBJECTIVE_UNITS = {
+    "revenue": "revenue",
+    "profit": "profit",
+    "conversions": "conversions",
+    "min-spend": "spend",
+    "cpa": "conversions",
+    "roas": "conversions",
+}
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    """One channel's line of a plan (money in the scenario's currency; outcomes incremental, from the curves)."""
+
+    channel: str
+    spend: float
+    current: float
+    revenue: float
+    conversions: float
+    current_revenue: float
+    marginal_return: float
+    fixed_cost: float = 0.0
+
+    @property
+    def change(self) -> float:
+        return self.spend - self.current
+
+    @property
+    def active(self) -> bool:
+        return self.spend > 0
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A constraint that holds with equality at the plan, and what relaxing it by one unit is worth."""
+
+    name: str
+    bound: float
+    shadow_price: float = math.nan
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The plan and the current plan simulated with the same random numbers, against the projection.
+
+    Attributes
+    ----------
+    replications, seed : int
+        How the simulation was run.
+    projected : dict
+        ``(metric, outcome)`` -> projected value, for metric ``revenue``/``conversions`` and outcome
+        ``plan``/``current``/``gain`` (plan minus current).
+    runs : dict
+        ``(metric, outcome)`` -> one simulated value per replication (paired: same random numbers).
+    """
+
+    replications: int
+    seed: int
+    projected: dict[tuple[str, str], float]
+    runs: dict[tuple[str, str], np.ndarray]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric and outcome: projected, simulated mean, its 90% interval, and whether it covers."""
+        rows = []
+        for (metric, outcome), runs in self.runs.items():
+            mean, low, high = interval(runs)
+            projected = self.projected.get((metric, outcome), math.nan)
+            rows.append(
+                {
+                    "metric": metric,
+                    "outcome": outcome,
+                    "projected": projected,
+                    "simulated": float(mean),
+                    "ci90_low": float(low),
+                    "ci90_high": float(high),
+                    "projection_within_ci90": bool(low <= projected <= high) if math.isfinite(projected) else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "replications": self.replications,
+            "seed": self.seed,
+            "rows": self.to_frame().to_dict(orient="records"),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved allocation.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` or ``"infeasible"`` (then ``message`` says which constraints conflict).
+    objective : str
+        What was optimized: revenue, profit, conversions, min-spend, cpa or roas.
+    objective_value : float
+        The objective at the plan, from the curves (revenue, profit or conversions; spend for min-spend).
+    budget : float
+        The budget the plan may use.
+    channels : tuple of ChannelPlan
+        One line per channel.
+    shadow_price : float
+        What one more dollar of budget adds to the objective (0 when the budget does not bind).
+    binding : tuple of Binding
+        Constraints that hold with equality.
+    solver : str
+        The backend that solved it (``highs`` or ``cbc``).
+    build_seconds, solve_seconds : float
+        Time to build the program and to solve it (last iteration).
+    iterations : int
+        Solves in the closed loop (1 for curves that were not re-measured).
+    moves : tuple of float
+        Largest change of any channel's spend between successive solves, as a share of the budget.
+    order_value : float
+        Revenue per conversion (NaN when unknown).
+    margin : float
+        Gross margin (for profit).
+    plan_revenue : float
+        Simulated total revenue at the current plan (NaN for curves from a file); with the curves, the base of
+        the projected totals.
+    constraints : dict
+        The constraints as given (for the assumptions sheet).
+    source : str
+        Where the curves came from.
+    message : str
+        Why the plan is infeasible ('' when optimal).
+    verification : Verification or None
+        Simulation of the plan against the current plan, when asked.
+    """
+
+    status: str
+    objective: str
+    objective_value: float
+    budget: float
+    channels: tuple[ChannelPlan, ...]
+    shadow_price: float
+    binding: tuple[Binding, ...]
+    solver: str
+    build_seconds: float
+    solve_seconds: float
+    iterations: int = 1
+    moves: tuple[float, ...] = ()
+    order_value: float = math.nan
+    margin: float = 1.0
+    plan_revenue: float = math.nan
+    constraints: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    message: str = ""
+    verification: Verification | None = None
+    seed: int | None = None
+    version: str = __version__
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def check(self) -> Plan:
+        """Return the plan if it is optimal; raise :class:`~mixsim.InfeasibleError` with its message if not."""
+        if not self.optimal:
+            raise InfeasibleError(self.message)
+        return self
+
+    @property
+    def allocation(self) -> dict[str, float]:
+        return {c.channel: c.spend for c in self.channels}
+
+    @property
+    def spend(self) -> float:
+        """Media spend plus the fixed costs of the channels used."""
+        return sum(c.spend for c in self.channels) + sum(c.fixed_cost for c in self.channels if c.active)
+
+    @property
+    def revenue(self) -> float:
+        """Projected incremental revenue of the channels at the plan."""
+        return sum(c.revenue for c in self.channels)
+
+    @property
+    def current_revenue(self) -> float:
+        return sum(c.current_revenue for c in self.channels)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per channel and a ``total`` row: spend, share, change, projected outcome, marginal return."""
+        spend = sum(c.spend for c in self.channels)
+        rows = [
+            {
+                "channel": c.channel,
+                "spend": c.spend,
+                "share": c.spend / spend if spend > 0 else math.nan,
+                "current_spend": c.current,
+                "change": c.change,
+                "change_pct": c.change / c.current if c.current > 0 else math.nan,
+                "fixed_cost": c.fixed_cost if c.active else 0.0,
+                "projected_conversions": c.conversions,
+                "projected_revenue": c.revenue,
+                "current_revenue": c.current_revenue,
+                "roas": c.revenue / c.spend if c.spend > 0 else math.nan,
+                "marginal_return": c.marginal_return,
+            }
+            for c in self.channels
+        ]
+        current = sum(c.current for c in self.channels)
+        rows.append(
+            {
+                "channel": "total",
+                "spend": spend,
+                "share": 1.0 if spend > 0 else math.nan,
+                "current_spend": current,
+                "change": spend - current,
+                "change_pct": (spend - current) / current if current > 0 else math.nan,
+                "fixed_cost": self.spend - spend,
+                "projected_conversions": sum(c.conversions for c in self.channels),
+                "projected_revenue": self.revenue,
+                "current_revenue": self.current_revenue,
+                "roas": self.revenue / self.spend if self.spend > 0 else math.nan,
+                "marginal_return": self.shadow_price,
+            }
+        )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        projected: dict[str, Any] = {
+            "spend": self.spend,
+            "revenue": self.revenue,
+            "conversions": self.revenue / self.order_value if math.isfinite(self.order_value) else None,
+            "current_revenue": self.current_revenue,
+            "profit": self.revenue * self.margin - self.spend,
+        }
+        if math.isfinite(self.plan_revenue):
+            projected["total_revenue"] = self.plan_revenue + self.revenue - self.current_revenue
+            projected["current_total_revenue"] = self.plan_revenue
+        doc = {
+            "status": self.status,
+            "message": self.message or None,
+            "objective": self.objective,
+            "objective_value": self.objective_value,
+            "budget": self.budget,
+            "allocation": {c.channel: c.spend for c in self.channels},
+            "current": {c.channel: c.current for c in self.channels},
+            "projected": projected,
+            "channels": self.to_frame().iloc[:-1].to_dict(orient="records"),
+            "marginal_return": {c.channel: c.marginal_return for c in self.channels},
+            "shadow_price": self.shadow_price,
+            "binding": [{"name": b.name, "bound": b.bound, "shadow_price": b.shadow_price} for b in self.binding],
+            "solver": {
+                "name": self.solver,
+                "build_seconds": self.build_seconds,
+                "solve_seconds": self.solve_seconds,
+                "iterations": self.iterations,
+                "moves": list(self.moves),
+            },
+            "constraints": self.constraints,
+            "source": self.source,
+            "seed": self.seed,
+            "version": self.version,
+        }
+        if self.verification is not None:
+            doc["verification"] = self.verification.to_dict()
+        return _clean(doc)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as JSON (undefined figures are null)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def assumptions(self) -> pd.DataFrame:
+        """The plan's provenance as a two-column table (the XLSX assumptions sheet)."""
+        items: list[tuple[str, Any]] = [
+            ("objective", self.objective),
+            ("budget", self.budget),
+            ("curves", self.source),
+            ("seed", self.seed),
+            ("solver", self.solver),
+            ("solve seconds", round(self.solve_seconds, 4)),
+            ("closed-loop iterations", self.iterations),
+            ("order value", self.order_value),
+            ("margin", self.margin),
+            ("shadow price of the budget", self.shadow_price),
+            ("binding constraints", "; ".join(b.name for b in self.binding) or "none"),
+            ("mixsim version", self.version),
+        ]
+        items += [
+            (f"constraint: {k}", json.dumps(v) if not isinstance(v, str | int | float) else v)
+            for k, v in self.constraints.items()
+        ]
+        return pd.DataFrame(items, columns=["item", "value"])
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The optimal plan at each of a series of budgets."""
+
+    plans: tuple[Plan, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per budget: objective, revenue, spend, the next dollar's return, and spend per channel."""
+        rows = []
+        for p in self.plans:
+            row: dict[str, Any] = {
+                "budget": p.budget,
+                "status": p.status,
+                "objective_value": p.objective_value if p.optimal else math.nan,
+                "spend": p.spend if p.optimal else math.nan,
+                "revenue": p.revenue if p.optimal else math.nan,
+                "conversions": p.revenue / p.order_value if p.optimal and math.isfinite(p.order_value) else math.nan,
+                "roas": p.revenue / p.spend if p.optimal and p.spend > 0 else math.nan,
+                "marginal_return": p.shadow_price if p.optimal else math.nan,
+            }
+            for c in p.channels:
+                row[f"spend_{c.channel}"] = c.spend if p.optimal else math.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        records = self.to_frame().astype(object).where(lambda f: f.notna(), None).to_dict(orient="records")
+        return json.dumps(records, indent=indent)
+
+
+def _clean(x: Any) -> Any:
+    """JSON-ready: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
+    """Write ``plan`` to ``path``, atomically, in the format its suffix names (``.csv``, ``.json``, ``.xlsx``).
+
+    Raises
+    ------
+    ValueError
+        For any other suffix.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        return write_atomic(target, plan.to_frame().to_csv(index=False))
+    if suffix == ".json":
+        return write_atomic(target, plan.to_json() + "\n")
+    if suffix == ".xlsx":
+        return write_atomic(target, _xlsx(plan))
+    raise ValueError(f"{target}: unknown export format {suffix!r}; use .csv, .json or .xlsx")
+
+
+def _xlsx(plan: Plan) -> bytes:
+    """A workbook a planner can forward: a formatted allocation sheet and an assumptions sheet."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    frame = plan.to_frame()
+    columns = {
+        "channel": ("Channel", None),
+        "spend": ("Spend", "#,##0"),
+        "share": ("Share", "0.0%"),
+        "current_spend": ("Current spend", "#,##0"),
+        "change": ("Change", "+#,##0;-#,##0;0"),
+        "change_pct": ("Change %", "+0.0%;-0.0%;0.0%"),
+        "fixed_cost": ("Fixed cost", "#,##0"),
+        "projected_conversions": ("Projected conversions", "#,##0.0"),
+        "projected_revenue": ("Projected revenue", "#,##0"),
+        "roas": ("ROAS", "0.00"),
+        "marginal_return": ("Marginal return per $", "0.000"),
+    }
+    sheet = frame[list(columns)].rename(columns={k: v[0] for k, v in columns.items()})
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        sheet.to_excel(writer, sheet_name="Allocation", index=False)
+        plan.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
+        ws = writer.sheets["Allocation"]
+        header_fill = PatternFill("solid", fgColor="DDE4EE")
+        for j, (_, fmt) in enumerate(columns.values(), start=1):
+            cell = ws.cell(row=1, column=j)
+            cell.font = Font(bold=True)
+            cell.fill = header_fill
+            ws.column_dimensions[get_column_letter(j)].width = max(12, len(str(cell.value)) + 2)
+            for i in range(2, len(sheet) + 2):
+                if fmt:
+                    ws.cell(row=i, column=j).number_format = fmt
+        for j in range(1, len(columns) + 1):
+            ws.cell(row=len(sheet) + 1, column=j).font = Font(bold=True)
+        ws.freeze_panes = "B2"
+        wa = writer.sheets["Assumptions"]
+        wa.column_dimensions["A"].width = 34
+        wa.column_dimensions["B"].width = 60
+        wa.cell(row=1, column=1).font = wa.cell(row=1, column=2).font = Font(bold=True)
+    return buffer.getvalue()
