@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mixsim._files import write_atomic
+from mixsim._program import SOLVERS
 from mixsim._version import __version__
+from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import MixsimError
+from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
+from mixsim.plan import Plan, write_plan
 from mixsim.results import TABLES, SimulationResult
-from mixsim.scenario import json_schema, load_scenario
+from mixsim.scenario import Scenario, json_schema, load_scenario
 from mixsim.simulation import run_count, simulate
 
 
@@ -71,7 +78,83 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editor completion)")
     schema.set_defaults(handler=_schema)
+
+    cur = sub.add_parser("curves", help="measure each channel's response curve by simulation")
+    cur.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    _add_measure(cur)
+    _add_set(cur)
+    cur.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    cur.add_argument("--out", metavar="DIR", help="write curve_points.csv, curve_fits.csv and curves.png to DIR")
+    cur.set_defaults(handler=_curves)
+
+    opt = sub.add_parser("optimize", help="allocate the budget across channels to maximize the projected return")
+    _add_problem(opt)
+    opt.add_argument("--verify", action="store_true", help="simulate the plan against the current plan")
+    opt.add_argument(
+        "--verify-replications", type=_positive, default=10, metavar="R", help="replications of --verify (default 10)"
+    )
+    opt.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    opt.add_argument("--out", metavar="FILE", help="write the plan to FILE: .csv, .json or .xlsx")
+    opt.set_defaults(handler=_optimize)
+
+    fro = sub.add_parser("frontier", help="the optimal return and allocation over a range of budgets")
+    _add_problem(fro, budget=False)
+    fro.add_argument(
+        "--budgets",
+        required=True,
+        type=_budgets,
+        metavar="LOW:HIGH:N",
+        help="N budgets evenly from LOW to HIGH, e.g. 100000:1000000:10",
+    )
+    fro.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    fro.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
+    fro.set_defaults(handler=_frontier)
     return parser
+
+
+def _add_measure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
+    parser.add_argument(
+        "--replications", "-r", type=_positive, default=5, help="replications per curve level (default 5)"
+    )
+    parser.add_argument(
+        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--levels",
+        type=_levels,
+        default=DEFAULT_LEVELS,
+        metavar="M1,M2,...",
+        help="curve spend levels as multiples of each channel's planned spend (default "
+        + ",".join(f"{m:g}" for m in DEFAULT_LEVELS)
+        + ")",
+    )
+
+
+def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario file (TOML)")
+    parser.add_argument(
+        "--curves", metavar="FILE", help="response curves from a CSV (channel,spend,response or Hill parameters)"
+    )
+    if budget:
+        parser.add_argument("--budget", type=_money, help="budget to allocate (default: the scenario's budget.total)")
+    parser.add_argument("--objective", choices=OBJECTIVES, default="revenue", help="what to optimize (default revenue)")
+    parser.add_argument(
+        "--target",
+        type=_positive_float,
+        help="conversions for min-spend; cost per conversion for cpa; revenue per dollar for roas",
+    )
+    parser.add_argument(
+        "--max-change", type=_share, metavar="P", help="keep each channel within P of its current spend, e.g. 30%%"
+    )
+    parser.add_argument("--solver", choices=SOLVERS, default="auto", help="auto: HiGHS if installed, else CBC")
+    parser.add_argument(
+        "--iterations", type=_positive, default=3, help="most solves of the closed loop (default 3; 1: no re-measuring)"
+    )
+    parser.add_argument("--order-value", type=_positive_float, help="with --curves: revenue per conversion")
+    parser.add_argument("--margin", type=_share, default=None, help="with --curves: gross margin (default 1)")
+    _add_measure(parser)
+    _add_set(parser)
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +180,51 @@ def _non_negative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
     return value
+
+
+def _positive_float(text: str) -> float:
+    value = _money(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
+    return value
+
+
+def _money(text: str) -> float:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (got {text})")
+    return value
+
+
+def _share(text: str) -> float:
+    """A share given as 30%% or 0.3."""
+    percent = text.strip().endswith("%")
+    value = _money(text.strip().rstrip("%"))
+    return value / 100 if percent else value
+
+
+def _levels(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be numbers separated by commas (got {text!r})") from None
+    if any(not (math.isfinite(v) and v >= 0) for v in values) or sum(v > 0 for v in set(values)) < 2:
+        raise argparse.ArgumentTypeError(f"must be numbers >= 0, at least two of them above 0 (got {text!r})")
+    return values
+
+
+def _budgets(text: str) -> list[float]:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"must be LOW:HIGH:N, e.g. 100000:1000000:10 (got {text!r})")
+    low, high = _money(parts[0]), _money(parts[1])
+    count = _positive(parts[2])
+    if high < low:
+        raise argparse.ArgumentTypeError(f"HIGH must be >= LOW (got {text!r})")
+    return [float(b) for b in np.linspace(low, high, count)]
 
 
 def _integer(text: str) -> int:
@@ -146,6 +274,147 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _curves(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    out = _out_dir(args.out)
+    with _progress(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+        curves = response_curves(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            levels=args.levels,
+            workers=args.workers,
+            progress=progress,
+        )
+    if out is not None:
+        write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
+        write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
+        from mixsim.plots import plot_curves, save_figure
+
+        save_figure(plot_curves(curves), out / "curves")
+    if args.json:
+        print(curves.to_json())
+    else:
+        print(_curves_report(curves))
+        if out is not None:
+            print(f"\nPoints, fits and curves.png written to {out}/")
+    return 0
+
+
+def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]:
+    """The scenario, or the curves file, the problem is about (exactly one)."""
+    if (args.scenario is None) == (args.curves is None):
+        raise MixsimError(f"mixsim {args.command}: give a SCENARIO file or --curves FILE (one of them)")
+    if args.curves is None:
+        for flag in ("order_value", "margin"):
+            if getattr(args, flag) is not None:
+                raise MixsimError(f"--{flag.replace('_', '-')}: only with --curves (a scenario has its own economics)")
+        return load_scenario(args.scenario, args.overrides), None
+    if args.overrides:
+        raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
+    margin = 1.0 if args.margin is None else args.margin
+    curves = read_curves(args.curves, order_value=args.order_value or math.nan, margin=margin)
+    return None, curves
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    scenario, curves = _load_curves(args)
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
+        raise MixsimError(f"--out {args.out}: the plan is written as .csv, .json or .xlsx (got {Path(args.out).name})")
+    if curves is not None:
+        if args.budget is None:
+            raise MixsimError("--budget: required with --curves (the file has no budget)")
+        if args.verify:
+            raise MixsimError("--verify: needs a SCENARIO to simulate (curves from a file cannot be verified)")
+        problem = Problem(
+            curves, budget=args.budget, objective=args.objective, target=args.target, max_change=args.max_change
+        )
+        plan = solve(problem, args.solver)
+    else:
+        assert scenario is not None
+        per_measure = curve_run_count(scenario, args.replications, args.levels)
+        total = per_measure * args.iterations + (2 * args.verify_replications if args.verify else 0)
+        with _progress(total, enabled=not args.json) as progress:
+            plan = optimize(
+                scenario,
+                budget=args.budget,
+                objective=args.objective,
+                target=args.target,
+                max_change=args.max_change,
+                seed=args.seed,
+                replications=args.replications,
+                levels=args.levels,
+                max_iterations=args.iterations,
+                solver=args.solver,
+                workers=args.workers,
+                progress=progress,
+            )
+            if args.verify and plan.optimal:
+                plan = verify(
+                    scenario,
+                    plan,
+                    seed=args.seed,
+                    replications=args.verify_replications,
+                    workers=args.workers,
+                    progress=progress,
+                )
+    if args.json:
+        print(plan.to_json())
+    plan.check()
+    if args.out:
+        write_plan(plan, args.out)
+    if not args.json:
+        print(_plan_report(plan))
+        if args.out:
+            print(f"\nPlan written to {args.out}")
+    return 0
+
+
+def _frontier(args: argparse.Namespace) -> int:
+    scenario, curves = _load_curves(args)
+    out = _out_dir(args.out)
+    if curves is None:
+        assert scenario is not None
+        with _progress(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+            curves = response_curves(
+                scenario,
+                seed=args.seed,
+                replications=args.replications,
+                levels=args.levels,
+                workers=args.workers,
+                progress=progress,
+            )
+        problem = Problem.from_scenario(
+            scenario, curves, objective=args.objective, target=args.target, max_change=args.max_change
+        )
+    else:
+        problem = Problem(
+            curves, budget=max(args.budgets), objective=args.objective, target=args.target, max_change=args.max_change
+        )
+    result = frontier(problem, args.budgets, args.solver)
+    table = result.to_frame()
+    if out is not None:
+        write_atomic(out / "frontier.csv", table.to_csv(index=False))
+        from mixsim.plots import plot_frontier, save_figure
+
+        save_figure(plot_frontier(result), out / "frontier")
+    if args.json:
+        print(result.to_json())
+    else:
+        print(_frontier_report(table))
+        if out is not None:
+            print(f"\nfrontier.csv and frontier.png written to {out}/")
+    return 0
+
+
+def _out_dir(text: str | None) -> Path | None:
+    if not text:
+        return None
+    if Path(text).exists() and not Path(text).is_dir():
+        raise MixsimError(f"--out {text}: exists and is not a directory")
+    return Path(text)
+
+
 # ------------------------------------------------------------------------------------------------- output
 class _progress:
     """A progress bar on stderr for runs longer than a moment; silent when stderr is not a terminal."""
@@ -162,8 +431,14 @@ class _progress:
 
         self.bar = tqdm(total=self.total, unit="run", delay=1.5, file=sys.stderr, leave=False)
 
+        # Several measurements may report in turn, each counting from 1: carry the finished ones forward.
+        state = {"base": 0, "last": 0, "total": 0}
+
         def update(done: int, total: int) -> None:
-            self.bar.n = done
+            if done < state["last"]:
+                state["base"] += state["total"]
+            state["last"], state["total"] = done, total
+            self.bar.n = min(state["base"] + done, self.total)
             self.bar.refresh()
 
         return update
@@ -223,6 +498,101 @@ def _report(result: SimulationResult) -> str:
     lines.append(f"{'channel':<{width}}" + "".join(f"{title:>12}" for _, title, _ in columns))
     for name, row in channels.iterrows():
         lines.append(f"{name!s:<{width}}" + "".join(f"{_fmt(fmt, row[m]):>12}" for m, _, fmt in columns))
+    return "\n".join(lines)
+
+
+def _curves_report(curves: CurveSet) -> str:
+    fits = curves.to_frame("fits")
+    lines = [
+        f"Response curves: {curves.source}, {curves.replications} replications per level, seed {curves.seed}",
+        "Incremental revenue against the channel off, the other channels as planned; Hill fit "
+        "ymax * s^k / (h^k + s^k).",
+        "",
+    ]
+    width = max(8, *(len(c) for c in curves.channels)) + 1
+    head = ["current", "ymax", "half-sat h", "slope k", "R^2", "rev @ now", "ROAS", "mROAS"]
+    lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
+    for _, row in fits.iterrows():
+        cells = [
+            _fmt("{:,.0f}", row["current_spend"]),
+            _fmt("{:,.0f}", row["ymax"]),
+            _fmt("{:,.0f}", row["half_saturation"]),
+            _fmt("{:.2f}", row["slope"]),
+            _fmt("{:.3f}", row["fit_r2"]),
+            _fmt("{:,.0f}", row["revenue_at_current"]),
+            _fmt("{:.2f}", row["roas_at_current"]),
+            _fmt("{:.2f}", row["marginal_roas_at_current"]),
+        ]
+        lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
+    lines.append("ROAS and mROAS (the next dollar's return) at the current spend, from the fitted curve.")
+    return "\n".join(lines)
+
+
+def _plan_report(plan: Plan) -> str:
+    frame = plan.to_frame()
+    lines = [
+        f"Plan: maximize {plan.objective}" if plan.objective != "min-spend" else "Plan: least spend for the target",
+        f"Budget {plan.budget:,.0f}; curves from {plan.source}.",
+        "",
+    ]
+    width = max(8, *(len(c.channel) for c in plan.channels)) + 1
+    head = ["spend", "share", "current", "change", "proj rev", "ROAS", "marginal"]
+    lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
+    for _, row in frame.iterrows():
+        cells = [
+            _fmt("{:,.0f}", row["spend"]),
+            _fmt("{:.1%}", row["share"]),
+            _fmt("{:,.0f}", row["current_spend"]),
+            _fmt("{:+,.0f}", row["change"]),
+            _fmt("{:,.0f}", row["projected_revenue"]),
+            _fmt("{:.2f}", row["roas"]),
+            _fmt("{:.3f}", row["marginal_return"]),
+        ]
+        lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
+    fixed = plan.spend - sum(c.spend for c in plan.channels)
+    lines += [
+        "",
+        "Projected revenue is incremental (each channel against it off); marginal: revenue of the next dollar.",
+        f"Total spend {plan.spend:,.0f}"
+        + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
+        + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "
+        f"({plan.revenue - plan.current_revenue:+,.0f}).",
+        f"Shadow price of the budget: {plan.shadow_price:.3f} per extra dollar.",
+        "Binding constraints: " + ("; ".join(b.name for b in plan.binding) or "none"),
+        f"Solver {plan.solver}: optimal in {plan.solve_seconds:.3f} s (built in {plan.build_seconds:.3f} s); "
+        + (
+            f"{plan.iterations} solves, largest move between solves "
+            + ", ".join(f"{m:.1%}" for m in plan.moves)
+            + " of the budget."
+            if plan.moves
+            else f"{plan.iterations} solve."
+        ),
+    ]
+    if plan.verification is not None:
+        v = plan.verification
+        lines += ["", f"Verification: {v.replications} paired replications (common random numbers), seed {v.seed}."]
+        lines.append(f"{'':<24}{'projected':>12}{'simulated':>12}  90% interval")
+        for _, row in v.to_frame().iterrows():
+            fmt = "{:,.0f}"
+            lines.append(
+                f"{row['metric'] + ' ' + row['outcome']:<24}{_fmt(fmt, row['projected']):>12}"
+                f"{_fmt(fmt, row['simulated']):>12}  [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
+            )
+    return "\n".join(lines)
+
+
+def _frontier_report(table: Any) -> str:
+    lines = ["Budget frontier: the optimal plan at each budget (revenue incremental, from the curves).", ""]
+    lines.append(f"{'budget':>12}{'spend':>12}{'revenue':>12}{'ROAS':>8}{'next $':>8}")
+    for _, row in table.iterrows():
+        if row["status"] != "optimal":
+            lines.append(f"{row['budget']:>12,.0f}  infeasible")
+            continue
+        lines.append(
+            f"{row['budget']:>12,.0f}{row['spend']:>12,.0f}{row['revenue']:>12,.0f}"
+            f"{_fmt('{:.2f}', row['roas']):>8}{_fmt('{:.3f}', row['marginal_return']):>8}"
+        )
+    lines.append("next $: what one more dollar of budget returns at that budget.")
     return "\n".join(lines)
 
 

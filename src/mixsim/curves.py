@@ -106,8 +106,9 @@ class ResponseCurve:
         The channel's spend in the current plan (0 when unknown).
     fit_rmse, fit_r2 : float
         Root-mean-square error and R^2 of the Hill fit against the points (NaN when not fitted).
-    delivered : ndarray
-        Spend actually delivered at each point (frequency caps may leave some unspent).
+    planned : ndarray
+        For a measured curve, the spend planned at each point; ``spend`` is what was actually delivered (a
+        frequency cap or a small audience can leave planned spend unspent, and money not spent buys nothing).
     """
 
     channel: str
@@ -122,7 +123,7 @@ class ResponseCurve:
     current: float = 0.0
     fit_rmse: float = math.nan
     fit_r2: float = math.nan
-    delivered: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    planned: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __call__(self, spend: np.ndarray | float) -> np.ndarray:
         """Incremental revenue at ``spend`` (the Hill curve if any, else the points interpolated)."""
@@ -207,13 +208,13 @@ class CurveSet:
         if table == "points":
             rows = []
             for c in self.curves:
-                delivered = c.delivered if len(c.delivered) == len(c.spend) else c.spend
+                planned = c.planned if len(c.planned) == len(c.spend) else c.spend
                 for i, s in enumerate(c.spend):
                     rows.append(
                         {
                             "channel": c.channel,
                             "spend": float(s),
-                            "delivered": float(delivered[i]),
+                            "planned": float(planned[i]),
                             "revenue": float(c.revenue[i]),
                             "revenue_low": float(c.revenue_low[i]),
                             "revenue_high": float(c.revenue_high[i]),
@@ -332,8 +333,10 @@ def _reference(scenario: Scenario, plan: dict[str, float]) -> dict[str, float]:
 
 
 def curve_run_count(scenario: Scenario, replications: int, levels: Sequence[float] = DEFAULT_LEVELS) -> int:
-    """How many engine runs :func:`response_curves` makes (for sizing a progress bar)."""
-    return replications * (1 + len(scenario.channels) * len(levels))
+    """How many engine runs :func:`response_curves` makes around the scenario's plan (for a progress bar)."""
+    grid = {0.0, *(float(m) for m in levels)}
+    at_plan = sum(c.spend > 0 and 1.0 in grid for c in scenario.channels)
+    return replications * (1 + len(scenario.channels) * len(grid) - at_plan)
 
 
 def response_curves(
@@ -377,7 +380,8 @@ def response_curves(
     Returns
     -------
     CurveSet
-        Curves with Hill fits; the largest level is each curve's maximum spend.
+        Curves with Hill fits against the spend actually delivered (mean over replications); the most a
+        channel delivered is its maximum spend, so a plan never counts on spend the audience cannot absorb.
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
@@ -393,28 +397,31 @@ def response_curves(
     ref = _reference(planned, plan)
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
+    # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
     tasks = [_Task(r) for r in range(replications)]
+    slot: dict[tuple[int, str, int], int] = {}
     for r in range(replications):
         for name in planned.channel_names:
-            tasks.extend(_Task(r, ((name, m * ref[name]),)) for m in grid)
+            for j, m in enumerate(grid):
+                if math.isclose(m * ref[name], plan[name], rel_tol=1e-12, abs_tol=1e-9):
+                    slot[r, name, j] = r
+                else:
+                    slot[r, name, j] = len(tasks)
+                    tasks.append(_Task(r, ((name, m * ref[name]),)))
     records = _execute(planned, seeds, tasks, workers, executor, progress)
 
     value = planned.economics.order_value
-    names = planned.channel_names
-    per_rep = len(names) * len(grid)
     curves = []
-    for k, name in enumerate(names):
+    for k, name in enumerate(planned.channel_names):
         conv = np.empty((replications, len(grid)))
         delivered = np.empty((replications, len(grid)))
-        for r in range(replications):
-            start = replications + r * per_rep + k * len(grid)
-            for j in range(len(grid)):
-                record = records[start + j]
-                conv[r, j] = record.conversions
-                delivered[r, j] = record.spend[k]
+        for (r, channel_name, j), i in slot.items():
+            if channel_name == name:
+                conv[r, j] = records[i].conversions
+                delivered[r, j] = records[i].spend[k]
         revenue = (conv - conv[:, :1]) * value
         mean, low, high = interval(revenue)
-        spend = np.array(grid) * ref[name]
+        spend = delivered.mean(axis=0)
         hill, rmse, r2 = fit_hill(spend, mean)
         channel = planned.channel(name)
         curves.append(
@@ -425,13 +432,13 @@ def response_curves(
                 revenue_low=low,
                 revenue_high=high,
                 hill=hill,
-                max_spend=float(spend[-1]),
+                max_spend=float(spend.max()),
                 min_spend=channel.min_spend,
                 fixed_cost=channel.fixed_cost,
                 current=plan[name],
                 fit_rmse=rmse,
                 fit_r2=r2,
-                delivered=delivered.mean(axis=0),
+                planned=np.array(grid) * ref[name],
             )
         )
     source = f"simulation of {planned.source or planned.name}"

@@ -406,7 +406,7 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
                 revenue=revenue,
                 conversions=revenue / value if value > 0 else math.nan,
                 current_revenue=float(curve(now)),
-                marginal_return=_marginal(layout, k, x),
+                marginal_return=float(curve.marginal(spend)),
                 fixed_cost=curve.fixed_cost,
             )
         )
@@ -452,21 +452,6 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
         source=curves.source,
         seed=curves.seed,
     )
-
-
-def _marginal(layout: _Layout, k: int, x: np.ndarray) -> float:
-    """The slope of the segment the plan's last dollar went into (the first segment's slope at zero spend)."""
-    slopes = layout.slopes[k]
-    if not len(slopes):
-        return 0.0
-    used = np.flatnonzero(x > 1e-9 * max(1.0, float(layout.lengths[k].sum())))
-    if not len(used):
-        return float(slopes[0])
-    last = int(used[-1])
-    if x[last] >= layout.lengths[k][last] * (1 - 1e-9) and last + 1 < len(slopes):
-        # The segment is full: the next dollar would go into the next one. Report the one in use.
-        return float(slopes[last])
-    return float(slopes[last])
 
 
 def _objective_value(problem: Problem, lines: Sequence[ChannelPlan]) -> float:

@@ -1,0 +1,206 @@
+"""Response curves: the Hill law, its fit, curves read from CSV, and curves measured by simulation."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mixsim import ScenarioError, simulate
+from mixsim.curves import Hill, curve_run_count, fit_hill, parse_curves, read_curves, response_curves
+from mixsim.scenario import Scenario
+
+# ------------------------------------------------------------------------------------------------- Hill
+
+
+@pytest.mark.parametrize("slope", [0.6, 1.0, 2.5])
+def test_hill_is_half_of_ymax_at_half_saturation_and_its_derivative_is_the_slope(slope: float) -> None:
+    hill = Hill(ymax=1000.0, half_saturation=300.0, slope=slope)
+    assert hill(300.0) == pytest.approx(500.0)
+    assert hill(0.0) == 0.0
+    s = np.array([10.0, 150.0, 300.0, 900.0, 5000.0])
+    h = 1e-4 * s
+    numeric = (hill(s + h) - hill(s - h)) / (2 * h)
+    np.testing.assert_allclose(hill.derivative(s), numeric, rtol=1e-6)
+
+
+def test_hill_derivative_at_zero_follows_the_shape() -> None:
+    assert Hill(10.0, 5.0, 1.0).derivative(0.0) == pytest.approx(2.0)  # ymax / h
+    assert Hill(10.0, 5.0, 2.0).derivative(0.0) == 0.0  # S-shaped: flat start
+    assert Hill(10.0, 5.0, 0.5).derivative(0.0) == math.inf
+
+
+@pytest.mark.parametrize(("ymax", "half", "slope"), [(5e4, 2e4, 0.8), (1e5, 1e4, 1.0), (3e4, 4e4, 2.2)])
+def test_fit_recovers_the_parameters_of_exact_hill_points(ymax: float, half: float, slope: float) -> None:
+    truth = Hill(ymax, half, slope)
+    spend = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0]) * half
+    fitted, rmse, r2 = fit_hill(spend, truth(spend))
+    assert fitted.ymax == pytest.approx(ymax, rel=1e-3)
+    assert fitted.half_saturation == pytest.approx(half, rel=1e-3)
+    assert fitted.slope == pytest.approx(slope, rel=1e-3)
+    assert rmse < 1e-3 * ymax
+    assert r2 > 0.99999
+
+
+def test_fit_of_noisy_points_reports_its_error() -> None:
+    truth = Hill(1000.0, 50.0, 1.0)
+    spend = np.linspace(0, 200, 12)
+    noise = np.random.default_rng(5).normal(0, 20.0, size=spend.size)
+    _, rmse, r2 = fit_hill(spend, truth(spend) + noise)
+    assert 5.0 < rmse < 40.0  # close to the noise's standard deviation
+    assert 0.9 < r2 < 1.0
+
+
+def test_fit_of_no_effect_is_flat() -> None:
+    hill, _, _ = fit_hill(np.array([0.0, 10.0, 20.0]), np.array([0.0, -1.0, 0.0]))
+    assert hill.ymax == 0.0
+    assert float(hill(20.0)) == 0.0
+
+
+# ------------------------------------------------------------------------------------------------- CSV
+
+
+def test_points_are_interpolated_and_never_extrapolated(tmp_path: Path) -> None:
+    path = tmp_path / "curves.csv"
+    path.write_text("channel,spend,response\ntv,1000,300\ntv,3000,600\nsearch,0,0\nsearch,500,400\n", "utf-8")
+    curves = read_curves(path, order_value=20.0, current={"tv": 1000.0})
+    tv = curves.curve("tv")
+    assert tv.hill is None
+    assert tv.max_spend == 3000.0
+    assert float(tv(0.0)) == 0.0  # a curve without a point at 0 responds 0 there
+    assert float(tv(500.0)) == pytest.approx(150.0)
+    assert float(tv(2000.0)) == pytest.approx(450.0)
+    assert float(tv(9000.0)) == pytest.approx(600.0)  # flat past the last point: no extrapolation
+    assert float(tv.marginal(2000.0)) == pytest.approx(300 / 2000)
+    assert float(tv.marginal(3000.0)) == 0.0
+    assert tv.current == 1000.0
+    assert curves.channels == ("tv", "search")
+    assert tv.shape == "concave"
+
+
+def test_points_with_rising_slopes_are_s_shaped() -> None:
+    curves = parse_curves("channel,spend,response\na,0,0\na,10,1\na,20,10\na,30,12\n")
+    assert curves.curve("a").shape == "s-shaped"
+
+
+def test_hill_parameters_with_optional_columns() -> None:
+    text = "channel,ymax,half_saturation,slope,min_spend,max_spend,fixed_cost\ntv,1e5,2e4,1.5,5000,80000,1000\n"
+    text += "radio,2e4,5000,0.8,,,\n"
+    curves = parse_curves(text, source="hill.csv")
+    tv, radio = curves.curve("tv"), curves.curve("radio")
+    assert tv.hill == Hill(1e5, 2e4, 1.5)
+    assert (tv.min_spend, tv.max_spend, tv.fixed_cost) == (5000.0, 80000.0, 1000.0)
+    assert tv.shape == "s-shaped"
+    assert radio.max_spend == math.inf
+    assert radio.shape == "concave"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the curves file is empty"),
+        ("channel,cost,response\ntv,1,2\n", "header: expected columns channel,spend,response"),
+        ("channel,spend,response\ntv,abc,2\ntv,3,4\n", "row 2: spend: must be a number (got 'abc')"),
+        ("channel,spend,response\ntv,1,2\ntv,3,-4\n", "row 3: response: must be a finite number >= 0 (got -4)"),
+        ("channel,spend,response\ntv,1,2\n", "channel tv: needs at least two points (got 1)"),
+        ("channel,spend,response\ntv,1,2\ntv,1,4\n", "channel tv: spend: each spend must appear once"),
+        ("channel,spend,response\n,1,2\n", "row 2: channel: must not be empty"),
+        ("channel,spend,response,extra\ntv,1,2,3\ntv,2,3,4\n", "header: unknown column 'extra'"),
+        ("channel,ymax,half_saturation,slope\ntv,1,0,1\n", "row 2: half_saturation: must be > 0 (got 0.0)"),
+        ("channel,ymax,half_saturation,slope\ntv,1,1,1\ntv,2,2,2\n", "channel tv: appears on rows 2, 3"),
+        (
+            "channel,ymax,half_saturation,slope,min_spend,max_spend\ntv,1,1,1,50,10\n",
+            "row 2: min_spend: must not exceed max_spend",
+        ),
+        ("channel,spend,response\n", "no curves"),
+    ],
+)
+def test_bad_curve_files_name_the_file_row_and_rule(text: str, expected: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_curves(text, source="c.csv")
+    assert any(p.startswith("c.csv: ") and expected in p for p in info.value.problems), info.value.problems
+
+
+def test_a_missing_curves_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read the curves file"):
+        read_curves(tmp_path / "nope.csv")
+
+
+# ------------------------------------------------------------------------------------------------- measured
+
+
+def test_measured_curve_at_the_plan_is_the_true_incrementality(make_scenario: Callable[..., Scenario]) -> None:
+    """The level equal to the plan minus the level 0 is exactly the counterfactual of ``simulate``: same seeds."""
+    scenario = make_scenario()
+    curves = response_curves(scenario, seed=11, replications=3, levels=(0.0, 0.5, 1.0, 2.0))
+    truth = simulate(scenario, seed=11, replications=3, incrementality=True)
+    assert truth.incrementality is not None
+    for k, name in enumerate(scenario.channel_names):
+        curve = curves.curve(name)
+        at_plan = int(np.flatnonzero(np.isclose(curve.planned, scenario.channel(name).spend))[0])
+        expected = truth.incrementality.revenue[:, k].mean()
+        assert curve.revenue[at_plan] == pytest.approx(expected, abs=1e-9)
+        assert curve.revenue[0] == 0.0 and curve.revenue_low[0] == 0.0 and curve.revenue_high[0] == 0.0
+    assert curves.plan_conversions == pytest.approx(np.mean([r.conversions for r in truth.runs]))
+    assert curves.plan_revenue == pytest.approx(curves.plan_conversions * scenario.economics.order_value)
+
+
+def test_measured_curves_are_reproducible_and_independent_of_workers(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    one = response_curves(scenario, seed=4, replications=2, levels=(0.0, 1.0, 3.0), workers=1)
+    two = response_curves(scenario, seed=4, replications=2, levels=(0.0, 1.0, 3.0), workers=2)
+    assert one.to_json() == two.to_json()
+
+
+def test_spend_is_what_was_delivered_and_bounds_the_curve(make_scenario: Callable[..., Scenario]) -> None:
+    """Search is capped at one exposure a day on a few considering customers: tripled, it cannot all be spent."""
+    scenario = make_scenario()
+    curves = response_curves(scenario, seed=2, replications=2, levels=(0.0, 1.0, 3.0, 30.0))
+    search = curves.curve("search")
+    assert np.all(search.spend <= search.planned + 1e-6)
+    assert search.spend[-1] < 0.9 * search.planned[-1]
+    assert search.max_spend == pytest.approx(search.spend.max())
+    tv = curves.curve("tv")
+    np.testing.assert_allclose(tv.spend, tv.planned, rtol=1e-6)  # tv has no cap: all of it is delivered
+
+
+def test_curves_around_another_plan_hold_the_others_there(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    around = {"tv": 4000.0, "search": 0.0, "email": 300.0}
+    curves = response_curves(scenario, seed=1, replications=1, levels=(0.0, 1.0, 2.0), around=around)
+    assert curves.current == around
+    np.testing.assert_allclose(curves.curve("tv").planned, [0.0, 4000.0, 8000.0])
+    # A channel planned at 0 is measured on multiples of an even share of the budget.
+    share = scenario.total_spend / 3 if scenario.budget is None else scenario.budget.total / 3
+    np.testing.assert_allclose(curves.curve("search").planned, [0.0, share, 2 * share])
+
+
+def test_run_count_is_the_number_of_runs(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    seen: list[int] = []
+    response_curves(scenario, replications=2, levels=(0.0, 0.5, 1.0), progress=lambda done, total: seen.append(total))
+    assert seen[-1] == curve_run_count(scenario, 2, (0.0, 0.5, 1.0)) == 2 * (1 + 3 * 3 - 3)
+
+
+def test_curve_tables_and_json(make_scenario: Callable[..., Scenario]) -> None:
+    curves = response_curves(make_scenario(), replications=2, levels=(0.0, 1.0, 2.0))
+    points = curves.to_frame("points")
+    assert len(points) == 3 * 3
+    assert {"channel", "spend", "planned", "revenue", "revenue_low", "revenue_high", "conversions"} <= set(points)
+    np.testing.assert_allclose(points["conversions"] * 50.0, points["revenue"])
+    fits = curves.to_frame("fits")
+    assert list(fits["channel"]) == ["tv", "search", "email"]
+    assert {"ymax", "half_saturation", "slope", "fit_r2", "roas_at_current", "marginal_roas_at_current"} <= set(fits)
+    doc = json.loads(curves.to_json())
+    assert doc["replications"] == 2 and len(doc["fits"]) == 3 and len(doc["points"]) == 9
+    with pytest.raises(ValueError, match="unknown table"):
+        curves.to_frame("nope")
+
+
+def test_levels_must_include_two_above_zero(make_scenario: Callable[..., Scenario]) -> None:
+    with pytest.raises(ValueError, match="levels"):
+        response_curves(make_scenario(), levels=(0.0, 1.0))

@@ -1,0 +1,308 @@
+"""Figures of results: panels, marks at the plan's numbers, stable channel colours, atomic saving."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from mixsim.curves import CurveSet, Hill, ResponseCurve
+from mixsim.errors import InfeasibleError
+from mixsim.optimize import Problem, frontier, solve
+from mixsim.plan import Frontier
+from mixsim.plots import PALETTE, channel_colors, plot_allocation, plot_curves, plot_frontier, save_figure
+from mixsim.scenario import Limit
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# (ymax, half saturation, slope, current spend); the last is S-shaped.
+HILLS = {
+    "tv": (1e5, 2e4, 0.8, 1e4),
+    "search": (5e4, 1e4, 1.0, 1e4),
+    "social": (8e4, 3e4, 0.9, 1e4),
+    "video": (6e4, 1.5e4, 2.0, 5e3),
+}
+
+
+def make_curves(names: tuple[str, ...] = tuple(HILLS), *, open_ended: bool = False) -> CurveSet:
+    curves = []
+    for name in names:
+        ymax, half, slope, current = HILLS.get(name, (4e4, 1e4, 1.0, 5e3))
+        hill = Hill(ymax, half, slope)
+        spend = np.linspace(0.0, 4 * half, 9)
+        revenue = hill(spend)
+        curves.append(
+            ResponseCurve(
+                name,
+                spend,
+                revenue,
+                revenue * 0.9,
+                revenue * 1.2,
+                hill,
+                max_spend=math.inf if open_ended else 4 * half,
+                current=current,
+                fit_r2=0.99,
+            )
+        )
+    return CurveSet(tuple(curves), order_value=50.0, margin=0.5, source="test curves")
+
+
+@pytest.fixture(scope="module")
+def curves() -> CurveSet:
+    return make_curves()
+
+
+@pytest.fixture(scope="module")
+def plan(curves: CurveSet):
+    return solve(Problem(curves, budget=6e4)).check()
+
+
+@pytest.fixture(scope="module")
+def budget_frontier(curves: CurveSet) -> Frontier:
+    # tv must get at least 20,000: the 10,000 budget is infeasible. Budgets deliberately out of order.
+    problem = Problem(curves, budget=1e5, limits={"tv": Limit(2e4, math.inf)})
+    return frontier(problem, [6e4, 1e4, 3e4, 4.5e4, 9e4])
+
+
+def by_gid(fig: Figure, gid: str) -> list:
+    return fig.findobj(lambda artist: artist.get_gid() == gid)
+
+
+def one(fig: Figure, gid: str):
+    found = by_gid(fig, gid)
+    assert len(found) == 1, f"{len(found)} artists with gid {gid!r}"
+    return found[0]
+
+
+# --- colours -------------------------------------------------------------------------------------------------
+
+
+def test_channel_colors_follow_position_and_repeat_past_the_palette():
+    names = [f"c{i}" for i in range(len(PALETTE) + 2)]
+    colors = channel_colors(names)
+    assert list(colors.values())[: len(PALETTE)] == list(PALETTE)
+    assert len(set(PALETTE)) == len(PALETTE)
+    assert colors[f"c{len(PALETTE)}"] == PALETTE[0]
+    assert channel_colors(["b", "a"]) == {"b": PALETTE[0], "a": PALETTE[1]}
+
+
+def test_channels_past_the_palette_get_another_line_style():
+    names = tuple(f"c{i}" for i in range(len(PALETTE) + 1))
+    fig = plot_curves(make_curves(names))
+    first = one(fig, "fit:c0")
+    again = one(fig, f"fit:c{len(PALETTE)}")
+    assert first.get_color() == again.get_color()
+    assert first.get_linestyle() != again.get_linestyle()
+
+
+def test_a_channel_keeps_its_colour_in_every_figure(curves, plan, budget_frontier):
+    colors = channel_colors(curves.channels)
+    figures = plot_curves(curves, plan), plot_allocation(plan), plot_frontier(budget_frontier)
+    for name in curves.channels:
+        expected = to_rgb(colors[name])
+        assert to_rgb(one(figures[0], f"fit:{name}").get_color()) == expected
+        assert to_rgb(one(figures[1], f"optimal:{name}").get_facecolor()) == expected
+        assert to_rgb(one(figures[1], f"current:{name}").get_edgecolor()) == expected
+        assert to_rgb(one(figures[2], f"allocation:{name}").get_facecolor()[0]) == expected
+    assert len({colors[n] for n in curves.channels}) == len(curves.channels)
+
+
+def test_order_keeps_a_channels_colour_in_a_figure_of_fewer_channels(curves):
+    alone = CurveSet((curves.curve("social"),))
+    fig = plot_curves(alone, order=curves.channels)
+    assert to_rgb(one(fig, "fit:social").get_color()) == to_rgb(channel_colors(curves.channels)["social"])
+    with pytest.raises(ValueError, match="social"):
+        plot_curves(alone, order=["tv", "search"])
+
+
+# --- plot_curves -----------------------------------------------------------------------------------------------
+
+
+def test_plot_curves_draws_one_panel_per_channel(curves):
+    fig = plot_curves(curves, ncols=3)
+    assert isinstance(fig, Figure)
+    # 4 channels in a 2 x 3 grid: the two empty cells are removed.
+    assert len(fig.axes) == 4
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes] == list(curves.channels)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == r"Spend (\$)"
+    assert ax.get_ylabel() == r"Incremental revenue (\$)"
+    assert ax.xaxis.get_major_formatter()(12345.0) == "12,345"
+    assert ax.yaxis.get_major_formatter()(1234567.0) == "1,234,567"
+
+
+def test_plot_curves_marks_planned_and_current_spend(curves, plan):
+    fig = plot_curves(curves, plan)
+    for line in plan.channels:
+        planned = one(fig, f"planned:{line.channel}")
+        assert isinstance(planned, Line2D)
+        assert np.allclose(planned.get_xdata(), line.spend)
+        assert planned.get_linestyle() == "-"
+        current = one(fig, f"current:{line.channel}")
+        assert np.allclose(current.get_xdata(), line.current)
+        assert current.get_linestyle() == "--"
+    ax = fig.axes[list(curves.channels).index("tv")]
+    tv = next(c for c in plan.channels if c.channel == "tv")
+    assert f"{tv.marginal_return:.2f}" in ax.get_title()
+    assert f"{tv.spend:,.0f}" in ax.get_title()
+    assert "planned spend" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_plot_curves_without_a_plan_or_with_an_infeasible_one_marks_no_plan(curves):
+    infeasible = solve(Problem(curves, budget=1e4, limits={"tv": Limit(2e4, math.inf)}))
+    assert infeasible.status == "infeasible"
+    for fig in (plot_curves(curves), plot_curves(curves, infeasible)):
+        assert not fig.findobj(lambda a: str(a.get_gid()).startswith("planned:"))
+        assert len(by_gid(fig, "current:tv")) == 1
+        assert "planned spend" not in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_plot_curves_points_carry_their_interval_and_the_fit_spans_the_curve(curves):
+    fig = plot_curves(curves)
+    ax = fig.axes[0]
+    tv = curves.curve("tv")
+    bars = ax.containers[0].lines[2][0].get_segments()
+    assert len(bars) == len(tv.spend)
+    assert all(seg[0][0] == seg[1][0] for seg in bars)  # vertical bars
+    k = 4
+    assert np.allclose(bars[k], [[tv.spend[k], tv.revenue_low[k]], [tv.spend[k], tv.revenue_high[k]]])
+    fit = one(fig, "fit:tv")
+    assert fit.get_xdata()[0] == 0.0
+    assert fit.get_xdata()[-1] == pytest.approx(tv.max_spend)
+    assert np.allclose(fit.get_ydata(), tv(fit.get_xdata()))
+
+
+def test_open_ended_curves_are_drawn_over_a_finite_range():
+    curves = make_curves(open_ended=True)
+    fig = plot_curves(curves)
+    for curve in curves.curves:
+        end = one(fig, f"fit:{curve.channel}").get_xdata()[-1]
+        assert math.isfinite(end)
+        assert curve.hill is not None
+        assert end >= 4 * curve.hill.half_saturation
+        assert end >= 2 * curve.current
+
+
+def test_plot_curves_rejects_an_empty_set():
+    with pytest.raises(ValueError, match="no curves"):
+        plot_curves(CurveSet(()))
+
+
+# --- plot_frontier ---------------------------------------------------------------------------------------------
+
+
+def test_plot_frontier_has_two_or_three_panels(budget_frontier):
+    assert len(plot_frontier(budget_frontier).axes) == 3
+    assert len(plot_frontier(budget_frontier, allocation=False).axes) == 2
+
+
+def test_plot_frontier_leaves_infeasible_budgets_out(budget_frontier):
+    statuses = {p.budget: p.status for p in budget_frontier.plans}
+    assert statuses[1e4] == "infeasible"
+    feasible = sorted((p for p in budget_frontier.plans if p.optimal), key=lambda p: p.budget)
+    fig = plot_frontier(budget_frontier)
+    revenue_ax, marginal_ax, _ = fig.axes
+    revenue = revenue_ax.get_lines()[0]
+    assert list(revenue.get_xdata()) == [p.budget for p in feasible]
+    assert np.allclose(revenue.get_ydata(), [p.revenue for p in feasible])
+    assert np.allclose(marginal_ax.get_lines()[0].get_ydata(), [p.shadow_price for p in feasible])
+    assert "1 infeasible budget left out" in fig.get_suptitle()
+    assert np.all(np.isfinite(revenue.get_ydata()))
+
+
+def test_plot_frontier_marks_break_even_and_the_current_budget(budget_frontier):
+    fig = plot_frontier(budget_frontier)
+    marginal_ax = fig.axes[1]
+    line = one(fig, "break-even")
+    assert line in marginal_ax.get_lines()
+    assert np.allclose(line.get_ydata(), 1.0)
+    assert line.get_label() == r"break-even (1 \$ per \$)"
+    current = sum(c.current for c in budget_frontier.plans[0].channels)
+    marks = by_gid(fig, "current")
+    assert len(marks) == 3
+    assert all(np.allclose(m.get_xdata(), current) for m in marks)
+
+
+def test_plot_frontier_for_profit_breaks_even_at_zero(curves):
+    fig = plot_frontier(frontier(Problem(curves, budget=1e5, objective="profit"), [2e4, 6e4]))
+    assert np.allclose(one(fig, "break-even").get_ydata(), 0.0)
+
+
+def test_plot_frontier_with_no_feasible_budget_still_draws(curves):
+    problem = Problem(curves, budget=1e4, limits={"tv": Limit(2e4, math.inf)})
+    fig = plot_frontier(frontier(problem, [5e3, 1e4]))
+    assert len(fig.axes) == 3
+    assert "2 infeasible budgets left out" in fig.get_suptitle()
+    assert "no feasible budget" in [t.get_text() for t in fig.axes[0].texts]
+
+
+# --- plot_allocation -------------------------------------------------------------------------------------------
+
+
+def test_plot_allocation_shows_current_and_optimal_spend(plan):
+    fig = plot_allocation(plan)
+    assert len(fig.axes) == 1
+    for line in plan.channels:
+        assert one(fig, f"current:{line.channel}").get_width() == pytest.approx(line.current)
+        assert one(fig, f"optimal:{line.channel}").get_width() == pytest.approx(line.spend)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == [c.channel for c in plan.channels]
+
+
+def test_plot_allocation_refuses_an_infeasible_plan(curves):
+    infeasible = solve(Problem(curves, budget=1e4, limits={"tv": Limit(2e4, math.inf)}))
+    with pytest.raises(InfeasibleError, match="minimums add to 20,000"):
+        plot_allocation(infeasible)
+
+
+# --- save_figure -----------------------------------------------------------------------------------------------
+
+
+def test_save_figure_writes_a_png_atomically(tmp_path, plan):
+    fig = plot_allocation(plan)
+    paths = save_figure(fig, tmp_path / "sub" / "allocation")
+    assert paths == [tmp_path / "sub" / "allocation.png"]
+    assert paths[0].read_bytes()[:8] == PNG_SIGNATURE
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["allocation.png"]
+    # The figure is still the caller's: it can be saved again.
+    assert fig.axes
+    save_figure(fig, tmp_path / "again")
+    assert (tmp_path / "again.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_save_figure_writes_every_format_and_is_reproducible(tmp_path, plan):
+    fig = plot_allocation(plan)
+    paths = save_figure(fig, tmp_path / "a", ("png", "svg", "pdf"))
+    assert [p.name for p in paths] == ["a.png", "a.svg", "a.pdf"]
+    assert paths[2].read_bytes().startswith(b"%PDF")
+    assert b"<svg" in paths[1].read_bytes()
+    save_figure(fig, tmp_path / "b", ("svg", "pdf"))
+    assert (tmp_path / "b.svg").read_bytes() == paths[1].read_bytes()
+    assert (tmp_path / "b.pdf").read_bytes() == paths[2].read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "a.png", "a.svg", "b.pdf", "b.svg"]
+
+
+def test_save_figure_rejects_an_unknown_format_before_writing(tmp_path, plan):
+    with pytest.raises(ValueError, match="'bmpx'"):
+        save_figure(plot_allocation(plan), tmp_path / "x", ("png", "bmpx"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the plotting contract -------------------------------------------------------------------------------------
+
+
+def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
+    code = (
+        "import sys\n"
+        "import mixsim, mixsim.optimize, mixsim.curves, mixsim.plan, mixsim.simulation\n"
+        "assert 'matplotlib' not in sys.modules, 'engine or optimizer imports matplotlib'\n"
+        "import mixsim.plots\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'plots imports pyplot'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
