@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -177,7 +178,7 @@ def _cbc(program: Program) -> Solution:
 
     model = pulp.LpProblem("allocation", pulp.LpMinimize)
     cols = [
-        pulp.LpVariable(
+        model.add_variable(
             f"x{j}",
             lowBound=float(program.lower[j]) if math.isfinite(program.lower[j]) else None,
             upBound=float(program.upper[j]) if math.isfinite(program.upper[j]) else None,
@@ -200,14 +201,17 @@ def _cbc(program: Program) -> Solution:
         for label, constraint in pairs:
             model += constraint, label
         names.append([label for label, _ in pairs])
-    model.solve(pulp.PULP_CBC_CMD(msg=False))
+    with warnings.catch_warnings():
+        # PuLP 3 warns that its bundled CBC goes away in PuLP 4; the dependency is pinned below 4 for it.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model.solve(pulp.PULP_CBC_CMD(msg=False))
     status = pulp.LpStatus[model.status]
     if status == "Optimal":
         x = np.array([v.varValue if v.varValue is not None else 0.0 for v in cols])
         duals = np.full(len(program.rows), np.nan)
         if not program.integer.any():
             for i, labels in enumerate(names):
-                pis = [model.constraints[label].pi for label in labels]
+                pis = [model.get_constraint_by_name(label).pi for label in labels]
                 duals[i] = sum(p for p in pis if p is not None) if any(p is not None for p in pis) else np.nan
         return Solution(OPTIMAL, x, float(program.cost @ x), duals, "cbc", 0.0)
     if status == "Infeasible":

@@ -1,0 +1,278 @@
+"""The optimizer's commands: ``mixsim curves``, ``mixsim optimize`` and ``mixsim frontier``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+RunCli = Callable[..., tuple[int, str, str]]
+QUICK = ("--workers", "1", "-r", "2", "--levels", "0,0.5,1,2")
+CHANNELS = ["tv", "search", "email"]
+HILL_CSV = (
+    "channel,ymax,half_saturation,slope,max_spend,current\n"
+    "tv,90000,20000,0.9,100000,30000\n"
+    "radio,30000,8000,1.0,60000,10000\n"
+    "social,60000,15000,0.8,80000,20000\n"
+)
+
+
+def optimize_json(run_cli: RunCli, *args: str | Path) -> dict[str, Any]:
+    code, out, err = run_cli("optimize", *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture
+def hill_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hill.csv"
+    path.write_text(HILL_CSV, encoding="utf-8")
+    return path
+
+
+def test_optimize_json_contract(run_cli: RunCli, scenario_file: Path) -> None:
+    plan = optimize_json(run_cli, scenario_file, *QUICK, "--iterations", "2")
+    assert plan["status"] == "optimal" and plan["objective"] == "revenue"
+    for key in ("budget", "allocation", "projected", "marginal_return", "shadow_price", "binding", "solver"):
+        assert key in plan
+    assert list(plan["allocation"]) == CHANNELS
+    assert plan["budget"] == pytest.approx(3800.0)  # no [budget] table: the current plan's total
+    assert plan["projected"]["spend"] <= plan["budget"] + 1e-6
+    assert sum(plan["allocation"].values()) <= plan["budget"] + 1e-6
+    assert set(plan["marginal_return"]) == set(CHANNELS)
+    assert 1 <= plan["solver"]["iterations"] <= 2
+    assert len(plan["solver"]["moves"]) == plan["solver"]["iterations"] - 1
+    for b in plan["binding"]:
+        assert set(b) == {"name", "bound", "shadow_price"}
+
+
+def test_optimize_is_reproducible(run_cli: RunCli, scenario_file: Path) -> None:
+    one = optimize_json(run_cli, scenario_file, *QUICK, "--iterations", "1", "--seed", "5")
+    two = optimize_json(run_cli, scenario_file, *QUICK, "--iterations", "1", "--seed", "5")
+    assert one["allocation"] == two["allocation"]
+
+
+def test_verify_reports_projected_against_simulated(run_cli: RunCli, scenario_file: Path) -> None:
+    plan = optimize_json(run_cli, scenario_file, *QUICK, "--iterations", "1", "--verify", "--verify-replications", "3")
+    rows = {(r["metric"], r["outcome"]): r for r in plan["verification"]["rows"]}
+    assert plan["verification"]["replications"] == 3
+    for key in [("revenue", "plan"), ("revenue", "current"), ("revenue", "gain"), ("conversions", "gain")]:
+        row = rows[key]
+        assert row["ci90_low"] <= row["simulated"] <= row["ci90_high"]
+        assert row["projected"] is not None
+    # The gain is simulated with common random numbers: it is the difference of the paired runs.
+    gain = rows[("revenue", "gain")]["simulated"]
+    assert gain == pytest.approx(rows[("revenue", "plan")]["simulated"] - rows[("revenue", "current")]["simulated"])
+
+
+def test_table_report(run_cli: RunCli, scenario_file: Path) -> None:
+    code, out, err = run_cli("optimize", scenario_file, *QUICK, "--iterations", "1")
+    assert code == 0, err
+    for word in [*CHANNELS, "total", "Shadow price of the budget", "Binding constraints", "Solver"]:
+        assert word in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx"])
+def test_exports(run_cli: RunCli, hill_file: Path, tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"plan{suffix}"
+    code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--out", target)
+    assert code == 0, err
+    assert f"Plan written to {target}" in out
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    if suffix == ".csv":
+        rows = list(csv.DictReader(target.open(encoding="utf-8")))
+        assert [r["channel"] for r in rows] == ["tv", "radio", "social", "total"]
+        spends = [float(r["spend"]) for r in rows]
+        assert spends[-1] == pytest.approx(sum(spends[:-1]))
+        assert spends[-1] == pytest.approx(60000.0, rel=1e-6)
+        assert sum(float(r["share"]) for r in rows[:-1]) == pytest.approx(1.0)
+    elif suffix == ".json":
+        doc = json.loads(target.read_text(encoding="utf-8"))
+        assert doc["status"] == "optimal" and sum(doc["allocation"].values()) == pytest.approx(60000.0)
+    else:
+        book = load_workbook(target)
+        assert book.sheetnames == ["Allocation", "Assumptions"]
+        sheet = book["Allocation"]
+        header = [c.value for c in sheet[1]]
+        assert header[:3] == ["Channel", "Spend", "Share"]
+        assert "Marginal return per $" in header
+        assert [sheet.cell(row=i, column=1).value for i in range(2, 6)] == ["tv", "radio", "social", "total"]
+        assert sheet.cell(row=2, column=2).number_format == "#,##0"
+        items = {row[0].value: row[1].value for row in book["Assumptions"].iter_rows(min_row=2)}
+        assert items["objective"] == "revenue" and items["budget"] == 60000
+
+
+def test_export_to_an_unknown_format_is_refused_before_any_work(run_cli: RunCli, hill_file: Path) -> None:
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "1000", "--out", "plan.txt")
+    assert code == 2 and ".csv, .json or .xlsx" in err
+
+
+def test_curves_file_form_and_solvers_agree(run_cli: RunCli, hill_file: Path) -> None:
+    highs = optimize_json(run_cli, "--curves", hill_file, "--budget", "60000", "--solver", "highs")
+    cbc = optimize_json(run_cli, "--curves", hill_file, "--budget", "60000", "--solver", "cbc")
+    assert highs["solver"]["name"] == "highs" and cbc["solver"]["name"] == "cbc"
+    for name in highs["allocation"]:
+        assert highs["allocation"][name] == pytest.approx(cbc["allocation"][name], abs=1.0)
+    assert highs["shadow_price"] == pytest.approx(cbc["shadow_price"], rel=1e-6)
+    assert highs["shadow_price"] > 0
+
+
+def test_max_change_holds(run_cli: RunCli, hill_file: Path) -> None:
+    plan = optimize_json(run_cli, "--curves", hill_file, "--budget", "60000", "--max-change", "20%")
+    for name, now in plan["current"].items():
+        assert now * 0.8 - 1e-6 <= plan["allocation"][name] <= now * 1.2 + 1e-6
+
+
+def test_objectives_in_conversions_need_an_order_value(run_cli: RunCli, hill_file: Path) -> None:
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "6e4", "--objective", "conversions")
+    assert code == 2 and "--order-value" in err
+    plan = optimize_json(
+        run_cli, "--curves", hill_file, "--budget", "6e4", "--objective", "conversions", "--order-value", "40"
+    )
+    assert plan["projected"]["conversions"] == pytest.approx(plan["projected"]["revenue"] / 40)
+
+
+def test_min_spend_objective_reaches_its_target(run_cli: RunCli, hill_file: Path) -> None:
+    plan = optimize_json(
+        run_cli,
+        *("--curves", hill_file, "--budget", "2e5", "--objective", "min-spend"),
+        *("--target", "1000", "--order-value", "50"),
+    )
+    assert plan["projected"]["conversions"] >= 1000 * (1 - 1e-6)
+    assert plan["projected"]["spend"] < 2e5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # Search (capped at one exposure a day) cannot absorb 90% of its plan once the others are held.
+        (["--budget", "1000", "--max-change", "10%"], "channel search: its minimum 1,350 (--max-change 10%) is above"),
+        (
+            ["--max-change", "10%", "--set", "budget.limits.tv={min=2500}"],
+            "channel tv: its minimum 2,500 (budget.limits) is above its maximum 2,200 (--max-change 10%)",
+        ),
+        (["--budget", "1000", "--set", "budget.limits.tv={min=1500}"], "channel minimums add to 1,800 but the budget"),
+    ],
+)
+def test_infeasible_constraints_exit_3_with_a_sentence(
+    run_cli: RunCli, scenario_file: Path, args: list[str], message: str
+) -> None:
+    code, out, err = run_cli("optimize", scenario_file, *QUICK, "--iterations", "1", *args)
+    assert code == 3
+    assert message in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_infeasible_with_json_prints_the_status_too(run_cli: RunCli, hill_file: Path) -> None:
+    code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "100", "--max-change", "0%", "--json")
+    assert code == 3
+    doc = json.loads(out)
+    assert doc["status"] == "infeasible" and "60,000 but the budget is 100" in doc["message"]
+    assert "60,000 but the budget is 100" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give a SCENARIO file or --curves FILE"),
+        (["--curves", "x.csv", "scenario.toml"], "give a SCENARIO file or --curves FILE"),
+        (["--curves", "{hill}"], "--budget: required with --curves"),
+        (["--curves", "{hill}", "--budget", "5", "--verify"], "--verify: needs a SCENARIO"),
+        (["--curves", "{hill}", "--budget", "5", "--set", "a=1"], "--set: only with a SCENARIO"),
+        (["--curves", "{hill}", "--budget", "-5"], "must be a finite number >= 0"),
+        (["--curves", "{hill}", "--budget", "5", "--objective", "cpa"], "target: objective cpa needs a target"),
+        (["--curves", "{hill}", "--budget", "5", "--solver", "gurobi"], "invalid choice"),
+    ],
+)
+def test_bad_optimize_arguments_exit_2(run_cli: RunCli, hill_file: Path, args: list[str], message: str) -> None:
+    code, _, err = run_cli("optimize", *[a.replace("{hill}", str(hill_file)) for a in args])
+    assert code == 2
+    assert message in err
+
+
+def test_bad_curves_file_exits_2_naming_the_file(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("channel,spend,response\ntv,1,x\n", encoding="utf-8")
+    code, _, err = run_cli("optimize", "--curves", path, "--budget", "10")
+    assert code == 2
+    assert f"{path}: row 2: response: must be a number (got 'x')" in err
+
+
+def test_curves_command_writes_points_fits_and_a_figure(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "curves"
+    code, text, err = run_cli("curves", scenario_file, *QUICK, "--out", out)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["curve_fits.csv", "curve_points.csv", "curves.png"]
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fits = list(csv.DictReader((out / "curve_fits.csv").open(encoding="utf-8")))
+    assert [f["channel"] for f in fits] == CHANNELS
+    points = list(csv.DictReader((out / "curve_points.csv").open(encoding="utf-8")))
+    assert len(points) == 3 * 4
+    for word in [*CHANNELS, "R^2", "mROAS"]:
+        assert word in text
+
+
+def test_curves_json(run_cli: RunCli, scenario_file: Path) -> None:
+    code, out, err = run_cli("curves", scenario_file, *QUICK, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["replications"] == 2 and [f["channel"] for f in doc["fits"]] == CHANNELS
+
+
+def test_frontier_from_curves_file(run_cli: RunCli, hill_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "frontier"
+    code, text, err = run_cli("frontier", "--curves", hill_file, "--budgets", "10000:240000:6", "--out", out)
+    assert code == 0, err
+    rows = list(csv.DictReader((out / "frontier.csv").open(encoding="utf-8")))
+    assert [float(r["budget"]) for r in rows] == pytest.approx(list(np.linspace(10000, 240000, 6)))
+    revenue = [float(r["revenue"]) for r in rows]
+    assert all(b >= a - 1e-6 for a, b in zip(revenue, revenue[1:], strict=False))
+    # Past the curves' ends (240,000 in all) there is nothing left to buy: the next dollar returns nothing.
+    assert float(rows[-1]["marginal_return"]) == pytest.approx(0.0, abs=1e-9)
+    assert float(rows[0]["marginal_return"]) > float(rows[3]["marginal_return"]) > 0
+    assert (out / "frontier.png").read_bytes()[:4] == b"\x89PNG"
+    assert "next $" in text
+
+
+def test_frontier_from_a_scenario(run_cli: RunCli, scenario_file: Path) -> None:
+    code, out, err = run_cli("frontier", scenario_file, *QUICK, "--budgets", "500:6000:3", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 3 and all(r["status"] == "optimal" for r in rows)
+    assert rows[0]["spend"] <= 500 + 1e-6
+
+
+@pytest.mark.parametrize("budgets", ["1:2", "5:1:3", "a:b:c", "1:2:0"])
+def test_bad_budgets_exit_2(run_cli: RunCli, hill_file: Path, budgets: str) -> None:
+    code, _, err = run_cli("frontier", "--curves", hill_file, "--budgets", budgets)
+    assert code == 2 and "--budgets" in err
+
+
+def test_real_process_exits_3_when_infeasible(hill_file: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixsim.cli",
+            "optimize",
+            "--curves",
+            str(hill_file),
+            "--budget",
+            "10",
+            "--max-change",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 3
+    assert "but the budget is 10" in proc.stderr and "Traceback" not in proc.stderr
