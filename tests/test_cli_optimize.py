@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import subprocess
 import sys
@@ -234,7 +235,7 @@ def test_frontier_from_curves_file(run_cli: RunCli, hill_file: Path, tmp_path: P
     rows = list(csv.DictReader((out / "frontier.csv").open(encoding="utf-8")))
     assert [float(r["budget"]) for r in rows] == pytest.approx(list(np.linspace(10000, 240000, 6)))
     revenue = [float(r["revenue"]) for r in rows]
-    assert all(b >= a - 1e-6 for a, b in zip(revenue, revenue[1:], strict=False))
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(revenue))
     # Past the curves' ends (240,000 in all) there is nothing left to buy: the next dollar returns nothing.
     assert float(rows[-1]["marginal_return"]) == pytest.approx(0.0, abs=1e-9)
     assert float(rows[0]["marginal_return"]) > float(rows[3]["marginal_return"]) > 0
