@@ -110,6 +110,11 @@ def choose(solver: str) -> str:
 def solve(program: Program, solver: str = "auto", duals: bool = True) -> Solution:
     """Solve ``program`` with the named backend; for a MILP, duals come from the LP with integers fixed."""
     name = choose(solver)
+    if program.n == 0:
+        # Nothing to decide (every channel capped at 0): the empty plan, which solvers treat as an error.
+        feasible = all(r.lower <= 0 <= r.upper for r in program.rows)
+        status = OPTIMAL if feasible else INFEASIBLE
+        return Solution(status, np.zeros(0), 0.0, np.zeros(len(program.rows)), name, 0.0)
     backend = _highs if name == "highs" else _cbc
     start = time.perf_counter()
     sol = backend(program)

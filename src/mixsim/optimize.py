@@ -42,6 +42,9 @@ SEGMENTS = 24
 
 _TOL = 1e-6
 
+VERIFY_KEY = 0x7E51F1
+"""Spawn key of verification runs: a stream family apart from the curve measurements of the same seed."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -252,7 +255,12 @@ def _build(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[_prog
         if "max_change" in relax and lo_why.startswith("--max-change"):
             lo = 0.0
         hi = max(hi, 0.0)
-        xs = _breakpoints(curve, hi, problem.segments)
+        # A bound set by the planner (limits, --max-change) is a row, so that its dual says what relaxing it
+        # is worth; the breakpoints then run on to the curve's end, with the bounds themselves among them.
+        end = hi if hi_why == "end of its curve" else max(hi, min(curve.max_spend, max(problem.budget, hi)))
+        xs = _breakpoints(curve, end, problem.segments)
+        if 0 < hi < end or 0 < lo < end:
+            xs = np.unique(np.concatenate([xs, [v for v in (lo, hi) if 0 < v < end]]))
         ys = curve(xs)
         lengths = np.diff(xs)
         slopes = np.diff(ys) / lengths if len(xs) > 1 else np.zeros(0)
@@ -272,12 +280,12 @@ def _build(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[_prog
         active = None
         if len(seg) and (curve.min_spend > 0 or curve.fixed_cost > 0):
             active = int(new(1, 0.0, 1.0, True)[0])
-            rows.append(_program.Row("on", np.append(seg, active), np.append(ones, -hi), -math.inf, 0.0))
+            rows.append(_program.Row("on", np.append(seg, active), np.append(ones, -end), -math.inf, 0.0))
             if curve.min_spend > 0:
                 row(
                     f"{curve.channel}: minimum buy",
                     np.append(seg, active),
-                    np.append(ones, -min(curve.min_spend, hi)),
+                    np.append(ones, -curve.min_spend),
                     0.0,
                     math.inf,
                 )
@@ -377,6 +385,8 @@ def solve(problem: Problem, solver: str = "auto") -> Plan:
         If the solver fails for a reason other than infeasibility.
     """
     started = time.perf_counter()
+    if any(lo > hi + _TOL for lo, _, hi, _ in problem.bounds()):
+        return _infeasible(problem, solver, time.perf_counter() - started, 0.0, _program.choose(solver))
     program, layout = _build(problem)
     built = time.perf_counter() - started
     sol = _program.solve(program, solver)
@@ -410,29 +420,30 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
                 fixed_cost=curve.fixed_cost,
             )
         )
-    # Minimization duals: the change of the minimum per unit of bound. The objectives that maximize are
-    # minimized as their negative, so what a dollar of budget returns is minus the dual.
-    sign = 1.0 if problem.objective == "min-spend" else -1.0
-    activity = np.zeros(len(program.rows))
-    for i, r in enumerate(program.rows):
-        activity[i] = float(r.coefs @ sol.x[r.index])
+    # The program is a minimization (objectives that maximize are minimized as their negative), and a row's
+    # dual is the change of that minimum per unit of the row's bound. What relaxing a row is worth, in the
+    # objective's own terms (for min-spend: the spend it saves), is then minus the dual of an upper bound and
+    # the dual of a lower bound, whichever the solver's own sign conventions.
     binding = []
     scale = max(problem.budget, 1.0)
+    spent = {line.channel: line.spend for line in lines}
     for name, i in layout.rows.items():
         r = program.rows[i]
-        at_bound = (math.isfinite(r.upper) and activity[i] >= r.upper - _TOL * scale) or (
-            math.isfinite(r.lower) and activity[i] <= r.lower + _TOL * scale
-        )
-        if at_bound and not (r.lower == 0 and r.upper == math.inf and name.endswith("minimum buy")):
-            dual = float(sign * sol.duals[i]) if len(sol.duals) else math.nan
-            binding.append(Binding(name, layout.row_bound[name], dual + 0.0))
+        activity = float(r.coefs @ sol.x[r.index])
+        upper = math.isfinite(r.upper) and activity >= r.upper - _TOL * scale
+        lower = math.isfinite(r.lower) and activity <= r.lower + _TOL * scale
+        if name.endswith(": minimum buy") and not spent[name.removesuffix(": minimum buy")] > 0:
+            continue  # a channel not used is at its "minimum buy" of nothing: nothing binds
+        if upper or lower:
+            dual = float(sol.duals[i]) if len(sol.duals) else math.nan
+            binding.append(Binding(name, layout.row_bound[name], (-dual if upper else dual) + 0.0))
     for line in lines:
         name = f"{line.channel}: max (end of its curve)"
         bound = layout.row_bound.get(name)
         if bound is not None and line.spend >= bound - _TOL * scale and bound > 0:
             binding.append(Binding(name, bound))
-    budget_dual = sol.duals[layout.rows["budget"]] if len(sol.duals) else math.nan
-    shadow = float(sign * budget_dual) + 0.0
+    budget_dual = float(sol.duals[layout.rows["budget"]]) if len(sol.duals) else math.nan
+    shadow = -budget_dual + 0.0
     objective_value = _objective_value(problem, lines)
     return Plan(
         status="optimal",
@@ -447,11 +458,18 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
         solve_seconds=sol.seconds,
         order_value=value,
         margin=curves.margin,
-        plan_revenue=curves.plan_revenue,
+        total_revenue=curves.plan_revenue
+        + sum(c.revenue - float(k(k.current)) for c, k in zip(lines, curves.curves, strict=True)),
+        current_total_revenue=curves.plan_revenue if _measured_at(curves, current) else math.nan,
         constraints=problem.describe(),
         source=curves.source,
         seed=curves.seed,
     )
+
+
+def _measured_at(curves: CurveSet, plan: dict[str, float]) -> bool:
+    """Whether ``curves`` were measured around ``plan`` (then their simulated total is the plan's)."""
+    return all(math.isclose(c.current, plan.get(c.channel, 0.0), rel_tol=1e-9, abs_tol=1e-6) for c in curves.curves)
 
 
 def _objective_value(problem: Problem, lines: Sequence[ChannelPlan]) -> float:
@@ -639,11 +657,6 @@ def optimize(
             executor=executor,
             progress=progress,
         )
-        if around is not None and plan is not None:
-            # Projections stay relative to the current plan, whatever plan the curves were measured around.
-            curves = dataclasses.replace(
-                curves, plan_revenue=plan.plan_revenue, plan_conversions=plan.plan_revenue / curves.order_value
-            )
         problem = Problem.from_scenario(
             scenario,
             curves,
@@ -655,6 +668,9 @@ def optimize(
         )
         problem = dataclasses.replace(problem, current=current)
         new = solve(problem, solver)
+        if plan is not None:
+            # The current plan's simulated total comes from the first measurement, the one around it.
+            new = dataclasses.replace(new, current_total_revenue=plan.current_total_revenue)
         if not new.optimal:
             return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
         if plan is not None:
@@ -689,7 +705,8 @@ def verify(
         An optimal plan.
     seed : int, optional
         Root seed; default the scenario's, else 0. Replication ``r`` of the plan and of the current plan share
-        ``SeedSequence(seed).spawn(replications)[r]``.
+        ``SeedSequence(seed, spawn_key=(VERIFY_KEY,)).spawn(replications)[r]``: random numbers of their own,
+        not those the curves were measured with, so the check is out of sample.
     replications : int, default=10
     workers, executor, progress
         As for :func:`mixsim.simulate`.
@@ -697,7 +714,7 @@ def verify(
     plan.check()
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
-    seeds = np.random.SeedSequence(seed).spawn(replications)
+    seeds = np.random.SeedSequence(seed, spawn_key=(VERIFY_KEY,)).spawn(replications)
     allocation = tuple(plan.allocation.items())
     tasks = [_Task(r) for r in range(replications)] + [_Task(r, allocation) for r in range(replications)]
     records = _execute(scenario, seeds, tasks, workers, executor, progress)
@@ -717,13 +734,13 @@ def verify(
         ("spend", "plan"): np.array([r.spend.sum() + fixed_plan for r in plan_runs]),
         ("spend", "current"): np.array([r.spend.sum() + fixed_now for r in current_runs]),
     }
-    gain = plan.revenue - plan.current_revenue
-    projected: dict[tuple[str, str], float] = {("revenue", "gain"): gain, ("conversions", "gain"): gain / value}
-    if math.isfinite(plan.plan_revenue):
-        projected[("revenue", "current")] = plan.plan_revenue
-        projected[("revenue", "plan")] = plan.plan_revenue + gain
-        projected[("conversions", "current")] = plan.plan_revenue / value
-        projected[("conversions", "plan")] = (plan.plan_revenue + gain) / value
+    projected: dict[tuple[str, str], float] = {}
+    totals = {"plan": plan.total_revenue, "current": plan.current_total_revenue}
+    totals["gain"] = totals["plan"] - totals["current"]
+    for outcome, total in totals.items():
+        if math.isfinite(total):
+            projected[("revenue", outcome)] = total
+            projected[("conversions", outcome)] = total / value
     projected[("spend", "plan")] = plan.spend
     projected[("spend", "current")] = sum(c.current for c in plan.channels) + fixed_now
     check = Verification(replications=replications, seed=seed, projected=projected, runs=runs)

@@ -59,7 +59,11 @@ class ChannelPlan:
 
 @dataclass(frozen=True)
 class Binding:
-    """A constraint that holds with equality at the plan, and what relaxing it by one unit is worth."""
+    """A constraint that holds with equality at the plan, and what relaxing it by one unit is worth.
+
+    ``shadow_price`` is in the objective's units per unit of the bound (revenue, profit or conversions per
+    dollar; for min-spend, the spend saved), >= 0; NaN where the solver gives no dual (a curve's end).
+    """
 
     name: str
     bound: float
@@ -130,7 +134,7 @@ class Plan:
     channels : tuple of ChannelPlan
         One line per channel.
     shadow_price : float
-        What one more dollar of budget adds to the objective (0 when the budget does not bind).
+        What one more dollar of budget adds to the objective, in its units (0 when the budget does not bind).
     binding : tuple of Binding
         Constraints that hold with equality.
     solver : str
@@ -145,9 +149,11 @@ class Plan:
         Revenue per conversion (NaN when unknown).
     margin : float
         Gross margin (for profit).
-    plan_revenue : float
-        Simulated total revenue at the current plan (NaN for curves from a file); with the curves, the base of
-        the projected totals.
+    total_revenue : float
+        Projected total revenue at the plan (organic included): the revenue simulated at the plan the curves
+        were measured around, plus each channel's curve from there to the plan (NaN for curves from a file).
+    current_total_revenue : float
+        Total revenue simulated at the current plan (NaN for curves from a file).
     constraints : dict
         The constraints as given (for the assumptions sheet).
     source : str
@@ -172,7 +178,8 @@ class Plan:
     moves: tuple[float, ...] = ()
     order_value: float = math.nan
     margin: float = 1.0
-    plan_revenue: float = math.nan
+    total_revenue: float = math.nan
+    current_total_revenue: float = math.nan
     constraints: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     message: str = ""
@@ -255,9 +262,9 @@ class Plan:
             "current_revenue": self.current_revenue,
             "profit": self.revenue * self.margin - self.spend,
         }
-        if math.isfinite(self.plan_revenue):
-            projected["total_revenue"] = self.plan_revenue + self.revenue - self.current_revenue
-            projected["current_total_revenue"] = self.plan_revenue
+        if math.isfinite(self.total_revenue):
+            projected["total_revenue"] = self.total_revenue
+            projected["current_total_revenue"] = self.current_total_revenue
         doc = {
             "status": self.status,
             "message": self.message or None,
