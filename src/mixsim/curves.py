@@ -126,15 +126,17 @@ class ResponseCurve:
     planned: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __call__(self, spend: np.ndarray | float) -> np.ndarray:
-        """Incremental revenue at ``spend`` (the Hill curve if any, else the points interpolated)."""
+        """Incremental revenue at ``spend`` (the Hill curve if any, else the points interpolated); flat past
+        ``max_spend``, where the channel cannot spend more."""
         if self.hill is not None:
-            return self.hill(spend)
+            return self.hill(np.minimum(spend, self.max_spend))
         return np.interp(np.asarray(spend, dtype=float), self.spend, self.revenue)
 
     def marginal(self, spend: np.ndarray | float) -> np.ndarray:
-        """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in)."""
+        """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in);
+        0 at and past ``max_spend``."""
         if self.hill is not None:
-            return self.hill.derivative(spend)
+            return np.where(np.asarray(spend) < self.max_spend, self.hill.derivative(spend), 0.0)
         slopes = np.diff(self.revenue) / np.diff(self.spend)
         k = np.clip(np.searchsorted(self.spend, np.asarray(spend, dtype=float), side="right") - 1, 0, len(slopes) - 1)
         return np.where(np.asarray(spend) >= self.max_spend, 0.0, slopes[k])

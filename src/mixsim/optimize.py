@@ -70,6 +70,9 @@ class Problem:
         The current plan; default the curves' own.
     segments : int, default=SEGMENTS
         Breakpoint segments per Hill curve.
+    anchor, radius : dict of str to float and float, optional
+        A trust region: each channel within ``radius`` times the budget of its spend in ``anchor`` (the closed
+        loop keeps each re-solve near the plan its curves were measured around, where they are accurate).
     """
 
     curves: CurveSet
@@ -81,6 +84,8 @@ class Problem:
     max_change: float | None = None
     current: dict[str, float] | None = None
     segments: int = SEGMENTS
+    anchor: dict[str, float] | None = None
+    radius: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -158,13 +163,20 @@ class Problem:
                 if limit.max < hi:
                     hi, hi_why = limit.max, "budget.limits"
             if self.max_change is not None:
-                now = current.get(c.channel, 0.0)
+                # A plan that asks more of a channel than it can deliver is held at what it delivers.
+                now = min(current.get(c.channel, 0.0), c.max_spend)
                 down, up = now * (1 - self.max_change), now * (1 + self.max_change)
                 pct = f"{self.max_change:.0%}"
                 if down > lo:
                     lo, lo_why = down, f"--max-change {pct}"
                 if up < hi:
                     hi, hi_why = up, f"--max-change {pct}"
+            if self.anchor is not None and self.radius is not None:
+                at, step = self.anchor.get(c.channel, 0.0), self.radius * self.budget
+                if at - step > lo:
+                    lo, lo_why = at - step, "closed-loop step"
+                if at + step < hi:
+                    hi, hi_why = at + step, "closed-loop step"
             out.append((lo, lo_why, hi, hi_why))
         return out
 
@@ -609,7 +621,10 @@ def optimize(
 
     The curves are measured around the current plan and the program solved; then, up to ``max_iterations``
     solves in all, the curves are measured again around the new plan (the other channels held at it) and the
-    program re-solved, until no channel's spend moves by more than ``tolerance`` of the budget.
+    program re-solved, until no channel's spend moves by more than ``tolerance`` of the budget. Re-solves are
+    kept within a shrinking trust region around the plan the curves were measured at (each channel within
+    25%, then 12.5%, ... of the budget of it), where the re-measured curves are accurate; the steps shrink,
+    so the loop settles rather than oscillates between plans that each look best from the other.
 
     Parameters
     ----------
@@ -667,6 +682,8 @@ def optimize(
             segments=segments,
         )
         problem = dataclasses.replace(problem, current=current)
+        if plan is not None:
+            problem = dataclasses.replace(problem, anchor=plan.allocation, radius=0.5**iteration)
         new = solve(problem, solver)
         if plan is not None:
             # The current plan's simulated total comes from the first measurement, the one around it.
