@@ -112,10 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_measure(parser: argparse.ArgumentParser) -> None:
+def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None:
     parser.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
     parser.add_argument(
-        "--replications", "-r", type=_positive, default=5, help="replications per curve level (default 5)"
+        "--replications",
+        "-r",
+        type=_positive,
+        default=replications,
+        help=f"replications per curve level (default {replications})",
     )
     parser.add_argument(
         "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
@@ -153,7 +157,8 @@ def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
     )
     parser.add_argument("--order-value", type=_positive_float, help="with --curves: revenue per conversion")
     parser.add_argument("--margin", type=_share, default=None, help="with --curves: gross margin (default 1)")
-    _add_measure(parser)
+    # Fewer than for `mixsim curves`: the closed loop measures again around each plan.
+    _add_measure(parser, replications=3)
     _add_set(parser)
 
 
