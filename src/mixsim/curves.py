@@ -31,7 +31,7 @@ from mixsim._version import __version__
 from mixsim.errors import ScenarioError
 from mixsim.results import interval
 from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, _execute, _Task
+from mixsim.simulation import ProgressCallback, Task, run_tasks
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -400,7 +400,7 @@ def response_curves(
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
     # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
-    tasks = [_Task(r) for r in range(replications)]
+    tasks = [Task(r) for r in range(replications)]
     slot: dict[tuple[int, str, int], int] = {}
     for r in range(replications):
         for name in planned.channel_names:
@@ -409,8 +409,8 @@ def response_curves(
                     slot[r, name, j] = r
                 else:
                     slot[r, name, j] = len(tasks)
-                    tasks.append(_Task(r, ((name, m * ref[name]),)))
-    records = _execute(planned, seeds, tasks, workers, executor, progress)
+                    tasks.append(Task(r, ((name, m * ref[name]),)))
+    records = run_tasks(planned, seeds, tasks, workers, executor, progress)
 
     value = planned.economics.order_value
     curves = []

@@ -28,7 +28,7 @@ from mixsim.curves import DEFAULT_LEVELS, CurveSet, ResponseCurve, budget_total,
 from mixsim.errors import ScenarioError
 from mixsim.plan import Binding, ChannelPlan, Frontier, Plan, Verification
 from mixsim.scenario import Group, Limit, Scenario
-from mixsim.simulation import ProgressCallback, _execute, _Task
+from mixsim.simulation import ProgressCallback, Task, run_tasks
 
 __all__ = ["OBJECTIVES", "Problem", "frontier", "optimize", "solve", "verify"]
 
@@ -733,8 +733,8 @@ def verify(
         seed = scenario.seed if scenario.seed is not None else 0
     seeds = np.random.SeedSequence(seed, spawn_key=(VERIFY_KEY,)).spawn(replications)
     allocation = tuple(plan.allocation.items())
-    tasks = [_Task(r) for r in range(replications)] + [_Task(r, allocation) for r in range(replications)]
-    records = _execute(scenario, seeds, tasks, workers, executor, progress)
+    tasks = [Task(r) for r in range(replications)] + [Task(r, allocation) for r in range(replications)]
+    records = run_tasks(scenario, seeds, tasks, workers, executor, progress)
     value = scenario.economics.order_value
     fixed_now = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
     fixed_plan = sum(c.fixed_cost for c in plan.channels if c.active)

@@ -21,7 +21,9 @@ ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class _Task:
+class Task:
+    """One engine run: replication ``replication``'s seed, with these channels' planned spend replaced."""
+
     replication: int
     spend: tuple[tuple[str, float], ...] = ()
 
@@ -32,7 +34,7 @@ def run_count(scenario: Scenario, replications: int, incrementality: bool = Fals
     return replications * (1 + 2 * measured)
 
 
-def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: _Task) -> RunRecord:
+def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: Task) -> RunRecord:
     return run(scenario, seed, dict(task.spend) if task.spend else None)
 
 
@@ -86,13 +88,13 @@ def simulate(
         raise ValueError(f"seed must be >= 0 (got {seed})")
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
-    tasks = [_Task(r) for r in range(replications)]
+    tasks = [Task(r) for r in range(replications)]
     measured = [c for c in scenario.channels if c.spend > 0] if incrementality else []
     for r in range(replications):
         for c in measured:
-            tasks.append(_Task(r, ((c.name, 0.0),)))
-            tasks.append(_Task(r, ((c.name, c.spend * (1.0 - MARGINAL_SHARE)),)))
-    records = _execute(scenario, seeds, tasks, workers, executor, progress)
+            tasks.append(Task(r, ((c.name, 0.0),)))
+            tasks.append(Task(r, ((c.name, c.spend * (1.0 - MARGINAL_SHARE)),)))
+    records = run_tasks(scenario, seeds, tasks, workers, executor, progress)
 
     base = tuple(records[: len(seeds)])
     truth = None
@@ -101,15 +103,18 @@ def simulate(
     return SimulationResult(scenario=scenario, seed=seed, runs=base, incrementality=truth, version=__version__)
 
 
-def _execute(
+def run_tasks(
     scenario: Scenario,
     seeds: Sequence[np.random.SeedSequence],
-    tasks: list[_Task],
+    tasks: list[Task],
     workers: int,
     executor: cf.Executor | None,
     progress: ProgressCallback | None,
 ) -> list[RunRecord]:
-    """Run every task, in parallel when asked; results come back in task order whatever finishes first."""
+    """Run every task, in parallel when asked; results come back in task order whatever finishes first.
+
+    Task ``t`` runs with ``seeds[t.replication]``: tasks of one replication share their random numbers.
+    """
     total = len(tasks)
     if executor is None and workers == 1:
         out = []
