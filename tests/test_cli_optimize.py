@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
+from conftest import SMALL_TOML
+
 RunCli = Callable[..., tuple[int, str, str]]
 QUICK = ("--workers", "1", "-r", "2", "--levels", "0,0.5,1,2")
 CHANNELS = ["tv", "search", "email"]
@@ -45,7 +47,7 @@ def test_optimize_json_contract(run_cli: RunCli, scenario_file: Path) -> None:
     for key in ("budget", "allocation", "projected", "marginal_return", "shadow_price", "binding", "solver"):
         assert key in plan
     assert list(plan["allocation"]) == CHANNELS
-    assert plan["budget"] == pytest.approx(3800.0)  # no [budget] table: the current plan's total
+    assert plan["budget"] == pytest.approx(3800.0)  # no [budget] table: the sum of channel spends
     assert plan["projected"]["spend"] <= plan["budget"] + 1e-6
     assert sum(plan["allocation"].values()) <= plan["budget"] + 1e-6
     assert set(plan["marginal_return"]) == set(CHANNELS)
@@ -189,7 +191,7 @@ def test_infeasible_with_json_prints_the_status_too(run_cli: RunCli, hill_file: 
         (["--curves", "{hill}", "--budget", "5", "--verify"], "--verify: needs a SCENARIO"),
         (["--curves", "{hill}", "--budget", "5", "--set", "a=1"], "--set: only with a SCENARIO"),
         (["--curves", "{hill}", "--budget", "-5"], "must be a finite number >= 0"),
-        (["--curves", "{hill}", "--budget", "5", "--objective", "cpa"], "target: objective cpa needs a target"),
+        (["--curves", "{hill}", "--budget", "5", "--objective", "cpa"], "--target: objective cpa needs one"),
         (["--curves", "{hill}", "--budget", "5", "--solver", "gurobi"], "invalid choice"),
     ],
 )
@@ -216,7 +218,10 @@ def test_curves_command_writes_points_fits_and_a_figure(run_cli: RunCli, scenari
     fits = list(csv.DictReader((out / "curve_fits.csv").open(encoding="utf-8")))
     assert [f["channel"] for f in fits] == CHANNELS
     points = list(csv.DictReader((out / "curve_points.csv").open(encoding="utf-8")))
-    assert len(points) == 3 * 4
+    assert sorted({p["channel"] for p in points}) == sorted(CHANNELS)
+    # Search is capped: levels past what it can deliver spend the same and are kept once.
+    assert sum(p["channel"] == "tv" for p in points) == 4
+    assert sum(p["channel"] == "search" for p in points) < 4
     for word in [*CHANNELS, "R^2", "mROAS"]:
         assert word in text
 
@@ -277,3 +282,57 @@ def test_real_process_exits_3_when_infeasible(hill_file: Path) -> None:
     )
     assert proc.returncode == 3
     assert "but the budget is 10" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "5"], "--target: only with objective min-spend, cpa, roas"),
+        (["--margin", "1.5"], "must be between 0 and 1"),
+        (["--objective", "roas"], "--target: objective roas needs one"),
+    ],
+)
+def test_mistakes_are_refused_before_any_work(run_cli: RunCli, hill_file: Path, args: list[str], message: str) -> None:
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "5000", *args)
+    assert code == 2 and message in err
+
+
+def test_max_change_needs_a_current_plan(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text("channel,spend,response\na,0,0\na,100,50\nb,0,0\nb,100,80\n", encoding="utf-8")
+    code, _, err = run_cli("optimize", "--curves", path, "--budget", "100", "--max-change", "30%")
+    assert code == 2 and "gives no current spend" in err
+
+
+@pytest.mark.parametrize("where", ["dir", "under_a_file"])
+def test_an_output_that_cannot_be_written_is_refused_first(
+    run_cli: RunCli, hill_file: Path, tmp_path: Path, where: str
+) -> None:
+    if where == "dir":
+        target = tmp_path / "plan.csv"
+        target.mkdir()
+        expected = "is a directory"
+    else:
+        (tmp_path / "file").write_text("x", encoding="utf-8")
+        target = tmp_path / "file" / "plan.csv"
+        expected = "is a file, not a directory"
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "5000", "--out", target)
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
+def test_frontier_with_no_feasible_budget_exits_3(run_cli: RunCli, hill_file: Path) -> None:
+    code, _, err = run_cli("frontier", "--curves", hill_file, "--budgets", "10:100:3", "--max-change", "0%")
+    assert code == 3
+    assert "no budget from 10 to 100 is feasible" in err and "channel minimums add to 60,000" in err
+
+
+def test_groups_that_need_more_than_all_the_spend_are_infeasible(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "groups.toml"
+    groups = (
+        '\n[budget]\ntotal = 3800\n[[budget.groups]]\nname = "brand"\nchannels = ["tv"]\nmin_share = 0.6\n'
+        '[[budget.groups]]\nname = "perf"\nchannels = ["search", "email"]\nmin_share = 0.6\n'
+    )
+    path.write_text(SMALL_TOML + groups, encoding="utf-8")
+    code, _, err = run_cli("optimize", path, *QUICK, "--iterations", "1")
+    assert code == 3
+    assert "groups brand and perf share no channel but must have at least 60% and 60% of spend" in err

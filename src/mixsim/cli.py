@@ -17,12 +17,19 @@ from mixsim._files import write_atomic
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
-from mixsim.errors import MixsimError
+from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.plan import Plan, write_plan
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import Scenario, json_schema, load_scenario
 from mixsim.simulation import run_count, simulate
+
+TARGETED = {
+    "min-spend": "the conversions to reach",
+    "cpa": "the highest cost per conversion",
+    "roas": "the lowest revenue per dollar",
+}
+"""Objectives that need ``--target``, and what it means for each."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an output that could not be written (disk full, permissions changed meanwhile)
+        print(f"mixsim: cannot write {exc.filename or 'an output'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # an unexpected failure: say so in one line, the traceback on request
         if os.environ.get("MIXSIM_DEBUG"):
             raise
@@ -152,11 +162,15 @@ def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
         "--max-change", type=_share, metavar="P", help="keep each channel within P of its current spend, e.g. 30%%"
     )
     parser.add_argument("--solver", choices=SOLVERS, default="auto", help="auto: HiGHS if installed, else CBC")
-    parser.add_argument(
-        "--iterations", type=_positive, default=3, help="most solves of the closed loop (default 3; 1: no re-measuring)"
-    )
+    if budget:
+        parser.add_argument(
+            "--iterations",
+            type=_positive,
+            default=3,
+            help="most solves of the closed loop (default 3; 1: no re-measuring)",
+        )
     parser.add_argument("--order-value", type=_positive_float, help="with --curves: revenue per conversion")
-    parser.add_argument("--margin", type=_share, default=None, help="with --curves: gross margin (default 1)")
+    parser.add_argument("--margin", type=_margin, default=None, help="with --curves: gross margin, 0..1 (default 1)")
     # Fewer than for `mixsim curves`: the closed loop measures again around each plan.
     _add_measure(parser, replications=3)
     _add_set(parser)
@@ -209,6 +223,13 @@ def _share(text: str) -> float:
     percent = text.strip().endswith("%")
     value = _money(text.strip().rstrip("%"))
     return value / 100 if percent else value
+
+
+def _margin(text: str) -> float:
+    value = _share(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return value
 
 
 def _levels(text: str) -> tuple[float, ...]:
@@ -310,6 +331,15 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
     """The scenario, or the curves file, the problem is about (exactly one)."""
     if (args.scenario is None) == (args.curves is None):
         raise MixsimError(f"mixsim {args.command}: give a SCENARIO file or --curves FILE (one of them)")
+    # Checked before any simulation: a mistake here should not cost the minutes curves take to measure.
+    if args.objective in TARGETED and args.target is None:
+        raise MixsimError(f"--target: objective {args.objective} needs one ({TARGETED[args.objective]})")
+    if args.objective not in TARGETED and args.target is not None:
+        raise MixsimError(f"--target: only with objective {', '.join(TARGETED)} (got --objective {args.objective})")
+    if args.curves is not None and args.objective not in ("revenue", "profit") and args.order_value is None:
+        raise MixsimError(
+            f"--order-value: objective {args.objective} is counted in conversions; give the revenue per conversion"
+        )
     if args.curves is None:
         for flag in ("order_value", "margin"):
             if getattr(args, flag) is not None:
@@ -319,13 +349,22 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
         raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
     margin = 1.0 if args.margin is None else args.margin
     curves = read_curves(args.curves, order_value=args.order_value or math.nan, margin=margin)
+    if args.max_change is not None and not any(c.current > 0 for c in curves.curves):
+        raise MixsimError(
+            f"--max-change: {args.curves} gives no current spend to change from (add a 'current' column of Hill "
+            "parameters)"
+        )
     return None, curves
 
 
 def _optimize(args: argparse.Namespace) -> int:
     scenario, curves = _load_curves(args)
-    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
-        raise MixsimError(f"--out {args.out}: the plan is written as .csv, .json or .xlsx (got {Path(args.out).name})")
+    if args.out:
+        if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
+            raise MixsimError(
+                f"--out {args.out}: the plan is written as .csv, .json or .xlsx (got {Path(args.out).name})"
+            )
+        _check_writable(Path(args.out), directory=False)
     if curves is not None:
         if args.budget is None:
             raise MixsimError("--budget: required with --curves (the file has no budget)")
@@ -397,6 +436,11 @@ def _frontier(args: argparse.Namespace) -> int:
             curves, budget=max(args.budgets), objective=args.objective, target=args.target, max_change=args.max_change
         )
     result = frontier(problem, args.budgets, args.solver)
+    if not any(p.optimal for p in result.plans):
+        raise InfeasibleError(
+            f"no budget from {min(args.budgets):,.0f} to {max(args.budgets):,.0f} is feasible: "
+            + result.plans[-1].message
+        )
     table = result.to_frame()
     if out is not None:
         write_atomic(out / "frontier.csv", table.to_csv(index=False))
@@ -415,9 +459,23 @@ def _frontier(args: argparse.Namespace) -> int:
 def _out_dir(text: str | None) -> Path | None:
     if not text:
         return None
-    if Path(text).exists() and not Path(text).is_dir():
-        raise MixsimError(f"--out {text}: exists and is not a directory")
+    _check_writable(Path(text), directory=True)
     return Path(text)
+
+
+def _check_writable(path: Path, directory: bool) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if directory and path.exists() and not path.is_dir():
+        raise MixsimError(f"--out {path}: exists and is not a directory")
+    if not directory and path.is_dir():
+        raise MixsimError(f"--out {path}: is a directory (give a file name)")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise MixsimError(f"--out {path}: {parent} is a file, not a directory")
+            if not os.access(parent, os.W_OK):
+                raise MixsimError(f"--out {path}: cannot write in {parent}")
+            break
 
 
 # ------------------------------------------------------------------------------------------------- output
@@ -535,11 +593,17 @@ def _curves_report(curves: CurveSet) -> str:
 
 def _plan_report(plan: Plan) -> str:
     frame = plan.to_frame()
-    lines = [
-        f"Plan: maximize {plan.objective}" if plan.objective != "min-spend" else "Plan: least spend for the target",
-        f"Budget {plan.budget:,.0f}; curves from {plan.source}.",
-        "",
-    ]
+    target = plan.constraints.get("target")
+    headline = {
+        "revenue": "maximize incremental revenue",
+        "profit": "maximize profit (revenue x margin - spend)",
+        "conversions": "maximize incremental conversions",
+        "min-spend": f"least spend reaching {target:,.0f} conversions" if target else "least spend",
+        "cpa": f"maximize conversions at a cost per conversion of at most {target:,.2f}" if target else "",
+        "roas": f"maximize conversions at a revenue per dollar of at least {target:,.2f}" if target else "",
+    }[plan.objective]
+    unit = {"revenue": "revenue", "profit": "profit", "min-spend": "spend saved"}.get(plan.objective, "conversions")
+    lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
     width = max(8, *(len(c.channel) for c in plan.channels)) + 1
     head = ["spend", "share", "current", "change", "proj rev", "ROAS", "marginal"]
     lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
@@ -562,7 +626,7 @@ def _plan_report(plan: Plan) -> str:
         + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
         + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "
         f"({plan.revenue - plan.current_revenue:+,.0f}).",
-        f"Shadow price of the budget: {plan.shadow_price:.3f} per extra dollar.",
+        f"Shadow price of the budget: {plan.shadow_price:.3f} of {unit} per extra dollar.",
         "Binding constraints: " + ("; ".join(b.name for b in plan.binding) or "none"),
         f"Solver {plan.solver}: optimal in {plan.solve_seconds:.3f} s (built in {plan.build_seconds:.3f} s); "
         + (
@@ -573,6 +637,7 @@ def _plan_report(plan: Plan) -> str:
             else f"{plan.iterations} solve."
         ),
     ]
+    lines += [f"Note: {note}." for note in plan.notes]
     if plan.verification is not None:
         v = plan.verification
         lines += ["", f"Verification: {v.replications} paired replications (common random numbers), seed {v.seed}."]

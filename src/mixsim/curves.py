@@ -136,7 +136,13 @@ class ResponseCurve:
         """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in);
         0 at and past ``max_spend``."""
         if self.hill is not None:
-            return np.where(np.asarray(spend) < self.max_spend, self.hill.derivative(spend), 0.0)
+            s = np.asarray(spend, dtype=float)
+            slope = self.hill.derivative(s)
+            if self.hill.slope < 1:
+                # The Hill slope is infinite at 0 when its shape is below 1: report the first dollars' average.
+                tiny = 1e-3 * min(self.hill.half_saturation, self.max_spend)
+                slope = np.where(s > 0, slope, self.hill(tiny) / tiny if tiny > 0 else 0.0)
+            return np.where(s < self.max_spend * (1 - 1e-9), slope, 0.0)
         slopes = np.diff(self.revenue) / np.diff(self.spend)
         k = np.clip(np.searchsorted(self.spend, np.asarray(spend, dtype=float), side="right") - 1, 0, len(slopes) - 1)
         return np.where(np.asarray(spend) >= self.max_spend, 0.0, slopes[k])
@@ -228,7 +234,7 @@ class CurveSet:
         if table == "fits":
             rows = []
             for c in self.curves:
-                at = c.current
+                at = min(c.current, c.max_spend)  # a plan past what the channel can deliver spends its maximum
                 rows.append(
                     {
                         "channel": c.channel,
@@ -324,13 +330,16 @@ def fit_hill(spend: np.ndarray, response: np.ndarray) -> tuple[Hill, float, floa
 
 
 def budget_total(scenario: Scenario) -> float:
-    """What the optimizer may allocate: ``budget.total``, or the current plan's total spend."""
-    return scenario.budget.total if scenario.budget is not None else scenario.total_spend
+    """What the optimizer may allocate: ``budget.total``, else what the current plan costs (its media spend
+    and the fixed costs of the channels it uses)."""
+    if scenario.budget is not None:
+        return scenario.budget.total
+    return scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
 
 
-def _reference(scenario: Scenario, plan: dict[str, float]) -> dict[str, float]:
+def _reference(scenario: Scenario, plan: dict[str, float], budget: float | None) -> dict[str, float]:
     """The spend a channel's levels are multiples of: its planned spend, or an even share of the budget."""
-    share = budget_total(scenario) / len(scenario.channels)
+    share = (budget_total(scenario) if budget is None else budget) / len(scenario.channels)
     return {name: (plan[name] if plan[name] > 0 else share) for name in scenario.channel_names}
 
 
@@ -348,6 +357,7 @@ def response_curves(
     replications: int = 5,
     levels: Sequence[float] = DEFAULT_LEVELS,
     around: dict[str, float] | None = None,
+    budget: float | None = None,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -372,6 +382,8 @@ def response_curves(
         the budget for a channel planned at 0). 0 is always measured.
     around : dict of str to float, optional
         Measure around this plan instead of the scenario's (the optimizer re-measures around its own plan).
+    budget : float, optional
+        The budget a channel planned at 0 gets an even share of, as its reference; default the scenario's.
     workers : int, default=1
         Worker processes.
     executor : concurrent.futures.Executor, optional
@@ -396,7 +408,7 @@ def response_curves(
     if around:
         plan.update(around)
     planned = scenario.with_spend(plan)
-    ref = _reference(planned, plan)
+    ref = _reference(planned, plan, budget)
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
     # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
@@ -424,7 +436,17 @@ def response_curves(
         revenue = (conv - conv[:, :1]) * value
         mean, low, high = interval(revenue)
         spend = delivered.mean(axis=0)
-        hill, rmse, r2 = fit_hill(spend, mean)
+        # Levels past what the channel can deliver all spend the same: keep the first of them (the rest bought
+        # nothing more), so the points are a function of spend.
+        keep = np.concatenate([[True], np.diff(spend) > 1e-6 * max(float(spend.max()), 1.0)])
+        spend, mean, low, high = spend[keep], mean[keep], low[keep], high[keep]
+        hill: Hill | None = None
+        rmse = r2 = math.nan
+        if len(spend) >= 4:  # three parameters need three points besides the origin
+            try:
+                hill, rmse, r2 = fit_hill(spend, mean)
+            except RuntimeError:
+                hill = None  # the points, interpolated, are then the curve
         channel = planned.channel(name)
         curves.append(
             ResponseCurve(
@@ -440,7 +462,7 @@ def response_curves(
                 current=plan[name],
                 fit_rmse=rmse,
                 fit_r2=r2,
-                planned=np.array(grid) * ref[name],
+                planned=(np.array(grid) * ref[name])[keep],
             )
         )
     source = f"simulation of {planned.source or planned.name}"
@@ -502,6 +524,8 @@ def read_curves(
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ScenarioError([f"{where}: cannot read the curves file ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{where}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
     return parse_curves(text, source=where, order_value=order_value, margin=margin, current=current)
 
 
@@ -514,8 +538,8 @@ def parse_curves(
     current: dict[str, float] | None = None,
 ) -> CurveSet:
     """Parse the CSV text of :func:`read_curves` (same rules, same errors)."""
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    numbered = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if any(c.strip() for c in r)]
+    rows = [r for _, r in numbered]
     if not rows:
         raise ScenarioError([f"{source}: the curves file is empty (expected a header row)"])
     header = [h.strip().lower() for h in rows[0]]
@@ -537,7 +561,13 @@ def parse_curves(
     col = {h: header.index(h) for h in required + optional if h in header}
     numeric = [h for h in col if h != "channel"]
     parsed: list[tuple[int, str, dict[str, float]]] = []
-    for line, row in enumerate(rows[1:], start=2):
+    problems += [
+        f"{source}: header: column {h!r} appears twice" for h in sorted({h for h in header if header.count(h) > 1})
+    ]
+    for line, row in numbered[1:]:
+        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+            problems.append(f"{source}: row {line}: has {len(row)} cells but the header has {len(header)}")
+            continue
         cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
         name = cells[col["channel"]]
         if not name:

@@ -397,14 +397,36 @@ def solve(problem: Problem, solver: str = "auto") -> Plan:
         If the solver fails for a reason other than infeasibility.
     """
     started = time.perf_counter()
-    if any(lo > hi + _TOL for lo, _, hi, _ in problem.bounds()):
+    if any(lo > hi + _TOL for lo, _, hi, _ in problem.bounds()) or _overlapping_shares(problem):
         return _infeasible(problem, solver, time.perf_counter() - started, 0.0, _program.choose(solver))
     program, layout = _build(problem)
     built = time.perf_counter() - started
     sol = _program.solve(program, solver)
     if sol.status != _program.OPTIMAL:
         return _infeasible(problem, solver, built, sol.seconds, sol.solver)
-    return _plan(problem, program, layout, sol, built)
+    plan = _plan(problem, program, layout, sol, built)
+    if any(b.name == "budget" for b in plan.binding):
+        # Where the plan sits on a breakpoint, or every channel is at its maximum, the budget row's dual is not
+        # unique (a degenerate vertex): HiGHS and CBC may return different valid duals, none of them what the
+        # next dollar returns. A hair more budget leaves the vertex; the dual there is the next dollar's return.
+        step = 1e-6 * max(problem.budget, 1.0)
+        more, layout_more = _build(dataclasses.replace(problem, budget=problem.budget + step))
+        after = _program.solve(more, solver)
+        if after.status == _program.OPTIMAL and len(after.duals):
+            # An upper bound's worth is minus its dual in the minimization, whatever the objective.
+            onward = max(-float(after.duals[layout_more.rows["budget"]]), 0.0) + 0.0
+            plan = dataclasses.replace(plan, shadow_price=onward)
+    return plan
+
+
+def _overlapping_shares(problem: Problem) -> bool:
+    """Whether two groups with no channel in common must each have a minimum share adding to more than all."""
+    groups = [g for g in problem.groups if g.min_share]
+    return any(
+        not set(a.channels) & set(b.channels) and (a.min_share or 0) + (b.min_share or 0) > 1 + _TOL
+        for i, a in enumerate(groups)
+        for b in groups[i + 1 :]
+    )
 
 
 def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _program.Solution, built: float) -> Plan:
@@ -439,6 +461,7 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
     binding = []
     scale = max(problem.budget, 1.0)
     spent = {line.channel: line.spend for line in lines}
+    notes: list[str] = []
     for name, i in layout.rows.items():
         r = program.rows[i]
         activity = float(r.coefs @ sol.x[r.index])
@@ -446,6 +469,9 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
         lower = math.isfinite(r.lower) and activity <= r.lower + _TOL * scale
         if name.endswith(": minimum buy") and not spent[name.removesuffix(": minimum buy")] > 0:
             continue  # a channel not used is at its "minimum buy" of nothing: nothing binds
+        if (upper or lower) and name.endswith("(closed-loop step)"):
+            notes.append(f"{name.split(':')[0]} was held within the closed loop's step; more iterations may move it")
+            continue
         if upper or lower:
             dual = float(sol.duals[i]) if len(sol.duals) else math.nan
             binding.append(Binding(name, layout.row_bound[name], (-dual if upper else dual) + 0.0))
@@ -470,12 +496,18 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
         solve_seconds=sol.seconds,
         order_value=value,
         margin=curves.margin,
-        total_revenue=curves.plan_revenue
-        + sum(c.revenue - float(k(k.current)) for c, k in zip(lines, curves.curves, strict=True)),
+        # Separable curves summed can undershoot far from where they were measured: a total is never below 0.
+        total_revenue=max(
+            0.0,
+            curves.plan_revenue
+            + sum(c.revenue - float(k(k.current)) for c, k in zip(lines, curves.curves, strict=True)),
+        ),
         current_total_revenue=curves.plan_revenue if _measured_at(curves, current) else math.nan,
         constraints=problem.describe(),
         source=curves.source,
         seed=curves.seed,
+        replications=curves.replications,
+        notes=tuple(notes),
     )
 
 
@@ -554,7 +586,20 @@ def explain_infeasible(problem: Problem, solver: str = "auto") -> str:
         for c, (lo, *_rest) in zip(curves, bounds, strict=True)
     )
     if forced > problem.budget + _TOL:
-        return f"channel minimums add to {_money(forced)} but the budget is {_money(problem.budget)}"
+        why = sorted({lo_why for lo, lo_why, *_rest in bounds if lo > 0})
+        fixed = any(lo > 0 and c.fixed_cost > 0 for c, (lo, *_rest) in zip(curves, bounds, strict=True))
+        return (
+            f"channel minimums add to {_money(forced)} but the budget is {_money(problem.budget)} (minimums from "
+            f"{', '.join(why)}{', with fixed costs' if fixed else ''})"
+        )
+    groups = [g for g in problem.groups if g.min_share]
+    for i, a in enumerate(groups):
+        for b in groups[i + 1 :]:
+            if not set(a.channels) & set(b.channels) and (a.min_share or 0) + (b.min_share or 0) > 1 + _TOL:
+                return (
+                    f"groups {a.name} and {b.name} share no channel but must have at least {a.min_share:.0%} and "
+                    f"{b.min_share:.0%} of spend: more than all of it"
+                )
     for g in problem.groups:
         idx = [problem.curves.channels.index(n) for n in g.channels]
         others = [i for i in range(len(curves)) if i not in idx]
@@ -668,6 +713,7 @@ def optimize(
             replications=replications,
             levels=levels,
             around=around,
+            budget=budget,
             workers=workers,
             executor=executor,
             progress=progress,
@@ -689,15 +735,33 @@ def optimize(
             # The current plan's simulated total comes from the first measurement, the one around it.
             new = dataclasses.replace(new, current_total_revenue=plan.current_total_revenue)
         if not new.optimal:
-            return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+            if plan is None:
+                return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+            # Re-measured around the plan, a channel can deliver less than the constraints demand: keep the
+            # last plan that held, and say why the loop stopped.
+            reason = f"the loop stopped at solve {iteration}: re-measured curves made it infeasible ({new.message})"
+            return dataclasses.replace(plan, converged=False, notes=(*plan.notes, reason))
         if plan is not None:
             scale = max(new.budget, 1.0)
             moves.append(max(abs(new.allocation[k] - plan.allocation[k]) for k in current) / scale)
-        plan = dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
-        if moves and moves[-1] <= tolerance:
+        settled = bool(moves) and moves[-1] <= tolerance
+        plan = dataclasses.replace(
+            new, iterations=iteration, moves=tuple(moves), converged=settled or max_iterations == 1
+        )
+        if settled:
             break
         around = plan.allocation
     assert plan is not None
+    costs = scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
+    if costs > plan.budget + _TOL:
+        note = (
+            f"the current plan costs {_money(costs)} with its fixed costs, more than the budget {_money(plan.budget)}"
+        )
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
+    if not plan.converged:
+        last = f"{plan.moves[-1]:.1%}" if plan.moves else "unknown"
+        note = f"the plan had not settled after {plan.iterations} solves (last move {last} of the budget)"
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
     return plan
 
 

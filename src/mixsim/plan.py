@@ -162,6 +162,12 @@ class Plan:
         Why the plan is infeasible ('' when optimal).
     verification : Verification or None
         Simulation of the plan against the current plan, when asked.
+    seed, replications : int
+        How the curves were measured (replications per level; 0 for curves from a file).
+    converged : bool
+        False when the closed loop stopped before the plan settled (see ``notes``).
+    notes : tuple of str
+        What a reader of the plan should know: a loop that did not settle, a channel held by the loop's step.
     """
 
     status: str
@@ -185,6 +191,9 @@ class Plan:
     message: str = ""
     verification: Verification | None = None
     seed: int | None = None
+    replications: int = 0
+    converged: bool = True
+    notes: tuple[str, ...] = ()
     version: str = __version__
 
     @property
@@ -249,7 +258,9 @@ class Plan:
                 "projected_revenue": self.revenue,
                 "current_revenue": self.current_revenue,
                 "roas": self.revenue / self.spend if self.spend > 0 else math.nan,
-                "marginal_return": self.shadow_price,
+                # Channels' marginal returns are revenue per dollar; the budget's shadow price is in the
+                # objective's units, the same only when the objective is revenue.
+                "marginal_return": self.shadow_price if self.objective == "revenue" else math.nan,
             }
         )
         return pd.DataFrame(rows)
@@ -284,10 +295,13 @@ class Plan:
                 "solve_seconds": self.solve_seconds,
                 "iterations": self.iterations,
                 "moves": list(self.moves),
+                "converged": self.converged,
             },
+            "notes": list(self.notes),
             "constraints": self.constraints,
             "source": self.source,
             "seed": self.seed,
+            "replications": self.replications,
             "version": self.version,
         }
         if self.verification is not None:
@@ -305,15 +319,18 @@ class Plan:
             ("budget", self.budget),
             ("curves", self.source),
             ("seed", self.seed),
+            ("replications per curve level", self.replications),
             ("solver", self.solver),
             ("solve seconds", round(self.solve_seconds, 4)),
             ("closed-loop iterations", self.iterations),
+            ("closed loop settled", "yes" if self.converged else "no"),
             ("order value", self.order_value),
             ("margin", self.margin),
             ("shadow price of the budget", self.shadow_price),
             ("binding constraints", "; ".join(b.name for b in self.binding) or "none"),
             ("mixsim version", self.version),
         ]
+        items += [("note", note) for note in self.notes]
         items += [
             (f"constraint: {k}", json.dumps(v) if not isinstance(v, str | int | float) else v)
             for k, v in self.constraints.items()
@@ -340,6 +357,7 @@ class Frontier:
                 "conversions": p.revenue / p.order_value if p.optimal and math.isfinite(p.order_value) else math.nan,
                 "roas": p.revenue / p.spend if p.optimal and p.spend > 0 else math.nan,
                 "marginal_return": p.shadow_price if p.optimal else math.nan,
+                "message": p.message,
             }
             for c in p.channels:
                 row[f"spend_{c.channel}"] = c.spend if p.optimal else math.nan
@@ -399,6 +417,7 @@ def _xlsx(plan: Plan) -> bytes:
         "fixed_cost": ("Fixed cost", "#,##0"),
         "projected_conversions": ("Projected conversions", "#,##0.0"),
         "projected_revenue": ("Projected revenue", "#,##0"),
+        "current_revenue": ("Current revenue", "#,##0"),
         "roas": ("ROAS", "0.00"),
         "marginal_return": ("Marginal return per $", "0.000"),
     }
@@ -407,6 +426,8 @@ def _xlsx(plan: Plan) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         sheet.to_excel(writer, sheet_name="Allocation", index=False)
         plan.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
+        if plan.verification is not None:
+            plan.verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
         ws = writer.sheets["Allocation"]
         header_fill = PatternFill("solid", fgColor="DDE4EE")
         for j, (_, fmt) in enumerate(columns.values(), start=1):

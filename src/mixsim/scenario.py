@@ -437,7 +437,7 @@ _FILE = Table(
                 "groups": ListOf(
                     doc="Share constraints on groups of channels",
                     item=Table(
-                        doc="A group of channels and its share of the budget (min_share and/or max_share)",
+                        doc="A group of channels and its share of planned media spend (min_share, max_share)",
                         fields={
                             "name": Text(doc="Group name", required=True),
                             "channels": ListOf(
@@ -448,8 +448,12 @@ _FILE = Table(
                                 noun="channel",
                                 required=True,
                             ),
-                            "min_share": _probability("Least share of the budget", default=None),
-                            "max_share": _probability("Most share of the budget", default=None),
+                            "min_share": _probability(
+                                "Least share of planned media spend (fixed costs aside)", default=None
+                            ),
+                            "max_share": _probability(
+                                "Most share of planned media spend (fixed costs aside)", default=None
+                            ),
                         },
                         extra_schema={"anyOf": [{"required": ["min_share"]}, {"required": ["max_share"]}]},
                     ),
