@@ -408,7 +408,11 @@ def solve(problem: Problem, solver: str = "auto") -> Plan:
     if any(b.name == "budget" for b in plan.binding):
         # Where the plan sits on a breakpoint, or every channel is at its maximum, the budget row's dual is not
         # unique (a degenerate vertex): HiGHS and CBC may return different valid duals, none of them what the
-        # next dollar returns. A hair more budget leaves the vertex; the dual there is the next dollar's return.
+        # next dollar returns. With the budget the only constraint across channels, the next dollar goes to the
+        # best segment with room left; otherwise a hair more budget leaves the vertex, and the dual there is it.
+        onward = _next_dollar(problem, program, layout, sol.x)
+        if onward is not None:
+            return dataclasses.replace(plan, shadow_price=onward)
         step = 1e-6 * max(problem.budget, 1.0)
         more, layout_more = _build(dataclasses.replace(problem, budget=problem.budget + step))
         after = _program.solve(more, solver)
@@ -417,6 +421,24 @@ def solve(problem: Problem, solver: str = "auto") -> Plan:
             onward = max(-float(after.duals[layout_more.rows["budget"]]), 0.0) + 0.0
             plan = dataclasses.replace(plan, shadow_price=onward)
     return plan
+
+
+def _next_dollar(problem: Problem, program: _program.Program, layout: _Layout, x: np.ndarray) -> float | None:
+    """What one more dollar of budget returns, read off a concave LP whose only constraint across channels is
+    the budget (None otherwise): the best next segment of any channel with room left, or nothing."""
+    if problem.groups or problem.objective not in ("revenue", "conversions", "profit") or program.integer.any():
+        return None
+    best = 0.0
+    slack = _TOL * max(problem.budget, 1.0)  # solvers' values are exact to about this (CBC's to 8 digits)
+    for k, (_, _, hi, _) in enumerate(problem.bounds()):
+        seg = layout.segments[k]
+        used = x[seg]
+        if not len(seg) or used.sum() >= hi - slack:
+            continue
+        room = np.flatnonzero(used < layout.lengths[k] - slack)
+        if len(room):
+            best = max(best, -float(program.cost[seg[room[0]]]))  # segments of a concave curve fill in order
+    return best + 0.0
 
 
 def _overlapping_shares(problem: Problem) -> bool:
