@@ -14,8 +14,8 @@ faster than SLSQP at 50 channels.
 the same in dollars; the speed-ups are against each. SLSQP is dense (its subproblem grows with the square of the
 variables): it runs on cases with at most ``--slsqp-max-curves`` curves, and is stopped after ``--slsqp-limit``
 seconds and reported as stopped, with the objective it had reached. A run that takes longer than
-``--once-above`` seconds (or a stopped SLSQP) is not repeated. Case ``d`` is left out of the default list
-because one HiGHS run of it takes minutes (see benchmarks/OPTIMIZER_RESULTS.md). Each repeat runs the methods
+``--once-above`` seconds (or a stopped SLSQP) is not repeated. Case ``d`` is run on request (``--cases d``):
+its build alone is about half a second a run. Each repeat runs the methods
 one after the other, so their ratios are measured side by side; the table shows medians. BLAS runs on one
 thread unless OPENBLAS_NUM_THREADS is set. A benchmark, not a test.
 """
