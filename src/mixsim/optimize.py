@@ -645,13 +645,13 @@ def explain_infeasible(problem: Problem, solver: str = "auto") -> str:
         ("max_change", "--max-change"),
         ("limits", "the channel limits"),
     ]
-    if problem.target is not None and "target" in dict(families):
-        relaxed = dataclasses.replace(problem, objective="conversions" if problem.objective != "roas" else "revenue")
-        best = solve(dataclasses.replace(relaxed, target=None), solver) if problem.objective == "min-spend" else None
-        if best is not None and best.optimal:
+    if problem.objective == "min-spend":
+        # The most conversions the other constraints allow: if that is short of the target, say by how much.
+        best = solve(dataclasses.replace(problem, objective="conversions", target=None), solver)
+        if best.optimal and best.objective_value < (problem.target or 0.0):
             return (
                 f"the target of {problem.target:,.0f} conversions is out of reach: the most the budget of "
-                f"{_money(problem.budget)} can buy is {best.objective_value:,.0f}"
+                f"{_money(problem.budget)} can buy is {best.objective_value:,.0f} (within the other constraints)"
             )
     for family, words in families:
         program, _ = _build(problem, relax=frozenset({family}))
