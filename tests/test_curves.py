@@ -198,6 +198,11 @@ def test_curve_tables_and_json(make_scenario: Callable[..., Scenario]) -> None:
     assert (points["channel"] == "tv").sum() == 3
     assert {"channel", "spend", "planned", "revenue", "revenue_low", "revenue_high", "conversions"} <= set(points)
     np.testing.assert_allclose(points["conversions"] * 50.0, points["revenue"])
+    # Every conversion is worth the order value: the interval in conversions is the revenue's, scaled.
+    np.testing.assert_allclose(points["conversions_low"] * 50.0, points["revenue_low"])
+    np.testing.assert_allclose(points["conversions_high"] * 50.0, points["revenue_high"])
+    assert (points["conversions_low"] <= points["conversions"] + 1e-9).all()
+    assert (points["conversions"] <= points["conversions_high"] + 1e-9).all()
     fits = curves.to_frame("fits")
     assert list(fits["channel"]) == ["tv", "search", "email"]
     assert {"ymax", "half_saturation", "slope", "fit_r2", "roas_at_current", "marginal_roas_at_current"} <= set(fits)

@@ -227,6 +227,8 @@ class CurveSet:
                             "revenue_low": float(c.revenue_low[i]),
                             "revenue_high": float(c.revenue_high[i]),
                             "conversions": float(c.revenue[i] / ov),
+                            "conversions_low": float(c.revenue_low[i] / ov),
+                            "conversions_high": float(c.revenue_high[i] / ov),
                             "fitted_revenue": float(c(s)),
                         }
                     )
