@@ -193,6 +193,8 @@ def test_infeasible_with_json_prints_the_status_too(run_cli: RunCli, hill_file: 
         (["--curves", "{hill}", "--budget", "-5"], "must be a finite number >= 0"),
         (["--curves", "{hill}", "--budget", "5", "--objective", "cpa"], "--target: objective cpa needs one"),
         (["--curves", "{hill}", "--budget", "5", "--solver", "gurobi"], "invalid choice"),
+        (["--curves", "{hill}", "--budget", "5", "--seed", "3", "-r", "9"], "--seed, --replications: only with a"),
+        (["--curves", "{hill}", "--budget", "5", "--levels", "0,1,2"], "--levels: only with a SCENARIO"),
     ],
 )
 def test_bad_optimize_arguments_exit_2(run_cli: RunCli, hill_file: Path, args: list[str], message: str) -> None:

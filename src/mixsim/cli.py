@@ -131,6 +131,7 @@ def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None
         default=replications,
         help=f"replications per curve level (default {replications})",
     )
+    parser.set_defaults(default_replications=replications)
     parser.add_argument(
         "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
     )
@@ -347,6 +348,17 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
         return load_scenario(args.scenario, args.overrides), None
     if args.overrides:
         raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
+    measuring = [
+        flag
+        for flag, given in (
+            ("--seed", args.seed is not None),
+            ("--replications", args.replications != args.default_replications),
+            ("--levels", args.levels is not DEFAULT_LEVELS),
+        )
+        if given
+    ]
+    if measuring:
+        raise MixsimError(f"{', '.join(measuring)}: only with a SCENARIO (they set how curves are measured)")
     margin = 1.0 if args.margin is None else args.margin
     curves = read_curves(args.curves, order_value=args.order_value or math.nan, margin=margin)
     if args.max_change is not None and not any(c.current > 0 for c in curves.curves):
