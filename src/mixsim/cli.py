@@ -617,7 +617,7 @@ def _plan_report(plan: Plan) -> str:
     unit = {"revenue": "revenue", "profit": "profit", "min-spend": "spend saved"}.get(plan.objective, "conversions")
     lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
     width = max(8, *(len(c.channel) for c in plan.channels)) + 1
-    head = ["spend", "share", "current", "change", "proj rev", "ROAS", "marginal"]
+    head = ["spend", "share", "current", "change", "incr rev", "ROAS", "marginal"]
     lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
     for _, row in frame.iterrows():
         cells = [
@@ -633,11 +633,20 @@ def _plan_report(plan: Plan) -> str:
     fixed = plan.spend - sum(c.spend for c in plan.channels)
     lines += [
         "",
-        "Projected revenue is incremental (each channel against it off); marginal: revenue of the next dollar.",
+        "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels",
+        "share customers, so these need not add up to the total. marginal: revenue of the next dollar.",
         f"Total spend {plan.spend:,.0f}"
         + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
         + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "
         f"({plan.revenue - plan.current_revenue:+,.0f}).",
+        *(
+            [
+                f"Projected total revenue {plan.total_revenue:,.0f} against {plan.current_total_revenue:,.0f} "
+                "simulated at the current plan (organic included; --verify checks it)."
+            ]
+            if math.isfinite(plan.total_revenue) and math.isfinite(plan.current_total_revenue)
+            else []
+        ),
         f"Shadow price of the budget: {plan.shadow_price:.3f} of {unit} per extra dollar.",
         "Binding constraints: " + ("; ".join(b.name for b in plan.binding) or "none"),
         f"Solver {plan.solver}: optimal in {plan.solve_seconds:.3f} s (built in {plan.build_seconds:.3f} s); "

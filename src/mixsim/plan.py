@@ -415,9 +415,9 @@ def _xlsx(plan: Plan) -> bytes:
         "change": ("Change", "+#,##0;-#,##0;0"),
         "change_pct": ("Change %", "+0.0%;-0.0%;0.0%"),
         "fixed_cost": ("Fixed cost", "#,##0"),
-        "projected_conversions": ("Projected conversions", "#,##0.0"),
-        "projected_revenue": ("Projected revenue", "#,##0"),
-        "current_revenue": ("Current revenue", "#,##0"),
+        "projected_conversions": ("Incremental conversions", "#,##0.0"),
+        "projected_revenue": ("Incremental revenue", "#,##0"),
+        "current_revenue": ("Incremental revenue now", "#,##0"),
         "roas": ("ROAS", "0.00"),
         "marginal_return": ("Marginal return per $", "0.000"),
     }
