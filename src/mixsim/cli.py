@@ -23,6 +23,7 @@ from mixsim.plan import Plan, write_plan
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import Scenario, json_schema, load_scenario
 from mixsim.simulation import run_count, simulate
+from mixsim.templates import list_templates, template_text, write_template
 
 TARGETED = {
     "min-spend": "the conversions to reach",
@@ -119,6 +120,15 @@ def _parser() -> argparse.ArgumentParser:
     fro.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fro.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
     fro.set_defaults(handler=_frontier)
+
+    new = sub.add_parser("new", help="write a commented starter scenario from a template")
+    new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
+    new.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
+    new.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    new.set_defaults(handler=_new)
+
+    lst = sub.add_parser("list-templates", help="the starter scenarios mixsim new can write")
+    lst.set_defaults(handler=_list_templates)
     return parser
 
 
@@ -465,6 +475,24 @@ def _frontier(args: argparse.Namespace) -> int:
         print(_frontier_report(table))
         if out is not None:
             print(f"\nfrontier.csv and frontier.png written to {out}/")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    if args.out is None:
+        print(template_text(args.template), end="")
+        return 0
+    _check_writable(Path(args.out), directory=False)
+    write_template(args.template, args.out, overwrite=args.force)
+    print(f"{args.out}: written from template {args.template}; check it with: mixsim validate {args.out}")
+    return 0
+
+
+def _list_templates(args: argparse.Namespace) -> int:
+    templates = list_templates()
+    width = max(len(name) for name in templates) + 2
+    for name, about in templates.items():
+        print(f"{name:<{width}}{about}")
     return 0
 
 
