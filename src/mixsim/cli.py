@@ -16,6 +16,7 @@ import numpy as np
 from mixsim._files import write_atomic
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
+from mixsim.compare import Comparison, compare, vary
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
@@ -120,6 +121,26 @@ def _parser() -> argparse.ArgumentParser:
     fro.add_argument("--json", action="store_true", help="print JSON instead of a table")
     fro.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
     fro.set_defaults(handler=_frontier)
+
+    cmp_ = sub.add_parser("compare", help="simulate variants of a scenario with common random numbers")
+    cmp_.add_argument("scenario", metavar="BASE", help="the base scenario (TOML)")
+    cmp_.add_argument("others", metavar="OTHER", nargs="*", help="alternative scenario files")
+    cmp_.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="variants of BASE with KEY at each value (repeat for a grid), e.g. funnel.synergy=0,0.3",
+    )
+    cmp_.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: BASE's, else 0)")
+    cmp_.add_argument("--replications", "-r", type=_positive, default=10, help="runs per variant (default 10)")
+    cmp_.add_argument(
+        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    _add_set(cmp_)
+    cmp_.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    cmp_.add_argument("--out", metavar="DIR", help="write compare_kpis.csv and compare_channels.csv to DIR")
+    cmp_.set_defaults(handler=_compare)
 
     new = sub.add_parser("new", help="write a commented starter scenario from a template")
     new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
@@ -476,6 +497,67 @@ def _frontier(args: argparse.Namespace) -> int:
         if out is not None:
             print(f"\nfrontier.csv and frontier.png written to {out}/")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    out = _out_dir(args.out)
+    base = load_scenario(args.scenario, args.overrides)
+    variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
+    grid: dict[str, list[str]] = {}
+    for item in args.vary:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise MixsimError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
+        grid[key.strip()] = [v.strip() for v in values.split(",")]
+    if grid:
+        variants += vary(base, grid)
+    if not variants:
+        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files or --vary")
+    total = args.replications * (1 + len(variants))
+    with _progress(total, enabled=not args.json) as progress:
+        result = compare(
+            base,
+            variants,
+            base_label=Path(args.scenario).stem,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            progress=progress,
+        )
+    if out is not None:
+        write_atomic(out / "compare_kpis.csv", result.to_frame("kpis").to_csv(index=False))
+        write_atomic(out / "compare_channels.csv", result.to_frame("channels").to_csv(index=False))
+    if args.json:
+        print(result.to_json())
+    else:
+        print(_compare_report(result))
+        if out is not None:
+            print(f"\ncompare_kpis.csv and compare_channels.csv written to {out}/")
+    return 0
+
+
+def _compare_report(result: Comparison) -> str:
+    frame = result.to_frame("kpis")
+    lines = [
+        f"What-if: {len(result.labels)} variants, {result.results[0].replications} replications each, seed "
+        f"{result.seed}, the same random numbers in every variant.",
+        "diff: the variant minus the base, replication by replication, with its 90% interval; "
+        "'~0' marks a difference the interval cannot tell from none.",
+    ]
+    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
+    width = max(12, *(len(label) for label in result.labels)) + 2
+    for kpi, rows in frame.groupby("kpi", sort=False):
+        fmt = formats.get(str(kpi), "{:,.2f}")
+        lines += ["", f"{kpi}"]
+        for _, row in rows.iterrows():
+            value = f"{_fmt(fmt, row['mean'])} [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
+            if row["variant"] == result.labels[0]:
+                lines.append(f"  {row['variant']:<{width}}{value}")
+                continue
+            flag = "" if row["distinguishable"] else "  ~0"
+            diff = f"{_fmt('{:+,.2f}', row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
+            lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
+    return "\n".join(lines)
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -1,0 +1,202 @@
+"""What-if comparisons: variants of a scenario simulated with common random numbers, and their differences.
+
+Every variant's replication ``r`` uses the same seed (``SeedSequence(seed).spawn(replications)[r]``), so the
+difference between a variant and the base, replication by replication, is the effect of what changed rather
+than noise; each difference is summarised by its mean and 90% interval, and a difference whose interval holds
+0 is flagged as one the simulation cannot tell from none.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim.results import KPIS, SimulationResult, interval
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback, simulate
+
+__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "vary"]
+
+COMPARED_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "linear")
+"""Per-channel figures a comparison reports (``linear``: conversions attributed linearly)."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Variants of a scenario simulated with the same random numbers; the first is the base.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        One per variant, the base first.
+    results : tuple of SimulationResult
+        One per variant, in the same order, each with the same seeds.
+    seed : int
+        The root seed every variant shared.
+    """
+
+    labels: tuple[str, ...]
+    results: tuple[SimulationResult, ...]
+    seed: int
+
+    def to_frame(self, table: str = "kpis") -> pd.DataFrame:
+        """A tidy table of each variant's figures and their difference from the base.
+
+        Parameters
+        ----------
+        table : {"kpis", "channels"}
+            ``kpis``: one row per variant and KPI; ``channels``: one row per variant, channel and metric (of
+            :data:`COMPARED_CHANNEL_METRICS`; channels missing from a variant are left out).
+
+        Returns
+        -------
+        DataFrame
+            ``mean``, ``ci90_low``, ``ci90_high`` of the variant, and ``diff``, ``diff_low``, ``diff_high`` of
+            its paired difference from the base, with ``distinguishable`` False when that interval holds 0.
+        """
+        rows: list[dict[str, Any]] = []
+        base = self.results[0]
+        if table == "kpis":
+            base_values = base.kpi_values()
+            for label, result in zip(self.labels, self.results, strict=True):
+                values = result.kpi_values()
+                for kpi in KPIS:
+                    rows.append({"variant": label, "kpi": kpi, **_summary(values[kpi], base_values[kpi])})
+            return pd.DataFrame(rows)
+        if table == "channels":
+            base_values = base.channel_values()
+            for label, result in zip(self.labels, self.results, strict=True):
+                values = result.channel_values()
+                for k, channel in enumerate(result.channels):
+                    if channel not in base.channels:
+                        continue
+                    j = base.channels.index(channel)
+                    for metric in COMPARED_CHANNEL_METRICS:
+                        rows.append(
+                            {
+                                "variant": label,
+                                "channel": channel,
+                                "metric": metric,
+                                **_summary(values[metric][:, k], base_values[metric][:, j]),
+                            }
+                        )
+            return pd.DataFrame(rows)
+        raise ValueError(f"unknown table {table!r}; choose 'kpis' or 'channels'")
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Both tables as JSON (undefined figures are null)."""
+
+        def records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+            return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+        doc = {
+            "seed": self.seed,
+            "replications": self.results[0].replications,
+            "variants": list(self.labels),
+            "kpis": records(self.to_frame("kpis")),
+            "channels": records(self.to_frame("channels")),
+        }
+        return json.dumps(doc, indent=indent)
+
+
+def _summary(values: np.ndarray, base: np.ndarray) -> dict[str, Any]:
+    mean, low, high = interval(values)
+    diff, diff_low, diff_high = interval(values - base)
+    known = math.isfinite(float(diff_low)) and math.isfinite(float(diff_high))
+    return {
+        "mean": float(mean),
+        "ci90_low": float(low),
+        "ci90_high": float(high),
+        "diff": float(diff),
+        "diff_low": float(diff_low),
+        "diff_high": float(diff_high),
+        "distinguishable": bool(known and not (diff_low <= 0 <= diff_high)),
+    }
+
+
+def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, Scenario]]:
+    """Variants of ``base``: every combination of the values given per dotted key (``--set`` syntax).
+
+    Parameters
+    ----------
+    base : Scenario
+        The scenario to vary.
+    grid : dict of str to sequence of str
+        Dotted key -> TOML values, e.g. ``{"funnel.synergy": ["0", "0.3"]}``.
+
+    Returns
+    -------
+    list of (label, Scenario)
+        Labelled ``key=value, key=value``; each validated like a file.
+    """
+    keys = list(grid)
+    out = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        overrides = [f"{k}={v}" for k, v in zip(keys, values, strict=True)]
+        out.append((", ".join(overrides), base.with_overrides(overrides)))
+    return out
+
+
+def compare(
+    base: Scenario,
+    variants: Sequence[tuple[str, Scenario]],
+    *,
+    base_label: str = "base",
+    seed: int | None = None,
+    replications: int = 10,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Comparison:
+    """Simulate ``base`` and each variant with the same random numbers.
+
+    Parameters
+    ----------
+    base : Scenario
+        The reference every difference is taken from.
+    variants : sequence of (label, Scenario)
+        The alternatives (see :func:`vary`).
+    base_label : str, default="base"
+    seed : int, optional
+        Root seed shared by every variant; default the base scenario's, else 0.
+    replications : int, default=10
+    workers : int, default=1
+        Worker processes shared by all the variants (one pool).
+    executor : concurrent.futures.Executor, optional
+        Run on this executor instead.
+    progress : callable, optional
+        ``progress(done, total)`` over all the variants' runs.
+
+    Returns
+    -------
+    Comparison
+    """
+    if seed is None:
+        seed = base.seed if base.seed is not None else 0
+    scenarios = [base, *(s for _, s in variants)]
+    labels = (base_label, *(label for label, _ in variants))
+    total = replications * len(scenarios)
+    own = executor is None and workers > 1
+    pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
+    results = []
+    try:
+        for i, scenario in enumerate(scenarios):
+            offset = i * replications
+
+            def report(done: int, _total: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(offset + done, total)
+
+            results.append(simulate(scenario, seed=seed, replications=replications, executor=pool, progress=report))
+    finally:
+        if own and pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return Comparison(labels=labels, results=tuple(results), seed=seed)

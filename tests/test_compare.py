@@ -1,0 +1,116 @@
+"""What-if comparisons: common random numbers make differences the effect of the change, with known answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mixsim.compare import compare, vary
+from mixsim.scenario import Scenario
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+def row(frame: Any, **where: str) -> Any:
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in where.items():
+        mask &= frame[key] == value
+    assert mask.sum() == 1, where
+    return frame[mask].iloc[0]
+
+
+def test_doubling_a_price_halves_the_exposures(make_scenario: Callable[..., Scenario]) -> None:
+    """tv can always place its exposures (no cap, a large reach): at twice the CPM the same spend buys half."""
+    base = make_scenario()
+    result = compare(base, vary(base, {"channels.tv.cpm": ["40"]}), seed=4, replications=4)
+    channels = result.to_frame("channels")
+    now = row(channels, variant="base", channel="tv", metric="exposures")["mean"]
+    doubled = row(channels, variant="channels.tv.cpm=40", channel="tv", metric="exposures")["mean"]
+    # Exposures are rounded stochastically each day: half, within a day's rounding per day of the horizon.
+    assert doubled == pytest.approx(now / 2, abs=base.horizon_days)
+    assert row(channels, variant="channels.tv.cpm=40", channel="tv", metric="exposures")["distinguishable"]
+
+
+def test_a_channel_without_effect_changes_nothing(make_scenario: Callable[..., Scenario]) -> None:
+    """With no memory and no synergy a touch that moves no one is inert; with the same random numbers the
+    variant's outcome is the base's, replication by replication, and its difference interval is exactly 0."""
+    base = make_scenario(
+        "funnel.half_life_days={}", "funnel.synergy=0", "channels.tv.p_aware=0", "channels.tv.p_consider=0"
+    )
+    result = compare(base, vary(base, {"channels.tv.spend": ["4000"]}), seed=2, replications=5)
+    kpis = result.to_frame("kpis")
+    conversions = row(kpis, variant="channels.tv.spend=4000", kpi="conversions")
+    assert conversions["diff"] == conversions["diff_low"] == conversions["diff_high"] == 0.0
+    assert not conversions["distinguishable"]
+    # It did spend more, and that difference is told apart.
+    spend = row(result.to_frame("channels"), variant="channels.tv.spend=4000", channel="tv", metric="spend")
+    assert spend["diff"] > 0 and spend["distinguishable"]
+
+
+def test_synergy_raises_conversions(make_scenario: Callable[..., Scenario]) -> None:
+    base = make_scenario("funnel.synergy=0")
+    result = compare(base, vary(base, {"funnel.synergy": ["0.3"]}), seed=1, replications=6)
+    conversions = row(result.to_frame("kpis"), variant="funnel.synergy=0.3", kpi="conversions")
+    assert conversions["diff"] > 0 and conversions["diff_low"] > 0 and conversions["distinguishable"]
+
+
+def test_the_base_differs_from_itself_by_nothing(make_scenario: Callable[..., Scenario]) -> None:
+    base = make_scenario()
+    result = compare(base, [("same", base)], seed=9, replications=3)
+    kpis = result.to_frame("kpis")
+    for _, r in kpis.iterrows():
+        assert r["diff"] == 0.0 or np.isnan(r["diff"])
+        assert not r["distinguishable"]
+
+
+def test_vary_makes_a_grid(make_scenario: Callable[..., Scenario]) -> None:
+    base = make_scenario()
+    variants = vary(base, {"funnel.synergy": ["0", "0.2"], "channels.tv.spend": ["1000", "3000", "5000"]})
+    assert len(variants) == 6
+    label, scenario = variants[-1]
+    assert label == "funnel.synergy=0.2, channels.tv.spend=5000"
+    assert scenario.funnel.synergy == 0.2 and scenario.channel("tv").spend == 5000
+
+
+def test_workers_do_not_change_a_comparison(make_scenario: Callable[..., Scenario]) -> None:
+    base = make_scenario()
+    variants = vary(base, {"funnel.synergy": ["0.3"]})
+    one = compare(base, variants, seed=3, replications=3, workers=1)
+    two = compare(base, variants, seed=3, replications=3, workers=2)
+    assert one.to_json() == two.to_json()
+
+
+def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
+    other = tmp_path / "cheaper_tv.toml"
+    other.write_text(scenario_file.read_text(encoding="utf-8").replace("cpm = 20.0", "cpm = 10.0"), "utf-8")
+    out = tmp_path / "what_if"
+    code, text, err = run_cli(
+        "compare", scenario_file, other, "--vary", "funnel.synergy=0,0.3", "-r", "3", "-w", "1", "--out", out
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["compare_channels.csv", "compare_kpis.csv"]
+    for label in ["small", "cheaper_tv", "funnel.synergy=0", "funnel.synergy=0.3"]:
+        assert label in text
+    code, text, err = run_cli("compare", scenario_file, other, "-r", "2", "-w", "1", "--json")
+    assert code == 0, err
+    doc = json.loads(text)
+    assert doc["variants"] == ["small", "cheaper_tv"] and doc["replications"] == 2
+    assert {r["kpi"] for r in doc["kpis"]} >= {"conversions", "revenue", "profit", "roi", "roas", "cac"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to compare"),
+        (["--vary", "funnel.synergy"], "expected KEY=V1,V2"),
+        (["--vary", "funnel.synergy=-1"], "funnel.synergy"),
+    ],
+)
+def test_bad_compare_arguments_exit_2(run_cli: RunCli, scenario_file: Path, args: list[str], message: str) -> None:
+    code, _, err = run_cli("compare", scenario_file, "-r", "1", "-w", "1", *args)
+    assert code == 2 and message in err
