@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mixsim.compare import compare, vary
+from mixsim.compare import compare, optimized, vary
 from mixsim.scenario import Scenario
 
 RunCli = Callable[..., tuple[int, str, str]]
@@ -114,3 +114,25 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
 def test_bad_compare_arguments_exit_2(run_cli: RunCli, scenario_file: Path, args: list[str], message: str) -> None:
     code, _, err = run_cli("compare", scenario_file, "-r", "1", "-w", "1", *args)
     assert code == 2 and message in err
+
+
+def test_compare_optimize_adds_each_world_at_its_best(run_cli: RunCli, scenario_file: Path) -> None:
+    code, text, err = run_cli(
+        "compare", scenario_file, "--vary", "funnel.synergy=0.3", "--optimize", "-r", "2", "-w", "1", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(text)
+    assert doc["variants"] == ["small", "funnel.synergy=0.3", "small (optimized)", "funnel.synergy=0.3 (optimized)"]
+    spend = {(r["variant"], r["channel"]): r["mean"] for r in doc["channels"] if r["metric"] == "spend"}
+    # The optimized plans move money: some channel's spend differs from the current plan's.
+    assert any(abs(spend["small (optimized)", c] - spend["small", c]) > 1.0 for c in ("tv", "search", "email"))
+
+
+def test_optimized_variants_carry_the_plans_spend(make_scenario: Callable[..., Scenario]) -> None:
+    from mixsim.optimize import optimize
+
+    base = make_scenario()
+    [(label, best)] = optimized([("base", base)], seed=3, replications=2, max_iterations=1)
+    plan = optimize(base, seed=3, replications=2, max_iterations=1)
+    assert label == "base (optimized)"
+    assert {c.name: c.spend for c in best.channels} == pytest.approx(plan.allocation)

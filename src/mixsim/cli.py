@@ -16,7 +16,7 @@ import numpy as np
 from mixsim._files import write_atomic
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
-from mixsim.compare import Comparison, compare, vary
+from mixsim.compare import Comparison, compare, optimized, vary
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
@@ -138,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
     )
     _add_set(cmp_)
+    cmp_.add_argument(
+        "--optimize",
+        action="store_true",
+        help="also optimize each variant's budget (3 replications per curve level, 2 solves) and compare those too",
+    )
     cmp_.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     cmp_.add_argument("--out", metavar="DIR", help="write compare_kpis.csv and compare_channels.csv to DIR")
     cmp_.set_defaults(handler=_compare)
@@ -511,8 +516,13 @@ def _compare(args: argparse.Namespace) -> int:
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     if grid:
         variants += vary(base, grid)
-    if not variants:
-        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files or --vary")
+    if not variants and not args.optimize:
+        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
+    if args.optimize:
+        worlds = [(Path(args.scenario).stem, base), *variants]
+        runs = curve_run_count(base, 3, DEFAULT_LEVELS) * 2 * len(worlds)
+        with _progress(runs, enabled=not args.json) as progress:
+            variants += optimized(worlds, seed=args.seed, workers=args.workers, progress=progress)
     total = args.replications * (1 + len(variants))
     with _progress(total, enabled=not args.json) as progress:
         result = compare(

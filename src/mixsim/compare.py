@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim.errors import InfeasibleError
+from mixsim.optimize import optimize
 from mixsim.results import KPIS, SimulationResult, interval
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, simulate
 
-__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "vary"]
+__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "optimized", "vary"]
 
 COMPARED_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "linear")
 """Per-channel figures a comparison reports (``linear``: conversions attributed linearly)."""
@@ -200,3 +202,42 @@ def compare(
         if own and pool is not None:
             pool.shutdown(cancel_futures=True)
     return Comparison(labels=labels, results=tuple(results), seed=seed)
+
+
+def optimized(
+    variants: Sequence[tuple[str, Scenario]],
+    *,
+    seed: int | None = None,
+    replications: int = 3,
+    max_iterations: int = 2,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[tuple[str, Scenario]]:
+    """Each variant with its budget optimized (:func:`mixsim.optimize`): the best each world can do.
+
+    Returns
+    -------
+    list of (label, Scenario)
+        Labelled ``"<label> (optimized)"``, the scenario with the plan's spend per channel.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the variant whose constraints cannot all hold.
+    """
+    out = []
+    for label, scenario in variants:
+        plan = optimize(
+            scenario,
+            seed=seed,
+            replications=replications,
+            max_iterations=max_iterations,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+        if not plan.optimal:
+            raise InfeasibleError(f"{label}: {plan.message}")
+        out.append((f"{label} (optimized)", scenario.with_spend(plan.allocation)))
+    return out
