@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import io
 import math
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from conftest import ROOT, small_data
+from mixsim.compare import Comparison, compare, vary
 from mixsim.curves import CurveSet, Hill, ResponseCurve
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import Problem, frontier, solve
 from mixsim.plan import Frontier
-from mixsim.plots import PALETTE, channel_colors, plot_allocation, plot_curves, plot_frontier, save_figure
-from mixsim.scenario import Limit
+from mixsim.plots import (
+    PALETTE,
+    STAGE_COLORS,
+    channel_colors,
+    plot_allocation,
+    plot_attribution,
+    plot_comparison,
+    plot_curves,
+    plot_frontier,
+    plot_funnel,
+    plot_journeys,
+    save_figure,
+)
+from mixsim.results import SimulationResult
+from mixsim.scenario import STAGES, Limit, Scenario, load_scenario, parse_scenario
+from mixsim.simulation import simulate
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -292,6 +312,182 @@ def test_save_figure_rejects_an_unknown_format_before_writing(tmp_path, plan):
     with pytest.raises(ValueError, match="'bmpx'"):
         save_figure(plot_allocation(plan), tmp_path / "x", ("png", "bmpx"))
     assert list(tmp_path.iterdir()) == []
+
+
+# --- simulation results ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small() -> Scenario:
+    return parse_scenario(small_data(), source="small.toml")
+
+
+@pytest.fixture(scope="module")
+def result(small: Scenario) -> SimulationResult:
+    return simulate(small, replications=2, incrementality=True)
+
+
+@pytest.fixture(scope="module")
+def comparison(small: Scenario) -> Comparison:
+    # 0.1 is the base's own synergy: a variant identical to the base, a difference of exactly 0.
+    return compare(small, vary(small, {"funnel.synergy": ["0.1", "0.3"]}), replications=2)
+
+
+def gids(fig: Figure, prefix: str) -> list[str]:
+    return sorted(str(a.get_gid()) for a in fig.findobj(lambda a: str(a.get_gid()).startswith(prefix)))
+
+
+def test_plot_funnel_stacks_the_stages_up_to_the_population(result):
+    fig = plot_funnel(result)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Day"
+    assert ax.get_ylabel() == "Customers"
+    daily = result.to_frame("daily")
+    stages = daily[daily["quantity"].isin(STAGES)].pivot(index="day", columns="quantity", values="mean")
+    days = stages.index.to_numpy()
+    assert len(days) == result.scenario.horizon_days
+    top = np.zeros(len(days))
+    for stage in STAGES:
+        area = one(fig, f"stage:{stage}")
+        assert to_rgb(area.get_facecolor()[0]) == to_rgb(STAGE_COLORS[stage])
+        top += stages[stage].to_numpy()
+        # The upper edge of this band is the running sum of the stages up to it.
+        vertices = np.vstack([path.vertices for path in area.get_paths()])
+        upper = [vertices[vertices[:, 0] == day, 1].max() for day in days]
+        assert np.allclose(upper, top)
+    assert np.allclose(top, result.scenario.population)
+    assert np.allclose(one(fig, "population").get_ydata(), result.scenario.population)
+
+
+def test_stage_colours_are_not_channel_colours():
+    assert list(STAGE_COLORS) == list(STAGES)
+    assert not {to_rgb(c) for c in STAGE_COLORS.values()} & {to_rgb(c) for c in PALETTE}
+
+
+def test_plot_journeys_has_a_histogram_per_panel_with_intervals(result):
+    fig = plot_journeys(result)
+    assert len(fig.axes) == 2
+    touch_ax, days_ax = fig.axes
+    assert touch_ax.get_xlabel() == "Touchpoints before conversion"
+    assert days_ax.get_xlabel().startswith("Days to conversion")
+    assert touch_ax.get_ylabel() == days_ax.get_ylabel() == "Converted customers"
+    for ax, table, key, gid in (
+        (touch_ax, "touchpoints", "touchpoints", "touchpoints"),
+        (days_ax, "days_to_conversion", "days", "days"),
+    ):
+        frame = result.to_frame(table)
+        heights = [one(fig, f"{gid}:{label}").get_height() for label in frame[key]]
+        assert np.allclose(heights, frame["mean"])
+        assert [t.get_text() for t in ax.get_xticklabels()] == list(frame[key])
+        # Error bars span the 90% interval.
+        whiskers = next(c for c in ax.containers if isinstance(c, ErrorbarContainer))
+        segments = whiskers.lines[2][0].get_segments()
+        assert np.allclose([s[0][1] for s in segments], frame["ci90_low"])
+        assert np.allclose([s[1][1] for s in segments], frame["ci90_high"])
+
+
+def test_plot_attribution_draws_a_group_per_channel_and_the_truth(result):
+    fig = plot_attribution(result)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(result.channels)
+    colors = channel_colors(result.channels)
+    table = result.to_frame("channels").set_index(["channel", "metric"])
+    for k, name in enumerate(result.channels):
+        bars = [one(fig, f"{rule}:{name}") for rule in ("first_touch", "last_touch", "linear")]
+        for bar, rule in zip(bars, ("first_touch", "last_touch", "linear"), strict=True):
+            assert bar.get_height() == pytest.approx(table.loc[(name, rule), "mean"])
+            assert to_rgb(bar.get_edgecolor()) == to_rgb(colors[name])
+            assert abs(bar.get_x() + bar.get_width() / 2 - k) < 0.5  # inside the channel's group
+        truth = one(fig, f"incremental:{name}")
+        assert np.allclose(truth.get_ydata(), table.loc[(name, "incremental_conversions"), "mean"])
+        assert abs(truth.get_xdata()[0] - k) < 0.5
+    assert len(gids(fig, "linear:")) == len(result.channels)
+    assert len(gids(fig, "incremental:")) == len(result.channels)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("true incremental (counterfactual)" in text for text in legend)
+
+
+def test_plot_attribution_without_incrementality_marks_no_truth(small):
+    plain = simulate(small, replications=2)
+    assert plain.incrementality is None
+    fig = plot_attribution(plain)
+    assert len(fig.axes) == 1
+    assert gids(fig, "incremental:") == []
+    assert len(gids(fig, "first_touch:")) == len(plain.channels)
+    assert not any("incremental" in t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_plot_comparison_greys_exactly_the_differences_it_cannot_tell_from_zero(comparison):
+    frame = comparison.to_frame("kpis")
+    variants = comparison.labels[1:]
+    for kpi in ("conversions", "spend"):
+        fig = plot_comparison(comparison, kpi)
+        assert len(fig.axes) == 1
+        ax = fig.axes[0]
+        zero = one(fig, "zero")
+        assert zero in ax.get_lines()
+        assert np.allclose(zero.get_xdata(), 0.0)
+        rows = frame[frame["kpi"] == kpi].set_index("variant")
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(variants)
+        unclear = {v for v in variants if not rows.loc[v, "distinguishable"]}
+        for v in variants:
+            point = one(fig, f"diff:{v}")
+            assert np.allclose(point.get_xdata(), rows.loc[v, "diff"])
+            hollow = to_rgb(point.get_markerfacecolor()) == to_rgb("white")
+            assert hollow == (v in unclear)
+        assert gids(fig, "~0:") == sorted(f"~0:{v}" for v in unclear)
+        assert all(one(fig, f"~0:{v}").get_text() == "~0" for v in unclear)
+        assert "base" not in [t.get_text() for t in ax.get_yticklabels()]
+    # The fixture holds both kinds: the same synergy as the base, and a change that shows.
+    conversions = frame[(frame["kpi"] == "conversions") & (frame["variant"] != "base")]
+    assert sorted(conversions["distinguishable"]) == [False, True]
+
+
+def test_plot_comparison_rejects_an_unknown_kpi(comparison):
+    with pytest.raises(ValueError, match="'sales'"):
+        plot_comparison(comparison, "sales")
+
+
+def _cut_down(path: Path) -> list[str]:
+    """Overrides for a quick run: a small population over two weeks (and flighting cut to those weeks)."""
+    overrides = ["scenario.population=3000", "scenario.horizon_days=14"]
+    with path.open("rb") as f:
+        channels = tomllib.load(f).get("channels", {})
+    for name, channel in channels.items():
+        if "flighting" in channel:
+            weights = channel["flighting"][:2]
+            weights = weights if any(weights) else [1, 1]
+            overrides.append(f"channels.{name}.flighting=[{weights[0]}, {weights[1]}]")
+    return overrides
+
+
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_figure_draws_every_shipped_scenario(path):
+    scenario = load_scenario(path, _cut_down(path))
+    result = simulate(scenario, replications=1, incrementality=True)
+    comparison = compare(scenario, vary(scenario, {"funnel.synergy": ["0.3"]}), replications=1)
+    figures = {
+        "funnel": plot_funnel(result),
+        "journeys": plot_journeys(result),
+        "attribution": plot_attribution(result),
+        "comparison": plot_comparison(comparison),
+    }
+    assert {k: len(f.axes) for k, f in figures.items()} == {
+        "funnel": 1,
+        "journeys": 2,
+        "attribution": 1,
+        "comparison": 1,
+    }
+    for fig in figures.values():
+        assert isinstance(fig, Figure)
+        # Rendering catches what building does not (text matplotlib cannot lay out or parse).
+        fig.savefig(io.BytesIO(), format="png", dpi=40)
 
 
 # --- the plotting contract -------------------------------------------------------------------------------------
