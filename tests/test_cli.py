@@ -25,6 +25,7 @@ RunCli = Callable[..., tuple[int, str, str]]
 BROKEN = sorted((ROOT / "tests" / "broken").glob("*.toml"))
 ATTRIBUTION = ("first_touch", "last_touch", "linear")
 FAST = ("--workers", "1")
+FIGURES = {f"{name}.{fmt}" for name in ("funnel", "journeys", "attribution") for fmt in ("png", "svg")}
 
 
 def simulate_json(run_cli: RunCli, path: Path, *args: str) -> dict[str, Any]:
@@ -439,7 +440,9 @@ def test_out_writes_tables_and_summary(run_cli: RunCli, scenario_file: Path, tmp
         "days_to_conversion.csv",
         "runs.csv",
     }
-    assert {p.name for p in out_dir.iterdir()} == {*CSV_FILES, "summary.json"}, "no temporary files left"
+    assert {p.name for p in out_dir.iterdir()} == {*CSV_FILES, "summary.json", *FIGURES}, "no temporary files left"
+    assert (out_dir / "funnel.png").read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in (out_dir / "funnel.svg").read_bytes()[:500]
     assert (out_dir / "summary.json").read_text(encoding="utf-8") == out, "summary.json is the --json output"
 
     horizon, n_channels = 20, 3
@@ -465,7 +468,7 @@ def test_out_without_json_prints_the_report(run_cli: RunCli, scenario_file: Path
     code, out, _ = run_cli("simulate", scenario_file, "-r", "1", *FAST, "--out", tmp_path / "o")
     assert code == 0
     assert f"Tables written to {tmp_path / 'o'}/" in out
-    assert {p.name for p in (tmp_path / "o").iterdir()} == {*CSV_FILES, "summary.json"}
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {*CSV_FILES, "summary.json", *FIGURES}
 
 
 def test_out_overwrites_a_previous_run(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
@@ -474,7 +477,7 @@ def test_out_overwrites_a_previous_run(run_cli: RunCli, scenario_file: Path, tmp
     code, _, _ = run_cli("simulate", scenario_file, "-r", "1", *FAST, "--out", out_dir, "--seed", "2", "--json")
     assert code == 0
     assert json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["seed"] == 2
-    assert {p.name for p in out_dir.iterdir()} == {*CSV_FILES, "summary.json"}
+    assert {p.name for p in out_dir.iterdir()} == {*CSV_FILES, "summary.json", *FIGURES}
 
 
 def test_out_that_is_a_file_is_invalid_input(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:

@@ -215,7 +215,7 @@ def test_curves_command_writes_points_fits_and_a_figure(run_cli: RunCli, scenari
     out = tmp_path / "curves"
     code, text, err = run_cli("curves", scenario_file, *QUICK, "--out", out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["curve_fits.csv", "curve_points.csv", "curves.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["curve_fits.csv", "curve_points.csv", "curves.png", "curves.svg"]
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     fits = list(csv.DictReader((out / "curve_fits.csv").open(encoding="utf-8")))
     assert [f["channel"] for f in fits] == CHANNELS

@@ -93,7 +93,8 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
         "compare", scenario_file, other, "--vary", "funnel.synergy=0,0.3", "-r", "3", "-w", "1", "--out", out
     )
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["compare_channels.csv", "compare_kpis.csv"]
+    figures = [f"compare_{kpi}.{fmt}" for kpi in ("conversions", "profit") for fmt in ("png", "svg")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["compare_channels.csv", "compare_kpis.csv", *figures])
     for label in ["small", "cheaper_tv", "funnel.synergy=0", "funnel.synergy=0.3"]:
         assert label in text
     code, text, err = run_cli("compare", scenario_file, other, "-r", "2", "-w", "1", "--json")

@@ -26,6 +26,9 @@ from mixsim.scenario import Scenario, json_schema, load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.templates import list_templates, template_text, write_template
 
+FIGURE_FORMATS = ("png", "svg")
+"""Every figure the command saves is saved in each of these."""
+
 TARGETED = {
     "min-spend": "the conversions to reach",
     "cpa": "the highest cost per conversion",
@@ -354,7 +357,7 @@ def _curves(args: argparse.Namespace) -> int:
         write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure
 
-        save_figure(plot_curves(curves), out / "curves")
+        save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
     if args.json:
         print(curves.to_json())
     else:
@@ -494,7 +497,7 @@ def _frontier(args: argparse.Namespace) -> int:
         write_atomic(out / "frontier.csv", table.to_csv(index=False))
         from mixsim.plots import plot_frontier, save_figure
 
-        save_figure(plot_frontier(result), out / "frontier")
+        save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
     if args.json:
         print(result.to_json())
     else:
@@ -537,6 +540,10 @@ def _compare(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "compare_kpis.csv", result.to_frame("kpis").to_csv(index=False))
         write_atomic(out / "compare_channels.csv", result.to_frame("channels").to_csv(index=False))
+        from mixsim.plots import plot_comparison, save_figure
+
+        for kpi in ("conversions", "profit"):
+            save_figure(plot_comparison(result, kpi), out / f"compare_{kpi}", FIGURE_FORMATS)
     if args.json:
         print(result.to_json())
     else:
@@ -647,6 +654,10 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
     for table in TABLES:
         write_atomic(out / f"{table}.csv", result.to_frame(table).to_csv(index=False))
     write_atomic(out / "summary.json", result.to_json() + "\n")
+    from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
+
+    for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
+        save_figure(draw(result), out / name, FIGURE_FORMATS)
 
 
 def _report(result: SimulationResult) -> str:
