@@ -150,6 +150,18 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", metavar="DIR", help="write compare_kpis.csv and compare_channels.csv to DIR")
     cmp_.set_defaults(handler=_compare)
 
+    rep = sub.add_parser("report", help="one self-contained HTML report of a scenario (and its optimized plan)")
+    rep.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    rep.add_argument("--optimize", action="store_true", help="also measure curves and optimize the budget")
+    rep.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
+    rep.add_argument("--replications", "-r", type=_positive, default=10, help="replications (default 10)")
+    rep.add_argument(
+        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    _add_set(rep)
+    rep.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
+    rep.set_defaults(handler=_report_command)
+
     new = sub.add_parser("new", help="write a commented starter scenario from a template")
     new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
     new.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
@@ -575,6 +587,37 @@ def _compare_report(result: Comparison) -> str:
             diff = f"{_fmt('{:+,.2f}', row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
             lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
     return "\n".join(lines)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    target = Path(args.out)
+    _check_writable(target, directory=False)
+    runs = run_count(scenario, args.replications, incrementality=True)
+    if args.optimize:
+        runs += curve_run_count(scenario, 3) * 3
+    with _progress(runs) as progress:
+        result = simulate(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            incrementality=True,
+            progress=progress,
+        )
+        curves = plan = None
+        if args.optimize:
+            plan = optimize(
+                scenario, seed=args.seed, replications=3, max_iterations=2, workers=args.workers, progress=progress
+            )
+            curves = response_curves(scenario, seed=args.seed, replications=3, workers=args.workers, progress=progress)
+    from mixsim.report import build_report
+
+    write_atomic(target, build_report(result, curves, plan))
+    print(f"{target}: report written (self-contained HTML; open it in any browser)")
+    if plan is not None and not plan.optimal:
+        print(f"The budget could not be optimized: {plan.message}", file=sys.stderr)
+    return 0
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -1,0 +1,189 @@
+"""A self-contained HTML report a strategist can mail: assumptions, KPIs, funnel, channels, curves and plan.
+
+Figures are embedded as PNG data, styles are inline, and nothing is fetched: the file opens the same offline,
+in a mail client's preview, or years later. The report consumes results only (a simulation, and optionally
+curves and a plan); it computes nothing of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Iterable, Sequence
+
+from matplotlib.figure import Figure
+
+from mixsim._version import __version__
+from mixsim.curves import CurveSet
+from mixsim.plan import Plan
+from mixsim.results import SimulationResult
+
+__all__ = ["CAVEATS", "build_report"]
+
+CAVEATS: tuple[str, ...] = (
+    "Customers convert once; repeat purchases, price effects and competitors are not modelled.",
+    "Demand has no seasonality beyond each channel's flighting.",
+    "Channels interact only through shared audiences, synergy and word of mouth.",
+    "Attribution figures (first touch, last touch, linear) are bookkeeping; only the counterfactual runs measure "
+    "what a channel causes.",
+    "Response curves are measured one channel at a time; the optimized plan is a projection, checked by "
+    "simulation, not a forecast of the market.",
+    "Every figure is as good as the scenario's assumptions: replace the benchmarks with your own numbers.",
+)
+"""What the model does not include, said in every report."""
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;
+max-width:1100px;color:#1a1a1a;line-height:1.45;padding:0 1rem}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f3f5f8}
+img{max-width:100%;height:auto;margin:.6rem 0}.muted{color:#666;font-size:.9rem}
+"""
+
+
+def _png(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def _number(value: object, fmt: str) -> str:
+    if isinstance(value, int | float) and math.isfinite(float(value)):
+        return fmt.format(value)
+    return "n/a" if isinstance(value, float) else html.escape(str(value))
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build_report(result: SimulationResult, curves: CurveSet | None = None, plan: Plan | None = None) -> str:
+    """The report as one HTML document.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A simulation of the scenario (with incrementality, for the true effect of each channel).
+    curves : CurveSet, optional
+        Response curves, drawn with the plan's spend marked when a plan is given.
+    plan : Plan, optional
+        An optimized plan, shown beside the current one.
+
+    Returns
+    -------
+    str
+        A complete HTML document that references nothing outside itself.
+    """
+    from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
+
+    sc = result.scenario
+    econ = sc.economics
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(sc.name)}: mixsim report</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(sc.name)}</h1>",
+        f"<p class='muted'>mixsim {__version__}; {result.replications} replications, seed {result.seed}; "
+        f"scenario file {html.escape(sc.source or '(built in code)')}. Figures are means over replications; "
+        "[low, high] holds 90% of the simulated outcomes.</p>",
+        "<h2>Assumptions</h2>",
+        _table(
+            ["item", "value"],
+            [
+                ("Population", f"{sc.population:,}"),
+                ("Horizon", f"{sc.horizon_days} days"),
+                ("Order value", f"{econ.order_value:,.2f}"),
+                ("Gross margin", f"{econ.margin:.0%}"),
+                ("Checkout abandonment", f"{econ.checkout_abandonment:.0%}"),
+                ("Synergy per extra channel seen", f"{sc.funnel.synergy:g}"),
+                ("Segments", ", ".join(f"{html.escape(s.name)} ({s.share:.0%})" for s in sc.segments)),
+            ],
+        ),
+        _table(
+            ["channel", "planned spend", "cost per 1,000 exposures", "p aware", "p consider", "p convert"],
+            [
+                (
+                    html.escape(c.name),
+                    f"{c.spend:,.0f}",
+                    f"{1000 * c.cost_per_exposure:,.2f}",
+                    f"{c.p_aware:g}",
+                    f"{c.p_consider:g}",
+                    f"{c.p_convert:g}",
+                )
+                for c in sc.channels
+            ],
+        ),
+        "<h2>Results</h2>",
+    ]
+    kpis = result.to_frame("kpis")
+    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
+    parts.append(
+        _table(
+            ["KPI", "mean", "90% interval"],
+            [
+                (
+                    html.escape(str(r["kpi"])),
+                    _number(r["mean"], formats.get(str(r["kpi"]), "{:,.2f}")),
+                    f"[{_number(r['ci90_low'], formats.get(str(r['kpi']), '{:,.2f}'))}, "
+                    f"{_number(r['ci90_high'], formats.get(str(r['kpi']), '{:,.2f}'))}]",
+                )
+                for _, r in kpis.iterrows()
+            ],
+        )
+    )
+    parts += ["<h2>The funnel over time</h2>", _png(plot_funnel(result))]
+    channels = result.to_frame("channels").pivot(index="channel", columns="metric", values="mean")
+    channels = channels.loc[list(result.channels)]
+    columns = [("spend", "{:,.0f}"), ("exposures", "{:,.0f}"), ("reach", "{:,.0f}"), ("frequency", "{:.1f}")]
+    columns += [("first_touch", "{:,.0f}"), ("last_touch", "{:,.0f}"), ("linear", "{:,.0f}")]
+    if result.incrementality is not None:
+        columns += [("incremental_conversions", "{:,.0f}"), ("incremental_roas", "{:.2f}")]
+    parts += [
+        "<h2>Channels</h2>",
+        _table(
+            ["channel", *(name.replace("_", " ") for name, _ in columns)],
+            [
+                (html.escape(str(name)), *(_number(row[m], fmt) for m, fmt in columns))
+                for name, row in channels.iterrows()
+            ],
+        ),
+        _png(plot_attribution(result)),
+        _png(plot_journeys(result)),
+    ]
+    if curves is not None:
+        parts += ["<h2>Response curves</h2>", _png(plot_curves(curves, plan))]
+    if plan is not None and plan.optimal:
+        frame = plan.to_frame()
+        parts += [
+            "<h2>Optimized plan</h2>",
+            f"<p>Objective: {html.escape(plan.objective)}; budget {plan.budget:,.0f}; one more dollar of budget "
+            f"returns {plan.shadow_price:.2f}. Binding: "
+            f"{html.escape('; '.join(b.name for b in plan.binding) or 'none')}.</p>",
+            _table(
+                ["channel", "spend", "share", "current", "change", "incremental revenue", "marginal return"],
+                [
+                    (
+                        html.escape(str(r["channel"])),
+                        _number(r["spend"], "{:,.0f}"),
+                        _number(r["share"], "{:.1%}"),
+                        _number(r["current_spend"], "{:,.0f}"),
+                        _number(r["change"], "{:+,.0f}"),
+                        _number(r["projected_revenue"], "{:,.0f}"),
+                        _number(r["marginal_return"], "{:.3f}"),
+                    )
+                    for _, r in frame.iterrows()
+                ],
+            ),
+            _png(plot_allocation(plan)),
+        ]
+        parts += [f"<p class='muted'>Note: {html.escape(note)}.</p>" for note in plan.notes]
+    parts += ["<h2>What the model does not include</h2><ul>"]
+    parts += [f"<li>{html.escape(c)}</li>" for c in CAVEATS]
+    parts += ["</ul></body></html>"]
+    return "\n".join(parts)
