@@ -82,7 +82,7 @@ def test_report_command_writes_one_file(run_cli: RunCli, scenario_file: Path, tm
     assert code == 0, err
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
     text = target.read_text(encoding="utf-8")
-    assert EXTERNAL.search(text) is None and "Optimized plan" not in text
+    assert EXTERNAL.search(text) is None and "Response curves" in text and "Optimized plan" not in text
     assert f"{target}: report written" in out
 
 

@@ -152,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="one self-contained HTML report of a scenario (and its optimized plan)")
     rep.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
-    rep.add_argument("--optimize", action="store_true", help="also measure curves and optimize the budget")
+    rep.add_argument("--optimize", action="store_true", help="also optimize the budget and show the plan")
     rep.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
     rep.add_argument("--replications", "-r", type=_positive, default=10, help="replications (default 10)")
     rep.add_argument(
@@ -593,9 +593,9 @@ def _report_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     target = Path(args.out)
     _check_writable(target, directory=False)
-    runs = run_count(scenario, args.replications, incrementality=True)
+    runs = run_count(scenario, args.replications, incrementality=True) + curve_run_count(scenario, 3)
     if args.optimize:
-        runs += curve_run_count(scenario, 3) * 3
+        runs += curve_run_count(scenario, 3) * 2
     with _progress(runs) as progress:
         result = simulate(
             scenario,
@@ -605,12 +605,12 @@ def _report_command(args: argparse.Namespace) -> int:
             incrementality=True,
             progress=progress,
         )
-        curves = plan = None
+        curves = response_curves(scenario, seed=args.seed, replications=3, workers=args.workers, progress=progress)
+        plan = None
         if args.optimize:
             plan = optimize(
                 scenario, seed=args.seed, replications=3, max_iterations=2, workers=args.workers, progress=progress
             )
-            curves = response_curves(scenario, seed=args.seed, replications=3, workers=args.workers, progress=progress)
     from mixsim.report import build_report
 
     write_atomic(target, build_report(result, curves, plan))
