@@ -97,6 +97,7 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
     assert sorted(p.name for p in out.iterdir()) == sorted(["compare_channels.csv", "compare_kpis.csv", *figures])
     for label in ["small", "cheaper_tv", "funnel.synergy=0", "funnel.synergy=0.3"]:
         assert label in text
+    assert "Per channel" in text and "conversions attributed (linear)" in text
     code, text, err = run_cli("compare", scenario_file, other, "-r", "2", "-w", "1", "--json")
     assert code == 0, err
     doc = json.loads(text)

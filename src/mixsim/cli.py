@@ -586,6 +586,18 @@ def _compare_report(result: Comparison) -> str:
             flag = "" if row["distinguishable"] else "  ~0"
             diff = f"{_fmt('{:+,.2f}', row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
             lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
+    channels = result.to_frame("channels")
+    labels = {"spend": "spend", "linear": "conversions attributed (linear)"}
+    lines += ["", "Per channel: each variant's difference from the base (90% interval)."]
+    for metric, title in labels.items():
+        lines += ["", title]
+        rows = channels[(channels["metric"] == metric) & (channels["variant"] != result.labels[0])]
+        for _, row in rows.iterrows():
+            flag = "" if row["distinguishable"] else "  ~0"
+            lines.append(
+                f"  {row['variant']!s:<{width}}{row['channel']!s:<14}{_fmt('{:+,.0f}', row['diff'])} "
+                f"[{_fmt('{:,.0f}', row['diff_low'])}, {_fmt('{:,.0f}', row['diff_high'])}]{flag}"
+            )
     return "\n".join(lines)
 
 
