@@ -109,11 +109,13 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
     ("args", "message"),
     [
         ([], "nothing to compare"),
+        (["{base}"], "named twice: small"),
         (["--vary", "funnel.synergy"], "expected KEY=V1,V2"),
         (["--vary", "funnel.synergy=-1"], "funnel.synergy"),
     ],
 )
 def test_bad_compare_arguments_exit_2(run_cli: RunCli, scenario_file: Path, args: list[str], message: str) -> None:
+    args = [a.replace("{base}", str(scenario_file)) for a in args]
     code, _, err = run_cli("compare", scenario_file, "-r", "1", "-w", "1", *args)
     assert code == 2 and message in err
 

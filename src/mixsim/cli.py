@@ -531,6 +531,10 @@ def _compare(args: argparse.Namespace) -> int:
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     if grid:
         variants += vary(base, grid)
+    labels = [Path(args.scenario).stem, *(label for label, _ in variants)]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise MixsimError(f"mixsim compare: variants need distinct names; named twice: {', '.join(twice)}")
     if not variants and not args.optimize:
         raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
     if args.optimize:
@@ -577,14 +581,17 @@ def _compare_report(result: Comparison) -> str:
     width = max(12, *(len(label) for label in result.labels)) + 2
     for kpi, rows in frame.groupby("kpi", sort=False):
         fmt = formats.get(str(kpi), "{:,.2f}")
+        first = True
         lines += ["", f"{kpi}"]
         for _, row in rows.iterrows():
             value = f"{_fmt(fmt, row['mean'])} [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
-            if row["variant"] == result.labels[0]:
+            if row["variant"] == result.labels[0] and first:
+                first = False
                 lines.append(f"  {row['variant']:<{width}}{value}")
                 continue
             flag = "" if row["distinguishable"] else "  ~0"
-            diff = f"{_fmt('{:+,.2f}', row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
+            signed = fmt.replace("{:", "{:+", 1)
+            diff = f"{_fmt(signed, row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
             lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
     channels = result.to_frame("channels")
     labels = {"spend": "spend", "linear": "conversions attributed (linear)"}
