@@ -116,7 +116,7 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
 )
 def test_bad_compare_arguments_exit_2(run_cli: RunCli, scenario_file: Path, args: list[str], message: str) -> None:
     args = [a.replace("{base}", str(scenario_file)) for a in args]
-    code, _, err = run_cli("compare", scenario_file, "-r", "1", "-w", "1", *args)
+    code, _, err = run_cli("compare", scenario_file, *args, "-r", "1", "-w", "1")
     assert code == 2 and message in err
 
 
