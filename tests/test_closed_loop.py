@@ -107,3 +107,21 @@ def test_optimized_plan_beats_the_current_plan_and_an_equal_split_on_a_shipped_s
     # Same seeds: the plan's runs and the split's runs are paired replication by replication.
     planned = checked.verification.runs["revenue", "plan"]
     assert np.quantile(planned - against_split.runs["revenue", "plan"], 0.05) > 0
+
+
+def test_curves_already_measured_are_used_not_measured_again(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    curves = response_curves(scenario, seed=4, replications=2, levels=LEVELS)
+    calls: list[int] = []
+    given = optimize(
+        scenario,
+        seed=4,
+        replications=2,
+        levels=LEVELS,
+        max_iterations=1,
+        curves=curves,
+        progress=lambda done, total: calls.append(done),
+    )
+    fresh = optimize(scenario, seed=4, replications=2, levels=LEVELS, max_iterations=1)
+    assert given.allocation == fresh.allocation
+    assert calls == []  # one solve, on the curves given: no engine run

@@ -71,11 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="simulate a scenario and report what the plan does")
     sim.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
-    sim.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
-    sim.add_argument("--replications", "-r", type=_positive, default=10, help="independent runs (default 10)")
-    sim.add_argument(
-        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
+    _add_runs(sim, 10, "independent runs")
     _add_set(sim)
     sim.add_argument(
         "--incrementality",
@@ -135,11 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=V1,V2,...",
         help="variants of BASE with KEY at each value (repeat for a grid), e.g. funnel.synergy=0,0.3",
     )
-    cmp_.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: BASE's, else 0)")
-    cmp_.add_argument("--replications", "-r", type=_positive, default=10, help="runs per variant (default 10)")
-    cmp_.add_argument(
-        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
+    _add_runs(cmp_, 10, "runs per variant", seed_default="BASE's")
     _add_set(cmp_)
     cmp_.add_argument(
         "--optimize",
@@ -153,11 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="one self-contained HTML report of a scenario (and its optimized plan)")
     rep.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     rep.add_argument("--optimize", action="store_true", help="also optimize the budget and show the plan")
-    rep.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
-    rep.add_argument("--replications", "-r", type=_positive, default=10, help="replications (default 10)")
-    rep.add_argument(
-        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
+    _add_runs(rep, 10, "replications")
     _add_set(rep)
     rep.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
     rep.set_defaults(handler=_report_command)
@@ -173,19 +161,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None:
-    parser.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
+def _add_runs(
+    parser: argparse.ArgumentParser, replications: int, what: str, seed_default: str = "the scenario's"
+) -> None:
+    """--seed, --replications and --workers, as every simulating command takes them."""
+    parser.add_argument("--seed", type=_non_negative, default=None, help=f"root seed (default: {seed_default}, else 0)")
     parser.add_argument(
-        "--replications",
-        "-r",
-        type=_positive,
-        default=replications,
-        help=f"replications per curve level (default {replications})",
+        "--replications", "-r", type=_positive, default=replications, help=f"{what} (default {replications})"
     )
     parser.set_defaults(default_replications=replications)
     parser.add_argument(
         "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
     )
+
+
+def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None:
+    _add_runs(parser, replications, "replications per curve level")
     parser.add_argument(
         "--levels",
         type=_levels,
@@ -614,7 +605,7 @@ def _report_command(args: argparse.Namespace) -> int:
     _check_writable(target, directory=False)
     runs = run_count(scenario, args.replications, incrementality=True) + curve_run_count(scenario, 3)
     if args.optimize:
-        runs += curve_run_count(scenario, 3) * 2
+        runs += curve_run_count(scenario, 3)  # the second solve's; the first uses the curves above
     with _progress(runs) as progress:
         result = simulate(
             scenario,
@@ -628,7 +619,13 @@ def _report_command(args: argparse.Namespace) -> int:
         plan = None
         if args.optimize:
             plan = optimize(
-                scenario, seed=args.seed, replications=3, max_iterations=2, workers=args.workers, progress=progress
+                scenario,
+                seed=args.seed,
+                replications=3,
+                max_iterations=2,
+                workers=args.workers,
+                progress=progress,
+                curves=curves,
             )
     from mixsim.report import build_report
 

@@ -21,9 +21,9 @@ import pandas as pd
 
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import optimize
-from mixsim.results import KPIS, SimulationResult, interval
+from mixsim.results import KPIS, SimulationResult, interval, json_records
 from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, simulate
+from mixsim.simulation import ProgressCallback, root_seed, simulate
 
 __all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "optimized", "vary"]
 
@@ -96,15 +96,12 @@ class Comparison:
     def to_json(self, indent: int | None = 2) -> str:
         """Both tables as JSON (undefined figures are null)."""
 
-        def records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
-            return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
         doc = {
             "seed": self.seed,
             "replications": self.results[0].replications,
             "variants": list(self.labels),
-            "kpis": records(self.to_frame("kpis")),
-            "channels": records(self.to_frame("channels")),
+            "kpis": json_records(self.to_frame("kpis")),
+            "channels": json_records(self.to_frame("channels")),
         }
         return json.dumps(doc, indent=indent)
 
@@ -181,8 +178,7 @@ def compare(
     -------
     Comparison
     """
-    if seed is None:
-        seed = base.seed if base.seed is not None else 0
+    seed = root_seed(base, seed)
     scenarios = [base, *(s for _, s in variants)]
     labels = (base_label, *(label for label, _ in variants))
     total = replications * len(scenarios)

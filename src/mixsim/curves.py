@@ -29,9 +29,9 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from mixsim._version import __version__
 from mixsim.errors import ScenarioError
-from mixsim.results import interval
+from mixsim.results import interval, json_records
 from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, Task, run_tasks
+from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -260,8 +260,6 @@ class CurveSet:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The curves and their fits as JSON (undefined figures are null)."""
-        fits = self.to_frame("fits").astype(object).where(lambda f: f.notna(), None)
-        points = self.to_frame("points").astype(object).where(lambda f: f.notna(), None)
         doc: dict[str, Any] = {
             "source": self.source,
             "seed": self.seed,
@@ -269,8 +267,8 @@ class CurveSet:
             "version": self.version,
             "order_value": self.order_value if math.isfinite(self.order_value) else None,
             "margin": self.margin,
-            "fits": fits.to_dict(orient="records"),
-            "points": points.to_dict(orient="records"),
+            "fits": json_records(self.to_frame("fits")),
+            "points": json_records(self.to_frame("points")),
         }
         return json.dumps(doc, indent=indent)
 
@@ -404,8 +402,7 @@ def response_curves(
     grid = sorted({0.0, *(float(m) for m in levels)})
     if grid[0] < 0 or len(grid) < 3:
         raise ValueError(f"levels must be >= 0 with at least two above 0 (got {list(levels)})")
-    if seed is None:
-        seed = scenario.seed if scenario.seed is not None else 0
+    seed = root_seed(scenario, seed)
     plan = {c.name: c.spend for c in scenario.channels}
     if around:
         plan.update(around)

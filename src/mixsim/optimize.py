@@ -28,7 +28,7 @@ from mixsim.curves import DEFAULT_LEVELS, CurveSet, ResponseCurve, budget_total,
 from mixsim.errors import ScenarioError
 from mixsim.plan import Binding, ChannelPlan, Frontier, Plan, Verification
 from mixsim.scenario import Group, Limit, Scenario
-from mixsim.simulation import ProgressCallback, Task, run_tasks
+from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 
 __all__ = ["OBJECTIVES", "Problem", "frontier", "optimize", "solve", "verify"]
 
@@ -683,6 +683,7 @@ def optimize(
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
+    curves: CurveSet | None = None,
 ) -> Plan:
     """Optimize a scenario's budget with curves measured by simulation, re-measured around the plan.
 
@@ -715,6 +716,10 @@ def optimize(
     workers, executor, progress
         As for :func:`mixsim.simulate`; ``progress`` restarts its count for each measurement.
 
+    curves : CurveSet, optional
+        Curves already measured around the current plan with the same seed, replications and levels (e.g. for a
+        figure): the first solve uses them instead of measuring them again.
+
     Returns
     -------
     Plan
@@ -722,23 +727,27 @@ def optimize(
     """
     if max_iterations < 1:
         raise ValueError(f"max_iterations must be >= 1 (got {max_iterations})")
-    if seed is None:
-        seed = scenario.seed if scenario.seed is not None else 0
+    seed = root_seed(scenario, seed)
     current = {c.name: c.spend for c in scenario.channels}
     around: dict[str, float] | None = None
     moves: list[float] = []
     plan: Plan | None = None
+    given = curves
     for iteration in range(1, max_iterations + 1):
-        curves = response_curves(
-            scenario,
-            seed=seed,
-            replications=replications,
-            levels=levels,
-            around=around,
-            budget=budget,
-            workers=workers,
-            executor=executor,
-            progress=progress,
+        curves = (
+            given
+            if iteration == 1 and given is not None
+            else response_curves(
+                scenario,
+                seed=seed,
+                replications=replications,
+                levels=levels,
+                around=around,
+                budget=budget,
+                workers=workers,
+                executor=executor,
+                progress=progress,
+            )
         )
         problem = Problem.from_scenario(
             scenario,
@@ -815,8 +824,7 @@ def verify(
         As for :func:`mixsim.simulate`.
     """
     plan.check()
-    if seed is None:
-        seed = scenario.seed if scenario.seed is not None else 0
+    seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed, spawn_key=(VERIFY_KEY,)).spawn(replications)
     allocation = tuple(plan.allocation.items())
     tasks = [Task(r) for r in range(replications)] + [Task(r, allocation) for r in range(replications)]

@@ -21,7 +21,7 @@ import pandas as pd
 from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.results import interval
+from mixsim.results import interval, json_records
 
 __all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "write_plan"]
 
@@ -365,8 +365,7 @@ class Frontier:
         return pd.DataFrame(rows)
 
     def to_json(self, indent: int | None = 2) -> str:
-        records = self.to_frame().astype(object).where(lambda f: f.notna(), None).to_dict(orient="records")
-        return json.dumps(records, indent=indent)
+        return json.dumps(json_records(self.to_frame()), indent=indent)
 
 
 def _clean(x: Any) -> Any:

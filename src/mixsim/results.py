@@ -50,6 +50,11 @@ def interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray,
     return mean, low, high
 
 
+def json_records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+    """A table's rows as JSON-ready dicts: undefined figures (NaN) become None, so JSON says null."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
 def _figure(values: np.ndarray) -> dict[str, Any]:
     mean, low, high = interval(values)
     return {"mean": _plain(mean), "ci90": [_plain(low), _plain(high)]}

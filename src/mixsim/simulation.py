@@ -28,6 +28,21 @@ class Task:
     spend: tuple[tuple[str, float], ...] = ()
 
 
+def root_seed(scenario: Scenario, seed: int | None) -> int:
+    """The seed to run with: ``seed``, else the scenario's, else 0.
+
+    Raises
+    ------
+    ValueError
+        If the seed is negative.
+    """
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else 0
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0 (got {seed})")
+    return seed
+
+
 def run_count(scenario: Scenario, replications: int, incrementality: bool = False) -> int:
     """How many engine runs :func:`simulate` makes (for sizing a progress bar)."""
     measured = sum(c.spend > 0 for c in scenario.channels) if incrementality else 0
@@ -82,10 +97,7 @@ def simulate(
         raise ValueError(f"replications must be >= 1 (got {replications})")
     if workers < 1:
         raise ValueError(f"workers must be >= 1 (got {workers})")
-    if seed is None:
-        seed = scenario.seed if scenario.seed is not None else 0
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0 (got {seed})")
+    seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
     tasks = [Task(r) for r in range(replications)]
