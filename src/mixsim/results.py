@@ -7,6 +7,7 @@ replications (the 5th and 95th percentiles): the range within which nine simulat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import warnings
@@ -18,6 +19,8 @@ import pandas as pd
 
 from mixsim.engine import RunRecord
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.journeys import Journeys
+from mixsim.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
@@ -79,13 +82,16 @@ class Incrementality:
     Measured by re-running each replication with the channel off, and with the channel at 95% of its planned
     spend, with the same random numbers. ``roas`` is incremental revenue per dollar the channel delivered;
     ``marginal_roas`` the revenue the last 5% of the plan adds per dollar it delivered (undefined when that
-    last 5% could not be delivered, e.g. under a frequency cap).
+    last 5% could not be delivered, e.g. under a frequency cap). ``daily_conversions`` (shape (replications, days,
+    channels)) spreads each channel's incremental conversions over the days they happened on: the conversions of
+    the day with the channel on minus those with it off (the effect of all its spend so far, carryover included).
     """
 
     conversions: np.ndarray
     revenue: np.ndarray
     roas: np.ndarray
     marginal_roas: np.ndarray
+    daily_conversions: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,31 @@ class SimulationResult:
     def channels(self) -> tuple[str, ...]:
         """Channel names, in scenario order."""
         return self.scenario.channel_names
+
+    def to_mmm_frame(
+        self, freq: str = "W", *, replication: int = 0, start: str | dt.date = DEFAULT_START, truth: bool = False
+    ) -> pd.DataFrame:
+        """One replication as a marketing-mix-model dataset; see :func:`mixsim.mmm.mmm_frame`.
+
+        Examples
+        --------
+        >>> long = mixsim.mmm.mmm_scenario(scenario, weeks=104)  # doctest: +SKIP
+        >>> data = mixsim.simulate(long, replications=1, incrementality=True).to_mmm_frame(truth=True)  # doctest: +SKIP
+        """
+        return mmm_frame(self, freq, replication=replication, start=start, truth=truth)
+
+    def journeys(self) -> Journeys:
+        """The recorded customer journeys: touch, customer and path tables.
+
+        Raises
+        ------
+        ValueError
+            If the simulation did not record journeys (``simulate(..., journeys=share)``).
+        """
+        journals = tuple(run.journal for run in self.runs if run.journal is not None)
+        if len(journals) != len(self.runs):
+            raise ValueError("no journeys were recorded: simulate with journeys=share (e.g. 1.0 for everyone)")
+        return Journeys(self.scenario, journals)
 
     def _stack(self, name: str) -> np.ndarray:
         return np.stack([getattr(run, name) for run in self.runs]).astype(float)

@@ -10,6 +10,7 @@ import numpy as np
 
 from mixsim._version import __version__
 from mixsim.engine import RunRecord, run
+from mixsim.engine.population import CONVERTED
 from mixsim.results import Incrementality, SimulationResult
 from mixsim.scenario import Channel, Scenario
 
@@ -26,6 +27,7 @@ class Task:
 
     replication: int
     spend: tuple[tuple[str, float], ...] = ()
+    journeys: float = 0.0
 
 
 def root_seed(scenario: Scenario, seed: int | None) -> int:
@@ -50,7 +52,7 @@ def run_count(scenario: Scenario, replications: int, incrementality: bool = Fals
 
 
 def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: Task) -> RunRecord:
-    return run(scenario, seed, dict(task.spend) if task.spend else None)
+    return run(scenario, seed, dict(task.spend) if task.spend else None, journeys=task.journeys)
 
 
 def simulate(
@@ -60,6 +62,7 @@ def simulate(
     replications: int = 10,
     workers: int = 1,
     incrementality: bool = False,
+    journeys: float = 0.0,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
 ) -> SimulationResult:
@@ -79,6 +82,10 @@ def simulate(
     incrementality : bool, default=False
         Also re-run every replication with each channel off, and at 95% of its spend, with the same random
         numbers: each channel's true incremental conversions and revenue, its ROAS and its marginal ROAS.
+    journeys : float, default=0.0
+        Share of customers whose touches are recorded (0 to 1), for :meth:`SimulationResult.journeys`: path and
+        touch tables, attribution. Tracking draws from its own random stream, so the run is otherwise the same;
+        it takes about 16 bytes per touch (some 80 MB for 200,000 customers over a quarter, all tracked).
     executor : concurrent.futures.Executor, optional
         Run on this executor instead (e.g. a Dask client's ``get_executor()``); ``workers`` is then ignored.
     progress : callable, optional
@@ -91,7 +98,7 @@ def simulate(
     Raises
     ------
     ValueError
-        If ``replications`` or ``workers`` is below 1, or ``seed`` is negative.
+        If ``replications`` or ``workers`` is below 1, ``seed`` is negative or ``journeys`` is not in [0, 1].
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")
@@ -100,7 +107,9 @@ def simulate(
     seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
-    tasks = [Task(r) for r in range(replications)]
+    if not 0.0 <= journeys <= 1.0:
+        raise ValueError(f"journeys must be a share in [0, 1] (got {journeys})")
+    tasks = [Task(r, journeys=journeys) for r in range(replications)]
     measured = [c for c in scenario.channels if c.spend > 0] if incrementality else []
     for r in range(replications):
         for c in measured:
@@ -161,6 +170,7 @@ def _incrementality(
     value = scenario.economics.order_value
     shape = (len(base), len(names))
     conversions = np.zeros(shape)
+    daily = np.zeros((len(base), scenario.horizon_days, len(names)))
     roas, marginal = np.full(shape, np.nan), np.full(shape, np.nan)
     it = iter(counterfactual)
     for r, full in enumerate(base):
@@ -168,10 +178,13 @@ def _incrementality(
             k = names.index(c.name)
             off, reduced = next(it), next(it)
             conversions[r, k] = full.conversions - off.conversions
+            daily[r, :, k] = np.diff(full.daily_stages[:, CONVERTED] - off.daily_stages[:, CONVERTED], prepend=0)
             spent = full.spend[k]
             last_spend = spent - reduced.spend[k]  # what the last 5% of the plan actually bought
             if spent > 0:
                 roas[r, k] = conversions[r, k] * value / spent
             if last_spend > 0:
                 marginal[r, k] = (full.conversions - reduced.conversions) * value / last_spend
-    return Incrementality(conversions=conversions, revenue=conversions * value, roas=roas, marginal_roas=marginal)
+    return Incrementality(
+        conversions=conversions, revenue=conversions * value, roas=roas, marginal_roas=marginal, daily_conversions=daily
+    )
