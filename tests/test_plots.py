@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from conftest import ROOT, small_data
-from mixsim.compare import Comparison, compare, vary
 from mixsim.curves import CurveSet, Hill, ResponseCurve
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import Problem, frontier, solve
@@ -38,6 +37,7 @@ from mixsim.plots import (
 from mixsim.results import SimulationResult
 from mixsim.scenario import STAGES, Limit, Scenario, load_scenario, parse_scenario
 from mixsim.simulation import simulate
+from mixsim.whatif import Comparison, compare, vary
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

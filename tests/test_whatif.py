@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mixsim.compare import compare, optimized, vary
 from mixsim.scenario import Scenario
+from mixsim.whatif import compare, optimized, vary
 
 RunCli = Callable[..., tuple[int, str, str]]
 

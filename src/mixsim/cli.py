@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import os
@@ -16,15 +17,16 @@ import numpy as np
 from mixsim._files import write_atomic
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
-from mixsim.compare import Comparison, compare, optimized, vary
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
+from mixsim.mmm import DEFAULT_START, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.plan import Plan, write_plan
-from mixsim.results import TABLES, SimulationResult
+from mixsim.results import TABLES, SimulationResult, json_records
 from mixsim.scenario import Scenario, json_schema, load_scenario
-from mixsim.simulation import run_count, simulate
+from mixsim.simulation import root_seed, run_count, simulate
 from mixsim.templates import list_templates, template_text, write_template
+from mixsim.whatif import Comparison, compare, optimized, vary
 
 FIGURE_FORMATS = ("png", "svg")
 """Every figure the command saves is saved in each of these."""
@@ -149,6 +151,44 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(rep)
     rep.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
     rep.set_defaults(handler=_report_command)
+
+    mmm = sub.add_parser("export-mmm", help="a long simulated dataset for marketing-mix models, with its truth")
+    mmm.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    mmm.add_argument("--out", required=True, metavar="FILE", help="the dataset (CSV); the truth goes beside it")
+    mmm.add_argument("--weeks", type=_weeks, default=104, help="length of the run in weeks (default 104)")
+    mmm.add_argument("--freq", choices=("W", "D"), default="W", help="weekly (W, default) or daily (D) rows")
+    mmm.add_argument(
+        "--variation",
+        type=_money,
+        default=0.5,
+        metavar="SIGMA",
+        help="log-scale spread of each channel's weekly spend around its plan (default 0.5)",
+    )
+    mmm.add_argument(
+        "--dark", type=_dark, default=0.0, metavar="SHARE", help="chance a channel is off in a week (default 0)"
+    )
+    mmm.add_argument("--start", type=_date, default=DEFAULT_START, help=f"date of day 0 (default {DEFAULT_START})")
+    mmm.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
+    mmm.add_argument(
+        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    _add_set(mmm)
+    mmm.set_defaults(handler=_export_mmm)
+
+    jny = sub.add_parser("journeys", help="customer journeys as a path table and a per-touch event table")
+    jny.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    jny.add_argument("--out", required=True, metavar="DIR", help="write paths.csv, touches.csv and customers.csv")
+    jny.add_argument(
+        "--sample",
+        type=_sample,
+        default=0.1,
+        metavar="SHARE",
+        help="share of customers to follow (default 0.1; 1 follows everyone)",
+    )
+    jny.add_argument("--days", action="store_true", help="add path_days (days from each touch to the path's end)")
+    _add_runs(jny, 1, "replications, pooled in paths.csv")
+    _add_set(jny)
+    jny.set_defaults(handler=_journeys)
 
     new = sub.add_parser("new", help="write a commented starter scenario from a template")
     new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
@@ -294,6 +334,35 @@ def _budgets(text: str) -> list[float]:
     if high < low:
         raise argparse.ArgumentTypeError(f"HIGH must be >= LOW (got {text!r})")
     return [float(b) for b in np.linspace(low, high, count)]
+
+
+def _weeks(text: str) -> int:
+    value = _integer(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be >= 2 (got {value})")
+    return value
+
+
+def _dark(text: str) -> float:
+    value = _share(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be below 1 (got {text})")
+    return value
+
+
+def _sample(text: str) -> float:
+    value = _share(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share above 0 and at most 1 (got {text})")
+    return value
+
+
+def _date(text: str) -> str:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD (got {text!r})") from None
+    return text
 
 
 def _integer(text: str) -> int:
@@ -636,6 +705,90 @@ def _report_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_mmm(args: argparse.Namespace) -> int:
+    target = Path(args.out)
+    _check_writable(target, directory=False)
+    scenario = load_scenario(args.scenario, args.overrides)
+    seed = root_seed(scenario, args.seed)
+    long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
+    with _progress(run_count(long, 1, incrementality=True)) as progress:
+        result = simulate(long, seed=seed, replications=1, workers=args.workers, incrementality=True, progress=progress)
+    data = result.to_mmm_frame(args.freq, start=args.start, truth=True)
+    truth_columns = [c for c in data.columns if c.endswith(("_true_conversions", "_true_revenue"))]
+    truth = mmm_truth(result, replication=0)
+    stem = target.with_suffix("")
+    truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
+    summary = {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "overrides": list(args.overrides),
+        "seed": seed,
+        "weeks": args.weeks,
+        "freq": args.freq,
+        "start": args.start,
+        "variation": args.variation,
+        "dark": args.dark,
+        "order_value": scenario.economics.order_value,
+        "version": __version__,
+        "channels": {row.pop("channel"): row for row in json_records(truth)},
+    }
+    write_atomic(target, data.drop(columns=truth_columns).to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_csv, data[["date", *truth_columns]].to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_json, json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    rows, unit = len(data), "weeks" if args.freq == "W" else "days"
+    print(f"{target}: {rows} {unit} of {long.name!r}, {len(long.channels)} channels (seed {seed})")
+    print(f"{truth_csv}: each channel's true incremental conversions and revenue per period")
+    print(f"{truth_json}: true ROAS and marginal ROAS over the run\n")
+    width = max(8, *(len(c) for c in truth["channel"])) + 1
+    print(f"{'channel':<{width}}{'spend':>14}{'incr conv':>12}{'iROAS':>8}{'mROAS':>8}")
+    for row in json_records(truth):
+        print(
+            f"{row['channel']:<{width}}{row['spend']:>14,.0f}{row['incremental_conversions']:>12,.0f}"
+            f"{_fmt('{:.2f}', row['roas']):>8}{_fmt('{:.2f}', row['marginal_roas']):>8}"
+        )
+    return 0
+
+
+def _journeys(args: argparse.Namespace) -> int:
+    out = _out_dir(args.out)
+    assert out is not None
+    scenario = load_scenario(args.scenario, args.overrides)
+    with _progress(run_count(scenario, args.replications)) as progress:
+        result = simulate(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            journeys=args.sample,
+            progress=progress,
+        )
+    journeys = result.journeys()
+    paths = journeys.paths(days=args.days)
+    touches = journeys.touches()
+    write_atomic(out / "paths.csv", paths.to_csv(index=False))
+    write_atomic(out / "touches.csv", touches.to_csv(index=False))
+    write_atomic(out / "customers.csv", journeys.customers().to_csv(index=False))
+    tracked = int(journeys.tracked().sum())
+    converted = paths["total_conversions"].sum()
+    print(
+        f"{scenario.name}: followed {tracked:,} customers ({args.sample:.0%} sample) over {result.replications} "
+        f"replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, {converted:,.0f} conversions "
+        f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
+    )
+    print("A touch is one channel reaching one customer on one day.\n\nMost frequent converting paths:")
+    top = paths.sort_values("total_conversions", ascending=False, kind="stable").head(10)
+    for path, conversions, null in zip(top["path"], top["total_conversions"], top["total_null"], strict=True):
+        customers = conversions + null
+        share = f"{conversions / customers:6.1%} of {customers:,.0f}"
+        print(f"{conversions:>8,.0f} conversions ({share})  {_short_path(str(path))}")
+    print(f"\nWritten to {out}/: paths.csv, touches.csv, customers.csv")
+    return 0
+
+
+def _short_path(path: str, limit: int = 90) -> str:
+    return path if len(path) <= limit else path[: limit - 3] + "..."
+
+
 def _new(args: argparse.Namespace) -> int:
     if args.out is None:
         print(template_text(args.template), end="")
@@ -877,8 +1030,9 @@ def _frontier_report(table: Any) -> str:
     return "\n".join(lines)
 
 
-def _fmt(fmt: str, value: float) -> str:
-    return "n/a" if value != value else fmt.format(value)  # NaN: undefined (e.g. ROAS of zero spend)
+def _fmt(fmt: str, value: float | None) -> str:
+    # None or NaN: undefined (e.g. ROAS of zero spend)
+    return "n/a" if value is None or value != value else fmt.format(value)
 
 
 if __name__ == "__main__":

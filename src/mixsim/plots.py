@@ -3,7 +3,7 @@ simulations: the funnel over time, customer journeys, attribution against the tr
 
 Plotting consumes result objects only (:class:`~mixsim.curves.CurveSet`, :class:`~mixsim.plan.Plan`,
 :class:`~mixsim.plan.Frontier`, :class:`~mixsim.results.SimulationResult`,
-:class:`~mixsim.compare.Comparison`); nothing in the engine or the optimizer imports this module. Figures are built
+:class:`~mixsim.whatif.Comparison`); nothing in the engine or the optimizer imports this module. Figures are built
 with the object-oriented API (:class:`matplotlib.figure.Figure`, no pyplot), so they need no GUI backend and
 touch no global figure state; :func:`save_figure` writes them atomically.
 
@@ -39,8 +39,8 @@ from mixsim.scenario import STAGES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mixsim.compare import Comparison
     from mixsim.results import SimulationResult
+    from mixsim.whatif import Comparison
 
 __all__ = [
     "PALETTE",

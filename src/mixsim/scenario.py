@@ -163,8 +163,9 @@ class Budget:
 class Scenario:
     """A validated, immutable scenario.
 
-    Build one with :func:`load_scenario` or :func:`parse_scenario`; derive variants with :meth:`with_spend` or
-    :meth:`with_overrides`, which return new objects.
+    Build one with :func:`load_scenario` or :func:`parse_scenario`; derive variants with :meth:`replace`,
+    :meth:`with_channel`, :meth:`without_channel`, :meth:`with_overrides` or :meth:`with_spend`, which return new
+    objects.
     """
 
     name: str
@@ -236,10 +237,107 @@ class Scenario:
         recomputed from the new spends). If this object no longer matches its raw data (it was derived with
         :meth:`with_spend` or ``dataclasses.replace``), they apply to :func:`scenario_to_dict` of it instead.
         """
+        return _from_mapping(self._data(), overrides, self.source)
+
+    def replace(self, changes: Mapping[str, Any] | None = None, /, **scenario_keys: Any) -> Scenario:
+        """A new scenario with keys changed, validated again like a file.
+
+        Parameters
+        ----------
+        changes : mapping of str to value, optional
+            Dotted keys of the scenario file and their new values, as Python values:
+            ``{"funnel.synergy": 0.2, "channels.tv.spend": 40_000, "economics.order_value": 55.0}``. Per-segment
+            keys take a number or a dict by segment name; lists replace whole arrays (``segments``, ``flighting``).
+        **scenario_keys
+            Shorthand for keys of the ``[scenario]`` table: ``population``, ``horizon_days``, ``name``, ``seed``.
+
+        Returns
+        -------
+        Scenario
+            A new object; this one is unchanged.
+
+        Raises
+        ------
+        ScenarioError
+            Naming every problem, as for a file (``source: dotted.key: rule (got X)``); a misspelt channel gets a
+            did-you-mean hint. Adding a channel is :meth:`with_channel`'s job.
+
+        Examples
+        --------
+        >>> bigger = scenario.replace(population=500_000)  # doctest: +SKIP
+        >>> no_wom = scenario.replace({"organic.word_of_mouth": 0.0})  # doctest: +SKIP
+        """
+        items = [(key, value, f"replace {key!r}") for key, value in (changes or {}).items()]
+        items += [(f"scenario.{key}", value, f"replace {key}=") for key, value in scenario_keys.items()]
+        data, problems = _set_keys(self._data(), items, self.source)
+        scenario, more = _parse(data, self.source)
+        if problems or more or scenario is None:
+            raise ScenarioError(problems + more)
+        return scenario
+
+    def with_channel(self, name: str, **fields: Any) -> Scenario:
+        """A new scenario with channel ``name`` added, or changed where it already exists.
+
+        Parameters
+        ----------
+        name : str
+            The channel. A new one goes last and needs at least ``spend`` and a price (``cpm``, or ``cpc`` with
+            ``ctr``); missing effects default to 0, reach to 0 for every segment.
+        **fields
+            The channel's keys as in the scenario file (``spend``, ``cpm``, ``reach``, ``p_aware``, ``targets``,
+            ...). For an existing channel only these keys change; giving ``cpc`` to a ``cpm`` channel is an error
+            (exactly one price), so pass ``cpm=None`` to drop the old one.
+
+        Returns
+        -------
+        Scenario
+            Validated again; this one is unchanged.
+
+        Raises
+        ------
+        ScenarioError
+            If the channel breaks the scenario contract; messages name ``channels.<name>.<key>``.
+
+        Examples
+        --------
+        >>> with_tv = scenario.with_channel("tv", spend=50_000, cpm=12.0, reach=0.6, p_aware=0.02)  # doctest: +SKIP
+        >>> cheaper = scenario.with_channel("social", cpm=6.0)  # doctest: +SKIP
+        """
+        data = self._data()
+        channels = data.setdefault("channels", {})
+        entry = dict(channels.get(name, {}))
+        for key, value in fields.items():
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = to_plain(value)
+        channels[name] = entry
+        return _from_mapping(data, (), self.source)
+
+    def without_channel(self, name: str) -> Scenario:
+        """A new scenario without channel ``name`` (its budget limits and group memberships go with it).
+
+        Raises
+        ------
+        KeyError
+            If there is no such channel.
+        """
+        self.channel(name)
+        data = self._data()
+        del data["channels"][name]
+        budget = data.get("budget")
+        if isinstance(budget, dict):
+            budget.get("limits", {}).pop(name, None)
+            for group in budget.get("groups", []):
+                group["channels"] = [c for c in group.get("channels", []) if c != name]
+        return _from_mapping(data, (), self.source)
+
+    def _data(self) -> dict[str, Any]:
+        """A copy of the data this scenario was built from (its raw file data while that still matches it)."""
         base = self.raw
         if base is None or _parse(base, self.source)[0] != self:
             base = scenario_to_dict(self)
-        return _from_mapping(base, overrides, self.source)
+        return to_plain(base)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -792,22 +890,34 @@ def _override_value(text: str) -> Any:
 def _apply_overrides(
     data: Mapping[str, Any], overrides: Sequence[str], source: str
 ) -> tuple[dict[str, Any], list[str]]:
-    result: dict[str, Any] = to_plain(data)
-    problems: list[str] = []
     if isinstance(overrides, str):  # one override given bare, not in a list
         overrides = [overrides]
+    items: list[tuple[str, Any, str]] = []
+    problems: list[str] = []
     for override in overrides:
         key, sep, text = str(override).partition("=")
         key = key.strip()
         if not sep or not _OVERRIDE_KEY.match(key):
             problems.append(f"--set {override!r}: expected dotted.key=VALUE")
             continue
+        items.append((key, _override_value(text.strip()), f"--set {override!r}"))
+    result, more = _set_keys(data, items, source)
+    return result, problems + more
+
+
+def _set_keys(
+    data: Mapping[str, Any], items: Sequence[tuple[str, Any, str]], source: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Set ``(dotted.key, value, label)`` items in a deep copy of ``data``; ``label`` starts each message."""
+    result: dict[str, Any] = to_plain(data)
+    problems: list[str] = []
+    for key, value, label in items:
         parts = key.split(".")
         node = result
         for depth, part in enumerate(parts[:-1]):
             if depth == 1 and parts[0] == "channels" and isinstance(node, dict) and part not in node:
                 # A new table under channels is almost always a misspelt channel, not a new channel.
-                problems.append(f"--set {override!r}: channels.{part}: no such channel{_hint(part, node)}")
+                problems.append(f"{label}: channels.{part}: no such channel{_hint(part, node)}")
                 break
             if isinstance(node, dict) and part not in node:
                 node[part] = {}
@@ -815,13 +925,12 @@ def _apply_overrides(
             if not isinstance(child, dict):
                 where = ".".join(parts[: depth + 1])
                 problems.append(
-                    f"{source}: {where}: not a table, so --set {override!r} cannot set a key inside it "
-                    f"(got {show(child)})"
+                    f"{source}: {where}: not a table, so {label} cannot set a key inside it (got {show(child)})"
                 )
                 break
             node = child
         else:
-            node[parts[-1]] = _override_value(text.strip())
+            node[parts[-1]] = to_plain(value)
     return result, problems
 
 

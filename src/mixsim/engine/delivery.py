@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mixsim.engine.journal import Recorder
 from mixsim.engine.population import CONVERTED, Population
 from mixsim.scenario import STAGES, Channel, Scenario
 
@@ -40,10 +41,16 @@ class ChannelModel:
     table_stride: int
     cap: int
     synergy: float
+    tracked: np.ndarray | None = None  # positions in ``reachable`` of customers whose touches are journaled
 
     @classmethod
     def compile(
-        cls, scenario: Scenario, index: int, population: Population, reach_rng: np.random.Generator
+        cls,
+        scenario: Scenario,
+        index: int,
+        population: Population,
+        reach_rng: np.random.Generator,
+        recorder: Recorder | None = None,
     ) -> ChannelModel:
         """Compile channel ``index`` of ``scenario``; draws once which customers it can ever reach."""
         ch: Channel = scenario.channels[index]
@@ -75,6 +82,7 @@ class ChannelModel:
             table_stride=4 * len(scenario.segments),
             cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
             synergy=scenario.funnel.synergy,
+            tracked=None if recorder is None else recorder.positions(reachable),
         )
 
 
@@ -102,6 +110,7 @@ def deliver(
     spend: float,
     draws: np.random.Generator,
     chances: np.random.Generator,
+    recorder: Recorder | None = None,
 ) -> Delivery:
     """Deliver one day of ``model``'s channel to ``population`` (updated in place).
 
@@ -117,6 +126,8 @@ def deliver(
         Planned spend for the day.
     draws, chances : numpy.random.Generator
         This channel's streams for this day: which customers are drawn, and whether an exposure moves them.
+    recorder : Recorder, optional
+        Journals the day's touches on tracked customers (``model.tracked``); it draws no random numbers.
 
     Returns
     -------
@@ -147,6 +158,10 @@ def deliver(
         return Delivery(0, spend, 0.0)
 
     key = np.uint64(chances.integers(2**63))
+    journaled = recorder is not None and model.tracked is not None and model.tracked.size > 0
+    if journaled:
+        assert model.tracked is not None
+        stage_before = stage[model.tracked]
     used = np.zeros(n, dtype=np.int64)  # accepted exposures per reachable position
     delivered = 0
     batches = []
@@ -174,6 +189,12 @@ def deliver(
     # Every customer drawn in a batch was open when drawn, so each of them took at least one exposure.
     touched = batches[0] if len(batches) == 1 else _union(batches)
     _book(model, population, reachable[touched], used[touched], day)
+    if journaled:
+        assert recorder is not None and model.tracked is not None
+        took = used[model.tracked]
+        hit = np.flatnonzero(took)
+        customers = reachable[model.tracked[hit]]
+        recorder.add(customers, int(day), model.index, took[hit], stage_before[hit], population.stage[customers])
     unspent = spend * (n_wanted - delivered) / n_wanted
     return Delivery(delivered, spend - unspent, unspent)
 

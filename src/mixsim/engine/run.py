@@ -8,6 +8,7 @@ leaves the numbers every other process sees unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from mixsim.engine import organic
+from mixsim.engine import journal, organic
 from mixsim.engine.delivery import ChannelModel, deliver
 from mixsim.engine.population import CONVERTED, Population
 from mixsim.scenario import Scenario
@@ -67,6 +68,7 @@ class RunRecord:
     linear: np.ndarray  # (C,)
     touchpoints: np.ndarray  # (TOUCH_BINS,) converted customers by touches before converting
     days_to_conversion: np.ndarray  # (ceil(T / 7),) converted, touched customers by days from first touch
+    journal: journal.Journal | None = None  # touches of the tracked customers, when asked for
 
     @property
     def conversions(self) -> int:
@@ -79,6 +81,7 @@ def run(
     seed: np.random.SeedSequence,
     spend: Mapping[str, float] | None = None,
     on_day: Callable[[int], None] | None = None,
+    journeys: float = 0.0,
 ) -> RunRecord:
     """Simulate ``scenario`` once.
 
@@ -92,6 +95,9 @@ def run(
         Planned spend overrides per channel (counterfactual runs: a channel off, or at 95%).
     on_day : callable, optional
         Called with the day number after each simulated day.
+    journeys : float, default=0.0
+        Share of customers whose touches are journaled (a random sample from the run's own stream, so the run
+        is otherwise unchanged; 1 tracks everyone, 0 no one).
 
     Returns
     -------
@@ -102,8 +108,11 @@ def run(
     horizon = scenario.horizon_days
     streams = Streams(seed)
     population = Population.create(scenario)
+    recorder = None
+    if journeys > 0.0:
+        recorder = journal.Recorder(journal.sample(population.size, journeys, streams.get("journeys")), journeys)
     models = [
-        ChannelModel.compile(scenario, k, population, streams.get(f"reach:{ch.name}"))
+        ChannelModel.compile(scenario, k, population, streams.get(f"reach:{ch.name}"), recorder)
         for k, ch in enumerate(scenario.channels)
     ]
     n_channels = len(models)
@@ -124,6 +133,7 @@ def run(
                 float(model.daily_spend[day]),
                 streams.get(name, day),
                 streams.get(f"{name}:chances", day),
+                recorder,
             )
             daily_spend[day, model.index] = d.spend
             daily_exposures[day, model.index] = d.exposures
@@ -137,7 +147,7 @@ def run(
             force(scenario, population, float(day), streams.get(f"organic:{name}", day))
             yield env.timeout(1)
 
-    def recorder():  # type: ignore[no-untyped-def]
+    def stage_recorder():  # type: ignore[no-untyped-def]
         yield env.timeout(_RECORD_PHASE)
         while True:
             day = int(env.now)
@@ -150,9 +160,14 @@ def run(
         env.process(channel_process(model, f"channel:{ch.name}"))
     for name, force in organic.forces(scenario):
         env.process(organic_process(name, force))
-    env.process(recorder())
+    env.process(stage_recorder())
     env.run(until=horizon)
-    return _record(scenario, population, daily_stages, daily_spend, daily_exposures, unspent)
+    record = _record(scenario, population, daily_stages, daily_spend, daily_exposures, unspent)
+    if recorder is None:
+        return record
+    return dataclasses.replace(
+        record, journal=recorder.finish(population.segment, population.stage, population.converted_day)
+    )
 
 
 def _record(

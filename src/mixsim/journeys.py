@@ -1,0 +1,216 @@
+"""Customer journeys: the touches of tracked customers as event tables and as path tables.
+
+A *touch* is one channel reaching one customer on one day (however many exposures that day brought). A customer's
+*path* is the sequence of channels of its touches, in the order they happened (within a day, channels deliver in
+scenario order). Path tables follow the ChannelAttribution format: one row per distinct path, with the customers
+who converted after it (``total_conversions``), their revenue (``total_conversion_value``) and the customers who
+did not convert (``total_null``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mixsim.engine.journal import Journal
+from mixsim.engine.population import CONVERTED
+from mixsim.scenario import STAGES, Scenario
+
+PATH_SEPARATOR = " > "
+"""Between the channels of a path, as ChannelAttribution writes them."""
+
+PATH_COLUMNS: tuple[str, ...] = ("path", "total_conversions", "total_conversion_value", "total_null")
+
+
+@dataclass(frozen=True)
+class Journeys:
+    """The journaled touches of one simulation, one :class:`~mixsim.engine.journal.Journal` per replication.
+
+    Get one from :meth:`mixsim.SimulationResult.journeys` after ``simulate(..., journeys=share)``.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario simulated.
+    journals : tuple of Journal
+        One per replication.
+    """
+
+    scenario: Scenario
+    journals: tuple[Journal, ...]
+
+    @property
+    def replications(self) -> int:
+        """Number of replications journaled."""
+        return len(self.journals)
+
+    @property
+    def share(self) -> float:
+        """Share of the population each customer was tracked with."""
+        return self.journals[0].share if self.journals else 0.0
+
+    def tracked(self) -> np.ndarray:
+        """Customers tracked in each replication, shape (replications,)."""
+        return np.array([j.customers.size for j in self.journals], dtype=np.int64)
+
+    def scale(self) -> np.ndarray:
+        """Per replication, population / customers tracked: multiply sample counts by it to estimate totals."""
+        tracked = self.tracked()
+        out = np.full(tracked.shape, np.nan)
+        np.divide(self.scenario.population, tracked, out=out, where=tracked > 0)
+        return out
+
+    def _replications(self, replication: int | None) -> list[int]:
+        if replication is None:
+            return list(range(self.replications))
+        if not 0 <= replication < self.replications:
+            raise ValueError(f"replication must be in [0, {self.replications}) (got {replication})")
+        return [replication]
+
+    def touches(self, replication: int | None = None) -> pd.DataFrame:
+        """The per-touch event table.
+
+        Parameters
+        ----------
+        replication : int, optional
+            One replication; default all of them, stacked.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``replication``, ``customer`` (index in the run's population), ``segment``, ``day``,
+            ``channel``, ``exposures`` (that day, from that channel), ``stage_before`` and ``stage_after`` (stage
+            names around the channel's exposures). Rows in the order the touches happened, per customer.
+        """
+        frames = []
+        for r in self._replications(replication):
+            j = self.journals[r]
+            t = j.touches
+            where = np.searchsorted(j.customers, t["customer"])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": np.full(t.size, r, dtype=np.int32),
+                        "customer": t["customer"],
+                        "segment": _labels(j.segment[where], self.scenario.segment_names),
+                        "day": t["day"],
+                        "channel": _labels(t["channel"], self.scenario.channel_names),
+                        "exposures": t["exposures"].astype(np.int64),
+                        "stage_before": _labels(t["stage_before"], STAGES),
+                        "stage_after": _labels(t["stage_after"], STAGES),
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def customers(self, replication: int | None = None) -> pd.DataFrame:
+        """One row per tracked customer: ``replication``, ``customer``, ``segment``, ``touches``, ``converted``
+        and ``converted_day`` (NaN when it did not convert)."""
+        frames = []
+        for r in self._replications(replication):
+            j = self.journals[r]
+            counts = np.bincount(np.searchsorted(j.customers, j.touches["customer"]), minlength=j.customers.size)
+            converted = j.stage == CONVERTED
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": np.full(j.customers.size, r, dtype=np.int32),
+                        "customer": j.customers,
+                        "segment": _labels(j.segment, self.scenario.segment_names),
+                        "touches": counts,
+                        "converted": converted,
+                        "converted_day": np.where(converted, j.converted_day, np.nan),
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def paths(self, replication: int | None = None, days: bool = False) -> pd.DataFrame:
+        """The path table, in the ChannelAttribution format.
+
+        Parameters
+        ----------
+        replication : int, optional
+            One replication; default all of them pooled (counts added up).
+        days : bool, default=False
+            Add ``path_days``: for each touch, the days from it to the path's end (the conversion, or the last
+            day of the horizon for a path that did not convert), joined like the path. Time-decay attribution
+            needs it; paths then only merge when their timing is the same too.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``path`` (channels joined by ``" > "``), ``total_conversions``, ``total_conversion_value``,
+            ``total_null`` (and ``path_days``), one row per distinct path, most frequent first. Customers who
+            were never touched are not in it (converted or not); those are :meth:`untouched_conversions`.
+            Counts are of tracked customers: multiply by :meth:`scale` to estimate the whole population.
+        """
+        tables = [self._paths(self.journals[r], days) for r in self._replications(replication)]
+        table = pd.concat(tables, ignore_index=True)
+        keys = ["path", "path_days"] if days else ["path"]
+        if len(tables) > 1:
+            table = table.groupby(keys, sort=False, as_index=False).sum()
+        table["total"] = table["total_conversions"] + table["total_null"]
+        table = table.sort_values(["total", *keys], ascending=[False] + [True] * len(keys), kind="stable")
+        return table[[*PATH_COLUMNS, *(["path_days"] if days else [])]].reset_index(drop=True)
+
+    def untouched_conversions(self) -> np.ndarray:
+        """Tracked customers who converted without any touch (organic only), per replication."""
+        out = []
+        for j in self.journals:
+            touched = np.zeros(j.customers.size, dtype=bool)
+            touched[np.searchsorted(j.customers, j.touches["customer"])] = True
+            out.append(int(np.count_nonzero((j.stage == CONVERTED) & ~touched)))
+        return np.array(out, dtype=np.int64)
+
+    def _paths(self, j: Journal, days: bool) -> pd.DataFrame:
+        """Distinct paths of one journal: customers grouped by path length, then by ``numpy.unique`` on rows."""
+        t = j.touches
+        owner = np.searchsorted(j.customers, t["customer"])  # tracked index of each touch (touches sorted by it)
+        length = np.bincount(owner, minlength=j.customers.size)
+        start = np.concatenate(([0], np.cumsum(length)[:-1]))
+        converted = j.stage == CONVERTED
+        end_day = np.where(converted, j.converted_day, self.scenario.horizon_days - 1).astype(np.int64)
+        names = np.array(self.scenario.channel_names, dtype=object)
+        value = self.scenario.economics.order_value
+        rows: list[pd.DataFrame] = []
+        for size in np.unique(length[length > 0]):
+            who = np.flatnonzero(length == size)
+            at = start[who, None] + np.arange(size)
+            key = t["channel"][at].astype(np.int64)
+            if days:
+                key = np.concatenate([key, end_day[who, None] - t["day"][at]], axis=1)
+            unique, inverse = np.unique(key, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            conversions = np.bincount(inverse, weights=converted[who], minlength=len(unique))
+            nulls = np.bincount(inverse, weights=~converted[who], minlength=len(unique))
+            frame = pd.DataFrame(
+                {
+                    "path": _join(names[unique[:, :size]]),
+                    "total_conversions": conversions,
+                    "total_conversion_value": conversions * value,
+                    "total_null": nulls,
+                }
+            )
+            if days:
+                frame["path_days"] = _join(unique[:, size:].astype(str).astype(object))
+            rows.append(frame)
+        if not rows:
+            columns: dict[str, Sequence[object]] = {c: [] for c in PATH_COLUMNS}
+            if days:
+                columns["path_days"] = []
+            return pd.DataFrame(columns)
+        return pd.concat(rows, ignore_index=True)
+
+
+def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
+    """Integer codes as a categorical of ``names``."""
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
+
+
+def _join(parts: np.ndarray) -> list[str]:
+    """Join each row of a 2-D object array of strings with the path separator."""
+    return [PATH_SEPARATOR.join(row) for row in parts.tolist()]
