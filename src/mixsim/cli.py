@@ -186,6 +186,9 @@ def _parser() -> argparse.ArgumentParser:
         help="share of customers to follow (default 0.1; 1 follows everyone)",
     )
     jny.add_argument("--days", action="store_true", help="add path_days (days from each touch to the path's end)")
+    jny.add_argument(
+        "--collapse", action="store_true", help="merge consecutive touches by the same channel in paths.csv"
+    )
     _add_runs(jny, 1, "replications, pooled in paths.csv")
     _add_set(jny)
     jny.set_defaults(handler=_journeys)
@@ -763,7 +766,7 @@ def _journeys(args: argparse.Namespace) -> int:
             progress=progress,
         )
     journeys = result.journeys()
-    paths = journeys.paths(days=args.days)
+    paths = journeys.paths(days=args.days, collapse=args.collapse)
     touches = journeys.touches()
     write_atomic(out / "paths.csv", paths.to_csv(index=False))
     write_atomic(out / "touches.csv", touches.to_csv(index=False))
@@ -775,8 +778,9 @@ def _journeys(args: argparse.Namespace) -> int:
         f"replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, {converted:,.0f} conversions "
         f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
-    print("A touch is one channel reaching one customer on one day.\n\nMost frequent converting paths:")
-    top = paths.sort_values("total_conversions", ascending=False, kind="stable").head(10)
+    print("A touch is one channel reaching one customer on one day.")
+    print("\nMost frequent converting paths (consecutive touches by the same channel merged):")
+    top = journeys.paths(collapse=True).sort_values("total_conversions", ascending=False, kind="stable").head(10)
     for path, conversions, null in zip(top["path"], top["total_conversions"], top["total_null"], strict=True):
         customers = conversions + null
         share = f"{conversions / customers:6.1%} of {customers:,.0f}"

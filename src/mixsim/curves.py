@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import ScenarioError
 from mixsim.results import interval, json_records
@@ -205,6 +206,13 @@ class CurveSet:
     def current(self) -> dict[str, float]:
         """The current plan: spend per channel."""
         return {c.channel: c.current for c in self.curves}
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"Response curves: {self.source}",
+            [f"{len(self.curves)} channels, {self.replications} replications per level; revenue is incremental"],
+            [("Fits", self.to_frame("fits"))],
+        )
 
     def to_frame(self, table: str = "points") -> pd.DataFrame:
         """A tidy table: ``"points"`` (one row per channel and spend level) or ``"fits"`` (one row per channel).

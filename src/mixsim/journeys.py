@@ -10,11 +10,12 @@ did not convert (``total_null``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim.engine.journal import Journal
 from mixsim.engine.population import CONVERTED
 from mixsim.scenario import STAGES, Scenario
@@ -40,7 +41,19 @@ class Journeys:
     """
 
     scenario: Scenario
-    journals: tuple[Journal, ...]
+    journals: tuple[Journal, ...] = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        touches = sum(j.touches.size for j in self.journals)
+        return summary_html(
+            f"Journeys: {self.scenario.name}",
+            [
+                f"{int(self.tracked().sum()):,} customers followed ({self.share:.0%} sample) over "
+                f"{self.replications} replication(s), {touches:,} touches (a touch: one channel, one customer, one "
+                "day)"
+            ],
+            [("Most frequent paths, consecutive repeats merged", self.paths(collapse=True))],
+        )
 
     @property
     def replications(self) -> int:
@@ -128,7 +141,7 @@ class Journeys:
             )
         return pd.concat(frames, ignore_index=True)
 
-    def paths(self, replication: int | None = None, days: bool = False) -> pd.DataFrame:
+    def paths(self, replication: int | None = None, days: bool = False, collapse: bool = False) -> pd.DataFrame:
         """The path table, in the ChannelAttribution format.
 
         Parameters
@@ -139,6 +152,10 @@ class Journeys:
             Add ``path_days``: for each touch, the days from it to the path's end (the conversion, or the last
             day of the horizon for a path that did not convert), joined like the path. Time-decay attribution
             needs it; paths then only merge when their timing is the same too.
+        collapse : bool, default=False
+            Merge consecutive touches by the same channel into one (``a > a > b`` becomes ``a > b``), keeping the
+            latest of them for ``path_days``. Paths of always-on channels are long; this keeps the table readable
+            and leaves first-order Markov removal effects unchanged.
 
         Returns
         -------
@@ -148,7 +165,7 @@ class Journeys:
             were never touched are not in it (converted or not); those are :meth:`untouched_conversions`.
             Counts are of tracked customers: multiply by :meth:`scale` to estimate the whole population.
         """
-        tables = [self._paths(self.journals[r], days) for r in self._replications(replication)]
+        tables = [self._paths(self.journals[r], days, collapse) for r in self._replications(replication)]
         table = pd.concat(tables, ignore_index=True)
         keys = ["path", "path_days"] if days else ["path"]
         if len(tables) > 1:
@@ -166,9 +183,14 @@ class Journeys:
             out.append(int(np.count_nonzero((j.stage == CONVERTED) & ~touched)))
         return np.array(out, dtype=np.int64)
 
-    def _paths(self, j: Journal, days: bool) -> pd.DataFrame:
+    def _paths(self, j: Journal, days: bool, collapse: bool) -> pd.DataFrame:
         """Distinct paths of one journal: customers grouped by path length, then by ``numpy.unique`` on rows."""
         t = j.touches
+        if collapse and t.size:
+            # Keep a touch when the next one is another customer's or another channel's: the last of each run.
+            last = np.ones(t.size, dtype=bool)
+            last[:-1] = (t["customer"][1:] != t["customer"][:-1]) | (t["channel"][1:] != t["channel"][:-1])
+            t = t[last]
         owner = np.searchsorted(j.customers, t["customer"])  # tracked index of each touch (touches sorted by it)
         length = np.bincount(owner, minlength=j.customers.size)
         start = np.concatenate(([0], np.cumsum(length)[:-1]))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
@@ -224,6 +225,17 @@ class Plan:
     def current_revenue(self) -> float:
         return sum(c.current_revenue for c in self.channels)
 
+    def _repr_html_(self) -> str:
+        lines = [f"{self.status}: {self.objective} {self.objective_value:,.2f} within budget {self.budget:,.0f}"]
+        if self.status == "optimal":
+            lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} ({self.solver})")
+        else:
+            lines.append(self.message)
+        tables = [("Allocation", self.to_frame())]
+        if self.verification is not None:
+            tables.append(("Verified by simulation", self.verification.to_frame()))
+        return summary_html("Plan", lines, tables)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per channel and a ``total`` row: spend, share, change, projected outcome, marginal return."""
         spend = sum(c.spend for c in self.channels)
@@ -343,6 +355,11 @@ class Frontier:
     """The optimal plan at each of a series of budgets."""
 
     plans: tuple[Plan, ...]
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"Frontier over {len(self.plans)} budgets", [], [("Optimal plan per budget", self.to_frame())]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per budget: objective, revenue, spend, the next dollar's return, and spend per channel."""

@@ -11,12 +11,13 @@ import datetime as dt
 import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim.engine import RunRecord
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
 from mixsim.journeys import Journeys
@@ -114,8 +115,8 @@ class SimulationResult:
 
     scenario: Scenario
     seed: int
-    runs: tuple[RunRecord, ...]
-    incrementality: Incrementality | None = None
+    runs: tuple[RunRecord, ...] = field(repr=False)
+    incrementality: Incrementality | None = field(default=None, repr=False)
     version: str = ""
 
     @property
@@ -139,6 +140,19 @@ class SimulationResult:
         >>> data = mixsim.simulate(long, replications=1, incrementality=True).to_mmm_frame(truth=True)  # doctest: +SKIP
         """
         return mmm_frame(self, freq, replication=replication, start=start, truth=truth)
+
+    def _repr_html_(self) -> str:
+        sc = self.scenario
+        channels = self.to_frame("channels").pivot(index="channel", columns="metric", values="mean")
+        channels = channels.loc[list(self.channels)].reset_index()
+        return summary_html(
+            f"SimulationResult: {sc.name}",
+            [
+                f"{sc.population:,} customers, {sc.horizon_days} days, {self.replications} replications, "
+                f"seed {self.seed}; [ci90_low, ci90_high] holds 90% of the simulated outcomes"
+            ],
+            [("KPIs", self.to_frame("kpis")), ("Channels (means)", channels)],
+        )
 
     def journeys(self) -> Journeys:
         """The recorded customer journeys: touch, customer and path tables.

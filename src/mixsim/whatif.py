@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import optimize
 from mixsim.results import KPIS, SimulationResult, interval, json_records
@@ -48,6 +49,13 @@ class Comparison:
     labels: tuple[str, ...]
     results: tuple[SimulationResult, ...]
     seed: int
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"Comparison of {len(self.labels)} variants (base: {self.labels[0]})",
+            ["Differences from the base on common random numbers; '~0' where the interval holds 0"],
+            [("KPIs", self.to_frame("kpis"))],
+        )
 
     def to_frame(self, table: str = "kpis") -> pd.DataFrame:
         """A tidy table of each variant's figures and their difference from the base.
