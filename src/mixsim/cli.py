@@ -17,6 +17,7 @@ import numpy as np
 from mixsim._files import write_atomic
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
+from mixsim.attribution import MODELS, AttributionCheck, against_truth
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.mmm import DEFAULT_START, mmm_scenario, mmm_truth
@@ -193,6 +194,31 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(jny)
     jny.set_defaults(handler=_journeys)
 
+    att = sub.add_parser("attribution", help="attribution models' credit per channel beside the true incrementality")
+    att.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    att.add_argument(
+        "--models",
+        type=_models,
+        default=MODELS,
+        metavar="M1,M2,...",
+        help=f"models to compare (default all: {','.join(MODELS)})",
+    )
+    att.add_argument(
+        "--sample",
+        type=_sample,
+        default=1.0,
+        metavar="SHARE",
+        help="share of customers whose journeys are attributed, scaled up to the population (default 1)",
+    )
+    att.add_argument(
+        "--half-life", type=_positive_float, default=7.0, metavar="DAYS", help="time-decay half-life (default 7)"
+    )
+    _add_runs(att, 5, "replications")
+    _add_set(att)
+    att.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    att.add_argument("--out", metavar="DIR", help="write attribution_channels.csv, attribution_models.csv and a figure")
+    att.set_defaults(handler=_attribution)
+
     new = sub.add_parser("new", help="write a commented starter scenario from a template")
     new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
     new.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
@@ -366,6 +392,16 @@ def _date(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD (got {text!r})") from None
     return text
+
+
+def _models(text: str) -> tuple[str, ...]:
+    names = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in names if m not in MODELS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(MODELS)}"
+        )
+    return names
 
 
 def _integer(text: str) -> int:
@@ -791,6 +827,77 @@ def _journeys(args: argparse.Namespace) -> int:
 
 def _short_path(path: str, limit: int = 90) -> str:
     return path if len(path) <= limit else path[: limit - 3] + "..."
+
+
+def _attribution(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    out = _out_dir(args.out)
+    with _progress(run_count(scenario, args.replications, incrementality=True), enabled=not args.json) as progress:
+        result = simulate(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            incrementality=True,
+            journeys=args.sample,
+            progress=progress,
+        )
+    check = against_truth(result, args.models, half_life=args.half_life)
+    if out is not None:
+        write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
+        write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))
+        from mixsim.plots import plot_attribution_check, save_figure
+
+        save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)
+    if args.json:
+        print(check.to_json())
+        return 0
+    print(_attribution_report(check))
+    if out is not None:
+        print(f"\nTables and figure written to {out}/")
+    return 0
+
+
+def _attribution_report(check: AttributionCheck) -> str:
+    sc = check.scenario
+    replications = check.truth.shape[0]
+    lines = [
+        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, {replications} replications, "
+        f"seed {check.seed}; journeys of {check.share:.0%} of customers",
+        "Conversions per channel (means): true incremental (re-run with the channel off, same random numbers)",
+        "beside each model's credit.",
+        "",
+    ]
+    credit, truth = check.credit.mean(axis=0), check.truth.mean(axis=0)  # (models, channels), (channels,)
+    width = max(8, *(len(c) for c in check.channels)) + 1
+    cols = max(12, *(len(m) + 2 for m in check.models))
+    lines.append(f"{'channel':<{width}}{'truth':>{cols}}" + "".join(f"{m:>{cols}}" for m in check.models))
+    for c, name in enumerate(check.channels):
+        credits = "".join(f"{credit[m, c]:>{cols},.0f}" for m in range(len(check.models)))
+        lines.append(f"{name:<{width}}{truth[c]:>{cols},.0f}{credits}")
+    totals = "".join(f"{total:>{cols},.0f}" for total in credit.sum(axis=1))
+    lines.append(f"{'total':<{width}}{truth.sum():>{cols},.0f}{totals}")
+    models = check.to_frame("models")
+    lines += [
+        "",
+        "Error per model: share error is half the summed gap between its credit shares and the true shares",
+        "(0: the same split as the truth; 1: none in common); abs error is the summed |credit - truth| in conversions.",
+        f"{'model':<16}{'share error':>12}  90% interval    {'abs error':>10}",
+    ]
+    for row in json_records(models.sort_values("share_error", kind="stable")):
+        spread = f"[{row['share_error_low']:.3f}, {row['share_error_high']:.3f}]"
+        lines.append(f"{row['model']:<16}{row['share_error']:>12.3f}  {spread:<16}{row['abs_error']:>10,.0f}")
+    errors = check.share_error().mean(axis=0)
+    best = int(np.argmin(errors))
+    lines += [
+        "",
+        f"Closest to the truth here: {check.models[best]} (share error {errors[best]:.3f}).",
+        f"Credits add up to the conversions that followed a touch (about {float(np.mean(check.conversions)):,.0f} "
+        "conversions in all,",
+        "organic ones included); true incremental conversions need not add up to either: some conversions would",
+        "have happened without any channel, and channels that reinforce each other each claim the shared part.",
+    ]
+    return "\n".join(lines)
 
 
 def _new(args: argparse.Namespace) -> int:
