@@ -677,6 +677,15 @@ def attribute(
     ValueError
         If a model name is unknown (the message lists the known ones), the path table is invalid, a parameter of a
         requested model is out of range, or a channel of the table is missing from ``channels``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> paths = pd.DataFrame({"path": ["social > search", "search"], "total_conversions": [3.0, 1.0],
+    ...                       "total_conversion_value": [150.0, 50.0], "total_null": [7.0, 9.0]})
+    >>> credit = attribute(paths, ["first_touch", "last_touch"])
+    >>> credit.pivot(index="channel", columns="model", values="conversions").loc[["social", "search"]].values.tolist()
+    [[3.0, 0.0], [1.0, 4.0]]
     """
     names, half_life, first, last = _check_models(models, half_life, first, last)
     return _attribute(_parse(paths), names, channels, half_life, first, last)
@@ -895,6 +904,15 @@ def against_truth(
     ------
     ValueError
         If the result has no journeys or no incrementality, or a model is unknown.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> result = mixsim.simulate(scenario, seed=1, replications=1, incrementality=True, journeys=1.0)
+    >>> check = mixsim.against_truth(result, ["last_touch", "markov"])
+    >>> check.to_frame("models")["model"].tolist()
+    ['last_touch', 'markov']
     """
     if result.incrementality is None:
         raise ValueError("the truth was not measured: simulate with incrementality=True")

@@ -404,6 +404,16 @@ def response_curves(
     CurveSet
         Curves with Hill fits against the spend actually delivered (mean over replications); the most a
         channel delivered is its maximum spend, so a plan never counts on spend the audience cannot absorb.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> curves = mixsim.response_curves(scenario, seed=1, replications=1, levels=(0, 0.5, 1, 2))
+    >>> curves.channels == scenario.channel_names
+    True
+    >>> list(curves.to_frame("fits")["channel"]) == list(scenario.channel_names)
+    True
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")

@@ -63,12 +63,21 @@ def mmm_scenario(
     -------
     Scenario
         Validated; its name says it is the MMM stretch, and ``budget.total`` covers the new spends and fixed
-        costs. Planner limits are scaled with the spends.
+        costs. Minimum buys and planner limits are scaled with the spends.
 
     Raises
     ------
     ValueError
         If ``weeks``, ``variation``, ``dark`` or ``seed`` is out of range.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> long = mmm_scenario(scenario, weeks=26, seed=1)
+    >>> per_day = long.channel("social").spend / long.horizon_days  # the plan's daily spend is kept
+    >>> long.horizon_days, round(per_day, 6) == round(scenario.channel("social").spend / scenario.horizon_days, 6)
+    (182, True)
     """
     if weeks < 2:
         raise ValueError(f"weeks must be >= 2 (got {weeks})")
@@ -93,6 +102,7 @@ def mmm_scenario(
         if not weights.any():  # the pattern's dark weeks fell on every week left on
             weights = factor * on
         changes[f"channels.{c.name}.spend"] = c.spend * stretch
+        changes[f"channels.{c.name}.min_spend"] = c.min_spend * stretch  # a minimum buy is for the whole horizon
         changes[f"channels.{c.name}.flighting"] = [round(float(w), 6) for w in weights]
     if scenario.budget is not None:
         fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
@@ -163,6 +173,15 @@ def mmm_frame(
     ------
     ValueError
         If ``freq``, ``replication`` or ``start`` is not valid, or the truth was asked for and not measured.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> long = mmm_scenario(scenario, weeks=8, seed=1)
+    >>> data = mmm_frame(mixsim.simulate(long, replications=1, incrementality=True), truth=True)
+    >>> len(data), list(data.columns[:3])
+    (8, ['date', 'social_spend', 'social_impressions'])
     """
     if not 0 <= replication < result.replications:
         raise ValueError(f"replication must be in [0, {result.replications}) (got {replication})")

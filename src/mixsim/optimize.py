@@ -724,6 +724,14 @@ def optimize(
     -------
     Plan
         With ``iterations`` and ``moves`` reporting the closed loop.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> plan = mixsim.optimize(scenario, seed=1, replications=1, levels=(0, 0.5, 1, 2), max_iterations=1)
+    >>> plan.status, round(plan.to_frame().set_index("channel").loc["total", "spend"]) <= scenario.budget.total
+    ('optimal', True)
     """
     if max_iterations < 1:
         raise ValueError(f"max_iterations must be >= 1 (got {max_iterations})")

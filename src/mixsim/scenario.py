@@ -806,6 +806,13 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scena
     ScenarioError
         With one line per problem, ``source: dotted.path: what is wrong (got X)``; list items are addressed
         ``segments[0].share`` (counting from 0).
+
+    Examples
+    --------
+    >>> import tomllib, mixsim
+    >>> data = tomllib.loads(open("scenarios/d2c_ecommerce.toml", encoding="utf-8").read())
+    >>> mixsim.parse_scenario(data, source="in memory").name
+    'D2C skincare brand, one quarter'
     """
     scenario, problems = _parse(data, source)
     if problems or scenario is None:
@@ -869,6 +876,13 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     ScenarioError
         If the file is missing or unreadable, is not valid TOML (the message names line and column), an
         override is malformed, or the content breaks the scenario contract (every problem at once).
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> scenario.population, scenario.channel_names[:2]
+    (20000, ('social', 'search'))
     """
     source = os.fsdecode(path)
     return _from_mapping(_read_toml(source), overrides, source)

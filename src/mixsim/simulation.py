@@ -99,6 +99,16 @@ def simulate(
     ------
     ValueError
         If ``replications`` or ``workers`` is below 1, ``seed`` is negative or ``journeys`` is not in [0, 1].
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> result = mixsim.simulate(scenario, seed=1, replications=2)
+    >>> result.to_frame("kpis")["kpi"].tolist()
+    ['conversions', 'revenue', 'spend', 'profit', 'roi', 'roas', 'cac']
+    >>> result.to_json() == mixsim.simulate(scenario, seed=1, replications=2).to_json()  # same seed, same result
+    True
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1 (got {replications})")

@@ -185,6 +185,15 @@ def compare(
     Returns
     -------
     Comparison
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> variants = mixsim.vary(scenario, {"funnel.synergy": ["0", "0.3"]})
+    >>> comparison = mixsim.compare(scenario, variants, seed=1, replications=2)
+    >>> comparison.labels
+    ('base', 'funnel.synergy=0', 'funnel.synergy=0.3')
     """
     seed = root_seed(base, seed)
     scenarios = [base, *(s for _, s in variants)]
