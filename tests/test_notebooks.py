@@ -10,8 +10,23 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_is_a_notebook() -> None:
-    assert NOTEBOOKS, "notebooks/ should ship at least one notebook"
+EXPECTED = ("01_quickstart", "02_what_if", "03_optimize_and_export", "04_attribution_vs_truth", "05_mmm_ground_truth")
+
+
+def test_the_shipped_notebooks_are_there() -> None:
+    assert [p.stem for p in NOTEBOOKS] == list(EXPECTED)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_are_stripped(path: Path) -> None:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    assert notebook["nbformat"] == 4
+    for number, cell in enumerate(notebook["cells"], start=1):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name}: cell {number} has outputs saved"
+            assert cell["execution_count"] is None, f"{path.name}: cell {number} has an execution count saved"
+    first = "".join(notebook["cells"][0]["source"])
+    assert notebook["cells"][0]["cell_type"] == "markdown" and first.startswith("# "), "a notebook opens with a title"
 
 
 @pytest.mark.slow

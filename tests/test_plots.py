@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from conftest import ROOT, small_data
+from mixsim.attribution import against_truth
 from mixsim.curves import CurveSet, Hill, ResponseCurve
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import Problem, frontier, solve
@@ -27,6 +28,7 @@ from mixsim.plots import (
     channel_colors,
     plot_allocation,
     plot_attribution,
+    plot_attribution_check,
     plot_comparison,
     plot_curves,
     plot_frontier,
@@ -418,6 +420,29 @@ def test_plot_attribution_without_incrementality_marks_no_truth(small):
     assert gids(fig, "incremental:") == []
     assert len(gids(fig, "first_touch:")) == len(plain.channels)
     assert not any("incremental" in t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_plot_attribution_check_marks_every_model_and_the_truth(small):
+    check = against_truth(simulate(small, replications=2, incrementality=True, journeys=1.0))
+    fig = plot_attribution_check(check)
+    left, right = fig.axes[:2]
+    colors = channel_colors(check.channels)
+    credit = check.credit.mean(axis=0)
+    for m, model in enumerate(check.models):
+        for c, name in enumerate(check.channels):
+            mark = one(fig, f"{model}:{name}")
+            assert np.allclose(mark.get_ydata(), credit[m, c])
+            assert abs(mark.get_xdata()[0] - c) < 0.5
+            assert to_rgb(mark.get_color()) == to_rgb(colors[name])
+    truth = one(fig, "truth")
+    assert np.allclose(truth.get_ydata(), check.truth.mean(axis=0))
+    errors = check.share_error().mean(axis=0)
+    heights = {m: one(fig, f"share_error:{m}").get_width() for m in check.models}
+    assert heights == pytest.approx(dict(zip(check.models, errors, strict=True)))
+    # Best model at the top of the error panel.
+    labels = [t.get_text() for t in right.get_yticklabels()]
+    assert labels[-1] == check.models[int(np.argmin(errors))]
+    assert left.get_ylabel() == "Conversions"
 
 
 def test_plot_comparison_greys_exactly_the_differences_it_cannot_tell_from_zero(comparison):
