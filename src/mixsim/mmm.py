@@ -8,8 +8,8 @@ apart); :func:`mmm_frame` turns a simulation of it into the table an MMM consume
 the MMM should find.
 
 Column names follow the shape of the open-source MMMs' example data: ``date``, ``<channel>_spend``,
-``<channel>_impressions``, ``<channel>_clicks`` (click-priced channels), ``conversions`` and ``revenue``. The
-README maps them onto Robyn, Meridian and PyMC-Marketing arguments.
+``<channel>_impressions``, ``<channel>_clicks`` (click-priced channels), ``conversions``, ``revenue`` and
+``revenue_per_conversion``. The README maps them onto Robyn, Meridian and PyMC-Marketing arguments.
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ def mmm_frame(
     pandas.DataFrame
         ``date``, then per channel ``<channel>_spend`` (media spend delivered; fixed costs are not media),
         ``<channel>_impressions`` (exposures) and, for click-priced channels, ``<channel>_clicks`` (spend / cpc),
-        then ``conversions`` (new conversions in the period) and ``revenue``.
+        then ``conversions`` (new conversions in the period), ``revenue`` and ``revenue_per_conversion`` (the
+        order value; Meridian's ``revenue_per_kpi``).
 
     Raises
     ------
@@ -199,6 +200,7 @@ def mmm_frame(
             columns[f"{c.name}_clicks"] = spend[:, k] / c.cpc
     columns["conversions"] = conversions.astype(np.int64)
     columns["revenue"] = conversions * scenario.economics.order_value
+    columns["revenue_per_conversion"] = np.full(conversions.shape, scenario.economics.order_value)
     if truth:
         inc = result.incrementality
         if inc is None or inc.daily_conversions is None:
