@@ -103,7 +103,8 @@ def mmm_scenario(
             weights = factor * on
         changes[f"channels.{c.name}.spend"] = c.spend * stretch
         changes[f"channels.{c.name}.min_spend"] = c.min_spend * stretch  # a minimum buy is for the whole horizon
-        changes[f"channels.{c.name}.flighting"] = [round(float(w), 6) for w in weights]
+        # Six significant digits keep the file readable without turning a small weight into a dark week.
+        changes[f"channels.{c.name}.flighting"] = [float(f"{w:.6g}") for w in weights]
     if scenario.budget is not None:
         fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
         changes["budget.total"] = max(scenario.budget.total * stretch, scenario.total_spend * stretch + fixed)

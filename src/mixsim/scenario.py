@@ -245,7 +245,8 @@ class Scenario:
         Parameters
         ----------
         changes : mapping of str to value, optional
-            Dotted keys of the scenario file and their new values, as Python values:
+            Dotted keys of the scenario file and their new values, as Python values (numpy numbers and arrays
+            are taken as numbers and lists):
             ``{"funnel.synergy": 0.2, "channels.tv.spend": 40_000, "economics.order_value": 55.0}``. Per-segment
             keys take a number or a dict by segment name; lists replace whole arrays (``segments``, ``flighting``).
         **scenario_keys
@@ -259,8 +260,9 @@ class Scenario:
         Raises
         ------
         ScenarioError
-            Naming every problem, as for a file (``source: dotted.key: rule (got X)``); a misspelt channel gets a
-            did-you-mean hint. Adding a channel is :meth:`with_channel`'s job.
+            Naming every problem, as for a file (``source: dotted.key: rule (got X)``); a misspelt channel is
+            named with a did-you-mean hint (``replace 'channels.tvv.spend': channels.tvv: no such channel; did you
+            mean 'tv'?``). Adding a channel is :meth:`with_channel`'s job.
 
         Examples
         --------
@@ -282,7 +284,7 @@ class Scenario:
         ----------
         name : str
             The channel. A new one goes last and needs at least ``spend`` and a price (``cpm``, or ``cpc`` with
-            ``ctr``); missing effects default to 0, reach to 0 for every segment.
+            ``ctr``); other keys take the scenario file's defaults (effects 0, reach 1 for every segment).
         **fields
             The channel's keys as in the scenario file (``spend``, ``cpm``, ``reach``, ``p_aware``, ``targets``,
             ...). For an existing channel only these keys change; giving ``cpc`` to a ``cpm`` channel is an error
@@ -310,12 +312,13 @@ class Scenario:
             if value is None:
                 entry.pop(key, None)
             else:
-                entry[key] = to_plain(value)
+                entry[key] = to_plain(_python(value))
         channels[name] = entry
         return _from_mapping(data, (), self.source)
 
     def without_channel(self, name: str) -> Scenario:
-        """A new scenario without channel ``name`` (its budget limits and group memberships go with it).
+        """A new scenario without channel ``name`` (its budget limits and group memberships go with it, and a
+        group it was the only member of).
 
         Raises
         ------
@@ -328,8 +331,12 @@ class Scenario:
         budget = data.get("budget")
         if isinstance(budget, dict):
             budget.get("limits", {}).pop(name, None)
+            groups = []
             for group in budget.get("groups", []):
                 group["channels"] = [c for c in group.get("channels", []) if c != name]
+                if group["channels"]:  # a group of that channel alone goes with it
+                    groups.append(group)
+            budget["groups"] = groups
         return _from_mapping(data, (), self.source)
 
     def _data(self) -> dict[str, Any]:
@@ -944,8 +951,13 @@ def _set_keys(
                 break
             node = child
         else:
-            node[parts[-1]] = to_plain(value)
+            node[parts[-1]] = to_plain(_python(value))
     return result, problems
+
+
+def _python(value: Any) -> Any:
+    """numpy arrays and numbers as lists and Python numbers (a notebook's values are often numpy's)."""
+    return value.tolist() if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) else value
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], source: str = "<scenario>") -> dict[str, Any]:
