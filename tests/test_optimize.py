@@ -1107,3 +1107,15 @@ def test_shadow_price_on_a_breakpoint_is_the_right_derivative(solver: str) -> No
     plan = solve(Problem(curves, budget=200.0), solver)
     assert spends(plan) == pytest.approx([100.0, 100.0])
     assert plan.shadow_price == pytest.approx(1.0, rel=1e-4)
+
+
+def test_an_unused_channel_never_looks_worth_more_than_the_budget() -> None:
+    # c1 is weak (ymax 1,000) with a Hill shape below 1: its true slope at 0 is infinite, but its first segment
+    # returns far less than c0 does at this budget, so the program leaves it out. Its reported marginal return is
+    # what the program weighed, the first segment's average, which must not exceed the budget's shadow price.
+    curves = hill_curves([(2e5, 2e4, 1.0), (1e3, 5e4, 0.5)])
+    plan = solve(Problem(curves, budget=1e4, segments=SEGMENTS)).check()
+    unused = plan.channels[1]
+    assert unused.spend == 0.0
+    assert math.isinf(float(hill_slope(0.0, (1e3, 5e4, 0.5))))
+    assert 0.0 < unused.marginal_return <= plan.shadow_price * (1 + 1e-9)

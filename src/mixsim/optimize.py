@@ -464,6 +464,12 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
             spend = 0.0
         now = current.get(curve.channel, 0.0)
         revenue = float(curve(spend))
+        marginal = float(curve.marginal(spend))
+        if spend == 0.0 and len(layout.slopes[k]):
+            # An unused channel's first dollars are what the program weighed: the first segment's average return.
+            # A fitted curve's derivative at 0 can be far steeper (infinite for a Hill shape below 1) and would make
+            # a plan that rightly leaves the channel out look as if it should not.
+            marginal = float(layout.slopes[k][0])
         lines.append(
             ChannelPlan(
                 channel=curve.channel,
@@ -472,7 +478,7 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
                 revenue=revenue,
                 conversions=revenue / value if value > 0 else math.nan,
                 current_revenue=float(curve(now)),
-                marginal_return=float(curve.marginal(spend)),
+                marginal_return=marginal,
                 fixed_cost=curve.fixed_cost,
             )
         )
