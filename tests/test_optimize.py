@@ -1109,13 +1109,17 @@ def test_shadow_price_on_a_breakpoint_is_the_right_derivative(solver: str) -> No
     assert plan.shadow_price == pytest.approx(1.0, rel=1e-4)
 
 
-def test_an_unused_channel_never_looks_worth_more_than_the_budget() -> None:
-    # c1 is weak (ymax 1,000) with a Hill shape below 1: its true slope at 0 is infinite, but its first segment
-    # returns far less than c0 does at this budget, so the program leaves it out. Its reported marginal return is
-    # what the program weighed, the first segment's average, which must not exceed the budget's shadow price.
-    curves = hill_curves([(2e5, 2e4, 1.0), (1e3, 5e4, 0.5)])
-    plan = solve(Problem(curves, budget=1e4, segments=SEGMENTS)).check()
+@pytest.mark.parametrize("objective", ["revenue", "profit", "conversions"])
+def test_next_dollar_when_one_channel_could_take_the_whole_budget(objective: str) -> None:
+    # c0 has no end of its own, so its spend is bounded by the budget alone, and it takes all of it; c1 is weak
+    # (a Hill shape below 1, so its slope at 0 is infinite) and is left out. One more dollar of budget is one more
+    # dollar for c0: the shadow price is c0's return there, not c1's first segment.
+    curves = hill_curves([(2e5, 2e4, 1.0), (2e3, 5e4, 0.5)])
+    plan = solve(Problem(curves, budget=1e4, segments=SEGMENTS, objective=objective)).check()
+    more = solve(Problem(curves, budget=1e4 + 1.0, segments=SEGMENTS, objective=objective)).check()
+    assert plan.channels[0].spend == pytest.approx(1e4) and plan.channels[1].spend == 0.0
+    assert plan.shadow_price == pytest.approx(more.objective_value - plan.objective_value, rel=1e-3)
+    # What the unused channel's first dollars return, as the program weighed them, is not worth the budget's dollar.
     unused = plan.channels[1]
-    assert unused.spend == 0.0
-    assert math.isinf(float(hill_slope(0.0, (1e3, 5e4, 0.5))))
-    assert 0.0 < unused.marginal_return <= plan.shadow_price * (1 + 1e-9)
+    assert math.isinf(float(hill_slope(0.0, (2e3, 5e4, 0.5))))
+    assert 0.0 < unused.marginal_return <= plan.channels[0].marginal_return

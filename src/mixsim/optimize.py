@@ -430,10 +430,20 @@ def _next_dollar(problem: Problem, program: _program.Program, layout: _Layout, x
         return None
     best = 0.0
     slack = _TOL * max(problem.budget, 1.0)  # solvers' values are exact to about this (CBC's to 8 digits)
-    for k, (_, _, hi, _) in enumerate(problem.bounds()):
+    curves = problem.curves
+    for k, (_, _, hi, hi_why) in enumerate(problem.bounds()):
         seg = layout.segments[k]
         used = x[seg]
-        if not len(seg) or used.sum() >= hi - slack:
+        if not len(seg):
+            continue
+        if used.sum() >= hi - slack:
+            if hi_why == "the budget":
+                # Held only by the budget itself: a dollar more of budget is a dollar more this channel can take.
+                revenue = float(curves.curves[k].marginal(hi))
+                worth = {"revenue": revenue, "profit": revenue * curves.margin - 1.0}.get(
+                    problem.objective, revenue / curves.order_value
+                )
+                best = max(best, worth)
             continue
         room = np.flatnonzero(used < layout.lengths[k] - slack)
         if len(room):
