@@ -105,7 +105,7 @@ def test_exports(run_cli: RunCli, hill_file: Path, tmp_path: Path, suffix: str) 
         assert book.sheetnames == ["Allocation", "Assumptions"]
         sheet = book["Allocation"]
         header = [c.value for c in sheet[1]]
-        assert header[:3] == ["Channel", "Spend", "Share"]
+        assert header[:4] == ["Channel", "Spend", "Book (planned spend)", "Share"]
         assert "Marginal return per $" in header
         assert [sheet.cell(row=i, column=1).value for i in range(2, 6)] == ["tv", "radio", "social", "total"]
         assert sheet.cell(row=2, column=2).number_format == "#,##0"

@@ -1071,11 +1071,14 @@ def _plan_report(plan: Plan) -> str:
     unit = {"revenue": "revenue", "profit": "profit", "min-spend": "spend saved"}.get(plan.objective, "conversions")
     lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
     width = max(8, *(len(c.channel) for c in plan.channels)) + 1
-    head = ["spend", "share", "current", "change", "incr rev", "ROAS", "marginal"]
+    # A "book" column only where some channel cannot deliver all it is given: the plan is then booked above it.
+    booked = any(abs(c.booked - c.spend) > 0.005 * max(c.spend, 1.0) for c in plan.channels)
+    head = ["spend", *(["book"] if booked else []), "share", "current", "change", "incr rev", "ROAS", "marginal"]
     lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
     for _, row in frame.iterrows():
         cells = [
             _fmt("{:,.0f}", row["spend"]),
+            *([_fmt("{:,.0f}", row["book"])] if booked else []),
             _fmt("{:.1%}", row["share"]),
             _fmt("{:,.0f}", row["current_spend"]),
             _fmt("{:+,.0f}", row["change"]),
@@ -1089,6 +1092,11 @@ def _plan_report(plan: Plan) -> str:
         "",
         "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels",
         "share customers, so these need not add up to the total. marginal: revenue of the next dollar.",
+        *(
+            ["book: the planned spend that delivers the spend (some channels cannot deliver all they are given)."]
+            if booked
+            else []
+        ),
         f"Total spend {plan.spend:,.0f}"
         + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
         + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "

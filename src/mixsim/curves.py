@@ -133,6 +133,16 @@ class ResponseCurve:
             return self.hill(np.minimum(spend, self.max_spend))
         return np.interp(np.asarray(spend, dtype=float), self.spend, self.revenue)
 
+    def to_book(self, spend: float) -> float:
+        """The spend to plan (book) for the channel to deliver ``spend``.
+
+        Interpolated over the measured points (planned against delivered); equal to ``spend`` for curves that
+        were not measured, and where the channel delivered everything it was given.
+        """
+        if len(self.planned) != len(self.spend) or len(self.spend) < 2 or spend <= 0:
+            return float(spend)
+        return float(np.interp(spend, self.spend, self.planned))
+
     def marginal(self, spend: np.ndarray | float) -> np.ndarray:
         """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in);
         0 at and past ``max_spend``."""

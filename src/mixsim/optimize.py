@@ -490,6 +490,7 @@ def _plan(problem: Problem, program: _program.Program, layout: _Layout, sol: _pr
                 current_revenue=float(curve(now)),
                 marginal_return=marginal,
                 fixed_cost=curve.fixed_cost,
+                book=curve.to_book(spend),
             )
         )
     # The program is a minimization (objectives that maximize are minimized as their negative), and a row's
@@ -805,7 +806,7 @@ def optimize(
         )
         if settled:
             break
-        around = plan.allocation
+        around = plan.bookings  # measured around the plan as booked, so the plan point delivers its spend
     assert plan is not None
     costs = scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
     if costs > plan.budget + _TOL:
@@ -850,7 +851,7 @@ def verify(
     plan.check()
     seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed, spawn_key=(VERIFY_KEY,)).spawn(replications)
-    allocation = tuple(plan.allocation.items())
+    allocation = tuple(plan.bookings.items())  # what a planner books, so what the plan's channels deliver
     tasks = [Task(r) for r in range(replications)] + [Task(r, allocation) for r in range(replications)]
     records = run_tasks(scenario, seeds, tasks, workers, executor, progress)
     value = scenario.economics.order_value

@@ -48,6 +48,13 @@ class ChannelPlan:
     current_revenue: float
     marginal_return: float
     fixed_cost: float = 0.0
+    book: float = math.nan
+
+    @property
+    def booked(self) -> float:
+        """What to plan (book) for the channel to deliver :attr:`spend`: more than it where the channel cannot
+        deliver all it is given (a frequency cap, a small audience); the money not delivered is not spent."""
+        return self.book if math.isfinite(self.book) else self.spend
 
     @property
     def change(self) -> float:
@@ -209,7 +216,13 @@ class Plan:
 
     @property
     def allocation(self) -> dict[str, float]:
+        """Spend per channel: what each is to deliver (the curves' spend axis)."""
         return {c.channel: c.spend for c in self.channels}
+
+    @property
+    def bookings(self) -> dict[str, float]:
+        """Planned spend per channel that delivers :attr:`allocation` (see :attr:`ChannelPlan.booked`)."""
+        return {c.channel: c.booked for c in self.channels}
 
     @property
     def spend(self) -> float:
@@ -237,12 +250,17 @@ class Plan:
         return summary_html("Plan", lines, tables)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per channel and a ``total`` row: spend, share, change, projected outcome, marginal return."""
+        """One row per channel and a ``total`` row: spend, share, change, projected outcome, marginal return.
+
+        ``spend`` is what the channel is to deliver (the curves' axis); ``book`` is the planned spend that
+        delivers it, higher where a channel cannot deliver all it is given (the difference is not spent).
+        """
         spend = sum(c.spend for c in self.channels)
         rows = [
             {
                 "channel": c.channel,
                 "spend": c.spend,
+                "book": c.booked,
                 "share": c.spend / spend if spend > 0 else math.nan,
                 "current_spend": c.current,
                 "change": c.change,
@@ -261,6 +279,7 @@ class Plan:
             {
                 "channel": "total",
                 "spend": spend,
+                "book": sum(c.booked for c in self.channels),
                 "share": 1.0 if spend > 0 else math.nan,
                 "current_spend": current,
                 "change": spend - current,
@@ -295,6 +314,7 @@ class Plan:
             "objective_value": self.objective_value,
             "budget": self.budget,
             "allocation": {c.channel: c.spend for c in self.channels},
+            "book": self.bookings,
             "current": {c.channel: c.current for c in self.channels},
             "projected": projected,
             "channels": self.to_frame().iloc[:-1].to_dict(orient="records"),
@@ -426,6 +446,7 @@ def _xlsx(plan: Plan) -> bytes:
     columns = {
         "channel": ("Channel", None),
         "spend": ("Spend", "#,##0"),
+        "book": ("Book (planned spend)", "#,##0"),
         "share": ("Share", "0.0%"),
         "current_spend": ("Current spend", "#,##0"),
         "change": ("Change", "+#,##0;-#,##0;0"),
