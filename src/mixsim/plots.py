@@ -811,7 +811,9 @@ def plot_attribution_check(check: AttributionCheck, *, order: Sequence[str] | No
         Line2D([], [], color="0.45", marker=_MODEL_MARKERS[m % len(_MODEL_MARKERS)], linestyle="", label=model)
         for m, model in enumerate(models)
     ]
-    left.legend(handles=handles, fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    left.legend(
+        handles=handles, fontsize="small", frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=4
+    )
 
     errors = check.share_error()
     mean, low, high = (np.asarray(v) for v in _interval(errors))
