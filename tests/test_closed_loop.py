@@ -99,8 +99,10 @@ def test_optimized_plan_beats_the_current_plan_and_an_equal_split_on_a_shipped_s
     gain = checked.verification.runs["revenue", "gain"]
     assert np.quantile(gain, 0.05) > 0, "the plan beats the current plan in (nearly) every paired replication"
 
+    even = even_split(scenario)  # planned spends: booked as they are
     split = dataclasses.replace(
-        plan, channels=tuple(dataclasses.replace(c, spend=even_split(scenario)[c.channel]) for c in plan.channels)
+        plan,
+        channels=tuple(dataclasses.replace(c, spend=even[c.channel], book=even[c.channel]) for c in plan.channels),
     )
     against_split = verify(scenario, split, replications=6, workers=2).verification
     assert against_split is not None

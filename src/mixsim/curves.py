@@ -141,7 +141,15 @@ class ResponseCurve:
         """
         if len(self.planned) != len(self.spend) or len(self.spend) < 2 or spend <= 0:
             return float(spend)
-        return float(np.interp(spend, self.spend, self.planned))
+        delivered = np.maximum.accumulate(self.spend)  # points in planned order; delivery never falls back
+        # The first point that delivers the spend, or all but a hair of it: past there, more booked buys nothing.
+        i = int(np.searchsorted(delivered, spend * (1 - _BOOK_TOLERANCE), side="left"))
+        if i >= len(delivered):
+            return float(self.planned[-1])
+        if i == 0 or delivered[i] <= spend:
+            return float(self.planned[i])
+        share = (spend - delivered[i - 1]) / (delivered[i] - delivered[i - 1])
+        return float(self.planned[i - 1] + share * (self.planned[i] - self.planned[i - 1]))
 
     def marginal(self, spend: np.ndarray | float) -> np.ndarray:
         """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in);
@@ -355,6 +363,10 @@ def budget_total(scenario: Scenario) -> float:
     return scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
 
 
+_BOOK_TOLERANCE = 1e-3
+"""Delivered spends closer than this share are the same: a level that adds less bought nothing more."""
+
+
 def _reference(scenario: Scenario, plan: dict[str, float], budget: float | None) -> dict[str, float]:
     """The spend a channel's levels are multiples of: its planned spend, or an even share of the budget."""
     share = (budget_total(scenario) if budget is None else budget) / len(scenario.channels)
@@ -465,7 +477,7 @@ def response_curves(
         spend = delivered.mean(axis=0)
         # Levels past what the channel can deliver all spend the same: keep the first of them (the rest bought
         # nothing more), so the points are a function of spend.
-        keep = np.concatenate([[True], np.diff(spend) > 1e-6 * max(float(spend.max()), 1.0)])
+        keep = np.concatenate([[True], np.diff(spend) > _BOOK_TOLERANCE * max(float(spend.max()), 1.0)])
         spend, mean, low, high = spend[keep], mean[keep], low[keep], high[keep]
         hill: Hill | None = None
         rmse = r2 = math.nan

@@ -58,7 +58,8 @@ class ChannelPlan:
 
     @property
     def change(self) -> float:
-        return self.spend - self.current
+        """Booked spend against the current plan's (both planned figures)."""
+        return self.booked - self.current
 
     @property
     def active(self) -> bool:
@@ -282,8 +283,8 @@ class Plan:
                 "book": sum(c.booked for c in self.channels),
                 "share": 1.0 if spend > 0 else math.nan,
                 "current_spend": current,
-                "change": spend - current,
-                "change_pct": (spend - current) / current if current > 0 else math.nan,
+                "change": sum(c.change for c in self.channels),
+                "change_pct": sum(c.change for c in self.channels) / current if current > 0 else math.nan,
                 "fixed_cost": self.spend - spend,
                 "projected_conversions": sum(c.conversions for c in self.channels),
                 "projected_revenue": self.revenue,
