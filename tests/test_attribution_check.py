@@ -149,3 +149,28 @@ def test_cli_attribution_bad_options(
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_share_error_is_undefined_without_true_effects(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    truth = np.array([[0.0, 0.0, 0.0], [10.0, -2.0, 0.0]])
+    credit = np.array([[[1.0, 0.0, 0.0]], [[0.0, 10.0, 0.0]]])
+    errors = _check(credit, truth, scenario).share_error()
+    assert math.isnan(errors[0, 0])
+    # Truth shares (1.25, -0.25, 0) against credit (0, 1, 0): (1.25 + 1.25) / 2, above 1 with a negative effect.
+    assert errors[1, 0] == pytest.approx(1.25)
+
+
+def test_cli_attribution_refuses_shapley_over_too_many_channels_before_simulating(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    from conftest import SMALL_TOML
+    from mixsim.attribution import MAX_SHAPLEY_CHANNELS
+
+    lines = [f"[channels.extra{k}]\ncpm = 5.0\nspend = 10\n" for k in range(MAX_SHAPLEY_CHANNELS)]
+    path = tmp_path / "many.toml"
+    path.write_text(SMALL_TOML + "\n" + "\n".join(lines), encoding="utf-8")
+    assert len(small_data()["channels"]) + MAX_SHAPLEY_CHANNELS > MAX_SHAPLEY_CHANNELS
+    code, out, err = run_cli("attribution", path, "-r", "1", "-w", "1")
+    assert code == 2 and out == ""  # refused before anything ran or printed
+    assert f"shapley takes at most {MAX_SHAPLEY_CHANNELS} channels" in err and "--models" in err

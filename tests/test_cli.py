@@ -543,3 +543,22 @@ def test_interrupted_cli_run_says_so(
     assert "interrupted" in err and "Traceback" not in err
     assert [p.name for p in out_dir.iterdir()] == ["kpis.csv"]
     assert (out_dir / "kpis.csv").read_text(encoding="utf-8") == "old"
+
+
+def test_csv_outputs_are_streamed_atomically(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from mixsim._files import write_csv
+
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y,z", "é"]})
+    target = write_csv(tmp_path / "out" / "t.csv", frame)
+    assert target.read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert [p.name for p in target.parent.iterdir()] == ["t.csv"]  # no temporary file left
+
+
+def test_journeys_command_refuses_a_sample_that_follows_no_one(scenario_file: Path, run_cli, tmp_path: Path) -> None:
+    code, _, err = run_cli(
+        "journeys", scenario_file, "--set", "scenario.population=3", "--sample", "0.01", "--out", tmp_path / "j"
+    )
+    assert code == 2 and "followed no one" in err and "--sample" in err
+    assert not (tmp_path / "j" / "paths.csv").exists()

@@ -277,3 +277,16 @@ def test_booking_delivers_the_spend_asked_for(make_scenario: Callable[..., Scena
     gap = float(curve.spend[2] - curve.spend[1])
     assert abs(delivered(book) - wanted) < 0.25 * gap
     assert delivered(wanted) < wanted - 0.25 * gap
+
+
+def test_to_book_stops_at_the_first_level_that_delivers() -> None:
+    from mixsim.curves import ResponseCurve
+
+    # The channel delivers 732.89 from a planned 1,000 on (nearly: 732.9 and 732.91 past it): booking more buys nothing.
+    spend = np.array([0.0, 500.0, 732.89, 732.9, 732.91])
+    planned = np.array([0.0, 500.0, 1000.0, 2000.0, 3000.0])
+    curve = ResponseCurve("email", spend, spend, spend, spend, None, 732.91, planned=planned)
+    assert curve.to_book(732.91) == pytest.approx(1000.0)
+    assert curve.to_book(732.905) == pytest.approx(1000.0)  # within a thousandth of the first level that delivers
+    assert curve.to_book(732.0) == pytest.approx(500.0 + 232.0 / 232.89 * 500.0)  # just short of it: interpolated
+    assert curve.to_book(600.0) == pytest.approx(500.0 + 100.0 / 232.89 * 500.0)

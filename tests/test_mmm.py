@@ -409,9 +409,10 @@ def test_minimum_buys_stretch_with_the_spends() -> None:
     [
         ({"weeks": 1}, r"weeks must be >= 2 \(got 1\)"),
         ({"weeks": 0}, r"weeks must be >= 2 \(got 0\)"),
-        ({"variation": -0.1}, r"variation must be a finite number >= 0 \(got -0.1\)"),
-        ({"variation": math.nan}, r"variation must be a finite number >= 0 \(got nan\)"),
-        ({"variation": math.inf}, r"variation must be a finite number >= 0 \(got inf\)"),
+        ({"variation": -0.1}, r"variation must be in \[0, 5\] \(got -0.1\)"),
+        ({"variation": math.nan}, r"variation must be in \[0, 5\] \(got nan\)"),
+        ({"variation": math.inf}, r"variation must be in \[0, 5\] \(got inf\)"),
+        ({"variation": 5.5}, r"variation must be in \[0, 5\] \(got 5.5\)"),
         ({"dark": 1.0}, r"dark must be in \[0, 1\) \(got 1.0\)"),
         ({"dark": -0.1}, r"dark must be in \[0, 1\) \(got -0.1\)"),
         ({"seed": -1}, r"seed must be >= 0 \(got -1\)"),

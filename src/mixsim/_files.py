@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
+
+import pandas as pd
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Write ``data`` (text as UTF-8, or bytes) to ``path``: readers see the old file or the whole new one.
+def write_atomic(path: str | os.PathLike[str], data: str | bytes | Callable[[IO[bytes]], None]) -> Path:
+    """Write ``data`` (text as UTF-8, bytes, or a function writing to the open binary file) to ``path``:
+    readers see the old file or the whole new one.
 
     An interrupted write leaves no file behind at ``path`` (and removes its temporary file).
     """
@@ -17,7 +23,10 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp makes the file private; give it the permissions an ordinary new file would have.
@@ -29,3 +38,15 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as CSV (no index) atomically, streaming it to the file rather than building one string."""
+
+    def write(handle: IO[bytes]) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        frame.to_csv(text, index=False, lineterminator="\n")
+        text.flush()
+        text.detach()  # leave the file open for write_atomic to sync and close
+
+    return write_atomic(path, write)

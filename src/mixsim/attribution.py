@@ -59,7 +59,8 @@ MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", 
 _COUNT_COLUMNS: tuple[str, ...] = ("total_conversions", "total_conversion_value", "total_null")
 _REQUIRED_COLUMNS: tuple[str, ...] = ("path", *_COUNT_COLUMNS)
 _SEPARATOR = ">"
-_MAX_SHAPLEY_CHANNELS = 20
+MAX_SHAPLEY_CHANNELS = 20
+"""Most distinct channels :func:`shapley` takes (it sums over every set of channels: 2^n of them)."""
 _SHOWN_ROWS = 5  # rows quoted per problem; a table of 100k bad rows must not produce a 100k-line message
 
 
@@ -334,9 +335,9 @@ def _markov_credit(table: _Table) -> tuple[np.ndarray, np.ndarray]:
 
 def _shapley(table: _Table) -> tuple[np.ndarray, np.ndarray]:
     n = len(table.channels)
-    if n > _MAX_SHAPLEY_CHANNELS:
+    if n > MAX_SHAPLEY_CHANNELS:
         raise ValueError(
-            f"shapley supports at most {_MAX_SHAPLEY_CHANNELS} distinct channels (got {n}); "
+            f"shapley supports at most {MAX_SHAPLEY_CHANNELS} distinct channels (got {n}); "
             "group channels or use the markov model"
         )
     if n == 0:
@@ -793,13 +794,15 @@ class AttributionCheck:
         """Per replication and model, half the summed absolute gap between credit shares and truth shares.
 
         0 when a model splits the credit in the same proportions as the truth; 1 when it gives all of it to
-        channels with no true effect. Shape (replications, models).
+        channels with no true effect (more than 1 is possible when a true effect is negative). Where the true
+        effects add up to 0 there are no true shares to compare with: NaN. Shape (replications, models).
         """
         credited = self.credit.sum(axis=2, keepdims=True)
         credit = self.credit / np.where(credited > 0, credited, 1.0)
         total = self.truth.sum(axis=1, keepdims=True)
         truth = self.truth / np.where(total != 0, total, 1.0)
-        return 0.5 * np.abs(credit - truth[:, None, :]).sum(axis=2)
+        error = 0.5 * np.abs(credit - truth[:, None, :]).sum(axis=2)
+        return np.where(total != 0, error, np.nan)
 
     def to_frame(self, table: str = "channels") -> pd.DataFrame:
         """A tidy table with means and 90% intervals over replications.

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from mixsim._files import write_atomic
+from mixsim._files import write_atomic, write_csv
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
-from mixsim.attribution import MODELS, AttributionCheck, against_truth
+from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, AttributionCheck, against_truth
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
-from mixsim.mmm import DEFAULT_START, mmm_scenario, mmm_truth
+from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.plan import Plan, write_plan
 from mixsim.results import TABLES, SimulationResult, json_records
@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     mmm.add_argument("--freq", choices=("W", "D"), default="W", help="weekly (W, default) or daily (D) rows")
     mmm.add_argument(
         "--variation",
-        type=_money,
+        type=_variation,
         default=0.5,
         metavar="SIGMA",
         help="log-scale spread of each channel's weekly spend around its plan (default 0.5)",
@@ -369,6 +369,13 @@ def _weeks(text: str) -> int:
     value = _integer(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"must be >= 2 (got {value})")
+    return value
+
+
+def _variation(text: str) -> float:
+    value = _money(text)
+    if value > MAX_VARIATION:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_VARIATION:g} (got {text})")
     return value
 
 
@@ -802,12 +809,16 @@ def _journeys(args: argparse.Namespace) -> int:
             progress=progress,
         )
     journeys = result.journeys()
+    tracked = int(journeys.tracked().sum())
+    if tracked == 0:
+        raise MixsimError(
+            f"--sample {args.sample:g} of {scenario.population:,} customers followed no one: give a larger --sample"
+        )
     paths = journeys.paths(days=args.days, collapse=args.collapse)
     touches = journeys.touches()
-    write_atomic(out / "paths.csv", paths.to_csv(index=False))
-    write_atomic(out / "touches.csv", touches.to_csv(index=False))
-    write_atomic(out / "customers.csv", journeys.customers().to_csv(index=False))
-    tracked = int(journeys.tracked().sum())
+    write_csv(out / "paths.csv", paths)
+    write_csv(out / "touches.csv", touches)
+    write_csv(out / "customers.csv", journeys.customers())
     converted = paths["total_conversions"].sum()
     print(
         f"{scenario.name}: followed {tracked:,} customers ({args.sample:.0%} sample) over {result.replications} "
@@ -815,8 +826,13 @@ def _journeys(args: argparse.Namespace) -> int:
         f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
     print("A touch is one channel reaching one customer on one day.")
-    print("\nMost frequent converting paths (consecutive touches by the same channel merged):")
-    top = journeys.paths(collapse=True).sort_values("total_conversions", ascending=False, kind="stable").head(10)
+    merged = paths if args.collapse and not args.days else journeys.paths(collapse=True)
+    top = merged[merged["total_conversions"] > 0]
+    top = top.sort_values("total_conversions", ascending=False, kind="stable").head(10)
+    if len(top):
+        print("\nPaths with the most conversions (consecutive touches by the same channel merged):")
+    else:
+        print("\nNo followed customer converted after a touch.")
     for path, conversions, null in zip(top["path"], top["total_conversions"], top["total_null"], strict=True):
         customers = conversions + null
         share = f"{conversions / customers:6.1%} of {customers:,.0f}"
@@ -832,6 +848,11 @@ def _short_path(path: str, limit: int = 90) -> str:
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     out = _out_dir(args.out)
+    if "shapley" in args.models and len(scenario.channels) > MAX_SHAPLEY_CHANNELS:
+        raise MixsimError(
+            f"{args.scenario}: shapley takes at most {MAX_SHAPLEY_CHANNELS} channels (this scenario has "
+            f"{len(scenario.channels)}): leave it out with --models, e.g. --models {','.join(MODELS[:-1])}"
+        )
     with _progress(run_count(scenario, args.replications, incrementality=True), enabled=not args.json) as progress:
         result = simulate(
             scenario,
@@ -885,13 +906,20 @@ def _attribution_report(check: AttributionCheck) -> str:
         f"{'model':<16}{'share error':>12}  90% interval    {'abs error':>10}",
     ]
     for row in json_records(models.sort_values("share_error", kind="stable")):
-        spread = f"[{row['share_error_low']:.3f}, {row['share_error_high']:.3f}]"
-        lines.append(f"{row['model']:<16}{row['share_error']:>12.3f}  {spread:<16}{row['abs_error']:>10,.0f}")
-    errors = check.share_error().mean(axis=0)
-    best = int(np.argmin(errors))
+        spread = f"[{_fmt('{:.3f}', row['share_error_low'])}, {_fmt('{:.3f}', row['share_error_high'])}]"
+        error = _fmt("{:.3f}", row["share_error"])
+        lines.append(f"{row['model']:<16}{error:>12}  {spread:<16}{row['abs_error']:>10,.0f}")
+    errors = check.share_error()
+    finite = np.isfinite(errors).any(axis=0)
+    if finite.any():
+        mean = np.where(finite, np.nansum(errors, axis=0) / np.isfinite(errors).sum(axis=0).clip(min=1), np.inf)
+        best = int(np.argmin(mean))
+        verdict = f"Closest to the truth here: {check.models[best]} (share error {mean[best]:.3f})."
+    else:
+        verdict = "No channel had a true effect in these runs (no conversions to split): nothing to compare."
     lines += [
         "",
-        f"Closest to the truth here: {check.models[best]} (share error {errors[best]:.3f}).",
+        verdict,
         f"Credits add up to the conversions that followed a touch (about {float(np.mean(check.conversions)):,.0f} "
         "conversions in all,",
         "organic ones included); true incremental conversions need not add up to either: some conversions would",

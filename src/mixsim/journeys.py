@@ -233,6 +233,9 @@ def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
 
 
-def _join(parts: np.ndarray) -> list[str]:
-    """Join each row of a 2-D object array of strings with the path separator."""
-    return [PATH_SEPARATOR.join(row) for row in parts.tolist()]
+def _join(parts: np.ndarray) -> np.ndarray:
+    """Join each row of a 2-D object array of strings with the path separator, a column at a time."""
+    joined = parts[:, 0].copy()
+    for column in range(1, parts.shape[1]):
+        joined = joined + PATH_SEPARATOR + parts[:, column]
+    return joined

@@ -33,6 +33,9 @@ FREQUENCIES: dict[str, int] = {"D": 1, "W": 7}
 DEFAULT_START = "2024-01-01"
 """Date of day 0 when none is given (a Monday)."""
 
+MAX_VARIATION = 5.0
+"""Widest log-scale spread :func:`mmm_scenario` takes: at 5 a channel's year is already a few weeks of spend."""
+
 _FLIGHTING_KEY = 0x4D4D4D  # spawn key of the flighting stream, apart from every simulation seed
 
 
@@ -53,7 +56,7 @@ def mmm_scenario(
     weeks : int
         Length of the new horizon in weeks (at least 2).
     variation : float, default=0.5
-        Log-scale standard deviation of the weekly spend factors; 0 keeps the pattern as it is.
+        Log-scale standard deviation of the weekly spend factors, in [0, 5]; 0 keeps the pattern as it is.
     dark : float, default=0.0
         Chance that a channel is off in a given week (in [0, 1)); every channel keeps at least one week on.
     seed : int, default=0
@@ -81,8 +84,8 @@ def mmm_scenario(
     """
     if weeks < 2:
         raise ValueError(f"weeks must be >= 2 (got {weeks})")
-    if not (variation >= 0.0 and math.isfinite(variation)):
-        raise ValueError(f"variation must be a finite number >= 0 (got {variation})")
+    if not 0.0 <= variation <= MAX_VARIATION:
+        raise ValueError(f"variation must be in [0, {MAX_VARIATION:g}] (got {variation})")
     if not 0.0 <= dark < 1.0:
         raise ValueError(f"dark must be in [0, 1) (got {dark})")
     if seed < 0:
@@ -93,7 +96,10 @@ def mmm_scenario(
     changes: dict[str, Any] = {"scenario.horizon_days": days, "scenario.name": f"{scenario.name} (MMM, {weeks} weeks)"}
     for c in scenario.channels:
         # Draw for every channel, spending or not, so one channel's change leaves the others' weeks unchanged.
-        factor = np.exp(variation * rng.standard_normal(weeks) - variation**2 / 2.0)
+        log_factor = variation * rng.standard_normal(weeks)
+        factor = np.exp(log_factor - variation**2 / 2.0)
+        if not factor.any():  # underflow with a wide spread: the same proportions, scaled so the largest is 1
+            factor = np.exp(log_factor - log_factor.max())
         on = rng.random(weeks) >= dark
         on[rng.integers(weeks)] = True
         pattern = np.ones(1) if c.flighting is None else np.asarray(c.flighting, dtype=float)

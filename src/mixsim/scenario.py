@@ -323,9 +323,10 @@ class Scenario:
         Raises
         ------
         KeyError
-            If there is no such channel.
+            If there is no such channel (the message suggests the nearest name).
         """
-        self.channel(name)
+        if name not in self.channel_names:
+            raise KeyError(f"no channel {name!r}{_hint(name, list(self.channel_names))}")
         data = self._data()
         del data["channels"][name]
         budget = data.get("budget")
