@@ -20,6 +20,7 @@ from mixsim._version import __version__
 from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, AttributionCheck, against_truth
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
+from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, open_executor, scheduler_from
 from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.plan import Plan, write_plan
@@ -45,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        if not hasattr(args, "workers"):
+            return int(args.handler(args))
+        with open_executor(args.workers, scheduler_from(args.scheduler)) as executor:
+            args.executor = executor
+            return int(args.handler(args))
     except MixsimError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)
@@ -170,9 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     mmm.add_argument("--start", type=_date, default=DEFAULT_START, help=f"date of day 0 (default {DEFAULT_START})")
     mmm.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
-    mmm.add_argument(
-        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
-    )
+    _add_workers(mmm)
     _add_set(mmm)
     mmm.set_defaults(handler=_export_mmm)
 
@@ -239,8 +242,20 @@ def _add_runs(
         "--replications", "-r", type=_positive, default=replications, help=f"{what} (default {replications})"
     )
     parser.set_defaults(default_replications=replications)
+    _add_workers(parser)
+
+
+def _add_workers(parser: argparse.ArgumentParser) -> None:
+    """--workers and --scheduler: where the runs go (a local pool, or a Dask cluster)."""
     parser.add_argument(
         "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help=f"run on a Dask cluster: tcp://HOST:PORT, or 'local' for a local one of --workers processes "
+        f"(default: ${SCHEDULER_ENV}, else the local process pool; needs {INSTALL_DASK})",
     )
 
 
@@ -430,6 +445,7 @@ def _simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
+            executor=args.executor,
             incrementality=args.incrementality,
             progress=progress,
         )
@@ -468,6 +484,7 @@ def _curves(args: argparse.Namespace) -> int:
             replications=args.replications,
             levels=args.levels,
             workers=args.workers,
+            executor=args.executor,
             progress=progress,
         )
     if out is not None:
@@ -560,6 +577,7 @@ def _optimize(args: argparse.Namespace) -> int:
                 max_iterations=args.iterations,
                 solver=args.solver,
                 workers=args.workers,
+                executor=args.executor,
                 progress=progress,
             )
             if args.verify and plan.optimal:
@@ -569,6 +587,7 @@ def _optimize(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     replications=args.verify_replications,
                     workers=args.workers,
+                    executor=args.executor,
                     progress=progress,
                 )
     if args.json:
@@ -595,6 +614,7 @@ def _frontier(args: argparse.Namespace) -> int:
                 replications=args.replications,
                 levels=args.levels,
                 workers=args.workers,
+                executor=args.executor,
                 progress=progress,
             )
         problem = Problem.from_scenario(
@@ -647,7 +667,9 @@ def _compare(args: argparse.Namespace) -> int:
         worlds = [(Path(args.scenario).stem, base), *variants]
         runs = curve_run_count(base, 3, DEFAULT_LEVELS) * 2 * len(worlds)
         with _progress(runs, enabled=not args.json) as progress:
-            variants += optimized(worlds, seed=args.seed, workers=args.workers, progress=progress)
+            variants += optimized(
+                worlds, seed=args.seed, workers=args.workers, executor=args.executor, progress=progress
+            )
     total = args.replications * (1 + len(variants))
     with _progress(total, enabled=not args.json) as progress:
         result = compare(
@@ -657,6 +679,7 @@ def _compare(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
+            executor=args.executor,
             progress=progress,
         )
     if out is not None:
@@ -727,10 +750,13 @@ def _report_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
+            executor=args.executor,
             incrementality=True,
             progress=progress,
         )
-        curves = response_curves(scenario, seed=args.seed, replications=3, workers=args.workers, progress=progress)
+        curves = response_curves(
+            scenario, seed=args.seed, replications=3, workers=args.workers, executor=args.executor, progress=progress
+        )
         plan = None
         if args.optimize:
             plan = optimize(
@@ -739,6 +765,7 @@ def _report_command(args: argparse.Namespace) -> int:
                 replications=3,
                 max_iterations=2,
                 workers=args.workers,
+                executor=args.executor,
                 progress=progress,
                 curves=curves,
             )
@@ -758,7 +785,15 @@ def _export_mmm(args: argparse.Namespace) -> int:
     seed = root_seed(scenario, args.seed)
     long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
     with _progress(run_count(long, 1, incrementality=True)) as progress:
-        result = simulate(long, seed=seed, replications=1, workers=args.workers, incrementality=True, progress=progress)
+        result = simulate(
+            long,
+            seed=seed,
+            replications=1,
+            workers=args.workers,
+            executor=args.executor,
+            incrementality=True,
+            progress=progress,
+        )
     data = result.to_mmm_frame(args.freq, start=args.start, truth=True)
     truth_columns = [c for c in data.columns if c.endswith(("_true_conversions", "_true_revenue"))]
     truth = mmm_truth(result, replication=0)
@@ -805,6 +840,7 @@ def _journeys(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
+            executor=args.executor,
             journeys=args.sample,
             progress=progress,
         )
@@ -859,6 +895,7 @@ def _attribution(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
+            executor=args.executor,
             incrementality=True,
             journeys=args.sample,
             progress=progress,

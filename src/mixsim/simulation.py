@@ -11,6 +11,7 @@ import numpy as np
 from mixsim._version import __version__
 from mixsim.engine import RunRecord, run
 from mixsim.engine.population import CONVERTED
+from mixsim.executors import open_executor
 from mixsim.results import Incrementality, SimulationResult
 from mixsim.scenario import Channel, Scenario
 
@@ -154,21 +155,20 @@ def run_tasks(
             if progress is not None:
                 progress(i + 1, total)
         return out
-    own = executor is None
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, total)) if executor is None else executor
+    if executor is None:
+        with open_executor(min(workers, total)) as pool:
+            return run_tasks(scenario, seeds, tasks, 1, pool, progress)
+    futures = {executor.submit(_run_task, scenario, seeds[t.replication], t): i for i, t in enumerate(tasks)}
+    results: list[RunRecord | None] = [None] * total
     try:
-        futures = {pool.submit(_run_task, scenario, seeds[t.replication], t): i for i, t in enumerate(tasks)}
-        results: list[RunRecord | None] = [None] * total
         for done, future in enumerate(cf.as_completed(futures), start=1):
             results[futures[future]] = future.result()
             if progress is not None:
                 progress(done, total)
     except BaseException:
-        if own:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for future in futures:
+            future.cancel()
         raise
-    if own:
-        pool.shutdown()
     return [r for r in results if r is not None]
 
 

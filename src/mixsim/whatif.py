@@ -9,6 +9,7 @@ than noise; each difference is summarised by its mean and 90% interval, and a di
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import itertools
 import json
 import math
@@ -21,6 +22,7 @@ import pandas as pd
 
 from mixsim._display import summary_html
 from mixsim.errors import InfeasibleError
+from mixsim.executors import open_executor
 from mixsim.optimize import optimize
 from mixsim.results import KPIS, SimulationResult, interval, json_records
 from mixsim.scenario import Scenario
@@ -199,10 +201,9 @@ def compare(
     scenarios = [base, *(s for _, s in variants)]
     labels = (base_label, *(label for label, _ in variants))
     total = replications * len(scenarios)
-    own = executor is None and workers > 1
-    pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
     results = []
-    try:
+    with contextlib.ExitStack() as stack:
+        pool = executor if executor is not None else stack.enter_context(open_executor(workers))
         for i, scenario in enumerate(scenarios):
             offset = i * replications
 
@@ -211,9 +212,6 @@ def compare(
                     progress(offset + done, total)
 
             results.append(simulate(scenario, seed=seed, replications=replications, executor=pool, progress=report))
-    finally:
-        if own and pool is not None:
-            pool.shutdown(cancel_futures=True)
     return Comparison(labels=labels, results=tuple(results), seed=seed)
 
 
