@@ -26,7 +26,7 @@ from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, veri
 from mixsim.plan import Plan, write_plan
 from mixsim.results import TABLES, SimulationResult, json_records
 from mixsim.scenario import Scenario, json_schema, load_scenario
-from mixsim.simulation import root_seed, run_count, simulate
+from mixsim.simulation import memory_available, memory_needed, root_seed, run_count, simulate
 from mixsim.templates import list_templates, template_text, write_template
 from mixsim.whatif import Comparison, compare, optimized, vary
 
@@ -221,6 +221,21 @@ def _parser() -> argparse.ArgumentParser:
     att.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     att.add_argument("--out", metavar="DIR", help="write attribution_channels.csv, attribution_models.csv and a figure")
     att.set_defaults(handler=_attribution)
+
+    swp = sub.add_parser("sweep", help="simulate every cell of a grid of scenario variants into a Parquet dataset")
+    swp.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    swp.add_argument("--grid", required=True, metavar="FILE", help="the grid (TOML): [grid] or [sample], and [sweep]")
+    swp.add_argument(
+        "--out", required=True, metavar="DIR", help="the Parquet dataset (a folder); run again to resume"
+    )
+    swp.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
+    swp.add_argument(
+        "--replications", "-r", type=_positive, default=None, help="replications per cell (default: the grid's, else 5)"
+    )
+    swp.add_argument("--optimize", action="store_true", default=None, help="also optimize each cell's budget")
+    _add_workers(swp)
+    _add_set(swp)
+    swp.set_defaults(handler=_sweep)
 
     new = sub.add_parser("new", help="write a commented starter scenario from a template")
     new.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
@@ -436,6 +451,7 @@ def _integer(text: str) -> int:
 # ------------------------------------------------------------------------------------------------- commands
 def _simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_memory(scenario, args)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise MixsimError(f"--out {args.out}: exists and is not a directory")
     runs = run_count(scenario, args.replications, args.incrementality)
@@ -476,6 +492,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _curves(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_memory(scenario, args)
     out = _out_dir(args.out)
     with _progress(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
         curves = response_curves(
@@ -519,7 +536,9 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
         for flag in ("order_value", "margin"):
             if getattr(args, flag) is not None:
                 raise MixsimError(f"--{flag.replace('_', '-')}: only with --curves (a scenario has its own economics)")
-        return load_scenario(args.scenario, args.overrides), None
+        scenario = load_scenario(args.scenario, args.overrides)
+        _check_memory(scenario, args)
+        return scenario, None
     if args.overrides:
         raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
     measuring = [
@@ -649,6 +668,8 @@ def _compare(args: argparse.Namespace) -> int:
     out = _out_dir(args.out)
     base = load_scenario(args.scenario, args.overrides)
     variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
+    for scenario in (base, *(s for _, s in variants)):
+        _check_memory(scenario, args)
     grid: dict[str, list[str]] = {}
     for item in args.vary:
         key, sep, values = item.partition("=")
@@ -739,6 +760,7 @@ def _compare_report(result: Comparison) -> str:
 
 def _report_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_memory(scenario, args)
     target = Path(args.out)
     _check_writable(target, directory=False)
     runs = run_count(scenario, args.replications, incrementality=True) + curve_run_count(scenario, 3)
@@ -784,6 +806,7 @@ def _export_mmm(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     seed = root_seed(scenario, args.seed)
     long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
+    _check_memory(long, args)
     with _progress(run_count(long, 1, incrementality=True)) as progress:
         result = simulate(
             long,
@@ -834,6 +857,7 @@ def _journeys(args: argparse.Namespace) -> int:
     out = _out_dir(args.out)
     assert out is not None
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_memory(scenario, args, args.sample)
     with _progress(run_count(scenario, args.replications)) as progress:
         result = simulate(
             scenario,
@@ -883,6 +907,7 @@ def _short_path(path: str, limit: int = 90) -> str:
 
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_memory(scenario, args, args.sample)
     out = _out_dir(args.out)
     if "shapley" in args.models and len(scenario.channels) > MAX_SHAPLEY_CHANNELS:
         raise MixsimError(
@@ -965,6 +990,67 @@ def _attribution_report(check: AttributionCheck) -> str:
     return "\n".join(lines)
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from mixsim.sweep import describe, read_grid, run_sweep
+
+    out = _out_dir(args.out)
+    assert out is not None
+    scenario = load_scenario(args.scenario, args.overrides)
+    grid = read_grid(args.grid)
+    sweep = describe(
+        scenario, grid, seed=args.seed, replications=args.replications, optimize=args.optimize, source=args.grid
+    )
+    _check_memory(sweep.base, args)
+    with _progress(len(sweep.cells), unit="cell") as progress:
+        try:
+            table = run_sweep(sweep, out, executor=args.executor, progress=progress)
+        except (KeyboardInterrupt, MixsimError):
+            raise
+        except Exception as exc:  # a worker lost, a scheduler gone: what finished is saved
+            saved = len(read_sweep_safely(out))
+            raise MixsimError(
+                f"mixsim sweep: stopped ({type(exc).__name__}: {exc}); {saved} of {len(sweep.cells)} cells are "
+                "saved: run the same command again to finish the rest",
+                exit_code=1,
+            ) from None
+    print(
+        f"{out}: {len(table)} cells of {scenario.name!r} ({', '.join(sweep.keys)}), {sweep.replications} "
+        f"replications each, seed {sweep.seed}; read it with mixsim.sweep.read_sweep or pandas.read_parquet"
+    )
+    return 0
+
+
+def read_sweep_safely(out: Path) -> Any:
+    from mixsim.sweep import read_sweep
+
+    try:
+        return read_sweep(out)
+    except Exception:  # reporting must not fail on a damaged folder
+        return []
+
+
+def _check_memory(scenario: Scenario, args: argparse.Namespace, journeys: float = 0.0) -> None:
+    """Refuse, before any work, a run this machine cannot hold (runs on a Dask cluster use its workers' memory)."""
+    if scheduler_from(args.scheduler) not in (None, "local"):
+        return
+    need = memory_needed(scenario, journeys) * args.workers
+    have = memory_available()
+    if have is not None and need > have:
+        raise MixsimError(
+            f"{args.scenario}: scenario.population {scenario.population:,} needs about {_bytes(need)} of memory "
+            f"({args.workers} worker(s) at once) and this machine has {_bytes(have)} available: lower the "
+            "population or --workers, or run on a cluster (--scheduler)"
+        )
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} TB"
+
+
 def _new(args: argparse.Namespace) -> int:
     if args.out is None:
         print(template_text(args.template), end="")
@@ -1009,8 +1095,9 @@ def _check_writable(path: Path, directory: bool) -> None:
 class _progress:
     """A progress bar on stderr for runs longer than a moment; silent when stderr is not a terminal."""
 
-    def __init__(self, total: int, enabled: bool = True) -> None:
+    def __init__(self, total: int, enabled: bool = True, unit: str = "run") -> None:
         self.total = total
+        self.unit = unit
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: Any = None
 
@@ -1019,7 +1106,7 @@ class _progress:
             return None
         from tqdm import tqdm
 
-        self.bar = tqdm(total=self.total, unit="run", delay=1.5, file=sys.stderr, leave=False)
+        self.bar = tqdm(total=self.total, unit=self.unit, delay=1.5, file=sys.stderr, leave=False)
 
         # Several measurements may report in turn, each counting from 1: carry the finished ones forward.
         state = {"base": 0, "last": 0, "total": 0}

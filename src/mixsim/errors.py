@@ -10,14 +10,28 @@ __all__ = ["InfeasibleError", "MixsimError", "ScenarioError", "SolverError"]
 
 
 class MixsimError(Exception):
-    """Base class of every error mixsim raises on purpose."""
+    """Base class of every error mixsim raises on purpose.
+
+    Parameters
+    ----------
+    message : str or list of str
+        The problem, or several problems (one line each).
+    exit_code : int, optional
+        The command's exit code for it (default 2: invalid input).
+    """
 
     exit_code: int = 2
+
+    def __init__(self, message: str | list[str] = "", *, exit_code: int | None = None) -> None:
+        self._lines = [message] if isinstance(message, str) else [str(m) for m in message]
+        super().__init__("\n".join(self._lines))
+        if exit_code is not None:
+            self.exit_code = exit_code
 
     @property
     def problems(self) -> list[str]:
         """One line per problem, ready to print."""
-        return [str(self)]
+        return list(self._lines)
 
 
 class ScenarioError(MixsimError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -198,3 +199,43 @@ def _incrementality(
     return Incrementality(
         conversions=conversions, revenue=conversions * value, roas=roas, marginal_roas=marginal, daily_conversions=daily
     )
+
+
+_BASE_BYTES = 150 * 2**20
+"""A worker's interpreter, numpy, pandas and SimPy, before any customer."""
+
+
+def memory_needed(scenario: Scenario, journeys: float = 0.0) -> int:
+    """Bytes one run of ``scenario`` needs at its peak, estimated from the engine's arrays (with a 25% margin).
+
+    Per customer: stage, segment, the seen-channels mask, touches per channel (4 bytes each), first and last
+    channel and day, conversion day; per reachable customer and channel, 4 bytes of reachable list; the largest
+    channel's working arrays during a day's delivery (18 bytes per reachable customer); the organic forces' one
+    uniform number per customer. Journals add 16 bytes per touch of the tracked share (at most one touch per
+    exposure). Nothing else grows with customers: daily records grow with days x channels.
+    """
+    n = scenario.population
+    channels = scenario.channels
+    shares = np.array([s.share for s in scenario.segments])
+    reachable = [n * float(shares @ np.asarray(c.reach, dtype=float)) for c in channels]
+    mask = 1 if len(channels) <= 8 else 2 if len(channels) <= 16 else 4 if len(channels) <= 32 else 8
+    per_customer = 1 + 1 + mask + 4 * len(channels) + 2 + 8 + 4
+    working = 18 * max(reachable, default=0.0) + 8 * n * 2
+    exposures = sum(c.spend / c.cost_per_exposure for c in channels if c.spend > 0)
+    journal = 16 * exposures * journeys
+    return int(_BASE_BYTES + 1.25 * (per_customer * n + 4 * sum(reachable) + working + journal))
+
+
+def memory_available() -> int | None:
+    """Bytes this machine can still give (``MemAvailable``), or None where that cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None

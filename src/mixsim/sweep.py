@@ -1,0 +1,328 @@
+"""Scenario sweeps: many variants of one scenario, each simulated (and optionally optimized), saved as they finish.
+
+A sweep is described by a grid file (every combination of some keys' values, or a random sample of cells) and run
+cell by cell on any executor. Each finished cell is written at once to its own Parquet file inside the output
+folder (a Parquet dataset), atomically, so an interrupted sweep (Ctrl-C, a killed worker, a lost scheduler) keeps
+every cell it finished. Run it again and the finished cells are skipped; :func:`read_sweep` reads the dataset,
+one row per cell, whatever was interrupted where.
+
+Every cell runs on the same seeds (common random numbers), so differences between cells are the effect of the
+values varied, not of luck.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim._files import write_atomic
+from mixsim._version import __version__
+from mixsim.errors import MixsimError, ScenarioError
+from mixsim.results import interval
+from mixsim.scenario import Scenario, scenario_to_dict
+from mixsim.simulation import root_seed, simulate
+
+SWEPT_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "frequency", "linear")
+"""Per-channel figures each row carries (means over replications)."""
+
+_PART = "cell-"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A described sweep: the base scenario and its cells, ready to run.
+
+    Attributes
+    ----------
+    base : Scenario
+        The scenario every cell varies.
+    keys : tuple of str
+        The dotted keys varied.
+    cells : tuple of dict
+        One mapping of key to value per cell, in order.
+    scenarios : tuple of Scenario
+        Each cell's scenario, validated.
+    seed : int
+        Root seed every cell runs with.
+    replications : int
+        Replications per cell.
+    optimize : bool
+        Whether each cell's budget is also optimized.
+    """
+
+    base: Scenario
+    keys: tuple[str, ...]
+    cells: tuple[dict[str, Any], ...]
+    scenarios: tuple[Scenario, ...]
+    seed: int
+    replications: int
+    optimize: bool = False
+
+    @property
+    def sweep_id(self) -> str:
+        """A fingerprint of everything that decides the results: base scenario, cells, seed, replications."""
+        doc = {
+            "base": scenario_to_dict(self.base),
+            "cells": list(self.cells),
+            "seed": self.seed,
+            "replications": self.replications,
+            "optimize": self.optimize,
+        }
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def cell_id(self, index: int) -> str:
+        """The identity of cell ``index`` within this sweep."""
+        return f"{self.sweep_id}-{index:06d}"
+
+
+def read_grid(path: str | Path) -> dict[str, Any]:
+    """Read a grid file (TOML): ``[grid]`` key = list of values, or ``[sample]`` with ``cells``, ``seed``,
+    ``[sample.ranges]`` key = [low, high] and ``[sample.choices]`` key = list; optional ``[sweep]`` with
+    ``replications`` and ``optimize``.
+
+    Raises
+    ------
+    MixsimError
+        Naming the file and what is wrong with it.
+    """
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MixsimError(f"{source}: no such grid file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MixsimError(f"{source}: cannot read the grid file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MixsimError(f"{source}: not valid TOML: {exc}") from None
+    problems = []
+    unknown = sorted(set(data) - {"grid", "sample", "sweep"})
+    if unknown:
+        problems.append(
+            f"{source}: unknown table(s) {', '.join(unknown)} (a grid file has [grid] or [sample], and [sweep])"
+        )
+    if ("grid" in data) == ("sample" in data):
+        problems.append(f"{source}: give exactly one of [grid] (every combination) or [sample] (random cells)")
+    if problems:
+        raise MixsimError(problems)
+    return data
+
+
+def describe(
+    base: Scenario,
+    grid: Mapping[str, Any],
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    optimize: bool | None = None,
+    source: str = "<grid>",
+) -> Sweep:
+    """Build every cell's scenario from a grid (as :func:`read_grid` returns it), validating all of them first.
+
+    Raises
+    ------
+    MixsimError
+        Naming the grid file and the cell or key at fault, before anything is simulated.
+    """
+    options = dict(grid.get("sweep", {}))
+    reps = replications if replications is not None else options.get("replications", 5)
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
+        raise MixsimError(f"{source}: sweep.replications: must be an integer >= 1 (got {reps!r})")
+    opt = optimize if optimize is not None else options.get("optimize", False)
+    if not isinstance(opt, bool):
+        raise MixsimError(f"{source}: sweep.optimize: must be true or false (got {opt!r})")
+    cells = _grid_cells(grid["grid"], source) if "grid" in grid else _sample_cells(grid["sample"], source)
+    keys = tuple(cells[0]) if cells else ()
+    scenarios, problems = [], []
+    for i, cell in enumerate(cells):
+        try:
+            scenarios.append(base.replace(cell))
+        except ScenarioError as exc:
+            where = ", ".join(f"{k}={v}" for k, v in cell.items())
+            problems += [f"{source}: cell {i} ({where}): {line}" for line in exc.problems]
+    if problems:
+        raise MixsimError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
+    return Sweep(base, keys, tuple(cells), tuple(scenarios), root_seed(base, seed), reps, opt)
+
+
+def _grid_cells(grid: Any, source: str) -> list[dict[str, Any]]:
+    if not isinstance(grid, dict) or not grid:
+        raise MixsimError(f"{source}: grid: must be a table of dotted keys, each with a list of values")
+    bad = [k for k, v in grid.items() if not isinstance(v, list) or not v]
+    if bad:
+        raise MixsimError([f"{source}: grid.{k}: must be a non-empty list of values (got {grid[k]!r})" for k in bad])
+    keys = list(grid)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
+    if not isinstance(sample, dict):
+        raise MixsimError(f"{source}: sample: must be a table")
+    n, seed = sample.get("cells"), sample.get("seed", 0)
+    ranges, choices = sample.get("ranges", {}), sample.get("choices", {})
+    problems = []
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        problems.append(f"{source}: sample.cells: must be an integer >= 1 (got {n!r})")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        problems.append(f"{source}: sample.seed: must be an integer >= 0 (got {seed!r})")
+    for key, bounds in ranges.items():
+        ok = isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)
+        if not ok or not bounds[0] <= bounds[1]:
+            problems.append(f"{source}: sample.ranges.{key}: must be [low, high] with low <= high (got {bounds!r})")
+    for key, values in choices.items():
+        if not isinstance(values, list) or not values:
+            problems.append(f"{source}: sample.choices.{key}: must be a non-empty list (got {values!r})")
+    if not ranges and not choices:
+        problems.append(f"{source}: sample: give keys to vary in [sample.ranges] or [sample.choices]")
+    if problems:
+        raise MixsimError(problems)
+    assert isinstance(n, int)
+    rng = np.random.default_rng(seed)
+    cells = []
+    for _ in range(n):
+        cell: dict[str, Any] = {key: float(rng.uniform(low, high)) for key, (low, high) in ranges.items()}
+        cell.update({key: values[int(rng.integers(len(values)))] for key, values in choices.items()})
+        cells.append(cell)
+    return cells
+
+
+def run_cell(scenario: Scenario, seed: int, replications: int, optimize: bool) -> dict[str, Any]:
+    """Simulate (and optimize) one cell in this process; the row :func:`run_sweep` saves, without its labels."""
+    result = simulate(scenario, seed=seed, replications=replications)
+    row: dict[str, Any] = {}
+    for kpi, values in result.kpi_values().items():
+        mean, low, high = interval(values)
+        row.update({kpi: float(mean), f"{kpi}_low": float(low), f"{kpi}_high": float(high)})
+    channel_values = result.channel_values()
+    for k, name in enumerate(result.channels):
+        for metric in SWEPT_CHANNEL_METRICS:
+            row[f"{name}.{metric}"] = float(np.nanmean(channel_values[metric][:, k]))
+    if optimize:
+        from mixsim.optimize import optimize as optimize_plan
+
+        plan = optimize_plan(scenario, seed=seed, replications=max(1, min(replications, 3)), max_iterations=2)
+        row["optimized.status"] = plan.status
+        row["optimized.revenue"] = plan.total_revenue if plan.optimal else math.nan
+        for c in plan.channels:
+            row[f"optimized.{c.channel}.spend"] = c.spend if plan.optimal else math.nan
+    return row
+
+
+def done_cells(out: str | Path, sweep: Sweep) -> set[int]:
+    """Cells of ``sweep`` already saved in ``out``.
+
+    Raises
+    ------
+    MixsimError
+        If ``out`` holds the results of a different sweep (another scenario, grid, seed or replications).
+    """
+    table = read_sweep(out)
+    if table.empty:
+        return set()
+    others = sorted(set(table["sweep_id"]) - {sweep.sweep_id})
+    if others:
+        raise MixsimError(
+            f"{out}: holds results of a different sweep (another scenario, grid, seed or replications): "
+            "give another --out, or remove it to start again"
+        )
+    return set(int(c) for c in table["cell"])
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    *,
+    executor: cf.Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run every cell not yet in ``out`` and save each as it finishes; returns the whole table.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        From :func:`describe`.
+    out : str or Path
+        The Parquet dataset (a folder; created if missing). Cells already in it are skipped.
+    executor : concurrent.futures.Executor, optional
+        Where cells run (a process pool, a Dask client's executor); default this process, one cell at a time.
+    progress : callable, optional
+        ``progress(cells done, cells in all)``, counting cells found already done.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`read_sweep` of ``out`` once every cell is in.
+
+    Raises
+    ------
+    MixsimError
+        If ``out`` holds a different sweep. A failing cell (e.g. its worker was killed) raises its error after
+        the cells that finished are saved: running again resumes.
+    """
+    folder = Path(out)
+    done = done_cells(folder, sweep)
+    todo = [i for i in range(len(sweep.cells)) if i not in done]
+    total = len(sweep.cells)
+    count = len(done)
+    if progress is not None:
+        progress(count, total)
+    if executor is None:
+        for i in todo:
+            _save(folder, sweep, i, run_cell(sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize))
+            count += 1
+            if progress is not None:
+                progress(count, total)
+        return read_sweep(folder)
+    futures = {
+        executor.submit(run_cell, sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize): i for i in todo
+    }
+    try:
+        for future in cf.as_completed(futures):
+            _save(folder, sweep, futures[future], future.result())
+            count += 1
+            if progress is not None:
+                progress(count, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return read_sweep(folder)
+
+
+def _save(folder: Path, sweep: Sweep, index: int, values: dict[str, Any]) -> None:
+    """One cell's row as its own Parquet file, written atomically (a reader sees all of it or none)."""
+    row: dict[str, Any] = {"cell": index, "cell_id": sweep.cell_id(index), "sweep_id": sweep.sweep_id}
+    row.update({key: sweep.cells[index][key] for key in sweep.keys})
+    row.update({"seed": sweep.seed, "replications": sweep.replications, "version": __version__})
+    row.update(values)
+    data = pd.DataFrame([row]).to_parquet(index=False)
+    write_atomic(folder / f"{_PART}{index:06d}-{sweep.sweep_id}.parquet", data)
+
+
+def read_sweep(out: str | Path) -> pd.DataFrame:
+    """The saved cells of a sweep, one row per cell, in cell order (an empty table if there are none yet).
+
+    Columns: ``cell``, ``cell_id``, ``sweep_id``, the keys varied (named by their dotted keys), ``seed``,
+    ``replications``, ``version``, each KPI's mean with ``_low`` and ``_high`` (its 90% interval over
+    replications), and per channel ``<channel>.<metric>`` means (spend, exposures, reach, frequency, linear
+    attribution); with optimization, ``optimized.status``, ``optimized.revenue`` and ``optimized.<channel>.spend``.
+    """
+    folder = Path(out)
+    parts = sorted(folder.glob(f"{_PART}*.parquet")) if folder.is_dir() else []
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    # A cell saved twice (two runs racing on one folder) is the same result: keep one.
+    table = table.drop_duplicates("cell_id").sort_values("cell", kind="stable")
+    return table.reset_index(drop=True)
+
