@@ -225,9 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     swp = sub.add_parser("sweep", help="simulate every cell of a grid of scenario variants into a Parquet dataset")
     swp.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     swp.add_argument("--grid", required=True, metavar="FILE", help="the grid (TOML): [grid] or [sample], and [sweep]")
-    swp.add_argument(
-        "--out", required=True, metavar="DIR", help="the Parquet dataset (a folder); run again to resume"
-    )
+    swp.add_argument("--out", required=True, metavar="DIR", help="the Parquet dataset (a folder); run again to resume")
     swp.add_argument("--seed", type=_non_negative, default=None, help="root seed (default: the scenario's, else 0)")
     swp.add_argument(
         "--replications", "-r", type=_positive, default=None, help="replications per cell (default: the grid's, else 5)"
@@ -1004,7 +1002,15 @@ def _sweep(args: argparse.Namespace) -> int:
     with _progress(len(sweep.cells), unit="cell") as progress:
         try:
             table = run_sweep(sweep, out, executor=args.executor, progress=progress)
-        except (KeyboardInterrupt, MixsimError):
+        except KeyboardInterrupt:
+            saved = len(read_sweep_safely(out))
+            print(
+                f"mixsim sweep: {saved} of {len(sweep.cells)} cells are saved in {out}/; run the same command "
+                "again to finish the rest",
+                file=sys.stderr,
+            )
+            raise
+        except MixsimError:
             raise
         except Exception as exc:  # a worker lost, a scheduler gone: what finished is saved
             saved = len(read_sweep_safely(out))
@@ -1021,6 +1027,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def read_sweep_safely(out: Path) -> Any:
+    """The saved cells, or an empty list where the folder cannot be read (for a message about it)."""
     from mixsim.sweep import read_sweep
 
     try:
