@@ -235,3 +235,15 @@ def test_scheduler_without_dask_says_how_to_install(
     monkeypatch.setenv("MIXSIM_SCHEDULER", "somewhere")
     code, _, err = run_cli("simulate", scenario_file, "-r", "1")
     assert code == 2 and "--scheduler must be 'local' or an address" in err
+
+
+@pytest.mark.slow
+def test_simulate_on_a_local_dask_cluster_prints_the_same_json(scenario_file: Path, run_cli: RunCli) -> None:
+    pytest.importorskip("dask.distributed")
+    code, here, err = run_cli("simulate", scenario_file, "-r", "4", "-w", "1", "--incrementality", "--json")
+    assert code == 0, err
+    code, there, err = run_cli(
+        "simulate", scenario_file, "-r", "4", "-w", "2", "--scheduler", "local", "--incrementality", "--json"
+    )
+    assert code == 0, err
+    assert there == here

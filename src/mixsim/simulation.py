@@ -53,7 +53,33 @@ def run_count(scenario: Scenario, replications: int, incrementality: bool = Fals
     return replications * (1 + 2 * measured)
 
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
+_MMAP_THRESHOLD = 1 << 28
+_malloc_tuned = False
+
+
+def _tune_malloc() -> None:
+    """Keep the engine's day-to-day arrays (up to 256 MB) on the heap instead of a fresh mapping each time.
+
+    glibc raises its mapping threshold by itself as large blocks are freed, unless the environment fixes it, as
+    Dask's workers do (``MALLOC_TRIM_THRESHOLD_``): every large temporary array is then mapped, zeroed by the
+    kernel and unmapped again, which tripled the time of a run on a Dask worker. Once per process; a no-op
+    where the C library is not glibc.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    except (OSError, AttributeError):
+        pass
+
+
 def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: Task) -> RunRecord:
+    _tune_malloc()
     return run(scenario, seed, dict(task.spend) if task.spend else None, journeys=task.journeys)
 
 
