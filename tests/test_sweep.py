@@ -247,3 +247,15 @@ def test_simulate_on_a_local_dask_cluster_prints_the_same_json(scenario_file: Pa
     )
     assert code == 0, err
     assert there == here
+
+
+def test_cells_can_be_optimized_too(make_scenario: Callable[..., Scenario], tmp_path: Path) -> None:
+    grid = {"grid": {"funnel.synergy": [0.0, 0.3]}, "sweep": {"replications": 1, "optimize": True}}
+    sweep = describe(make_scenario(), grid, seed=2)
+    table = run_sweep(sweep, tmp_path / "out")
+    assert list(table["optimized.status"]) == ["optimal", "optimal"]
+    spends = table[[f"optimized.{c}.spend" for c in sweep.base.channel_names]].sum(axis=1)
+    assert (spends <= sweep.base.budget.total + 1e-6).all()  # each world's plan within its budget
+    assert (table["optimized.revenue"] > 0).all()
+    # pandas reads the dataset folder directly too.
+    assert len(pd.read_parquet(tmp_path / "out")) == 2
