@@ -51,7 +51,7 @@ def test_grid_cells_are_every_combination_in_order(sweep: Sweep) -> None:
 
 
 def test_sample_cells_are_reproducible_and_in_range(make_scenario: Callable[..., Scenario]) -> None:
-    grid = {"sample": {"cells": 40, "seed": 3, "ranges": {"channels.tv.spend": [500, 4000]},
+    grid = {"sample": {"cells": 40, "seed": 3, "ranges": {"channels.tv.spend": [500.0, 4000.0]},
                        "choices": {"funnel.synergy": [0.0, 0.1, 0.3]}}}  # fmt: skip
     one, two = describe(make_scenario(), grid), describe(make_scenario(), grid)
     assert one.cells == two.cells and one.sweep_id == two.sweep_id
@@ -259,3 +259,43 @@ def test_cells_can_be_optimized_too(make_scenario: Callable[..., Scenario], tmp_
     assert (table["optimized.revenue"] > 0).all()
     # pandas reads the dataset folder directly too.
     assert len(pd.read_parquet(tmp_path / "out")) == 2
+
+
+def test_same_resolved_scenarios_same_sweep_and_types_settled(make_scenario: Callable[..., Scenario]) -> None:
+    base = make_scenario()
+    ints = describe(base, {"grid": {"funnel.synergy": [0, 0.1]}})
+    floats = describe(base, {"grid": {"funnel.synergy": [0.0, 0.1]}})
+    assert ints.sweep_id == floats.sweep_id  # 0 and 0.0 make the same scenarios
+    assert [type(c["funnel.synergy"]) for c in ints.cells] == [float, float]  # one column type in every file
+    explicit = make_scenario(f"budget.total={base.budget.total}")  # the default written out: the same scenario
+    assert describe(explicit, {"grid": {"funnel.synergy": [0.0, 0.1]}}).sweep_id == floats.sweep_id
+    # A change that resolves differently in the cells is a different sweep, even from an equal base.
+    assert describe(base, {"grid": {"channels.tv.spend": [4000]}}).sweep_id != describe(
+        explicit, {"grid": {"channels.tv.spend": [4000]}}
+    ).sweep_id
+
+
+def test_integer_ranges_draw_integers_and_seed_cannot_vary(make_scenario: Callable[..., Scenario]) -> None:
+    grid = {"sample": {"cells": 5, "ranges": {"scenario.population": [1000, 3000]}}}
+    sweep = describe(make_scenario(), grid)
+    assert all(isinstance(c["scenario.population"], int) for c in sweep.cells)
+    assert all(1000 <= s.population <= 3000 for s in sweep.scenarios)
+    with pytest.raises(MixsimError, match=r"scenario.seed: every cell runs on the sweep's seed"):
+        describe(make_scenario(), {"grid": {"scenario.seed": [1, 2]}})
+    with pytest.raises(MixsimError, match=r"sweep: unknown key.s. replication "):
+        describe(make_scenario(), {"grid": {"funnel.synergy": [0.1]}, "sweep": {"replication": 1}})
+    with pytest.raises(MixsimError, match=r"sample.ranges: must be a table"):
+        describe(make_scenario(), {"sample": {"cells": 2, "ranges": "x"}})
+
+
+def test_a_folder_with_other_or_damaged_files_is_refused(sweep: Sweep, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "README.txt").write_text("notes", encoding="utf-8")
+    with pytest.raises(MixsimError, match=r"holds other files .README.txt.: a sweep needs a folder of its own"):
+        run_sweep(sweep, other)
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "cell-000003-x.parquet").write_bytes(b"")
+    with pytest.raises(MixsimError, match=r"cell-000003-x.parquet: not a readable cell"):
+        run_sweep(sweep, damaged)

@@ -13,6 +13,7 @@ values varied, not of luck.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import itertools
 import json
@@ -39,7 +40,7 @@ SWEPT_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "freque
 _PART = "cell-"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sweep:
     """A described sweep: the base scenario and its cells, ready to run.
 
@@ -69,17 +70,16 @@ class Sweep:
     replications: int
     optimize: bool = False
 
-    @property
+    @functools.cached_property
     def sweep_id(self) -> str:
-        """A fingerprint of everything that decides the results: base scenario, cells, seed, replications."""
-        doc = {
-            "base": scenario_to_dict(self.base),
-            "cells": list(self.cells),
-            "seed": self.seed,
-            "replications": self.replications,
-            "optimize": self.optimize,
-        }
-        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        """A fingerprint of everything that decides the results: every cell's resolved scenario, the seed, the
+        replications, whether cells are optimized, and the mixsim version (computed once)."""
+        digest = hashlib.sha256()
+        head = {"seed": self.seed, "replications": self.replications, "optimize": self.optimize, "v": __version__}
+        digest.update(json.dumps(head, sort_keys=True).encode())
+        for scenario in self.scenarios:
+            digest.update(json.dumps(scenario_to_dict(scenario), sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
 
     def cell_id(self, index: int) -> str:
         """The identity of cell ``index`` within this sweep."""
@@ -141,8 +141,14 @@ def describe(
     opt = optimize if optimize is not None else options.get("optimize", False)
     if not isinstance(opt, bool):
         raise MixsimError(f"{source}: sweep.optimize: must be true or false (got {opt!r})")
+    unknown = sorted(set(options) - {"replications", "optimize"})
+    if unknown:
+        raise MixsimError(f"{source}: sweep: unknown key(s) {', '.join(unknown)} (it takes replications, optimize)")
     cells = _grid_cells(grid["grid"], source) if "grid" in grid else _sample_cells(grid["sample"], source)
     keys = tuple(cells[0]) if cells else ()
+    if "scenario.seed" in keys:
+        raise MixsimError(f"{source}: scenario.seed: every cell runs on the sweep's seed (--seed); it cannot vary")
+    cells = _same_types(cells, keys)
     scenarios, problems = [], []
     for i, cell in enumerate(cells):
         try:
@@ -153,6 +159,15 @@ def describe(
     if problems:
         raise MixsimError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
     return Sweep(base, keys, tuple(cells), tuple(scenarios), root_seed(base, seed), reps, opt)
+
+
+def _same_types(cells: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A key with any float value holds floats in every cell (one column type in every file of the dataset)."""
+    floats = {k for k in keys if any(isinstance(c[k], float) for c in cells)}
+    return [
+        {k: float(v) if k in floats and isinstance(v, int) and not isinstance(v, bool) else v for k, v in c.items()}
+        for c in cells
+    ]
 
 
 def _grid_cells(grid: Any, source: str) -> list[dict[str, Any]]:
@@ -171,12 +186,23 @@ def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
     n, seed = sample.get("cells"), sample.get("seed", 0)
     ranges, choices = sample.get("ranges", {}), sample.get("choices", {})
     problems = []
+    unknown = sorted(set(sample) - {"cells", "seed", "ranges", "choices"})
+    if unknown:
+        problems.append(
+            f"{source}: sample: unknown key(s) {', '.join(unknown)} (it takes cells, seed, ranges, choices)"
+        )
+    for name, table in (("ranges", ranges), ("choices", choices)):
+        if not isinstance(table, dict):
+            problems.append(f"{source}: sample.{name}: must be a table of dotted keys (got {table!r})")
+    if problems:
+        raise MixsimError(problems)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         problems.append(f"{source}: sample.cells: must be an integer >= 1 (got {n!r})")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         problems.append(f"{source}: sample.seed: must be an integer >= 0 (got {seed!r})")
     for key, bounds in ranges.items():
-        ok = isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)
+        ok = isinstance(bounds, list) and len(bounds) == 2
+        ok = ok and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
         if not ok or not bounds[0] <= bounds[1]:
             problems.append(f"{source}: sample.ranges.{key}: must be [low, high] with low <= high (got {bounds!r})")
     for key, values in choices.items():
@@ -190,7 +216,13 @@ def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     cells = []
     for _ in range(n):
-        cell: dict[str, Any] = {key: float(rng.uniform(low, high)) for key, (low, high) in ranges.items()}
+        cell: dict[str, Any] = {
+            # Whole-number bounds (a population, a cap) draw whole numbers.
+            key: int(rng.integers(low, high + 1))
+            if isinstance(low, int) and isinstance(high, int)
+            else float(rng.uniform(low, high))
+            for key, (low, high) in ranges.items()
+        }
         cell.update({key: values[int(rng.integers(len(values)))] for key, values in choices.items()})
         cells.append(cell)
     return cells
@@ -224,8 +256,17 @@ def done_cells(out: str | Path, sweep: Sweep) -> set[int]:
     Raises
     ------
     MixsimError
-        If ``out`` holds the results of a different sweep (another scenario, grid, seed or replications).
+        If ``out`` holds anything but this sweep's cells (another sweep's, other files, a damaged file).
     """
+    folder = Path(out)
+    if folder.is_dir():
+        foreign = sorted(
+            p.name for p in folder.iterdir() if not p.name.startswith((_PART, ".")) or not p.name.endswith(".parquet")
+        )
+        foreign = [name for name in foreign if not name.startswith(".")]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise MixsimError(f"{out}: holds other files ({shown}): a sweep needs a folder of its own")
     table = read_sweep(out)
     if table.empty:
         return set()
@@ -266,8 +307,8 @@ def run_sweep(
     Raises
     ------
     MixsimError
-        If ``out`` holds a different sweep. A failing cell (e.g. its worker was killed) raises its error after
-        the cells that finished are saved: running again resumes.
+        If ``out`` holds a different sweep, other files, or a damaged cell file. A failing cell (e.g. its worker
+        was killed) raises its error after every cell that finished is saved: running again resumes.
     """
     folder = Path(out)
     done = done_cells(folder, sweep)
@@ -286,15 +327,21 @@ def run_sweep(
     futures = {
         executor.submit(run_cell, sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize): i for i in todo
     }
+    saved: set[int] = set()
     try:
         for future in cf.as_completed(futures):
             _save(folder, sweep, futures[future], future.result())
+            saved.add(futures[future])
             count += 1
             if progress is not None:
                 progress(count, total)
     except BaseException:
         for future in futures:
             future.cancel()
+        # Cells that finished while the first failure was being raised are saved too.
+        for future, index in futures.items():
+            if index not in saved and future.done() and not future.cancelled() and future.exception() is None:
+                _save(folder, sweep, index, future.result())
         raise
     return read_sweep(folder)
 
@@ -321,8 +368,15 @@ def read_sweep(out: str | Path) -> pd.DataFrame:
     parts = sorted(folder.glob(f"{_PART}*.parquet")) if folder.is_dir() else []
     if not parts:
         return pd.DataFrame()
-    table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    frames = []
+    for part in parts:
+        try:
+            frames.append(pd.read_parquet(part))
+        except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
+            raise MixsimError(
+                f"{part}: not a readable cell ({type(exc).__name__}): remove it, and its cell runs again"
+            ) from None
+    table = pd.concat(frames, ignore_index=True)
     # A cell saved twice (two runs racing on one folder) is the same result: keep one.
     table = table.drop_duplicates("cell_id").sort_values("cell", kind="stable")
     return table.reset_index(drop=True)
-
