@@ -234,7 +234,7 @@ def test_scheduler_without_dask_says_how_to_install(
     assert code == 2 and "pip install 'mixsim[dask]'" in err
     monkeypatch.setenv("MIXSIM_SCHEDULER", "somewhere")
     code, _, err = run_cli("simulate", scenario_file, "-r", "1")
-    assert code == 2 and "--scheduler must be 'local' or an address" in err
+    assert code == 2 and "$MIXSIM_SCHEDULER must be 'local' or an address" in err
 
 
 @pytest.mark.slow
@@ -299,3 +299,15 @@ def test_a_folder_with_other_or_damaged_files_is_refused(sweep: Sweep, tmp_path:
     (damaged / "cell-000003-x.parquet").write_bytes(b"")
     with pytest.raises(MixsimError, match=r"cell-000003-x.parquet: not a readable cell"):
         run_sweep(sweep, damaged)
+
+
+def test_nothing_starts_before_the_input_is_checked(run_cli: RunCli, tmp_path: Path) -> None:
+    # An unreachable scheduler is only contacted once there is work: a missing file is reported at once.
+    code, _, err = run_cli("simulate", tmp_path / "missing.toml", "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2 and "file not found" in err and "scheduler" not in err
+
+
+def test_the_memory_check_counts_runs_not_workers(scenario_file: Path, run_cli: RunCli) -> None:
+    # Two hundred workers, one run: only one run is ever in memory at once.
+    code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "200", "--json")
+    assert code == 0, err

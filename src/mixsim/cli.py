@@ -20,7 +20,7 @@ from mixsim._version import __version__
 from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, AttributionCheck, against_truth
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
-from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, open_executor, scheduler_from
+from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, deferred_executor, scheduler_from
 from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.plan import Plan, write_plan
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not hasattr(args, "workers"):
             return int(args.handler(args))
-        with open_executor(args.workers, scheduler_from(args.scheduler)) as executor:
+        with deferred_executor(args.workers, scheduler_from(args.scheduler)) as executor:
             args.executor = executor
             return int(args.handler(args))
     except MixsimError as exc:
@@ -230,7 +230,12 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument(
         "--replications", "-r", type=_positive, default=None, help="replications per cell (default: the grid's, else 5)"
     )
-    swp.add_argument("--optimize", action="store_true", default=None, help="also optimize each cell's budget")
+    swp.add_argument(
+        "--optimize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also optimize each cell's budget (default: the grid's [sweep] optimize, else no)",
+    )
     _add_workers(swp)
     _add_set(swp)
     swp.set_defaults(handler=_sweep)
@@ -261,7 +266,12 @@ def _add_runs(
 def _add_workers(parser: argparse.ArgumentParser) -> None:
     """--workers and --scheduler: where the runs go (a local pool, or a Dask cluster)."""
     parser.add_argument(
-        "--workers", "-w", type=_positive, default=os.cpu_count() or 1, help="worker processes (default: all cores)"
+        "--workers",
+        "-w",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: all cores); with --scheduler local, the local cluster's (a remote "
+        "cluster has its own)",
     )
     parser.add_argument(
         "--scheduler",
@@ -449,7 +459,7 @@ def _integer(text: str) -> int:
 # ------------------------------------------------------------------------------------------------- commands
 def _simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    _check_memory(scenario, args)
+    _check_memory(scenario, args, runs=run_count(scenario, args.replications, args.incrementality))
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise MixsimError(f"--out {args.out}: exists and is not a directory")
     runs = run_count(scenario, args.replications, args.incrementality)
@@ -490,7 +500,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _curves(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    _check_memory(scenario, args)
+    _check_memory(scenario, args, runs=curve_run_count(scenario, args.replications))
     out = _out_dir(args.out)
     with _progress(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
         curves = response_curves(
@@ -667,7 +677,7 @@ def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario, args.overrides)
     variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
     for scenario in (base, *(s for _, s in variants)):
-        _check_memory(scenario, args)
+        _check_memory(scenario, args, runs=args.replications)
     grid: dict[str, list[str]] = {}
     for item in args.vary:
         key, sep, values = item.partition("=")
@@ -804,7 +814,7 @@ def _export_mmm(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     seed = root_seed(scenario, args.seed)
     long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
-    _check_memory(long, args)
+    _check_memory(long, args, runs=run_count(long, 1, incrementality=True))
     with _progress(run_count(long, 1, incrementality=True)) as progress:
         result = simulate(
             long,
@@ -855,7 +865,7 @@ def _journeys(args: argparse.Namespace) -> int:
     out = _out_dir(args.out)
     assert out is not None
     scenario = load_scenario(args.scenario, args.overrides)
-    _check_memory(scenario, args, args.sample)
+    _check_memory(scenario, args, args.sample, runs=args.replications)
     with _progress(run_count(scenario, args.replications)) as progress:
         result = simulate(
             scenario,
@@ -905,7 +915,7 @@ def _short_path(path: str, limit: int = 90) -> str:
 
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    _check_memory(scenario, args, args.sample)
+    _check_memory(scenario, args, args.sample, runs=run_count(scenario, args.replications, incrementality=True))
     out = _out_dir(args.out)
     if "shapley" in args.models and len(scenario.channels) > MAX_SHAPLEY_CHANNELS:
         raise MixsimError(
@@ -998,7 +1008,8 @@ def _sweep(args: argparse.Namespace) -> int:
     sweep = describe(
         scenario, grid, seed=args.seed, replications=args.replications, optimize=args.optimize, source=args.grid
     )
-    _check_memory(sweep.base, args)
+    biggest = max(sweep.scenarios, key=memory_needed, default=sweep.base)
+    _check_memory(biggest, args, runs=len(sweep.cells))
     with _progress(len(sweep.cells), unit="cell") as progress:
         try:
             table = run_sweep(sweep, out, executor=args.executor, progress=progress)
@@ -1036,16 +1047,20 @@ def read_sweep_safely(out: Path) -> Any:
         return []
 
 
-def _check_memory(scenario: Scenario, args: argparse.Namespace, journeys: float = 0.0) -> None:
-    """Refuse, before any work, a run this machine cannot hold (runs on a Dask cluster use its workers' memory)."""
+def _check_memory(scenario: Scenario, args: argparse.Namespace, journeys: float = 0.0, runs: int | None = None) -> None:
+    """Refuse, before any work, a run this machine cannot hold (runs on a Dask cluster use its workers' memory).
+
+    ``runs``: how many runs the command makes; no more than that many run at once, whatever ``--workers``.
+    """
     if scheduler_from(args.scheduler) not in (None, "local"):
         return
-    need = memory_needed(scenario, journeys) * args.workers
+    at_once = min(args.workers, runs) if runs is not None else args.workers
+    need = memory_needed(scenario, journeys) * at_once
     have = memory_available()
     if have is not None and need > have:
         raise MixsimError(
             f"{args.scenario}: scenario.population {scenario.population:,} needs about {_bytes(need)} of memory "
-            f"({args.workers} worker(s) at once) and this machine has {_bytes(have)} available: lower the "
+            f"({at_once} run(s) at once) and this machine has {_bytes(have)} available: lower the "
             "population or --workers, or run on a cluster (--scheduler)"
         )
 
@@ -1119,6 +1134,8 @@ class _progress:
         state = {"base": 0, "last": 0, "total": 0}
 
         def update(done: int, total: int) -> None:
+            if self.bar.n == 0 and state["base"] == 0 and done > 0 and state["last"] == 0:
+                self.bar.initial = done  # work found already done (a resumed sweep) is not this session's rate
             if done < state["last"]:
                 state["base"] += state["total"]
             state["last"], state["total"] = done, total

@@ -11,7 +11,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from mixsim.errors import MixsimError
 
@@ -25,6 +27,44 @@ def scheduler_from(value: str | None) -> str | None:
     """The scheduler asked for: ``value``, else ``$MIXSIM_SCHEDULER``, else none (the local pool)."""
     value = value if value else os.environ.get(SCHEDULER_ENV, "")
     return value.strip() or None
+
+
+class _Deferred(cf.Executor):
+    """An executor opened at its first submission, so that a command failing on its input, or running nothing in
+    parallel, never starts a pool or a cluster (nor waits for an unreachable scheduler)."""
+
+    def __init__(self, workers: int, scheduler: str | None) -> None:
+        self._workers, self._scheduler = workers, scheduler
+        self._stack = contextlib.ExitStack()
+        self._target: cf.Executor | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        if self._target is None:
+            target = self._stack.enter_context(open_executor(self._workers, self._scheduler))
+            assert target is not None  # a deferred executor is only made for parallel work
+            self._target = target
+        return self._target.submit(fn, *args, **kwargs)
+
+    def close(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+
+@contextlib.contextmanager
+def deferred_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[cf.Executor | None]:
+    """Like :func:`open_executor`, but the pool or cluster starts only when the first piece of work is submitted.
+
+    Yields ``None`` (run in this process) for one worker and no scheduler.
+    """
+    if scheduler is None and workers == 1:
+        yield None
+        return
+    executor = _Deferred(workers, scheduler)
+    try:
+        yield executor
+    except BaseException as exc:
+        executor.close(type(exc), exc, exc.__traceback__)
+        raise
+    executor.close(None, None, None)
 
 
 @contextlib.contextmanager
@@ -72,24 +112,31 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[cf
 @contextlib.contextmanager
 def _dask_executor(scheduler: str, workers: int) -> Iterator[cf.Executor]:
     if scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
-        raise MixsimError(f"--scheduler must be 'local' or an address such as tcp://HOST:8786 (got {scheduler!r})")
+        raise MixsimError(
+            f"{_named(scheduler)} must be 'local' or an address such as tcp://HOST:8786 (got {scheduler!r})"
+        )
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise MixsimError(f"--scheduler {scheduler} needs Dask, an optional extra: {INSTALL_DASK}") from None
+        raise MixsimError(f"{_named(scheduler)} {scheduler} needs Dask, an optional extra: {INSTALL_DASK}") from None
     cluster = None
     try:
         if scheduler == "local":
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-            )
+            # The cluster's processes inherit an ignored Ctrl-C: the command stops them itself, quietly.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+                )
+            finally:
+                signal.signal(signal.SIGINT, previous)
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
-        raise MixsimError(f"--scheduler {scheduler}: cannot reach the scheduler ({exc})") from None
+        raise MixsimError(f"{_named(scheduler)} {scheduler}: cannot reach the scheduler ({exc})") from None
     try:
         # pure=False: every submission runs (two replications with equal arguments are still two runs).
         yield client.get_executor(pure=False)
@@ -97,3 +144,8 @@ def _dask_executor(scheduler: str, workers: int) -> Iterator[cf.Executor]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _named(scheduler: str) -> str:
+    """How the user gave the scheduler: the option, or the environment variable."""
+    return f"${SCHEDULER_ENV}" if os.environ.get(SCHEDULER_ENV, "").strip() == scheduler else "--scheduler"

@@ -63,8 +63,8 @@ def _tune_malloc() -> None:
 
     glibc raises its mapping threshold by itself as large blocks are freed, unless the environment fixes it, as
     Dask's workers do (``MALLOC_TRIM_THRESHOLD_``): every large temporary array is then mapped, zeroed by the
-    kernel and unmapped again, which tripled the time of a run on a Dask worker. Once per process; a no-op
-    where the C library is not glibc.
+    kernel and unmapped again, which tripled the time of a run on a Dask worker. Once per process, in whatever
+    process runs the engine (the caller's own, for work run here); a no-op where the C library is not glibc.
     """
     global _malloc_tuned
     if _malloc_tuned:
