@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._validate import (
     INVALID,
     Choice,
@@ -178,6 +180,7 @@ class Scenario:
     organic: Organic = Organic()
     budget: Budget | None = None
     seed: int | None = None
+    seasonality: tuple[float, ...] | None = None
     source: str = "<scenario>"
     raw: Any = field(default=None, compare=False, repr=False)
 
@@ -524,6 +527,33 @@ _FILE = Table(
             noun="channel",
             why="the engine tracks channels in a 64-bit mask",
         ),
+        "seasonality": Table(
+            doc="Demand over the horizon: each week's multiplier of the organic hazards and of the channels' "
+            "per-exposure effects (the share of the market in-market); default flat (1 every week)",
+            fields={
+                "weekly": ListOf(
+                    doc="One multiplier per week of the horizon (ceil(horizon_days / 7)); default 1 every week",
+                    item=Number(doc="Multiplier of one week", low=0.0),
+                    noun="week",
+                ),
+                "periods": ListOf(
+                    doc="Named periods (a holiday peak, a summer lull) multiplying the weekly values",
+                    item=Table(
+                        doc="A period of whole weeks, counted from 1, and its multiplier",
+                        fields={
+                            "name": Text(doc="Period name, shown in reports", required=True),
+                            "first_week": Integer(
+                                doc="First week of the period (1 is the first week)", low=1, required=True
+                            ),
+                            "last_week": Integer(doc="Last week of the period (>= first_week)", low=1, required=True),
+                            "multiplier": Number(doc="Multiplier in the period's weeks", low=0.0, required=True),
+                        },
+                    ),
+                    noun="period",
+                    default=[],
+                ),
+            },
+        ),
         "budget": Table(
             doc="What the optimizer may allocate, and the planner's constraints",
             fields={
@@ -593,6 +623,30 @@ def _cross_check(tree: dict[str, Any], out: Problems) -> None:
     budget = tree["budget"]
     if isinstance(budget, dict):
         _check_budget(budget, list(channels) if isinstance(channels, dict) else None, out)
+    season = tree["seasonality"]
+    if isinstance(season, dict) and isinstance(horizon, int):
+        _check_seasonality(season, horizon, out)
+
+
+def _check_seasonality(season: dict[str, Any], horizon: int, out: Problems) -> None:
+    weeks = math.ceil(horizon / 7)
+    weekly = season["weekly"]
+    if isinstance(weekly, list) and len(weekly) != weeks:
+        out.add(
+            ("seasonality", "weekly"),
+            f"must have {weeks} multipliers, one per week of the {horizon}-day horizon",
+            got=f"{len(weekly)}",
+        )
+    periods = season["periods"]
+    for i, period in enumerate(periods if isinstance(periods, list) else []):
+        if not isinstance(period, dict):
+            continue
+        first, last = period["first_week"], period["last_week"]
+        where = ("seasonality", "periods", i)
+        if is_valid(last) and isinstance(last, int) and last > weeks:
+            out.add((*where, "last_week"), f"must be within the horizon's {weeks} weeks", got=str(last))
+        if is_valid(first, last) and isinstance(first, int) and isinstance(last, int) and first > last:
+            out.add((*where, "first_week"), f"must be <= last_week ({last})", got=str(first))
 
 
 def _check_segments(segments: Any, out: Problems) -> list[str] | None:
@@ -756,12 +810,21 @@ def _build(tree: dict[str, Any], raw: dict[str, Any], source: str) -> Scenario:
             synergy=f["synergy"],
         ),
         organic=Organic(**tree["organic"]),
+        seasonality=_season(tree["seasonality"], tree["scenario"]["horizon_days"]),
         segments=segments,
         channels=channels,
         budget=budget,
         source=source,
         raw=raw,
     )
+
+
+def _season(season: dict[str, Any], horizon: int) -> tuple[float, ...] | None:
+    """Each week's multiplier, or None when every week is 1 (the engine then skips the scaling entirely)."""
+    weekly = np.ones(math.ceil(horizon / 7)) if season["weekly"] is None else np.array(season["weekly"], dtype=float)
+    for period in season["periods"]:
+        weekly[period["first_week"] - 1 : period["last_week"]] *= period["multiplier"]
+    return None if np.all(weekly == 1.0) else tuple(float(w) for w in weekly)
 
 
 def _parse(data: Any, source: str) -> tuple[Scenario | None, list[str]]:
@@ -1071,6 +1134,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "segments": [{"name": s.name, "share": s.share} for s in scenario.segments],
         "channels": channels,
     }
+    if scenario.seasonality is not None:
+        result["seasonality"] = {"weekly": list(scenario.seasonality)}
     if scenario.budget is not None:
         limits: dict[str, Any] = {}
         for name, limit in scenario.budget.limits:

@@ -41,7 +41,17 @@ class ChannelModel:
     table_stride: int
     cap: int
     synergy: float
-    tracked: np.ndarray | None = None  # positions in ``reachable`` of customers whose touches are journaled
+    tracked: np.ndarray | None = None
+    uncapped: np.ndarray | None = None  # probability before the cap at 1 and checkout, for seasonal scaling
+    keep: np.ndarray | None = None  # per entry of the table: the share of attempts that survive checkout
+
+    def table(self, demand: float) -> np.ndarray:
+        """The probability table in a week of ``demand`` (the effect scaled, then capped at 1)."""
+        if demand == 1.0 or self.uncapped is None or self.keep is None:
+            return self.probability
+        return (
+            np.minimum(1.0, self.uncapped * demand) * self.keep
+        )  # positions in ``reachable`` of customers whose touches are journaled
 
     @classmethod
     def compile(
@@ -69,7 +79,8 @@ class ChannelModel:
         affinity = np.asarray(ch.affinity, dtype=float)
         keep = np.array([1.0, 1.0, 1.0 - scenario.economics.checkout_abandonment, 0.0])
         base = np.minimum(1.0, affinity[:, None] * base[None, :])
-        probability = np.minimum(1.0, boost[:, None, None] * base[None, :, :]) * keep
+        uncapped = boost[:, None, None] * base[None, :, :]
+        probability = np.minimum(1.0, uncapped) * keep
         return cls(
             index=index,
             bit=population.seen.dtype.type(1 << index),
@@ -83,6 +94,8 @@ class ChannelModel:
             cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
             synergy=scenario.funnel.synergy,
             tracked=None if recorder is None else recorder.positions(reachable),
+            uncapped=None if scenario.seasonality is None else uncapped.ravel(),
+            keep=None if scenario.seasonality is None else np.broadcast_to(keep, uncapped.shape).ravel(),
         )
 
 
@@ -111,6 +124,7 @@ def deliver(
     draws: np.random.Generator,
     chances: np.random.Generator,
     recorder: Recorder | None = None,
+    demand: float = 1.0,
 ) -> Delivery:
     """Deliver one day of ``model``'s channel to ``population`` (updated in place).
 
@@ -128,6 +142,8 @@ def deliver(
         This channel's streams for this day: which customers are drawn, and whether an exposure moves them.
     recorder : Recorder, optional
         Journals the day's touches on tracked customers (``model.tracked``); it draws no random numbers.
+    demand : float, default=1.0
+        The week's seasonal multiplier of each exposure's effect (capped at 1).
 
     Returns
     -------
@@ -158,6 +174,7 @@ def deliver(
         return Delivery(0, spend, 0.0)
 
     key = np.uint64(chances.integers(2**63))
+    probability = model.table(demand)
     journaled = recorder is not None and model.tracked is not None and model.tracked.size > 0
     if journaled:
         assert model.tracked is not None
@@ -182,7 +199,7 @@ def deliver(
         if picks.size == 0:
             continue
         hit, drawn = _tally(picks, n)
-        accepted, finished = _chances(model, population, reachable, hit, drawn, used, done, day, key)
+        accepted, finished = _chances(model, population, reachable, hit, drawn, used, done, day, key, probability)
         batches.append(hit)
         delivered += accepted
         n_done += finished
@@ -245,6 +262,7 @@ def _chances(
     done: np.ndarray,
     day: float,
     key: np.uint64,
+    probability: np.ndarray,
 ) -> tuple[int, int]:
     """Apply one batch of draws in turn: ``drawn[i]`` draws on position ``hit[i]`` of ``pool``.
 
@@ -277,7 +295,7 @@ def _chances(
     while pos.size:
         chance += 1
         u = uniforms(key, hit[pos], before[pos] + chance)
-        up = np.flatnonzero(u < model.probability[off + st])
+        up = np.flatnonzero(u < probability[off + st])
         st[up] += 1
         gone = ~model.targeted[st]
         going = ~gone & (allowed > chance)

@@ -22,6 +22,13 @@ def daily_probability(hazard: float) -> float:
     return -math.expm1(-hazard)
 
 
+def demand(scenario: Scenario, day: float) -> float:
+    """The seasonal multiplier of ``day``: its week's ``seasonality`` value (1 without seasonality)."""
+    if scenario.seasonality is None:
+        return 1.0
+    return scenario.seasonality[int(day) // 7]
+
+
 Force = Callable[[Scenario, Population, float, np.random.Generator], None]
 """An organic force: acts on the population in place for one day."""
 
@@ -39,26 +46,28 @@ def forget(scenario: Scenario, population: Population, day: float, rng: np.rando
 
 
 def become_aware(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
-    """Bass diffusion: hazard = innovation + imitation x share of the population converted."""
+    """Bass diffusion: hazard = (innovation + imitation x share of the population converted) x the week's demand."""
     organic = scenario.organic
     stage = population.stage
     converted_share = np.count_nonzero(stage == CONVERTED) / stage.size
-    p = daily_probability(organic.awareness_rate + organic.word_of_mouth * converted_share)
+    p = daily_probability((organic.awareness_rate + organic.word_of_mouth * converted_share) * demand(scenario, day))
     u = rng.random(stage.size)
     stage[(u < p) & (stage == UNAWARE)] = AWARE
 
 
 def consider(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
-    """Aware customers start considering at the organic consideration hazard."""
-    p = daily_probability(scenario.organic.consideration_rate)
+    """Aware customers start considering at the organic consideration hazard (times the week's demand)."""
+    p = daily_probability(scenario.organic.consideration_rate * demand(scenario, day))
     stage = population.stage
     u = rng.random(stage.size)
     stage[(u < p) & (stage == AWARE)] = CONSIDERING
 
 
 def convert(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
-    """Considering customers attempt to buy at the direct-visit hazard; checkout abandonment spoils some."""
-    p = daily_probability(scenario.organic.conversion_rate) * (1.0 - scenario.economics.checkout_abandonment)
+    """Considering customers attempt to buy at the direct-visit hazard (times the week's demand); checkout
+    abandonment spoils some."""
+    p = daily_probability(scenario.organic.conversion_rate * demand(scenario, day))
+    p *= 1.0 - scenario.economics.checkout_abandonment
     stage = population.stage
     u = rng.random(stage.size)
     buyers = np.flatnonzero((u < p) & (stage == CONSIDERING))

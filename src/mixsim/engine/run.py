@@ -134,6 +134,7 @@ def run(
                 streams.get(name, day),
                 streams.get(f"{name}:chances", day),
                 recorder,
+                organic.demand(scenario, day),
             )
             daily_spend[day, model.index] = d.spend
             daily_exposures[day, model.index] = d.exposures
