@@ -480,7 +480,10 @@ def _cut_down(path: Path) -> list[str]:
     """Overrides for a quick run: a small population over two weeks (and flighting cut to those weeks)."""
     overrides = ["scenario.population=3000", "scenario.horizon_days=14"]
     with path.open("rb") as f:
-        channels = tomllib.load(f).get("channels", {})
+        data = tomllib.load(f)
+    channels = data.get("channels", {})
+    if "seasonality" in data:
+        overrides.append("seasonality={}")  # its weeks are the full horizon's
     for name, channel in channels.items():
         if "flighting" in channel:
             weights = channel["flighting"][:2]
