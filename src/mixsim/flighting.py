@@ -10,7 +10,8 @@ as breakpoints. The program is described (:class:`WeeklyProblem`), then solved (
 - the budget over the whole horizon; or committed spend that is already bought plus ``additional`` new money, the
   plan never going below what is committed;
 - per-channel weekly minimum (when the channel airs that week) and maximum spend;
-- per-channel minimum weeks on air and maximum dark weeks (binaries "on air" per channel-week);
+- per-channel minimum weeks on air and maximum dark weeks (binaries "on air" per channel-week; a week on air
+  carries at least the weekly minimum, or else 5% of the channel's average current week);
 - pacing: no block of ``pacing_weeks`` consecutive weeks (a month, a quarter) takes more than ``pacing_share`` of
   the budget;
 - channels locked at their current flighting.
@@ -288,6 +289,8 @@ def _build(problem: WeeklyProblem) -> tuple[_program.Program, dict[str, Any]]:
         week_min = problem.week_min.get(name, 0.0)
         needs_on = (week_min > 0 or name in problem.min_weeks_on or name in problem.max_dark_weeks) and not locked
         on = new(w, 1.0, True) if needs_on else None
+        # A week on air carries a real buy: the weekly minimum, or else 5% of the channel's average current week.
+        least_buy = week_min if week_min > 0 else max(1.0, 0.05 * float(curves.current[i].mean()))
         for j in range(w):
             index = seg[i, j]
             ones = np.ones(k - 1)
@@ -297,9 +300,8 @@ def _build(problem: WeeklyProblem) -> tuple[_program.Program, dict[str, Any]]:
             hi = min(week_max, top[i, j])
             if on is not None:
                 row(f"{name} week {j + 1}: on air", np.append(index, on[j]), np.append(ones, -hi), -math.inf, 0.0)
-                if week_min > 0:
-                    row(f"{name} week {j + 1}: weekly minimum", np.append(index, on[j]), np.append(ones, -week_min),
-                        0.0, math.inf)  # fmt: skip
+                row(f"{name} week {j + 1}: weekly minimum", np.append(index, on[j]), np.append(ones, -least_buy),
+                    0.0, math.inf)  # fmt: skip
             elif math.isfinite(week_max) and week_max < top[i, j]:
                 row(f"{name} week {j + 1}: weekly maximum", index, ones, -math.inf, week_max)
             if committed[i, j] > 0:
