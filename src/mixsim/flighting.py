@@ -19,9 +19,11 @@ as breakpoints. The program is described (:class:`WeeklyProblem`), then solved (
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import dataclasses
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +31,17 @@ import numpy as np
 import pandas as pd
 
 from mixsim import _program
+from mixsim.engine import run
+from mixsim.engine.delivery import daily_spend
 from mixsim.errors import MixsimError
+from mixsim.scenario import Scenario
+from mixsim.simulation import _tune_malloc, root_seed
 
 _TOL = 1e-7
+WEEK_KEY = 0x3EEC
+"""Spawn key of the week-level measurements' random numbers (apart from the channel-level curves')."""
+VERIFY_WEEK_KEY = 0x3EED
+"""Spawn key of a week-level plan's verification runs (out of sample)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,12 @@ class WeeklyPlan:
         Build and solve time.
     message : str
         Why it is infeasible, when it is.
+    current_revenue : ndarray, shape (channels, weeks)
+        Projected revenue of each channel-week at the current flighting (the same curves).
+    iterations : int
+        Solves made (measure, solve, measure around the plan, solve again, ...).
+    moves : tuple of float
+        Each re-solve's largest move of a channel-week, as a share of the money.
     """
 
     status: str
@@ -183,6 +199,9 @@ class WeeklyPlan:
     solver: str
     seconds: float
     message: str = ""
+    current_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    iterations: int = 1
+    moves: tuple[float, ...] = ()
 
     @property
     def optimal(self) -> bool:
@@ -248,7 +267,7 @@ def solve_weekly(problem: WeeklyProblem, solver: str = "auto") -> WeeklyPlan:
     dual = float(sol.duals[layout["budget_row"]]) if len(sol.duals) else math.nan
     return WeeklyPlan(
         _program.OPTIMAL, curves.channels, spend, curves.response(spend), curves.current, problem.total,
-        max(-dual, 0.0) + 0.0, sol.solver, seconds,
+        max(-dual, 0.0) + 0.0, sol.solver, seconds, current_revenue=curves.response(curves.current),
     )  # fmt: skip
 
 
@@ -329,3 +348,233 @@ def _build(problem: WeeklyProblem) -> tuple[_program.Program, dict[str, Any]]:
         np.concatenate(cost), np.concatenate(lower), np.concatenate(upper), np.concatenate(integer), rows
     )
     return program, {"segments": seg, "budget_row": budget_row}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measuring channel-week curves by simulation, and a plan's flighting as a scenario.
+
+WEEK_LEVELS: tuple[float, ...] = (0.0, 1.0, 2.0)
+"""Spend levels of a channel-week, as multiples of its reference (its current spend, or the channel's average week)."""
+
+
+def week_spend(scenario: Scenario) -> np.ndarray:
+    """The current flighting: planned spend per channel and week, shape (channels, weeks)."""
+    horizon = scenario.horizon_days
+    weeks = math.ceil(horizon / 7)
+    week_of_day = np.arange(horizon) // 7
+    out = np.zeros((len(scenario.channels), weeks))
+    for i, channel in enumerate(scenario.channels):
+        out[i] = np.bincount(week_of_day, weights=daily_spend(channel, horizon), minlength=weeks)
+    return out
+
+
+def with_week_spend(scenario: Scenario, spend: np.ndarray) -> Scenario:
+    """``scenario`` with each channel's spend and flighting set to spend ``spend[c, w]`` in week ``w``.
+
+    The flighting weight of a week is its spend per day (the last week may be short), so the engine spends
+    exactly ``spend[c, w]`` in week ``w``. A channel with no spend at all keeps its flighting and spends 0.
+    """
+    horizon = scenario.horizon_days
+    days = np.bincount(np.arange(horizon) // 7)
+    channels = []
+    for i, channel in enumerate(scenario.channels):
+        total = float(spend[i].sum())
+        if total <= 0:
+            channels.append(dataclasses.replace(channel, spend=0.0))
+            continue
+        weights = tuple(float(v) for v in spend[i] / days)
+        channels.append(dataclasses.replace(channel, spend=total, flighting=weights))
+    return dataclasses.replace(scenario, channels=tuple(channels))
+
+
+def _revenue_run(scenario: Scenario, seed: np.random.SeedSequence) -> float:
+    _tune_malloc()
+    record = run(scenario, seed)
+    return record.conversions * scenario.economics.order_value
+
+
+def measure_week_curves(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int = 2,
+    levels: Sequence[float] = WEEK_LEVELS,
+    around: np.ndarray | None = None,
+    executor: cf.Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> WeekCurves:
+    """Each channel-week's response, measured by simulation as an impulse.
+
+    For channel ``c`` and week ``w``, the plan (``around``, default the scenario's flighting) is simulated with
+    that one week's spend at each level times its reference, every other channel-week unchanged, on common random
+    numbers. The response at a level is the revenue over the whole horizon minus the revenue with that week's
+    spend at 0: extra spend just before a peak is credited with the sales it brings in the peak, and carryover
+    through memory is counted.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int, optional
+        Root seed (default the scenario's, else 0).
+    replications : int, default=2
+        Replications per level; the response is their mean.
+    levels : sequence of float, default=(0, 1, 2)
+        Multiples of each channel-week's reference: its spend in the plan, or, for a dark week, the channel's
+        average week.
+    around : ndarray, shape (channels, weeks), optional
+        The plan to measure around (default the scenario's own flighting).
+    executor : concurrent.futures.Executor, optional
+        Where the runs go (default this process).
+    progress : callable, optional
+        ``progress(done, total)`` over the runs.
+
+    Returns
+    -------
+    WeekCurves
+        Breakpoints at the levels' spends (0 first), revenue incremental against the week off.
+    """
+    base = week_spend(scenario) if around is None else np.asarray(around, dtype=float)
+    c, w = base.shape
+    average = base.sum(axis=1, keepdims=True) / w
+    ref = np.where(base > 0, base, np.maximum(average, 1.0))
+    grid = sorted({0.0, *(float(m) for m in levels)})
+    if len([m for m in grid if m > 0]) < 1:
+        raise ValueError("levels must include at least one level above 0")
+    seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(WEEK_KEY,)).spawn(replications)
+    jobs: list[tuple[Scenario, np.random.SeedSequence]] = []
+    where: list[tuple[int, int, int, int]] = []
+    for i in range(c):
+        for j in range(w):
+            for k, level in enumerate(grid):
+                spend = base.copy()
+                spend[i, j] = level * ref[i, j]
+                for r in range(replications):
+                    jobs.append((with_week_spend(scenario, spend), seeds[r]))
+                    where.append((i, j, k, r))
+    revenue = np.zeros((c, w, len(grid), replications))
+    results = _run_all(jobs, executor, progress)
+    for (i, j, k, r), value in zip(where, results, strict=True):
+        revenue[i, j, k, r] = value
+    mean = revenue.mean(axis=3)
+    points = np.array(grid)[None, None, :] * ref[:, :, None]
+    return WeekCurves(scenario.channel_names, points, mean - mean[:, :, :1], base)
+
+
+def _run_all(
+    jobs: list[tuple[Scenario, np.random.SeedSequence]],
+    executor: cf.Executor | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[float]:
+    total = len(jobs)
+    if executor is None:
+        out = []
+        for n, (scenario, seed) in enumerate(jobs, start=1):
+            out.append(_revenue_run(scenario, seed))
+            if progress is not None:
+                progress(n, total)
+        return out
+    futures = {executor.submit(_revenue_run, scenario, seed): n for n, (scenario, seed) in enumerate(jobs)}
+    values: list[float] = [0.0] * total
+    try:
+        for done, future in enumerate(cf.as_completed(futures), start=1):
+            values[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return values
+
+
+def optimize_weekly(
+    scenario: Scenario,
+    problem: Callable[[WeekCurves], WeeklyProblem],
+    *,
+    seed: int | None = None,
+    replications: int = 2,
+    levels: Sequence[float] = WEEK_LEVELS,
+    max_iterations: int = 2,
+    tolerance: float = 0.02,
+    solver: str = "auto",
+    executor: cf.Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> WeeklyPlan:
+    """Measure channel-week curves around the scenario's flighting, solve, then measure again around the plan
+    and solve again, until the plan moves less than ``tolerance`` of the money or ``max_iterations`` solves.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    problem : callable
+        Builds the :class:`WeeklyProblem` (budget and constraints) for a set of curves.
+    seed, replications, levels, executor, progress
+        As for :func:`measure_week_curves`.
+    max_iterations : int, default=2
+        Most solves.
+    tolerance : float, default=0.02
+        Largest move of a channel-week between solves, as a share of the money, that counts as settled.
+    solver : {"auto", "highs", "cbc"}
+
+    Returns
+    -------
+    WeeklyPlan
+        The last plan, with ``iterations`` and ``moves`` (each re-solve's largest move as a share of the money).
+    """
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be >= 1 (got {max_iterations})")
+    around = week_spend(scenario)
+    plan: WeeklyPlan | None = None
+    moves: list[float] = []
+    for iteration in range(1, max_iterations + 1):
+        curves = measure_week_curves(
+            scenario, seed=seed, replications=replications, levels=levels, around=around, executor=executor,
+            progress=progress,
+        )  # fmt: skip
+        if plan is not None:
+            curves = dataclasses.replace(curves, current=plan.current)
+        new = solve_weekly(problem(curves), solver)
+        if not new.optimal:
+            return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+        if plan is not None:
+            moves.append(float(np.abs(new.spend - plan.spend).max() / max(new.total, 1.0)))
+        plan = dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
+        if moves and moves[-1] <= tolerance:
+            break
+        around = plan.spend
+    assert plan is not None
+    return plan
+
+
+def verify_weekly(
+    scenario: Scenario,
+    plan: WeeklyPlan,
+    *,
+    seed: int | None = None,
+    replications: int = 10,
+    executor: cf.Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Simulate the plan's flighting against the scenario's own, paired on random numbers apart from the curves'.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``current``, ``plan`` and ``gain`` (plan minus current, replication by replication): the mean
+        revenue over the horizon and its 90% interval (``ci90_low``, ``ci90_high``), and the projected gain (from
+        the curves: the sum over channel-weeks of each curve at the plan minus at the current flighting).
+    """
+    from mixsim.results import interval
+
+    seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(VERIFY_WEEK_KEY,)).spawn(replications)
+    planned = with_week_spend(scenario, plan.spend)
+    jobs = [(scenario, s) for s in seeds] + [(planned, s) for s in seeds]
+    values = np.array(_run_all(jobs, executor, progress))
+    now, then = values[:replications], values[replications:]
+    rows = []
+    for label, v in (("current", now), ("plan", then), ("gain", then - now)):
+        mean, low, high = interval(v)
+        rows.append({"outcome": label, "mean": float(mean), "ci90_low": float(low), "ci90_high": float(high)})
+    frame = pd.DataFrame(rows)
+    frame["projected_gain"] = [math.nan, math.nan, float(plan.revenue.sum() - plan.current_revenue.sum())]
+    return frame
