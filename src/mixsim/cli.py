@@ -18,7 +18,7 @@ from mixsim._files import write_atomic, write_csv
 from mixsim._program import SOLVERS
 from mixsim._version import __version__
 from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, AttributionCheck, against_truth
-from mixsim.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
+from mixsim.curves import DEFAULT_LEVELS, CurveSet, budget_total, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, deferred_executor, scheduler_from
 from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
@@ -114,6 +114,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     opt.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     opt.add_argument("--out", metavar="FILE", help="write the plan to FILE: .csv, .json or .xlsx")
+    week = opt.add_argument_group("week by week (with --by-week)")
+    week.add_argument(
+        "--by-week", action="store_true", help="decide spend per channel per week (curves measured as impulses)"
+    )
+    week.add_argument("--lock", type=_names, default=(), metavar="CH1,CH2", help="keep channels at their flighting")
+    week.add_argument("--committed", metavar="FILE", help="spend already bought: CSV channel,week,spend (weeks from 1)")
+    week.add_argument("--additional", type=_money, help="new money on top of --committed (the plan spends both)")
+    week.add_argument(
+        "--pacing",
+        type=_pacing,
+        metavar="WEEKS:SHARE",
+        help="no WEEKS weeks in a row above SHARE of the money, e.g. 4:30%%",
+    )
+    for flag, what in (
+        ("--week-min", "least spend in a week the channel airs"),
+        ("--week-max", "most spend in any week"),
+        ("--min-weeks-on", "fewest weeks on air"),
+        ("--max-dark-weeks", "most weeks dark"),
+    ):
+        week.add_argument(flag, action="append", type=_channel_number, default=[], metavar="CH=N", help=what)
     opt.set_defaults(handler=_optimize)
 
     fro = sub.add_parser("frontier", help="the optimal return and allocation over a range of budgets")
@@ -449,6 +469,24 @@ def _models(text: str) -> tuple[str, ...]:
     return names
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _pacing(text: str) -> tuple[int, float]:
+    weeks, sep, share = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"must be WEEKS:SHARE, e.g. 4:30% (got {text!r})")
+    return _positive(weeks), _margin(share)
+
+
+def _channel_number(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"must be CHANNEL=NUMBER (got {text!r})")
+    return name.strip(), _money(value)
+
+
 def _integer(text: str) -> int:
     try:
         return int(text)
@@ -571,6 +609,21 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    if args.by_week:
+        return _optimize_by_week(args)
+    week_options = (
+        "lock",
+        "committed",
+        "additional",
+        "pacing",
+        "week_min",
+        "week_max",
+        "min_weeks_on",
+        "max_dark_weeks",
+    )
+    used = [f"--{o.replace('_', '-')}" for o in week_options if getattr(args, o) not in (None, (), [])]
+    if used:
+        raise MixsimError(f"{', '.join(used)}: only with --by-week")
     scenario, curves = _load_curves(args)
     if args.out:
         if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
@@ -627,6 +680,163 @@ def _optimize(args: argparse.Namespace) -> int:
         if args.out:
             print(f"\nPlan written to {args.out}")
     return 0
+
+
+def _optimize_by_week(args: argparse.Namespace) -> int:
+    from mixsim.flighting import (
+        WEEK_LEVELS,
+        WeeklyProblem,
+        optimize_weekly,
+        verify_weekly,
+        week_spend,
+        write_weekly,
+    )
+
+    if args.curves is not None or args.scenario is None:
+        raise MixsimError("--by-week: needs a SCENARIO (week-level curves are measured by simulation)")
+    if args.objective != "revenue" or args.max_change is not None:
+        raise MixsimError("--by-week: optimizes revenue within the money; --objective and --max-change do not apply")
+    scenario = load_scenario(args.scenario, args.overrides)
+    names = set(scenario.channel_names)
+    mapped: dict[str, dict[str, float]] = {}
+    problems = [f"--lock: no channel {n!r}" for n in args.lock if n not in names]
+    for option in ("week_min", "week_max", "min_weeks_on", "max_dark_weeks"):
+        mapped[option] = dict(getattr(args, option))
+        flag = "--" + option.replace("_", "-")
+        problems += [f"{flag}: no channel {n!r}" for n in mapped[option] if n not in names]
+    if problems:
+        raise MixsimError(problems)
+    current = week_spend(scenario)
+    committed = _read_committed(args.committed, scenario.channel_names, current.shape[1]) if args.committed else None
+    if args.additional is None and committed is not None:
+        raise MixsimError("--committed: give --additional too (the new money on top of what is bought)")
+    fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
+    budget = args.budget if args.budget is not None else budget_total(scenario) - fixed
+    if args.out:
+        if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
+            raise MixsimError(f"--out {args.out}: the plan is written as .csv, .json or .xlsx")
+        _check_writable(Path(args.out), directory=False)
+    levels = args.levels if args.levels != DEFAULT_LEVELS else WEEK_LEVELS
+    pacing_weeks, pacing_share = args.pacing if args.pacing else (None, None)
+
+    def problem(curves: Any) -> WeeklyProblem:
+        return WeeklyProblem(
+            curves,
+            budget=budget,
+            week_min=mapped["week_min"],
+            week_max=mapped["week_max"],
+            min_weeks_on={k: int(v) for k, v in mapped["min_weeks_on"].items()},
+            max_dark_weeks={k: int(v) for k, v in mapped["max_dark_weeks"].items()},
+            pacing_weeks=pacing_weeks,
+            pacing_share=pacing_share,
+            locked=args.lock,
+            committed=committed,
+            additional=args.additional,
+        )
+
+    problem(_placeholder_curves(scenario.channel_names, current)).check()  # settings, before any simulation
+    runs = args.iterations * current.size * len({0.0, *levels}) * args.replications
+    with _progress(runs, enabled=not args.json) as progress:
+        plan = optimize_weekly(
+            scenario,
+            problem,
+            seed=args.seed,
+            replications=args.replications,
+            levels=levels,
+            max_iterations=args.iterations,
+            solver=args.solver,
+            executor=args.executor,
+            progress=progress,
+        )
+        verification = None
+        if args.verify and plan.optimal:
+            verification = verify_weekly(
+                scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+            )
+    if args.out and plan.optimal:
+        write_weekly(plan, args.out, verification)
+    if args.json:
+        from mixsim.flighting import plan_to_json
+
+        print(plan_to_json(plan, verification))
+    else:
+        print(_weekly_report(plan, verification))
+        if args.out and plan.optimal:
+            print(f"\nPlan written to {args.out}")
+    if not plan.optimal:
+        raise InfeasibleError(plan.message)
+    return 0
+
+
+def _placeholder_curves(channels: tuple[str, ...], current: np.ndarray) -> Any:
+    from mixsim.flighting import WeekCurves
+
+    c, w = current.shape
+    points = np.ones((c, w, 1)) * np.array([0.0, 1.0])
+    return WeekCurves(channels, points, points, current)
+
+
+def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndarray:
+    """Committed spend from a CSV with columns channel, week (from 1), spend; errors name the file and row."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise MixsimError(f"{path}: file not found") from None
+    except (OSError, ValueError) as exc:
+        raise MixsimError(f"{path}: cannot read it as CSV ({exc})") from None
+    missing = [c for c in ("channel", "week", "spend") if c not in table.columns]
+    if missing:
+        raise MixsimError(f"{path}: missing column(s) {', '.join(missing)} (expected channel,week,spend)")
+    out = np.zeros((len(channels), weeks))
+    problems = []
+    for row, (name, week, spend) in enumerate(zip(table["channel"], table["week"], table["spend"], strict=True), 2):
+        if name not in channels:
+            problems.append(f"{path}: row {row}: channel: no channel {name!r}")
+            continue
+        try:
+            w, value = int(week), float(spend)
+        except (TypeError, ValueError):
+            problems.append(f"{path}: row {row}: week and spend must be numbers (got {week!r}, {spend!r})")
+            continue
+        if not 1 <= w <= weeks or not value >= 0:
+            problems.append(f"{path}: row {row}: week must be in 1..{weeks} and spend >= 0 (got {week}, {spend})")
+            continue
+        out[channels.index(name), w - 1] += value
+    if problems:
+        raise MixsimError(problems[:20])
+    return out
+
+
+def _weekly_report(plan: Any, verification: Any) -> str:
+    if not plan.optimal:
+        return f"Week-level plan: {plan.message}"
+    wide = plan.to_frame(wide=True)
+    weeks = [c for c in wide.columns if c != "total"]
+    width = max(8, *(len(str(i)) for i in wide.index)) + 1
+    lines = [
+        f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; "
+        f"{plan.iterations} solve(s)" + (f", moves {', '.join(f'{m:.1%}' for m in plan.moves)}" if plan.moves else ""),
+        "Spend per channel and week (thousands):",
+        f"{'channel':<{width}}" + "".join(f"{w:>6}" for w in weeks) + f"{'total':>10}",
+    ]
+    for name, row in wide.iterrows():
+        cells = "".join(f"{row[w] / 1000:>6.1f}" for w in weeks)
+        lines.append(f"{name!s:<{width}}{cells}{row['total']:>10,.0f}")
+    gain = float(plan.revenue.sum() - plan.current_revenue.sum())
+    lines += [
+        "",
+        f"Projected revenue from the channel-weeks: {plan.revenue.sum():,.0f} against {plan.current_revenue.sum():,.0f}"
+        f" at the current flighting ({gain:+,.0f}); the next dollar returns {plan.shadow_price:.3f}.",
+    ]
+    if verification is not None:
+        row = verification.set_index("outcome").loc["gain"]
+        lines.append(
+            f"Simulated gain over the current flighting: {row['mean']:+,.0f} [{row['ci90_low']:+,.0f}, "
+            f"{row['ci90_high']:+,.0f}] (paired replications, out of sample)."
+        )
+    return "\n".join(lines)
 
 
 def _frontier(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -578,3 +579,68 @@ def verify_weekly(
     frame = pd.DataFrame(rows)
     frame["projected_gain"] = [math.nan, math.nan, float(plan.revenue.sum() - plan.current_revenue.sum())]
     return frame
+
+
+def plan_to_json(plan: WeeklyPlan, verification: pd.DataFrame | None = None) -> str:
+    """The plan as one JSON object: status, totals, the solver's figures and one record per channel-week."""
+    import json
+
+    from mixsim.results import json_records
+
+    doc = {
+        "status": plan.status,
+        "message": plan.message or None,
+        "total": plan.total,
+        "spend": float(np.nansum(plan.spend)),
+        "projected_revenue": float(np.nansum(plan.revenue)),
+        "projected_current_revenue": float(np.nansum(plan.current_revenue)) if plan.current_revenue.size else None,
+        "shadow_price": plan.shadow_price if math.isfinite(plan.shadow_price) else None,
+        "solver": plan.solver,
+        "iterations": plan.iterations,
+        "moves": list(plan.moves),
+        "weeks": json_records(plan.to_frame()),
+        "verification": None if verification is None else json_records(verification),
+    }
+    return json.dumps(doc, indent=2, allow_nan=False)
+
+
+def write_weekly(plan: WeeklyPlan, path: str | Path, verification: pd.DataFrame | None = None) -> Path:
+    """Write the plan atomically: ``.csv`` (the flighting chart: channels x weeks), ``.json`` (everything), or
+    ``.xlsx`` (a Flighting sheet laid out as a flighting chart, a Weeks sheet in long form, and the verification
+    when there is one).
+
+    Raises
+    ------
+    MixsimError
+        For any other suffix.
+    """
+    import io
+
+    from mixsim._files import write_atomic
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        return write_atomic(target, plan.to_frame(wide=True).to_csv())
+    if suffix == ".json":
+        return write_atomic(target, plan_to_json(plan, verification) + "\n")
+    if suffix != ".xlsx":
+        raise MixsimError(f"{target}: a week-level plan is written as .csv, .json or .xlsx (got {target.suffix!r})")
+    from openpyxl.styles import Font
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        wide = plan.to_frame(wide=True)
+        wide.columns = [f"Week {c}" if c != "total" else "Total" for c in wide.columns]
+        wide.to_excel(writer, sheet_name="Flighting")
+        plan.to_frame().to_excel(writer, sheet_name="Weeks", index=False)
+        if verification is not None:
+            verification.to_excel(writer, sheet_name="Verification", index=False)
+        sheet = writer.sheets["Flighting"]
+        for row in sheet.iter_rows(min_row=2, min_col=2):
+            for cell in row:
+                cell.number_format = "#,##0"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "B2"
+    return write_atomic(target, buffer.getvalue())
