@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mixsim.engine import run
 from mixsim.errors import MixsimError
-from mixsim.flighting import WeekCurves, WeeklyProblem, solve_weekly
+from mixsim.flighting import (
+    WEEK_KEY,
+    WeekCurves,
+    WeeklyProblem,
+    measure_week_curves,
+    optimize_weekly,
+    solve_weekly,
+    verify_weekly,
+    week_spend,
+    with_week_spend,
+)
+from mixsim.scenario import Scenario
+
+RunCli = Callable[..., tuple[int, str, str]]
 
 K = 41  # breakpoints per channel-week
 
@@ -126,3 +142,93 @@ def test_bad_settings_are_named() -> None:
         "pacing: give both pacing_weeks and pacing_share",
         "pacing_weeks: must be in [1, 4] (got 9)",
     }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measured by simulation.
+
+
+def small_scenario() -> Scenario:
+    from conftest import small_data
+    from mixsim.scenario import parse_scenario
+
+    return parse_scenario(small_data(), source="small.toml")
+
+
+def test_week_spend_round_trips_through_the_flighting() -> None:
+    scenario = small_scenario()
+    spend = np.abs(np.random.default_rng(2).normal(300.0, 120.0, week_spend(scenario).shape))
+    spend[1, 1] = 0.0  # a dark week
+    again = with_week_spend(scenario, spend)
+    np.testing.assert_allclose(week_spend(again), spend, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(week_spend(scenario).sum(axis=1), [c.spend for c in scenario.channels])
+
+
+def test_an_impulse_is_the_difference_of_two_runs_on_the_same_seeds() -> None:
+    scenario = small_scenario()
+    curves = measure_week_curves(scenario, seed=6, replications=2, levels=(0.0, 1.0, 2.0))
+    base = week_spend(scenario)
+    seeds = np.random.SeedSequence(6, spawn_key=(WEEK_KEY,)).spawn(2)
+    i, j = 0, 1  # tv, week 2
+
+    def revenue(level: float) -> float:
+        spend = base.copy()
+        spend[i, j] = level * base[i, j]
+        planned = with_week_spend(scenario, spend)
+        return float(np.mean([run(planned, s).conversions for s in seeds])) * scenario.economics.order_value
+
+    np.testing.assert_allclose(curves.spend[i, j], [0.0, base[i, j], 2 * base[i, j]])
+    assert curves.revenue[i, j, 1] == pytest.approx(revenue(1.0) - revenue(0.0), abs=1e-9)
+    assert curves.revenue[i, j, 2] == pytest.approx(revenue(2.0) - revenue(0.0), abs=1e-9)
+    np.testing.assert_array_equal(curves.current, base)
+
+
+def test_the_closed_loop_and_its_verification() -> None:
+    scenario = small_scenario()
+    total = float(week_spend(scenario).sum())
+    plan = optimize_weekly(scenario, lambda c: WeeklyProblem(c, budget=total, locked=("email",)), seed=1,
+                           replications=1, max_iterations=2)  # fmt: skip
+    assert plan.optimal and plan.iterations == 2 and len(plan.moves) == 1
+    assert plan.spend.sum() == pytest.approx(total, rel=1e-9)
+    np.testing.assert_allclose(plan.spend[2], week_spend(scenario)[2])  # locked at its flighting
+    check = verify_weekly(scenario, plan, seed=1, replications=4).set_index("outcome")
+    assert check.loc["gain", "mean"] == pytest.approx(check.loc["plan", "mean"] - check.loc["current", "mean"])
+
+
+def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunCli, tmp_path: Path) -> None:
+    committed = tmp_path / "committed.csv"
+    committed.write_text("channel,week,spend\ntv,1,500\ntv,2,500\n", encoding="utf-8")
+    out = tmp_path / "plan.csv"
+    code, text, err = run_cli(
+        "optimize", scenario_file, "--by-week", "-r", "1", "--iterations", "1", "-w", "1",
+        "--committed", committed, "--additional", "2000", "--lock", "email", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Week-level plan" in text
+    import pandas as pd
+
+    wide = pd.read_csv(out, index_col=0)
+    assert wide.loc["total", "total"] == pytest.approx(3000.0)  # committed 1,000 + additional 2,000
+    assert wide.loc["tv", "1"] >= 500 - 1e-6 and wide.loc["tv", "2"] >= 500 - 1e-6
+    np.testing.assert_allclose(wide.loc["email"].iloc[:-1].to_numpy(), week_spend(small_scenario())[2])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--lock", "radio"), "--lock: no channel 'radio'"),
+        (("--week-min", "tv=x"), "must be a number"),
+        (("--pacing", "4"), "must be WEEKS:SHARE"),
+        (("--additional", "100", "--committed", "missing.csv"), "missing.csv: file not found"),
+    ],
+)
+def test_cli_by_week_refuses_bad_options_before_simulating(
+    scenario_file: Path, run_cli: RunCli, args: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run_cli("optimize", scenario_file, "--by-week", "-w", "1", *args)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_week_options_need_by_week(scenario_file: Path, run_cli: RunCli) -> None:
+    code, _, err = run_cli("optimize", scenario_file, "--lock", "tv", "-w", "1")
+    assert code == 2 and "--lock: only with --by-week" in err
