@@ -31,6 +31,7 @@ from mixsim.plots import (
     plot_attribution_check,
     plot_comparison,
     plot_curves,
+    plot_flighting,
     plot_frontier,
     plot_funnel,
     plot_journeys,
@@ -530,3 +531,25 @@ def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
         "assert 'matplotlib.pyplot' not in sys.modules, 'plots imports pyplot'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plot_flighting_stacks_the_plan_and_draws_the_season() -> None:
+    from mixsim.flighting import WeekCurves, WeeklyProblem, solve_weekly
+
+    rng = np.random.default_rng(7)
+    xs = np.linspace(0.0, 5000.0, 11)[None, None, :] * np.ones((3, 6, 1))
+    revenue = rng.uniform(1, 3, (3, 6, 1)) * 1000 * np.log1p(xs / 1000)
+    plan = solve_weekly(WeeklyProblem(WeekCurves(("tv", "search", "email"), xs, revenue, np.full((3, 6), 500.0)), 9000))
+    season = (1.0, 1.0, 1.5, 2.0, 1.0, 0.8)
+    fig = plot_flighting(plan, season)
+    colors = channel_colors(plan.channels)
+    for i, name in enumerate(plan.channels):
+        for week in range(1, 7):
+            bar = one(fig, f"spend:{name}:{week}")
+            assert bar.get_height() == pytest.approx(plan.spend[i, week - 1])
+            assert to_rgb(bar.get_facecolor()) == to_rgb(colors[name])
+    top = one(fig, "spend:email:4")
+    assert top.get_y() + top.get_height() == pytest.approx(plan.spend[:, 3].sum())  # stacked to the week's total
+    assert np.allclose(one(fig, "seasonality").get_ydata(), season)
+    assert np.allclose(one(fig, "current").get_ydata(), 1500.0)
+    assert gids(plot_flighting(plan), "seasonality") == []

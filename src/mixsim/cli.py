@@ -755,6 +755,10 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
             )
     if args.out and plan.optimal:
         write_weekly(plan, args.out, verification)
+        from mixsim.plots import plot_flighting, save_figure
+
+        figure = Path(args.out).with_name(f"{Path(args.out).stem}_flighting")
+        save_figure(plot_flighting(plan, scenario.seasonality), figure, FIGURE_FORMATS)
     if args.json:
         from mixsim.flighting import plan_to_json
 
@@ -762,7 +766,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     else:
         print(_weekly_report(plan, verification))
         if args.out and plan.optimal:
-            print(f"\nPlan written to {args.out}")
+            print(f"\nPlan written to {args.out}, its figure to {Path(args.out).stem}_flighting.png and .svg")
     if not plan.optimal:
         raise InfeasibleError(plan.message)
     return 0

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mixsim.attribution import AttributionCheck
+    from mixsim.flighting import WeeklyPlan
     from mixsim.results import SimulationResult
     from mixsim.whatif import Comparison
 
@@ -53,6 +54,7 @@ __all__ = [
     "plot_attribution_check",
     "plot_comparison",
     "plot_curves",
+    "plot_flighting",
     "plot_frontier",
     "plot_funnel",
     "plot_journeys",
@@ -841,6 +843,55 @@ def plot_attribution_check(check: AttributionCheck, *, order: Sequence[str] | No
         _esc(f"{sc.name}: {check.truth.shape[0]} replications, seed {check.seed}, journeys of {check.share:.0%}"),
         fontsize="medium",
     )
+    return fig
+
+
+def plot_flighting(plan: WeeklyPlan, seasonality: Sequence[float] | None = None) -> Figure:
+    """A week-level plan as stacked bars of spend per week by channel, the current flighting's weekly total as a
+    dashed line, and the season's demand multipliers (when given) on a second axis.
+
+    Parameters
+    ----------
+    plan : WeeklyPlan
+        From :func:`mixsim.flighting.solve_weekly` or :func:`mixsim.flighting.optimize_weekly`.
+    seasonality : sequence of float, optional
+        One demand multiplier per week (``scenario.seasonality``).
+
+    Returns
+    -------
+    Figure
+    """
+    channels = list(plan.channels)
+    colors = channel_colors(channels)
+    styles = _styles(channels)
+    weeks = np.arange(1, plan.spend.shape[1] + 1)
+    fig = Figure(figsize=(max(7.0, 0.35 * len(weeks) + 4.0), 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    bottom = np.zeros(len(weeks))
+    for i, name in enumerate(channels):
+        values = np.nan_to_num(plan.spend[i])
+        bars = ax.bar(weeks, values, bottom=bottom, color=colors[name], hatch=styles[name][1], label=name, width=0.8)
+        for k, bar in enumerate(bars.patches):
+            bar.set_gid(f"spend:{name}:{k + 1}")
+        bottom += values
+    (now,) = ax.plot(weeks, plan.current.sum(axis=0), color=_CURRENT, linestyle="--", label="current flighting")
+    now.set_gid("current")
+    ax.set_xlabel("Week")
+    ax.set_ylabel("Spend")
+    _money_axis(ax.yaxis)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles, labels = ax.get_legend_handles_labels()
+    if seasonality is not None:
+        season = ax.twinx()
+        (line,) = season.plot(weeks, list(seasonality), color=_TRUTH, marker="o", markersize=3, label="demand")
+        line.set_gid("seasonality")
+        season.set_ylabel("Demand multiplier")
+        season.set_ylim(bottom=0.0)
+        more_handles, more_labels = season.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False)
+    ax.set_title(_esc(f"Spend by week: {plan.spend.sum():,.0f} over {len(weeks)} weeks"), fontsize="medium")
     return fig
 
 
