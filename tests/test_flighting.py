@@ -211,6 +211,7 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
     assert wide.loc["total", "total"] == pytest.approx(3000.0)  # committed 1,000 + additional 2,000
     assert wide.loc["tv", "1"] >= 500 - 1e-6 and wide.loc["tv", "2"] >= 500 - 1e-6
     np.testing.assert_allclose(wide.loc["email"].iloc[:-1].to_numpy(), week_spend(small_scenario())[2])
+    assert (tmp_path / "plan_flighting.png").stat().st_size > 0 and (tmp_path / "plan_flighting.svg").exists()
 
 
 @pytest.mark.parametrize(
