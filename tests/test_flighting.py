@@ -233,3 +233,44 @@ def test_cli_by_week_refuses_bad_options_before_simulating(
 def test_week_options_need_by_week(scenario_file: Path, run_cli: RunCli) -> None:
     code, _, err = run_cli("optimize", scenario_file, "--lock", "tv", "-w", "1")
     assert code == 2 and "--lock: only with --by-week" in err
+
+
+def _peak_world(memory: bool, peak: bool) -> Scenario:
+    """An awareness channel, organic consideration and conversion, and optionally memory and a two-week peak."""
+    from test_engine import build
+
+    scenario = build(
+        20_000,
+        56,
+        {"tv": {"cpm": 1000.0, "spend": 56 * 400.0, "p_aware": 0.3, "targets": ["unaware"]}},
+        half_life={"aware": 5.0, "considering": 5.0} if memory else None,
+        organic={"consideration_rate": 0.08, "conversion_rate": 0.08},
+    )
+    if peak:
+        holiday = {"name": "holiday", "first_week": 7, "last_week": 8, "multiplier": 3.0}
+        scenario = scenario.replace({"seasonality.periods": [holiday]})
+    return scenario
+
+
+@pytest.mark.slow
+def test_a_peak_pulls_spend_into_the_weeks_before_it_only_with_memory() -> None:
+    """With forgetting, awareness bought just before the peak is still there when demand triples, so those weeks
+    earn more than the first; without forgetting, awareness bought early lasts as well, so they do not. The plan
+    (the money of the current flighting, each week at most twice its spend) follows."""
+
+    def plan_and_curves(memory: bool, peak: bool) -> tuple[np.ndarray, np.ndarray]:
+        scenario = _peak_world(memory, peak)
+        curves = measure_week_curves(scenario, seed=1, replications=4, levels=(0.0, 1.0, 2.0))
+        plan = solve_weekly(WeeklyProblem(curves, budget=float(week_spend(scenario).sum())))
+        return curves.revenue[0, :, 1], plan.spend[0]
+
+    (peak_first, peak_plan), (flat_first, flat_plan) = plan_and_curves(True, True), plan_and_curves(True, False)
+    still_first, still_plan = plan_and_curves(False, True)
+    # The first 400 of each week, as a multiple of week 1's.
+    assert peak_first[4] > 1.2 * peak_first[0] and peak_first[5] > 1.2 * peak_first[0]
+    assert flat_first[4] < flat_first[0] and flat_first[5] < flat_first[0]
+    assert still_first[4] < 1.05 * still_first[0] and still_first[5] < 1.05 * still_first[0]
+    before, early = slice(4, 6), slice(0, 2)
+    assert peak_plan[before].sum() > peak_plan[early].sum()
+    assert flat_plan[before].sum() < flat_plan[early].sum()
+    assert still_plan[before].sum() <= still_plan[early].sum()
