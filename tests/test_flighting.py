@@ -274,3 +274,32 @@ def test_a_peak_pulls_spend_into_the_weeks_before_it_only_with_memory() -> None:
     assert peak_plan[before].sum() > peak_plan[early].sum()
     assert flat_plan[before].sum() < flat_plan[early].sum()
     assert still_plan[before].sum() <= still_plan[early].sum()
+
+
+def test_the_projected_funnel_spends_the_plan_week_by_week() -> None:
+    from mixsim.flighting import projected_funnel
+
+    scenario = small_scenario()
+    total = float(week_spend(scenario).sum())
+    plan = solve_weekly(WeeklyProblem(measure_week_curves(scenario, seed=2, replications=1), budget=total))
+    result = projected_funnel(scenario, plan, seed=2, replications=2)
+    for record in result.runs:
+        np.testing.assert_allclose(record.spend + record.unspent, plan.spend.sum(axis=1), rtol=1e-9)
+        weekly = np.add.reduceat(record.daily_spend, np.arange(0, scenario.horizon_days, 7), axis=0).T
+        assert np.all(weekly <= plan.spend + 1e-6)  # never more than planned in any week
+    assert len(result.to_frame("daily")) > 0
+
+
+def test_cli_by_week_verify_draws_the_projected_funnel(scenario_file: Path, run_cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    code, text, err = run_cli(
+        "optimize", scenario_file, "--by-week", "-r", "1", "--iterations", "1", "-w", "1", "--verify",
+        "--verify-replications", "2", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Simulated gain over the current flighting" in text
+    assert (tmp_path / "plan_funnel.png").stat().st_size > 0
+    import json
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["status"] == "optimal" and [v["outcome"] for v in doc["verification"]] == ["current", "plan", "gain"]

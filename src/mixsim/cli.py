@@ -759,6 +759,14 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
 
         figure = Path(args.out).with_name(f"{Path(args.out).stem}_flighting")
         save_figure(plot_flighting(plan, scenario.seasonality), figure, FIGURE_FORMATS)
+        if args.verify:
+            from mixsim.flighting import projected_funnel
+            from mixsim.plots import plot_funnel
+
+            funnel = projected_funnel(
+                scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+            )
+            save_figure(plot_funnel(funnel), Path(args.out).with_name(f"{Path(args.out).stem}_funnel"), FIGURE_FORMATS)
     if args.json:
         from mixsim.flighting import plan_to_json
 
@@ -766,7 +774,8 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     else:
         print(_weekly_report(plan, verification))
         if args.out and plan.optimal:
-            print(f"\nPlan written to {args.out}, its figure to {Path(args.out).stem}_flighting.png and .svg")
+            figures = "_flighting" + (" and _funnel" if args.verify else "")
+            print(f"\nPlan written to {args.out}; figures {Path(args.out).stem}{figures} (.png, .svg) beside it")
     if not plan.optimal:
         raise InfeasibleError(plan.message)
     return 0

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,9 @@ from mixsim.engine import run
 from mixsim.engine.delivery import daily_spend
 from mixsim.errors import MixsimError
 from mixsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from mixsim.results import SimulationResult
 from mixsim.simulation import _tune_malloc, root_seed
 
 _TOL = 1e-7
@@ -644,3 +647,18 @@ def write_weekly(plan: WeeklyPlan, path: str | Path, verification: pd.DataFrame 
             cell.font = Font(bold=True)
         sheet.freeze_panes = "B2"
     return write_atomic(target, buffer.getvalue())
+
+
+def projected_funnel(
+    scenario: Scenario,
+    plan: WeeklyPlan,
+    *,
+    seed: int | None = None,
+    replications: int = 3,
+    executor: cf.Executor | None = None,
+) -> SimulationResult:
+    """The scenario simulated with the plan's flighting: the funnel over the horizon (``.to_frame("daily")``,
+    :func:`mixsim.plots.plot_funnel`) and every other figure of a simulation, with the plan's spend week by week."""
+    from mixsim.simulation import simulate
+
+    return simulate(with_week_spend(scenario, plan.spend), seed=seed, replications=replications, executor=executor)
