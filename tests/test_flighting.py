@@ -303,3 +303,24 @@ def test_cli_by_week_verify_draws_the_projected_funnel(scenario_file: Path, run_
 
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["status"] == "optimal" and [v["outcome"] for v in doc["verification"]] == ["current", "plan", "gain"]
+
+
+def test_re_solves_stay_within_a_halving_trust_region() -> None:
+    scenario = small_scenario()
+    total = float(week_spend(scenario).sum())
+    plans = []
+
+    def problem(curves: WeekCurves) -> WeeklyProblem:
+        return WeeklyProblem(curves, budget=total)
+
+    for iterations in (1, 2, 3):
+        plans.append(
+            optimize_weekly(scenario, problem, seed=3, replications=1, max_iterations=iterations, tolerance=0.0)
+        )
+    first, second, third = plans
+    assert second.iterations == 2 and third.iterations == 3
+    reference = np.maximum(first.spend, first.spend.sum(axis=1, keepdims=True) / first.spend.shape[1])
+    assert np.all(np.abs(second.spend - first.spend) <= 0.5 * reference + 1e-6)
+    reference = np.maximum(second.spend, second.spend.sum(axis=1, keepdims=True) / second.spend.shape[1])
+    assert np.all(np.abs(third.spend - second.spend) <= 0.25 * reference + 1e-6)
+    assert third.moves[0] == pytest.approx(second.moves[0])  # the same path, one step further

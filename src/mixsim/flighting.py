@@ -115,6 +115,8 @@ class WeeklyProblem:
         Spend already bought; the plan never goes below it.
     additional : float, optional
         New money on top of ``committed``: the budget becomes committed + additional.
+    anchor, radius : ndarray, shape (channels, weeks), optional
+        A trust region: each channel-week stays within ``radius`` of ``anchor`` (the closed loop's last plan).
     """
 
     curves: WeekCurves
@@ -128,6 +130,8 @@ class WeeklyProblem:
     locked: Sequence[str] = ()
     committed: np.ndarray | None = None
     additional: float | None = None
+    anchor: np.ndarray | None = None
+    radius: np.ndarray | None = None
 
     @property
     def total(self) -> float:
@@ -329,6 +333,9 @@ def _build(problem: WeeklyProblem) -> tuple[_program.Program, dict[str, Any]]:
                 row(f"{name} week {j + 1}: weekly maximum", index, ones, -math.inf, week_max)
             if committed[i, j] > 0:
                 row(f"{name} week {j + 1}: committed", index, ones, committed[i, j], math.inf)
+            if problem.anchor is not None and problem.radius is not None:
+                at, step = float(problem.anchor[i, j]), float(problem.radius[i, j])
+                row(f"{name} week {j + 1}: closed-loop step", index, ones, max(at - step, 0.0), at + step)
             if len(index) > 1 and np.any(np.diff(slopes[i, j]) > 1e-12 * max(1.0, float(np.abs(slopes[i, j]).max()))):
                 # Rising slopes: segment k + 1 only once segment k is full.
                 z = new(len(index) - 1, 1.0, True)
@@ -535,9 +542,16 @@ def optimize_weekly(
             scenario, seed=seed, replications=replications, levels=levels, around=around, executor=executor,
             progress=progress,
         )  # fmt: skip
+        described = problem(curves)
         if plan is not None:
             curves = dataclasses.replace(curves, current=plan.current)
-        new = solve_weekly(problem(curves), solver)
+            # Re-solves stay near the last plan, within a region halving each time: the curves were measured
+            # there, and far from it the other channel-weeks they were measured with have moved.
+            reference = np.maximum(plan.spend, plan.spend.sum(axis=1, keepdims=True) / plan.spend.shape[1])
+            described = dataclasses.replace(
+                problem(curves), anchor=plan.spend, radius=0.5 ** (iteration - 1) * reference
+            )
+        new = solve_weekly(described, solver)
         if not new.optimal:
             return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
         if plan is not None:
