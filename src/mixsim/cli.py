@@ -16,19 +16,30 @@ import numpy as np
 
 from mixsim._files import write_atomic, write_csv
 from mixsim._program import SOLVERS
+from mixsim._text import (
+    attribution_report,
+    compare_report,
+    curves_report,
+    frontier_report,
+    num,
+    plan_report,
+    short_path,
+    simulation_report,
+    weekly_report,
+)
 from mixsim._version import __version__
-from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, AttributionCheck, against_truth
+from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, against_truth
 from mixsim.curves import DEFAULT_LEVELS, CurveSet, budget_total, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, deferred_executor, scheduler_from
 from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
-from mixsim.plan import Plan, write_plan
+from mixsim.plan import write_plan
 from mixsim.results import TABLES, SimulationResult, json_records
 from mixsim.scenario import Scenario, json_schema, load_scenario
 from mixsim.simulation import memory_available, memory_needed, root_seed, run_count, simulate
 from mixsim.templates import list_templates, template_text, write_template
-from mixsim.whatif import Comparison, compare, optimized, vary
+from mixsim.whatif import compare, optimized, vary
 
 FIGURE_FORMATS = ("png", "svg")
 """Every figure the command saves is saved in each of these."""
@@ -516,7 +527,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print(_report(result))
+        print(simulation_report(result))
         if args.out:
             print(f"\nTables written to {args.out}/")
     return 0
@@ -559,7 +570,7 @@ def _curves(args: argparse.Namespace) -> int:
     if args.json:
         print(curves.to_json())
     else:
-        print(_curves_report(curves))
+        print(curves_report(curves))
         if out is not None:
             print(f"\nPoints, fits and curves.png written to {out}/")
     return 0
@@ -676,7 +687,7 @@ def _optimize(args: argparse.Namespace) -> int:
     if args.out:
         write_plan(plan, args.out)
     if not args.json:
-        print(_plan_report(plan))
+        print(plan_report(plan))
         if args.out:
             print(f"\nPlan written to {args.out}")
     return 0
@@ -772,7 +783,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
 
         print(plan_to_json(plan, verification))
     else:
-        print(_weekly_report(plan, verification))
+        print(weekly_report(plan, verification))
         if args.out and plan.optimal:
             figures = "_flighting" + (" and _funnel" if args.verify else "")
             print(f"\nPlan written to {args.out}; figures {Path(args.out).stem}{figures} (.png, .svg) beside it")
@@ -822,36 +833,6 @@ def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndar
     return out
 
 
-def _weekly_report(plan: Any, verification: Any) -> str:
-    if not plan.optimal:
-        return f"Week-level plan: {plan.message}"
-    wide = plan.to_frame(wide=True)
-    weeks = [c for c in wide.columns if c != "total"]
-    width = max(8, *(len(str(i)) for i in wide.index)) + 1
-    lines = [
-        f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; "
-        f"{plan.iterations} solve(s)" + (f", moves {', '.join(f'{m:.1%}' for m in plan.moves)}" if plan.moves else ""),
-        "Spend per channel and week (thousands):",
-        f"{'channel':<{width}}" + "".join(f"{w:>6}" for w in weeks) + f"{'total':>10}",
-    ]
-    for name, row in wide.iterrows():
-        cells = "".join(f"{row[w] / 1000:>6.1f}" for w in weeks)
-        lines.append(f"{name!s:<{width}}{cells}{row['total']:>10,.0f}")
-    gain = float(plan.revenue.sum() - plan.current_revenue.sum())
-    lines += [
-        "",
-        f"Projected revenue from the channel-weeks: {plan.revenue.sum():,.0f} against {plan.current_revenue.sum():,.0f}"
-        f" at the current flighting ({gain:+,.0f}); the next dollar returns {plan.shadow_price:.3f}.",
-    ]
-    if verification is not None:
-        row = verification.set_index("outcome").loc["gain"]
-        lines.append(
-            f"Simulated gain over the current flighting: {row['mean']:+,.0f} [{row['ci90_low']:+,.0f}, "
-            f"{row['ci90_high']:+,.0f}] (paired replications, out of sample)."
-        )
-    return "\n".join(lines)
-
-
 def _frontier(args: argparse.Namespace) -> int:
     scenario, curves = _load_curves(args)
     out = _out_dir(args.out)
@@ -889,7 +870,7 @@ def _frontier(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print(_frontier_report(table))
+        print(frontier_report(table))
         if out is not None:
             print(f"\nfrontier.csv and frontier.png written to {out}/")
     return 0
@@ -944,49 +925,10 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print(_compare_report(result))
+        print(compare_report(result))
         if out is not None:
             print(f"\ncompare_kpis.csv and compare_channels.csv written to {out}/")
     return 0
-
-
-def _compare_report(result: Comparison) -> str:
-    frame = result.to_frame("kpis")
-    lines = [
-        f"What-if: {len(result.labels)} variants, {result.results[0].replications} replications each, seed "
-        f"{result.seed}, the same random numbers in every variant.",
-        "diff: the variant minus the base, replication by replication, with its 90% interval; "
-        "'~0' marks a difference the interval cannot tell from none.",
-    ]
-    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
-    width = max(12, *(len(label) for label in result.labels)) + 2
-    for kpi, rows in frame.groupby("kpi", sort=False):
-        fmt = formats.get(str(kpi), "{:,.2f}")
-        first = True
-        lines += ["", f"{kpi}"]
-        for _, row in rows.iterrows():
-            value = f"{_fmt(fmt, row['mean'])} [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
-            if row["variant"] == result.labels[0] and first:
-                first = False
-                lines.append(f"  {row['variant']:<{width}}{value}")
-                continue
-            flag = "" if row["distinguishable"] else "  ~0"
-            signed = fmt.replace("{:", "{:+", 1)
-            diff = f"{_fmt(signed, row['diff'])} [{_fmt(fmt, row['diff_low'])}, {_fmt(fmt, row['diff_high'])}]"
-            lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
-    channels = result.to_frame("channels")
-    labels = {"spend": "spend", "linear": "conversions attributed (linear)"}
-    lines += ["", "Per channel: each variant's difference from the base (90% interval)."]
-    for metric, title in labels.items():
-        lines += ["", title]
-        rows = channels[(channels["metric"] == metric) & (channels["variant"] != result.labels[0])]
-        for _, row in rows.iterrows():
-            flag = "" if row["distinguishable"] else "  ~0"
-            lines.append(
-                f"  {row['variant']!s:<{width}}{row['channel']!s:<14}{_fmt('{:+,.0f}', row['diff'])} "
-                f"[{_fmt('{:,.0f}', row['diff_low'])}, {_fmt('{:,.0f}', row['diff_high'])}]{flag}"
-            )
-    return "\n".join(lines)
 
 
 def _report_command(args: argparse.Namespace) -> int:
@@ -1079,7 +1021,7 @@ def _export_mmm(args: argparse.Namespace) -> int:
     for row in json_records(truth):
         print(
             f"{row['channel']:<{width}}{row['spend']:>14,.0f}{row['incremental_conversions']:>12,.0f}"
-            f"{_fmt('{:.2f}', row['roas']):>8}{_fmt('{:.2f}', row['marginal_roas']):>8}"
+            f"{num('{:.2f}', row['roas']):>8}{num('{:.2f}', row['marginal_roas']):>8}"
         )
     return 0
 
@@ -1127,13 +1069,9 @@ def _journeys(args: argparse.Namespace) -> int:
     for path, conversions, null in zip(top["path"], top["total_conversions"], top["total_null"], strict=True):
         customers = conversions + null
         share = f"{conversions / customers:6.1%} of {customers:,.0f}"
-        print(f"{conversions:>8,.0f} conversions ({share})  {_short_path(str(path))}")
+        print(f"{conversions:>8,.0f} conversions ({share})  {short_path(str(path))}")
     print(f"\nWritten to {out}/: paths.csv, touches.csv, customers.csv")
     return 0
-
-
-def _short_path(path: str, limit: int = 90) -> str:
-    return path if len(path) <= limit else path[: limit - 3] + "..."
 
 
 def _attribution(args: argparse.Namespace) -> int:
@@ -1166,59 +1104,10 @@ def _attribution(args: argparse.Namespace) -> int:
     if args.json:
         print(check.to_json())
         return 0
-    print(_attribution_report(check))
+    print(attribution_report(check))
     if out is not None:
         print(f"\nTables and figure written to {out}/")
     return 0
-
-
-def _attribution_report(check: AttributionCheck) -> str:
-    sc = check.scenario
-    replications = check.truth.shape[0]
-    lines = [
-        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, {replications} replications, "
-        f"seed {check.seed}; journeys of {check.share:.0%} of customers",
-        "Conversions per channel (means): true incremental (re-run with the channel off, same random numbers)",
-        "beside each model's credit.",
-        "",
-    ]
-    credit, truth = check.credit.mean(axis=0), check.truth.mean(axis=0)  # (models, channels), (channels,)
-    width = max(8, *(len(c) for c in check.channels)) + 1
-    cols = max(12, *(len(m) + 2 for m in check.models))
-    lines.append(f"{'channel':<{width}}{'truth':>{cols}}" + "".join(f"{m:>{cols}}" for m in check.models))
-    for c, name in enumerate(check.channels):
-        credits = "".join(f"{credit[m, c]:>{cols},.0f}" for m in range(len(check.models)))
-        lines.append(f"{name:<{width}}{truth[c]:>{cols},.0f}{credits}")
-    totals = "".join(f"{total:>{cols},.0f}" for total in credit.sum(axis=1))
-    lines.append(f"{'total':<{width}}{truth.sum():>{cols},.0f}{totals}")
-    models = check.to_frame("models")
-    lines += [
-        "",
-        "Error per model: share error is half the summed gap between its credit shares and the true shares",
-        "(0: the same split as the truth; 1: none in common); abs error is the summed |credit - truth| in conversions.",
-        f"{'model':<16}{'share error':>12}  90% interval    {'abs error':>10}",
-    ]
-    for row in json_records(models.sort_values("share_error", kind="stable")):
-        spread = f"[{_fmt('{:.3f}', row['share_error_low'])}, {_fmt('{:.3f}', row['share_error_high'])}]"
-        error = _fmt("{:.3f}", row["share_error"])
-        lines.append(f"{row['model']:<16}{error:>12}  {spread:<16}{row['abs_error']:>10,.0f}")
-    errors = check.share_error()
-    finite = np.isfinite(errors).any(axis=0)
-    if finite.any():
-        mean = np.where(finite, np.nansum(errors, axis=0) / np.isfinite(errors).sum(axis=0).clip(min=1), np.inf)
-        best = int(np.argmin(mean))
-        verdict = f"Closest to the truth here: {check.models[best]} (share error {mean[best]:.3f})."
-    else:
-        verdict = "No channel had a true effect in these runs (no conversions to split): nothing to compare."
-    lines += [
-        "",
-        verdict,
-        f"Credits add up to the conversions that followed a touch (about {float(np.mean(check.conversions)):,.0f} "
-        "conversions in all,",
-        "organic ones included); true incremental conversions need not add up to either: some conversions would",
-        "have happened without any channel, and channels that reinforce each other each claim the shared part.",
-    ]
-    return "\n".join(lines)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -1380,177 +1269,6 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
 
     for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
         save_figure(draw(result), out / name, FIGURE_FORMATS)
-
-
-def _report(result: SimulationResult) -> str:
-    sc = result.scenario
-    lines = [
-        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, "
-        f"{result.replications} replications, seed {result.seed}",
-        "Figures are means over replications; [low, high] holds 90% of simulated outcomes.",
-        "",
-    ]
-    kpis = result.to_frame("kpis").set_index("kpi")
-    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
-    lines.append(f"{'KPI':<13}{'mean':>16}  90% interval")
-    for kpi, row in kpis.iterrows():
-        fmt = formats.get(str(kpi), "{:,.2f}")
-        lines.append(
-            f"{kpi!s:<13}{_fmt(fmt, row['mean']):>16}  [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
-        )
-    stages = result.to_frame("final_stages").set_index("stage")["mean"]
-    lines += ["", "Funnel at the end: " + ", ".join(f"{s} {v:,.0f}" for s, v in stages.items())]
-
-    channels = result.to_frame("channels").pivot(index="channel", columns="metric", values="mean")
-    channels = channels.loc[list(result.channels)]
-    columns = [
-        ("spend", "spend", "{:,.0f}"),
-        ("unspent", "unspent", "{:,.0f}"),
-        ("exposures", "exposures", "{:,.0f}"),
-        ("reach", "reach", "{:,.0f}"),
-        ("frequency", "freq", "{:.1f}"),
-        ("first_touch", "first", "{:,.0f}"),
-        ("last_touch", "last", "{:,.0f}"),
-        ("linear", "linear", "{:,.0f}"),
-    ]
-    if result.incrementality is not None:
-        columns += [
-            ("incremental_conversions", "incr conv", "{:,.0f}"),
-            ("incremental_roas", "iROAS", "{:.2f}"),
-            ("incremental_marginal_roas", "mROAS", "{:.2f}"),
-        ]
-    width = max(8, *(len(c) for c in result.channels)) + 1
-    lines += ["", "Attributed conversions: first touch, last touch, linear."]
-    if result.incrementality is not None:
-        lines.append("iROAS: true incremental revenue / spend; mROAS: the same for the last 5% of spend.")
-    lines.append(f"{'channel':<{width}}" + "".join(f"{title:>12}" for _, title, _ in columns))
-    for name, row in channels.iterrows():
-        lines.append(f"{name!s:<{width}}" + "".join(f"{_fmt(fmt, row[m]):>12}" for m, _, fmt in columns))
-    return "\n".join(lines)
-
-
-def _curves_report(curves: CurveSet) -> str:
-    fits = curves.to_frame("fits")
-    lines = [
-        f"Response curves: {curves.source}, {curves.replications} replications per level, seed {curves.seed}",
-        "Incremental revenue against the channel off, the other channels as planned; Hill fit "
-        "ymax * s^k / (h^k + s^k).",
-        "",
-    ]
-    width = max(8, *(len(c) for c in curves.channels)) + 1
-    head = ["current", "ymax", "half-sat h", "slope k", "R^2", "rev @ now", "ROAS", "mROAS"]
-    lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
-    for _, row in fits.iterrows():
-        cells = [
-            _fmt("{:,.0f}", row["current_spend"]),
-            _fmt("{:,.0f}", row["ymax"]),
-            _fmt("{:,.0f}", row["half_saturation"]),
-            _fmt("{:.2f}", row["slope"]),
-            _fmt("{:.3f}", row["fit_r2"]),
-            _fmt("{:,.0f}", row["revenue_at_current"]),
-            _fmt("{:.2f}", row["roas_at_current"]),
-            _fmt("{:.2f}", row["marginal_roas_at_current"]),
-        ]
-        lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
-    lines.append("ROAS and mROAS (the next dollar's return) at the current spend, from the fitted curve.")
-    return "\n".join(lines)
-
-
-def _plan_report(plan: Plan) -> str:
-    frame = plan.to_frame()
-    target = plan.constraints.get("target")
-    headline = {
-        "revenue": "maximize incremental revenue",
-        "profit": "maximize profit (revenue x margin - spend)",
-        "conversions": "maximize incremental conversions",
-        "min-spend": f"least spend reaching {target:,.0f} conversions" if target else "least spend",
-        "cpa": f"maximize conversions at a cost per conversion of at most {target:,.2f}" if target else "",
-        "roas": f"maximize conversions at a revenue per dollar of at least {target:,.2f}" if target else "",
-    }[plan.objective]
-    unit = {"revenue": "revenue", "profit": "profit", "min-spend": "spend saved"}.get(plan.objective, "conversions")
-    lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
-    width = max(8, *(len(c.channel) for c in plan.channels)) + 1
-    # A "book" column only where some channel cannot deliver all it is given: the plan is then booked above it.
-    booked = any(abs(c.booked - c.spend) > 0.005 * max(c.spend, 1.0) for c in plan.channels)
-    head = ["spend", *(["book"] if booked else []), "share", "current", "change", "incr rev", "ROAS", "marginal"]
-    lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
-    for _, row in frame.iterrows():
-        cells = [
-            _fmt("{:,.0f}", row["spend"]),
-            *([_fmt("{:,.0f}", row["book"])] if booked else []),
-            _fmt("{:.1%}", row["share"]),
-            _fmt("{:,.0f}", row["current_spend"]),
-            _fmt("{:+,.0f}", row["change"]),
-            _fmt("{:,.0f}", row["projected_revenue"]),
-            _fmt("{:.2f}", row["roas"]),
-            _fmt("{:.3f}", row["marginal_return"]),
-        ]
-        lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
-    fixed = plan.spend - sum(c.spend for c in plan.channels)
-    lines += [
-        "",
-        "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels",
-        "share customers, so these need not add up to the total. marginal: revenue of the next dollar.",
-        *(
-            ["book: the planned spend that delivers the spend (some channels cannot deliver all they are given)."]
-            if booked
-            else []
-        ),
-        f"Total spend {plan.spend:,.0f}"
-        + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
-        + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "
-        f"({plan.revenue - plan.current_revenue:+,.0f}).",
-        *(
-            [
-                f"Projected total revenue {plan.total_revenue:,.0f} against {plan.current_total_revenue:,.0f} "
-                "simulated at the current plan (organic included; --verify checks it)."
-            ]
-            if math.isfinite(plan.total_revenue) and math.isfinite(plan.current_total_revenue)
-            else []
-        ),
-        f"Shadow price of the budget: {plan.shadow_price:.3f} of {unit} per extra dollar.",
-        "Binding constraints: " + ("; ".join(b.name for b in plan.binding) or "none"),
-        f"Solver {plan.solver}: optimal in {plan.solve_seconds:.3f} s (built in {plan.build_seconds:.3f} s); "
-        + (
-            f"{plan.iterations} solves, largest move between solves "
-            + ", ".join(f"{m:.1%}" for m in plan.moves)
-            + " of the budget."
-            if plan.moves
-            else f"{plan.iterations} solve."
-        ),
-    ]
-    lines += [f"Note: {note}." for note in plan.notes]
-    if plan.verification is not None:
-        v = plan.verification
-        lines += ["", f"Verification: {v.replications} paired replications (common random numbers), seed {v.seed}."]
-        lines.append(f"{'':<24}{'projected':>12}{'simulated':>12}  90% interval")
-        for _, row in v.to_frame().iterrows():
-            fmt = "{:,.0f}"
-            lines.append(
-                f"{row['metric'] + ' ' + row['outcome']:<24}{_fmt(fmt, row['projected']):>12}"
-                f"{_fmt(fmt, row['simulated']):>12}  [{_fmt(fmt, row['ci90_low'])}, {_fmt(fmt, row['ci90_high'])}]"
-            )
-    return "\n".join(lines)
-
-
-def _frontier_report(table: Any) -> str:
-    lines = ["Budget frontier: the optimal plan at each budget (revenue incremental, from the curves).", ""]
-    lines.append(f"{'budget':>12}{'spend':>12}{'revenue':>12}{'ROAS':>8}{'next $':>8}")
-    for _, row in table.iterrows():
-        if row["status"] != "optimal":
-            lines.append(f"{row['budget']:>12,.0f}  infeasible")
-            continue
-        lines.append(
-            f"{row['budget']:>12,.0f}{row['spend']:>12,.0f}{row['revenue']:>12,.0f}"
-            f"{_fmt('{:.2f}', row['roas']):>8}{_fmt('{:.3f}', row['marginal_return']):>8}"
-        )
-    lines.append("next $: what one more dollar of budget returns at that budget.")
-    return "\n".join(lines)
-
-
-def _fmt(fmt: str, value: float | None) -> str:
-    # None or NaN: undefined (e.g. ROAS of zero spend)
-    return "n/a" if value is None or value != value else fmt.format(value)
 
 
 if __name__ == "__main__":
