@@ -12,7 +12,7 @@ import concurrent.futures as cf
 import contextlib
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from mixsim.errors import MixsimError
@@ -65,6 +65,39 @@ def deferred_executor(workers: int = 1, scheduler: str | None = None) -> Iterato
         executor.close(type(exc), exc, exc.__traceback__)
         raise
     executor.close(None, None, None)
+
+
+def run_all(
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple[Any, ...]],
+    executor: cf.Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """``fn(*job)`` for every job, the results in job order whatever finishes first.
+
+    With no executor the jobs run here, one after another; otherwise all are submitted, and the ones still pending
+    are cancelled if one fails (or the wait is interrupted). ``progress(done, total)`` is called after each.
+    """
+    total = len(jobs)
+    if executor is None:
+        out = []
+        for done, job in enumerate(jobs, start=1):
+            out.append(fn(*job))
+            if progress is not None:
+                progress(done, total)
+        return out
+    futures = {executor.submit(fn, *job): i for i, job in enumerate(jobs)}
+    results: list[Any] = [None] * total
+    try:
+        for done, future in enumerate(cf.as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return results
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ from mixsim import _program
 from mixsim.engine import run
 from mixsim.engine.delivery import daily_spend
 from mixsim.errors import MixsimError
+from mixsim.executors import run_all
 from mixsim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -463,39 +464,12 @@ def measure_week_curves(
                     jobs.append((with_week_spend(scenario, spend), seeds[r]))
                     where.append((i, j, k, r))
     revenue = np.zeros((c, w, len(grid), replications))
-    results = _run_all(jobs, executor, progress)
+    results = run_all(_revenue_run, jobs, executor, progress)
     for (i, j, k, r), value in zip(where, results, strict=True):
         revenue[i, j, k, r] = value
     mean = revenue.mean(axis=3)
     points = np.array(grid)[None, None, :] * ref[:, :, None]
     return WeekCurves(scenario.channel_names, points, mean - mean[:, :, :1], base)
-
-
-def _run_all(
-    jobs: list[tuple[Scenario, np.random.SeedSequence]],
-    executor: cf.Executor | None,
-    progress: Callable[[int, int], None] | None,
-) -> list[float]:
-    total = len(jobs)
-    if executor is None:
-        out = []
-        for n, (scenario, seed) in enumerate(jobs, start=1):
-            out.append(_revenue_run(scenario, seed))
-            if progress is not None:
-                progress(n, total)
-        return out
-    futures = {executor.submit(_revenue_run, scenario, seed): n for n, (scenario, seed) in enumerate(jobs)}
-    values: list[float] = [0.0] * total
-    try:
-        for done, future in enumerate(cf.as_completed(futures), start=1):
-            values[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, total)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    return values
 
 
 def optimize_weekly(
@@ -587,7 +561,7 @@ def verify_weekly(
     seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(VERIFY_WEEK_KEY,)).spawn(replications)
     planned = with_week_spend(scenario, plan.spend)
     jobs = [(scenario, s) for s in seeds] + [(planned, s) for s in seeds]
-    values = np.array(_run_all(jobs, executor, progress))
+    values = np.array(run_all(_revenue_run, jobs, executor, progress))
     now, then = values[:replications], values[replications:]
     rows = []
     for label, v in (("current", now), ("plan", then), ("gain", then - now)):

@@ -12,7 +12,7 @@ import numpy as np
 from mixsim._version import __version__
 from mixsim.engine import RunRecord, run
 from mixsim.engine.population import CONVERTED
-from mixsim.executors import open_executor
+from mixsim.executors import open_executor, run_all
 from mixsim.results import Incrementality, SimulationResult
 from mixsim.scenario import Channel, Scenario
 
@@ -174,29 +174,11 @@ def run_tasks(
 
     Task ``t`` runs with ``seeds[t.replication]``: tasks of one replication share their random numbers.
     """
-    total = len(tasks)
-    if executor is None and workers == 1:
-        out = []
-        for i, task in enumerate(tasks):
-            out.append(_run_task(scenario, seeds[task.replication], task))
-            if progress is not None:
-                progress(i + 1, total)
-        return out
-    if executor is None:
-        with open_executor(min(workers, total)) as pool:
-            return run_tasks(scenario, seeds, tasks, 1, pool, progress)
-    futures = {executor.submit(_run_task, scenario, seeds[t.replication], t): i for i, t in enumerate(tasks)}
-    results: list[RunRecord | None] = [None] * total
-    try:
-        for done, future in enumerate(cf.as_completed(futures), start=1):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, total)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        raise
-    return [r for r in results if r is not None]
+    jobs = [(scenario, seeds[t.replication], t) for t in tasks]
+    if executor is None and workers > 1:
+        with open_executor(min(workers, len(tasks))) as pool:
+            return run_all(_run_task, jobs, pool, progress)
+    return run_all(_run_task, jobs, executor, progress)
 
 
 def _incrementality(
