@@ -16,9 +16,11 @@ from mixsim.flighting import (
     WeekCurves,
     WeeklyProblem,
     measure_week_curves,
+    measured_weeks,
     optimize_weekly,
     solve_weekly,
     verify_weekly,
+    week_run_count,
     week_spend,
     with_week_spend,
 )
@@ -230,9 +232,22 @@ def test_cli_by_week_refuses_bad_options_before_simulating(
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_week_options_need_by_week(scenario_file: Path, run_cli: RunCli) -> None:
-    code, _, err = run_cli("optimize", scenario_file, "--lock", "tv", "-w", "1")
-    assert code == 2 and "--lock: only with --by-week" in err
+@pytest.mark.parametrize("args", [("--lock", "tv"), ("--measure-every", "2")])
+def test_week_options_need_by_week(scenario_file: Path, run_cli: RunCli, args: tuple[str, ...]) -> None:
+    code, _, err = run_cli("optimize", scenario_file, *args, "-w", "1")
+    assert code == 2 and f"{args[0]}: only with --by-week" in err
+
+
+def test_cli_by_week_measures_every_other_week(scenario_file: Path, run_cli: RunCli) -> None:
+    code, text, err = run_cli("optimize", scenario_file, "--by-week", "-r", "1", "--iterations", "1", "-w", "1",
+                              "--measure-every", "2", "--json")  # fmt: skip
+    assert code == 0, err
+    import json
+
+    doc = json.loads(text)
+    assert doc["status"] == "optimal" and doc["spend"] == pytest.approx(doc["total"], rel=1e-6)
+    code, _, err = run_cli("optimize", scenario_file, "--by-week", "--measure-every", "0", "-w", "1")
+    assert code == 2 and "--measure-every" in err and "Traceback" not in err
 
 
 def _peak_world(memory: bool, peak: bool) -> Scenario:
@@ -324,3 +339,47 @@ def test_re_solves_stay_within_a_halving_trust_region() -> None:
     reference = np.maximum(second.spend, second.spend.sum(axis=1, keepdims=True) / second.spend.shape[1])
     assert np.all(np.abs(third.spend - second.spend) <= 0.25 * reference + 1e-6)
     assert third.moves[0] == pytest.approx(second.moves[0])  # the same path, one step further
+
+
+def six_weeks() -> Scenario:
+    return small_scenario().replace({"scenario.horizon_days": 42})
+
+
+def test_runs_shared_by_every_channel_week_are_made_once() -> None:
+    scenario = six_weeks()
+    base = week_spend(scenario)
+    base[1, 2] = 0.0  # a dark week: its level 0 is the plan itself
+    totals: list[int] = []
+    curves = measure_week_curves(scenario, seed=3, replications=2, around=base,
+                                 progress=lambda done, total: totals.append(total))  # fmt: skip
+    c, w = base.shape
+    # Per replication: the plan once, then two runs of its own per channel-week (levels 0 and 2, or 1 and 2).
+    assert set(totals) == {2 * (1 + 2 * c * w)} == {week_run_count(base, replications=2)}
+    assert curves.revenue[1, 2, 0] == 0.0 and curves.spend[1, 2, 1] > 0
+
+
+def test_measured_weeks_include_the_edges_of_the_season() -> None:
+    np.testing.assert_array_equal(measured_weeks(10, 1), np.arange(10))
+    np.testing.assert_array_equal(measured_weeks(10, 4), [0, 4, 8, 9])
+    season = [1.0] * 5 + [1.8, 1.8] + [1.0] * 3  # a peak in weeks 6-7 (1-based)
+    np.testing.assert_array_equal(measured_weeks(10, 4, season), [0, 4, 5, 6, 7, 8, 9])
+    with pytest.raises(ValueError, match="every"):
+        measured_weeks(10, 0)
+
+
+def test_every_other_week_is_measured_exactly_and_the_rest_interpolated() -> None:
+    scenario = six_weeks()
+    base = week_spend(scenario) * np.array([1.0, 1.5, 0.5, 1.2, 0.8, 1.0])  # references differ week to week
+    full = measure_week_curves(scenario, seed=4, replications=1, around=base)
+    totals: list[int] = []
+    half = measure_week_curves(scenario, seed=4, replications=1, around=base, every=2,
+                               progress=lambda done, total: totals.append(total))  # fmt: skip
+    measured = [0, 2, 4, 5]
+    assert set(totals) == {1 + 2 * 3 * len(measured)} == {week_run_count(base, 1, every=2)}
+    np.testing.assert_array_equal(half.spend, full.spend)
+    np.testing.assert_array_equal(half.revenue[:, measured], full.revenue[:, measured])
+    # Weeks 2 and 4 (1-based): the mean of their neighbours' revenue per unit of reference, times their own.
+    per_ref = full.revenue / base[:, :, None]
+    for j in (1, 3):
+        expected = (per_ref[:, j - 1] + per_ref[:, j + 1]) / 2 * base[:, j, None]
+        np.testing.assert_allclose(half.revenue[:, j], expected, rtol=1e-12)

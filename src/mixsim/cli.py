@@ -138,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="WEEKS:SHARE",
         help="no WEEKS weeks in a row above SHARE of the money, e.g. 4:30%%",
     )
+    week.add_argument(
+        "--measure-every",
+        type=_positive,
+        metavar="K",
+        help="simulate every K-th week's impulse (and the season's edges) and interpolate between (default 1)",
+    )
     for flag, what in (
         ("--week-min", "least spend in a week the channel airs"),
         ("--week-max", "most spend in any week"),
@@ -631,6 +637,7 @@ def _optimize(args: argparse.Namespace) -> int:
         "week_max",
         "min_weeks_on",
         "max_dark_weeks",
+        "measure_every",
     )
     used = [f"--{o.replace('_', '-')}" for o in week_options if getattr(args, o) not in (None, (), [])]
     if used:
@@ -697,8 +704,10 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     from mixsim.flighting import (
         WEEK_LEVELS,
         WeeklyProblem,
+        check_settings,
         optimize_weekly,
         verify_weekly,
+        week_run_count,
         week_spend,
         write_weekly,
     )
@@ -730,30 +739,30 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     levels = args.levels if args.levels != DEFAULT_LEVELS else WEEK_LEVELS
     pacing_weeks, pacing_share = args.pacing if args.pacing else (None, None)
 
-    def problem(curves: Any) -> WeeklyProblem:
-        return WeeklyProblem(
-            curves,
-            budget=budget,
-            week_min=mapped["week_min"],
-            week_max=mapped["week_max"],
-            min_weeks_on={k: int(v) for k, v in mapped["min_weeks_on"].items()},
-            max_dark_weeks={k: int(v) for k, v in mapped["max_dark_weeks"].items()},
-            pacing_weeks=pacing_weeks,
-            pacing_share=pacing_share,
-            locked=args.lock,
-            committed=committed,
-            additional=args.additional,
-        )
-
-    problem(_placeholder_curves(scenario.channel_names, current)).check()  # settings, before any simulation
-    runs = args.iterations * current.size * len({0.0, *levels}) * args.replications
+    settings: dict[str, Any] = {
+        "budget": budget,
+        "week_min": mapped["week_min"],
+        "week_max": mapped["week_max"],
+        "min_weeks_on": {k: int(v) for k, v in mapped["min_weeks_on"].items()},
+        "max_dark_weeks": {k: int(v) for k, v in mapped["max_dark_weeks"].items()},
+        "pacing_weeks": pacing_weeks,
+        "pacing_share": pacing_share,
+        "locked": args.lock,
+        "committed": committed,
+        "additional": args.additional,
+    }
+    check_settings(scenario.channel_names, current.shape[1], **settings)  # before any simulation
+    every = args.measure_every or 1
+    per_measure = week_run_count(current, args.replications, levels, every, scenario.seasonality)
+    runs = args.iterations * per_measure + (2 * args.verify_replications if args.verify else 0)
     with _progress(runs, enabled=not args.json) as progress:
         plan = optimize_weekly(
             scenario,
-            problem,
+            lambda curves: WeeklyProblem(curves, **settings),
             seed=args.seed,
             replications=args.replications,
             levels=levels,
+            every=every,
             max_iterations=args.iterations,
             solver=args.solver,
             executor=args.executor,
@@ -762,7 +771,12 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         verification = None
         if args.verify and plan.optimal:
             verification = verify_weekly(
-                scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+                scenario,
+                plan,
+                seed=args.seed,
+                replications=args.verify_replications,
+                executor=args.executor,
+                progress=progress,
             )
     if args.out and plan.optimal:
         write_weekly(plan, args.out, verification)
@@ -790,14 +804,6 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     if not plan.optimal:
         raise InfeasibleError(plan.message)
     return 0
-
-
-def _placeholder_curves(channels: tuple[str, ...], current: np.ndarray) -> Any:
-    from mixsim.flighting import WeekCurves
-
-    c, w = current.shape
-    points = np.ones((c, w, 1)) * np.array([0.0, 1.0])
-    return WeekCurves(channels, points, points, current)
 
 
 def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndarray:

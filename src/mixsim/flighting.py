@@ -144,26 +144,57 @@ class WeeklyProblem:
 
     def check(self) -> None:
         """Refuse a problem that names unknown channels or has out-of-range settings (``MixsimError``)."""
-        names = set(self.curves.channels)
-        problems = []
-        for label, mapping in (
-            ("week_min", self.week_min),
-            ("week_max", self.week_max),
-            ("min_weeks_on", self.min_weeks_on),
-            ("max_dark_weeks", self.max_dark_weeks),
-        ):
-            problems += [f"{label}: no channel {name!r}" for name in mapping if name not in names]
-        problems += [f"locked: no channel {name!r}" for name in self.locked if name not in names]
-        if (self.pacing_weeks is None) != (self.pacing_share is None):
-            problems.append("pacing: give both pacing_weeks and pacing_share")
-        if self.pacing_weeks is not None and not 1 <= self.pacing_weeks <= self.curves.weeks:
-            problems.append(f"pacing_weeks: must be in [1, {self.curves.weeks}] (got {self.pacing_weeks})")
-        if self.pacing_share is not None and not 0 < self.pacing_share <= 1:
-            problems.append(f"pacing_share: must be in (0, 1] (got {self.pacing_share})")
-        if self.committed is not None and self.committed.shape != self.curves.current.shape:
-            problems.append(f"committed: must be (channels, weeks) = {self.curves.current.shape}")
-        if problems:
-            raise MixsimError(problems)
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _SETTINGS}
+        check_settings(self.curves.channels, self.curves.weeks, **settings)
+
+
+_SETTINGS = ("week_min", "week_max", "min_weeks_on", "max_dark_weeks", "pacing_weeks", "pacing_share", "locked",
+             "committed")  # fmt: skip
+
+
+def check_settings(
+    channels: Sequence[str],
+    weeks: int,
+    *,
+    week_min: Mapping[str, float] | None = None,
+    week_max: Mapping[str, float] | None = None,
+    min_weeks_on: Mapping[str, int] | None = None,
+    max_dark_weeks: Mapping[str, int] | None = None,
+    pacing_weeks: int | None = None,
+    pacing_share: float | None = None,
+    locked: Sequence[str] = (),
+    committed: np.ndarray | None = None,
+    **_: Any,
+) -> None:
+    """Check a week-level problem's settings against its channels and weeks, before any curve is measured.
+
+    Takes the keywords of :class:`WeeklyProblem` (others are ignored).
+
+    Raises
+    ------
+    MixsimError
+        Naming every unknown channel and every setting out of range.
+    """
+    names = set(channels)
+    problems = []
+    for label, mapping in (
+        ("week_min", week_min),
+        ("week_max", week_max),
+        ("min_weeks_on", min_weeks_on),
+        ("max_dark_weeks", max_dark_weeks),
+    ):
+        problems += [f"{label}: no channel {name!r}" for name in mapping or {} if name not in names]
+    problems += [f"locked: no channel {name!r}" for name in locked if name not in names]
+    if (pacing_weeks is None) != (pacing_share is None):
+        problems.append("pacing: give both pacing_weeks and pacing_share")
+    if pacing_weeks is not None and not 1 <= pacing_weeks <= weeks:
+        problems.append(f"pacing_weeks: must be in [1, {weeks}] (got {pacing_weeks})")
+    if pacing_share is not None and not 0 < pacing_share <= 1:
+        problems.append(f"pacing_share: must be in (0, 1] (got {pacing_share})")
+    if committed is not None and committed.shape != (len(channels), weeks):
+        problems.append(f"committed: must be (channels, weeks) = {(len(channels), weeks)}")
+    if problems:
+        raise MixsimError(problems)
 
 
 @dataclass(frozen=True)
@@ -405,6 +436,50 @@ def _revenue_run(scenario: Scenario, seed: np.random.SeedSequence) -> float:
     return record.conversions * scenario.economics.order_value
 
 
+def _reference(base: np.ndarray) -> np.ndarray:
+    """Each channel-week's reference spend: its spend in the plan, or for a dark week the channel's average week."""
+    average = base.sum(axis=1, keepdims=True) / base.shape[1]
+    return np.where(base > 0, base, np.maximum(average, 1.0))
+
+
+def _grid(levels: Sequence[float]) -> list[float]:
+    grid = sorted({0.0, *(float(m) for m in levels)})
+    if len(grid) < 2:
+        raise ValueError("levels must include at least one level above 0")
+    return grid
+
+
+def week_run_count(
+    around: np.ndarray,
+    replications: int = 2,
+    levels: Sequence[float] = WEEK_LEVELS,
+    every: int = 1,
+    season: Sequence[float] | None = None,
+) -> int:
+    """The runs :func:`measure_week_curves` makes around the plan ``around`` (channels x weeks), shared ones once."""
+    base = np.asarray(around, dtype=float)
+    weeks = measured_weeks(base.shape[1], every, season)
+    points = np.array(_grid(levels))[None, None, :] * _reference(base)[:, weeks, None]
+    own = points != base[:, weeks, None]
+    return replications * (int(own.sum()) + int(not own.all()))
+
+
+def measured_weeks(weeks: int, every: int = 1, season: Sequence[float] | None = None) -> np.ndarray:
+    """The weeks whose impulses are simulated when only every ``every``-th week is measured (0-based).
+
+    Weeks ``0, every, 2 * every, ...``, the last week, and on each side of every change in the season (the week
+    a period starts or ends and the week before it), so that a peak's edges are measured, not interpolated.
+    """
+    if every < 1:
+        raise ValueError(f"every must be >= 1 (got {every})")
+    chosen = set(range(0, weeks, every)) | {weeks - 1}
+    if season is not None and every > 1:
+        multipliers = np.asarray(season, dtype=float)[:weeks]
+        for j in np.flatnonzero(np.diff(multipliers) != 0.0) + 1:
+            chosen |= {int(j) - 1, int(j)}
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
 def measure_week_curves(
     scenario: Scenario,
     *,
@@ -412,6 +487,7 @@ def measure_week_curves(
     replications: int = 2,
     levels: Sequence[float] = WEEK_LEVELS,
     around: np.ndarray | None = None,
+    every: int = 1,
     executor: cf.Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WeekCurves:
@@ -422,6 +498,11 @@ def measure_week_curves(
     numbers. The response at a level is the revenue over the whole horizon minus the revenue with that week's
     spend at 0: extra spend just before a peak is credited with the sales it brings in the peak, and carryover
     through memory is counted.
+
+    A run that is the plan itself (a level of 1 on a week the plan spends in, a level of 0 on a dark week) is
+    the same run for every channel-week and is made once. With ``every > 1`` only the weeks of
+    :func:`measured_weeks` are simulated; between them each level's revenue per unit of reference is interpolated
+    linearly over the weeks.
 
     Parameters
     ----------
@@ -435,6 +516,8 @@ def measure_week_curves(
         average week.
     around : ndarray, shape (channels, weeks), optional
         The plan to measure around (default the scenario's own flighting).
+    every : int, default=1
+        Simulate every ``every``-th week (and the season's edges); interpolate the rest.
     executor : concurrent.futures.Executor, optional
         Where the runs go (default this process).
     progress : callable, optional
@@ -444,32 +527,46 @@ def measure_week_curves(
     -------
     WeekCurves
         Breakpoints at the levels' spends (0 first), revenue incremental against the week off.
+
+    Examples
+    --------
+    >>> curves = measure_week_curves(scenario, replications=1, every=4)  # doctest: +SKIP
+    >>> curves.revenue.shape  # doctest: +SKIP
+    (5, 13, 3)
     """
     base = week_spend(scenario) if around is None else np.asarray(around, dtype=float)
     c, w = base.shape
-    average = base.sum(axis=1, keepdims=True) / w
-    ref = np.where(base > 0, base, np.maximum(average, 1.0))
-    grid = sorted({0.0, *(float(m) for m in levels)})
-    if len([m for m in grid if m > 0]) < 1:
-        raise ValueError("levels must include at least one level above 0")
+    ref, grid = _reference(base), _grid(levels)
+    weeks = measured_weeks(w, every, scenario.seasonality)
     seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(WEEK_KEY,)).spawn(replications)
     jobs: list[tuple[Scenario, np.random.SeedSequence]] = []
-    where: list[tuple[int, int, int, int]] = []
+    made: dict[tuple[bytes, int], int] = {}
+    where: list[tuple[int, int, int, int, int]] = []
     for i in range(c):
-        for j in range(w):
+        for j in weeks:
             for k, level in enumerate(grid):
                 spend = base.copy()
                 spend[i, j] = level * ref[i, j]
                 for r in range(replications):
-                    jobs.append((with_week_spend(scenario, spend), seeds[r]))
-                    where.append((i, j, k, r))
-    revenue = np.zeros((c, w, len(grid), replications))
+                    key = (spend.tobytes(), r)
+                    if key not in made:
+                        made[key] = len(jobs)
+                        jobs.append((with_week_spend(scenario, spend), seeds[r]))
+                    where.append((i, int(j), k, r, made[key]))
     results = run_all(_revenue_run, jobs, executor, progress)
-    for (i, j, k, r), value in zip(where, results, strict=True):
-        revenue[i, j, k, r] = value
+    revenue = np.zeros((c, w, len(grid), replications))
+    for i, j, k, r, job in where:
+        revenue[i, j, k, r] = results[job]
     mean = revenue.mean(axis=3)
+    response = mean - mean[:, :, :1]
+    if len(weeks) < w:
+        per_ref = response[:, weeks, :] / ref[:, weeks, None]
+        between = np.setdiff1d(np.arange(w), weeks)
+        for i in range(c):
+            for k in range(len(grid)):
+                response[i, between, k] = np.interp(between, weeks, per_ref[i, :, k]) * ref[i, between]
     points = np.array(grid)[None, None, :] * ref[:, :, None]
-    return WeekCurves(scenario.channel_names, points, mean - mean[:, :, :1], base)
+    return WeekCurves(scenario.channel_names, points, response, base)
 
 
 def optimize_weekly(
@@ -479,6 +576,7 @@ def optimize_weekly(
     seed: int | None = None,
     replications: int = 2,
     levels: Sequence[float] = WEEK_LEVELS,
+    every: int = 1,
     max_iterations: int = 2,
     tolerance: float = 0.02,
     solver: str = "auto",
@@ -493,7 +591,7 @@ def optimize_weekly(
     scenario : Scenario
     problem : callable
         Builds the :class:`WeeklyProblem` (budget and constraints) for a set of curves.
-    seed, replications, levels, executor, progress
+    seed, replications, levels, every, executor, progress
         As for :func:`measure_week_curves`.
     max_iterations : int, default=2
         Most solves.
@@ -513,8 +611,8 @@ def optimize_weekly(
     moves: list[float] = []
     for iteration in range(1, max_iterations + 1):
         curves = measure_week_curves(
-            scenario, seed=seed, replications=replications, levels=levels, around=around, executor=executor,
-            progress=progress,
+            scenario, seed=seed, replications=replications, levels=levels, around=around, every=every,
+            executor=executor, progress=progress,
         )  # fmt: skip
         described = problem(curves)
         if plan is not None:
