@@ -72,30 +72,43 @@ def run_all(
     jobs: Sequence[tuple[Any, ...]],
     executor: cf.Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_result: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
     """``fn(*job)`` for every job, the results in job order whatever finishes first.
 
     With no executor the jobs run here, one after another; otherwise all are submitted, and the ones still pending
     are cancelled if one fails (or the wait is interrupted). ``progress(done, total)`` is called after each.
+    ``on_result(index, result)`` is called here as each job finishes, in the order they finish; when one fails,
+    it is called for every other job that had finished by then, before the failure is raised.
     """
     total = len(jobs)
+    results: list[Any] = [None] * total
     if executor is None:
-        out = []
         for done, job in enumerate(jobs, start=1):
-            out.append(fn(*job))
+            results[done - 1] = fn(*job)
+            if on_result is not None:
+                on_result(done - 1, results[done - 1])
             if progress is not None:
                 progress(done, total)
-        return out
+        return results
     futures = {executor.submit(fn, *job): i for i, job in enumerate(jobs)}
-    results: list[Any] = [None] * total
+    delivered: set[int] = set()
     try:
         for done, future in enumerate(cf.as_completed(futures), start=1):
-            results[futures[future]] = future.result()
+            index = futures[future]
+            results[index] = future.result()
+            if on_result is not None:
+                on_result(index, results[index])
+            delivered.add(index)
             if progress is not None:
                 progress(done, total)
     except BaseException:
         for future in futures:
             future.cancel()
+        if on_result is not None:
+            for future, index in futures.items():
+                if index not in delivered and future.done() and not future.cancelled() and future.exception() is None:
+                    on_result(index, future.result())
         raise
     return results
 

@@ -30,6 +30,7 @@ import pandas as pd
 from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import MixsimError, ScenarioError
+from mixsim.executors import run_all
 from mixsim.results import interval
 from mixsim.scenario import Scenario, scenario_to_dict
 from mixsim.simulation import root_seed, simulate
@@ -314,35 +315,16 @@ def run_sweep(
     done = done_cells(folder, sweep)
     todo = [i for i in range(len(sweep.cells)) if i not in done]
     total = len(sweep.cells)
-    count = len(done)
     if progress is not None:
-        progress(count, total)
-    if executor is None:
-        for i in todo:
-            _save(folder, sweep, i, run_cell(sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize))
-            count += 1
-            if progress is not None:
-                progress(count, total)
-        return read_sweep(folder)
-    futures = {
-        executor.submit(run_cell, sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize): i for i in todo
-    }
-    saved: set[int] = set()
-    try:
-        for future in cf.as_completed(futures):
-            _save(folder, sweep, futures[future], future.result())
-            saved.add(futures[future])
-            count += 1
-            if progress is not None:
-                progress(count, total)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        # Cells that finished while the first failure was being raised are saved too.
-        for future, index in futures.items():
-            if index not in saved and future.done() and not future.cancelled() and future.exception() is None:
-                _save(folder, sweep, index, future.result())
-        raise
+        progress(len(done), total)
+    jobs = [(sweep.scenarios[i], sweep.seed, sweep.replications, sweep.optimize) for i in todo]
+    run_all(
+        run_cell,
+        jobs,
+        executor,
+        None if progress is None else lambda count, _: progress(len(done) + count, total),
+        lambda k, values: _save(folder, sweep, todo[k], values),
+    )
     return read_sweep(folder)
 
 
