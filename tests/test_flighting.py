@@ -12,6 +12,7 @@ import pytest
 from mixsim.engine import run
 from mixsim.errors import MixsimError
 from mixsim.flighting import (
+    VERIFY_WEEK_KEY,
     WEEK_KEY,
     WeekCurves,
     WeeklyProblem,
@@ -195,6 +196,11 @@ def test_the_closed_loop_and_its_verification() -> None:
     np.testing.assert_allclose(plan.spend[2], week_spend(scenario)[2])  # locked at its flighting
     check = verify_weekly(scenario, plan, seed=1, replications=4).set_index("outcome")
     assert check.loc["gain", "mean"] == pytest.approx(check.loc["plan", "mean"] - check.loc["current", "mean"])
+    seeds = np.random.SeedSequence(1, spawn_key=(VERIFY_WEEK_KEY,)).spawn(4)
+    planned = with_week_spend(scenario, plan.spend)
+    delivered = np.mean([run(planned, s).spend.sum() for s in seeds])
+    assert check.loc["plan", "spent"] == pytest.approx(delivered, rel=1e-12)
+    assert 0 < check.loc["plan", "spent"] <= plan.spend.sum() * (1 + 1e-9)
 
 
 def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunCli, tmp_path: Path) -> None:

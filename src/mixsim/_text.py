@@ -38,10 +38,17 @@ def weekly_report(plan: Any, verification: Any) -> str:
         f" at the current flighting ({gain:+,.0f}); the next dollar returns {plan.shadow_price:.3f}.",
     ]
     if verification is not None:
-        row = verification.set_index("outcome").loc["gain"]
+        rows = verification.set_index("outcome")
+        row = rows.loc["gain"]
         lines.append(
             f"Simulated gain over the current flighting: {row['mean']:+,.0f} [{row['ci90_low']:+,.0f}, "
             f"{row['ci90_high']:+,.0f}] (paired replications, out of sample)."
+        )
+        booked = float(plan.spend.sum())
+        lines.append(
+            f"Spend delivered in simulation: {rows.loc['plan', 'spent']:,.0f} of the {booked:,.0f} the plan books "
+            f"({rows.loc['plan', 'spent'] / max(booked, 1e-9):.1%}); the current flighting delivered "
+            f"{rows.loc['current', 'spent']:,.0f}."
         )
     return "\n".join(lines)
 

@@ -436,6 +436,13 @@ def _revenue_run(scenario: Scenario, seed: np.random.SeedSequence) -> float:
     return record.conversions * scenario.economics.order_value
 
 
+def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[float, float]:
+    """Revenue and the spend delivered over the horizon."""
+    _tune_malloc()
+    record = run(scenario, seed)
+    return record.conversions * scenario.economics.order_value, float(record.spend.sum())
+
+
 def _reference(base: np.ndarray) -> np.ndarray:
     """Each channel-week's reference spend: its spend in the plan, or for a dark week the channel's average week."""
     average = base.sum(axis=1, keepdims=True) / base.shape[1]
@@ -651,20 +658,25 @@ def verify_weekly(
     -------
     pandas.DataFrame
         Rows ``current``, ``plan`` and ``gain`` (plan minus current, replication by replication): the mean
-        revenue over the horizon and its 90% interval (``ci90_low``, ``ci90_high``), and the projected gain (from
-        the curves: the sum over channel-weeks of each curve at the plan minus at the current flighting).
+        revenue over the horizon and its 90% interval (``ci90_low``, ``ci90_high``), the mean spend the runs
+        delivered (``spent``; a channel-week can deliver less than it is booked for when its audience is
+        exhausted), and the projected gain (from the curves: the sum over channel-weeks of each curve at the plan
+        minus at the current flighting).
     """
     from mixsim.results import interval
 
     seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(VERIFY_WEEK_KEY,)).spawn(replications)
     planned = with_week_spend(scenario, plan.spend)
     jobs = [(scenario, s) for s in seeds] + [(planned, s) for s in seeds]
-    values = np.array(run_all(_revenue_run, jobs, executor, progress))
+    values = np.array(run_all(_outcome_run, jobs, executor, progress))  # (2 * replications, 2)
     now, then = values[:replications], values[replications:]
     rows = []
     for label, v in (("current", now), ("plan", then), ("gain", then - now)):
-        mean, low, high = interval(v)
-        rows.append({"outcome": label, "mean": float(mean), "ci90_low": float(low), "ci90_high": float(high)})
+        mean, low, high = interval(v[:, 0])
+        rows.append(
+            {"outcome": label, "mean": float(mean), "ci90_low": float(low), "ci90_high": float(high),
+             "spent": float(v[:, 1].mean())}
+        )  # fmt: skip
     frame = pd.DataFrame(rows)
     frame["projected_gain"] = [math.nan, math.nan, float(plan.revenue.sum() - plan.current_revenue.sum())]
     return frame
