@@ -191,7 +191,7 @@ def test_the_closed_loop_and_its_verification() -> None:
     total = float(week_spend(scenario).sum())
     plan = optimize_weekly(scenario, lambda c: WeeklyProblem(c, budget=total, locked=("email",)), seed=1,
                            replications=1, max_iterations=2)  # fmt: skip
-    assert plan.optimal and plan.iterations == 2 and len(plan.moves) == 1
+    assert plan.optimal and plan.iterations == len(plan.moves) <= 2
     assert plan.spend.sum() == pytest.approx(total, rel=1e-9)
     np.testing.assert_allclose(plan.spend[2], week_spend(scenario)[2])  # locked at its flighting
     check = verify_weekly(scenario, plan, seed=1, replications=4).set_index("outcome")
@@ -229,6 +229,12 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
         (("--week-min", "tv=x"), "must be a number"),
         (("--pacing", "4"), "must be WEEKS:SHARE"),
         (("--additional", "100", "--committed", "missing.csv"), "missing.csv: file not found"),
+        (("--additional", "100"), "--additional: only with --committed"),
+        (("--min-weeks-on", "tv=2.5"), "tv=2.5: must be a whole number of weeks"),
+        (("--max-dark-weeks", "tv=1", "--max-dark-weeks", "tv=2"), "tv is given more than once"),
+        (("--week-min", "tv=500", "--week-max", "tv=100"), "week_min: tv: 500 is above its week_max 100"),
+        (("--min-weeks-on", "tv=9"), "min_weeks_on: tv: must be in [0, 3] (got 9)"),
+        (("--levels", "0,0.25,0.5"), "--levels: must reach at least 1"),
     ],
 )
 def test_cli_by_week_refuses_bad_options_before_simulating(
@@ -236,6 +242,38 @@ def test_cli_by_week_refuses_bad_options_before_simulating(
 ) -> None:
     code, _, err = run_cli("optimize", scenario_file, "--by-week", "-w", "1", *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("rows", "extra", "message"),
+    [
+        ("tv,1,inf\n", (), "spend a finite number >= 0"),
+        ("tv,1.5,100\n", (), "week must be a whole number in 1..3"),
+        ("tv,1,100\ntv,1,200\n", (), "tv week 1 is already committed in row 2"),
+        ("email,1,500\n", ("--lock", "email"), "email is locked at its flighting (105 in week 1) but 500"),
+        ("tv,1,500\n", ("--week-max", "tv=400"), "tv has 500 committed in week 1, above its week_max 400"),
+        ("tv,1,5000\n", ("--pacing", "1:50%"), "pacing: committed spend and locked channels put 5,000 in weeks 1-1"),
+    ],
+)
+def test_cli_by_week_refuses_committed_spend_that_cannot_hold(
+    scenario_file: Path, run_cli: RunCli, tmp_path: Path, rows: str, extra: tuple[str, ...], message: str
+) -> None:
+    committed = tmp_path / "committed.csv"
+    committed.write_text("channel,week,spend\n" + rows, encoding="utf-8")
+    code, _, err = run_cli("optimize", scenario_file, "--by-week", "-w", "1", "--committed", committed,
+                           "--additional", "100", *extra)  # fmt: skip
+    assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_committed_and_locked_spend_above_the_money_is_refused() -> None:
+    from mixsim.flighting import check_settings
+
+    current = np.full((2, 3), 100.0)
+    committed = np.zeros((2, 3))
+    committed[1] = 50.0
+    check_settings(("a", "b"), 3, locked=("a",), committed=committed, current=current, total=450.0)
+    with pytest.raises(MixsimError, match="come to 450, more than the money 449"):
+        check_settings(("a", "b"), 3, locked=("a",), committed=committed, current=current, total=449.0)
 
 
 @pytest.mark.parametrize("args", [("--lock", "tv"), ("--measure-every", "2")])
@@ -326,25 +364,76 @@ def test_cli_by_week_verify_draws_the_projected_funnel(scenario_file: Path, run_
     assert doc["status"] == "optimal" and [v["outcome"] for v in doc["verification"]] == ["current", "plan", "gain"]
 
 
-def test_re_solves_stay_within_a_halving_trust_region() -> None:
-    scenario = small_scenario()
-    total = float(week_spend(scenario).sum())
-    plans = []
+class FakeMeasure:
+    """Stands in for the simulation: curves r(x) = a h log(1 + x / h) per channel-week, measured exactly on 0,
+    1x and 2x of any plan, and the plan's "simulated" revenue from ``truth``. Records each plan measured."""
 
-    def problem(curves: WeekCurves) -> WeeklyProblem:
-        return WeeklyProblem(curves, budget=total)
+    def __init__(self, truth: Callable[[np.ndarray], float], c: int = 3, w: int = 8) -> None:
+        rng = np.random.default_rng(5)
+        self.a = rng.uniform(1.0, 4.0, (c, w))
+        self.h = rng.uniform(500.0, 3000.0, (c, w))
+        self.truth = truth
+        self.around: list[np.ndarray] = []
 
-    for iterations in (1, 2, 3):
-        plans.append(
-            optimize_weekly(scenario, problem, seed=3, replications=1, max_iterations=iterations, tolerance=0.0)
-        )
-    first, second, third = plans
-    assert second.iterations == 2 and third.iterations == 3
-    reference = np.maximum(first.spend, first.spend.sum(axis=1, keepdims=True) / first.spend.shape[1])
-    assert np.all(np.abs(second.spend - first.spend) <= 0.5 * reference + 1e-6)
-    reference = np.maximum(second.spend, second.spend.sum(axis=1, keepdims=True) / second.spend.shape[1])
-    assert np.all(np.abs(third.spend - second.spend) <= 0.25 * reference + 1e-6)
-    assert third.moves[0] == pytest.approx(second.moves[0])  # the same path, one step further
+    def __call__(self, scenario: Scenario, *, around: np.ndarray, **_: object) -> WeekCurves:
+        self.around.append(around.copy())
+        ref = np.where(around > 0, around, around.mean(axis=1, keepdims=True))
+        xs = np.array([0.0, 1.0, 2.0])[None, None, :] * ref[:, :, None]
+        revenue = self.a[:, :, None] * self.h[:, :, None] * np.log1p(xs / self.h[:, :, None])
+        channels = tuple(f"c{i}" for i in range(around.shape[0]))
+        return WeekCurves(channels, xs, revenue, around, self.truth(around))
+
+
+def fake_loop(
+    monkeypatch: pytest.MonkeyPatch, truth: Callable[[np.ndarray], float], iterations: int
+) -> tuple[FakeMeasure, np.ndarray, object]:
+    import mixsim.flighting as flighting
+
+    fake = FakeMeasure(truth)
+    start = np.full((3, 8), 1000.0)
+    monkeypatch.setattr(flighting, "measure_week_curves", fake)
+    plan = optimize_weekly(small_scenario(), lambda c: WeeklyProblem(c, budget=start.sum()), around=start,
+                           max_iterations=iterations, tolerance=1e-9)  # fmt: skip
+    return fake, start, plan
+
+
+def test_plans_that_simulate_worse_are_set_aside_and_the_region_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The curves always promise a gain, but every move away from the start loses: each new plan is set aside,
+    the loop solves again from the start, within 1/2, then 1/4 of each channel-week's spend."""
+    fake, start, plan = fake_loop(monkeypatch, lambda x: -float(np.abs(x - 1000.0).sum()), iterations=4)
+    assert plan.iterations == 4 and plan.rejected == 3 and not plan.settled
+    assert len(fake.around) == 4
+    np.testing.assert_array_equal(fake.around[0], start)
+    assert all(np.abs(a - start).max() > 100 for a in fake.around[1:])  # each was a real move, measured
+    assert np.abs(fake.around[2] - start).max() <= 0.5 * 1000.0 + 1e-6  # the first region: half
+    assert np.abs(fake.around[3] - start).max() <= 0.25 * 1000.0 + 1e-6  # set aside again: a quarter
+    assert np.abs(plan.spend - start).max() <= 0.125 * 1000.0 + 1e-6
+    assert plan.moves[1] > plan.moves[2] > plan.moves[3]
+
+
+def test_a_plan_the_simulation_agrees_with_settles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the curves are the truth, every plan is accepted, each solve reaches further along the curves (they
+    end at twice the spend they were measured around), and the loop settles at the true optimum."""
+    holder: dict[str, FakeMeasure] = {}
+
+    def truth(x: np.ndarray) -> float:
+        fake = holder["fake"]
+        return float((fake.a * fake.h * np.log1p(x / fake.h)).sum())
+
+    import mixsim.flighting as flighting
+
+    fake = FakeMeasure(truth)
+    holder["fake"] = fake
+    monkeypatch.setattr(flighting, "measure_week_curves", fake)
+    start = np.full((3, 8), 1000.0)
+    plan = optimize_weekly(small_scenario(), lambda c: WeeklyProblem(c, budget=start.sum()), around=start,
+                           max_iterations=4, tolerance=0.001)  # fmt: skip
+    assert plan.settled and plan.rejected == 0 and plan.iterations < 4
+    assert plan.moves[0] > 0.05 and plan.moves[-1] <= 0.001
+    best = optimum_by_bisection(fake.a, fake.h, start.sum(), top=math.inf)
+    # Two segments per curve: the loop settles where each channel-week's chords around it bracket the price of
+    # the budget, close to the optimum but not on it (here 99.0% of it, from 85.0% at the start).
+    assert truth(start) < 0.9 * best and truth(plan.spend) > 0.985 * best
 
 
 def six_weeks() -> Scenario:
@@ -389,3 +478,22 @@ def test_every_other_week_is_measured_exactly_and_the_rest_interpolated() -> Non
     for j in (1, 3):
         expected = (per_ref[:, j - 1] + per_ref[:, j + 1]) / 2 * base[:, j, None]
         np.testing.assert_allclose(half.revenue[:, j], expected, rtol=1e-12)
+
+
+def test_a_channel_with_no_spend_is_measured_at_a_real_buy() -> None:
+    scenario = small_scenario()
+    around = week_spend(scenario)
+    around[1] = 0.0  # search off all quarter
+    curves = measure_week_curves(scenario, seed=2, replications=1, around=around)
+    np.testing.assert_allclose(curves.spend[1, :, 1], around.sum() / around.size)
+    assert np.all(curves.revenue[1, :, 2] > 0)  # a buy that brings sales, not a dollar
+
+
+def test_a_week_too_small_for_the_default_least_buy_can_still_air() -> None:
+    """The default least buy of a week on air (5% of the channel's average week) never asks more than the week's
+    curve reaches, so 'no dark weeks' holds for a flighting with one very small week."""
+    current = np.array([[1000.0, 1000.0, 10.0, 1000.0]])
+    xs = np.array([0.0, 1.0, 2.0])[None, None, :] * current[:, :, None]
+    curves = WeekCurves(("tv",), xs, 2.0 * xs, current)
+    plan = solve_weekly(WeeklyProblem(curves, budget=current.sum(), max_dark_weeks={"tv": 0}))
+    assert plan.optimal and np.all(plan.spend > 0)

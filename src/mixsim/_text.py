@@ -19,18 +19,30 @@ def weekly_report(plan: Any, verification: Any) -> str:
     """The week-level plan as a flighting chart in thousands, with its projection and verification."""
     if not plan.optimal:
         return f"Week-level plan: {plan.message}"
-    wide = plan.to_frame(wide=True)
+    wide = plan.to_frame(wide=True) / 1000
     weeks = [c for c in wide.columns if c != "total"]
     width = max(8, *(len(str(i)) for i in wide.index)) + 1
+    cell = max(6, len(f"{float(wide[weeks].to_numpy().max()):.1f}") + 1)
+    loop = f"{plan.iterations} solve(s), money moved " + ", ".join(f"{m:.1%}" for m in plan.moves)
+    if plan.iterations > 1 or plan.settled:
+        loop += "; settled" if plan.settled else "; not settled (more --iterations may move it further)"
+    if plan.rejected:
+        loop += f"; {plan.rejected} plan(s) set aside (simulated, they earned less than the plan they moved from)"
     lines = [
-        f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; "
-        f"{plan.iterations} solve(s)" + (f", moves {', '.join(f'{m:.1%}' for m in plan.moves)}" if plan.moves else ""),
+        f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; {loop}",
         "Spend per channel and week (thousands):",
-        f"{'channel':<{width}}" + "".join(f"{w:>6}" for w in weeks) + f"{'total':>10}",
+        f"{'channel':<{width}}" + "".join(f"{w:>{cell}}" for w in weeks) + f"{'total':>{cell + 2}}",
     ]
     for name, row in wide.iterrows():
-        cells = "".join(f"{row[w] / 1000:>6.1f}" for w in weeks)
-        lines.append(f"{name!s:<{width}}{cells}{row['total']:>10,.0f}")
+        cells = "".join(f"{row[w]:>{cell}.1f}" for w in weeks)
+        lines.append(f"{name!s:<{width}}{cells}{row['total']:>{cell + 2}.1f}")
+    unspent = plan.total - float(plan.spend.sum())
+    if unspent > 1e-6 * max(plan.total, 1.0):
+        lines.append(
+            f"Unspent: {unspent:,.0f}. No channel-week returns more within its limits: each curve ends at the top "
+            "level times the spend it was measured around, so more --iterations (or higher --levels) can reach "
+            "further."
+        )
     gain = float(plan.revenue.sum() - plan.current_revenue.sum())
     lines += [
         "",

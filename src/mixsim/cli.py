@@ -328,7 +328,7 @@ def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None
         metavar="M1,M2,...",
         help="curve spend levels as multiples of each channel's planned spend (default "
         + ",".join(f"{m:g}" for m in DEFAULT_LEVELS)
-        + ")",
+        + "; with --by-week, of each channel-week's, default 0,1,2)",
     )
 
 
@@ -721,22 +721,37 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     mapped: dict[str, dict[str, float]] = {}
     problems = [f"--lock: no channel {n!r}" for n in args.lock if n not in names]
     for option in ("week_min", "week_max", "min_weeks_on", "max_dark_weeks"):
-        mapped[option] = dict(getattr(args, option))
         flag = "--" + option.replace("_", "-")
+        pairs = getattr(args, option)
+        mapped[option] = dict(pairs)
         problems += [f"{flag}: no channel {n!r}" for n in mapped[option] if n not in names]
+        problems += [
+            f"{flag}: {n} is given more than once" for n in mapped[option] if [k for k, _ in pairs].count(n) > 1
+        ]
+        if option in ("min_weeks_on", "max_dark_weeks"):
+            problems += [f"{flag}: {n}={v:g}: must be a whole number of weeks" for n, v in pairs if v != int(v)]
+    if args.additional is not None and args.committed is None:
+        problems.append("--additional: only with --committed (without committed spend, give --budget)")
+    if args.additional is not None and args.budget is not None:
+        problems.append("--budget: not with --additional (the money is then committed + additional)")
+    if max(args.levels) < 1:
+        problems.append(
+            f"--levels: must reach at least 1, the plan itself (got {','.join(f'{m:g}' for m in args.levels)})"
+        )
     if problems:
         raise MixsimError(problems)
     current = week_spend(scenario)
     committed = _read_committed(args.committed, scenario.channel_names, current.shape[1]) if args.committed else None
     if args.additional is None and committed is not None:
         raise MixsimError("--committed: give --additional too (the new money on top of what is bought)")
+    _check_memory(scenario, args)
     fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
     budget = args.budget if args.budget is not None else budget_total(scenario) - fixed
     if args.out:
         if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
             raise MixsimError(f"--out {args.out}: the plan is written as .csv, .json or .xlsx")
         _check_writable(Path(args.out), directory=False)
-    levels = args.levels if args.levels != DEFAULT_LEVELS else WEEK_LEVELS
+    levels = args.levels if args.levels is not DEFAULT_LEVELS else WEEK_LEVELS
     pacing_weeks, pacing_share = args.pacing if args.pacing else (None, None)
 
     settings: dict[str, Any] = {
@@ -751,9 +766,11 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         "committed": committed,
         "additional": args.additional,
     }
-    check_settings(scenario.channel_names, current.shape[1], **settings)  # before any simulation
+    total = budget if committed is None else float(committed.sum()) + args.additional
+    check_settings(scenario.channel_names, current.shape[1], **settings, current=current, total=total)
+    start = current if committed is None else np.maximum(current, committed)  # a start that meets what is bought
     every = args.measure_every or 1
-    per_measure = week_run_count(current, args.replications, levels, every, scenario.seasonality)
+    per_measure = week_run_count(start, args.replications, levels, every, scenario.seasonality)
     runs = args.iterations * per_measure + (2 * args.verify_replications if args.verify else 0)
     with _progress(runs, enabled=not args.json) as progress:
         plan = optimize_weekly(
@@ -763,6 +780,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
             replications=args.replications,
             levels=levels,
             every=every,
+            around=start,
             max_iterations=args.iterations,
             solver=args.solver,
             executor=args.executor,
@@ -821,21 +839,31 @@ def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndar
         raise MixsimError(f"{path}: missing column(s) {', '.join(missing)} (expected channel,week,spend)")
     out = np.zeros((len(channels), weeks))
     problems = []
+    seen: dict[tuple[str, int], int] = {}
     for row, (name, week, spend) in enumerate(zip(table["channel"], table["week"], table["spend"], strict=True), 2):
         if name not in channels:
             problems.append(f"{path}: row {row}: channel: no channel {name!r}")
             continue
         try:
-            w, value = int(week), float(spend)
+            w, value = float(week), float(spend)
         except (TypeError, ValueError):
             problems.append(f"{path}: row {row}: week and spend must be numbers (got {week!r}, {spend!r})")
             continue
-        if not 1 <= w <= weeks or not value >= 0:
-            problems.append(f"{path}: row {row}: week must be in 1..{weeks} and spend >= 0 (got {week}, {spend})")
+        if not (w == int(w) and 1 <= w <= weeks) or not (math.isfinite(value) and value >= 0):
+            problems.append(
+                f"{path}: row {row}: week must be a whole number in 1..{weeks} and spend a finite number >= 0 "
+                f"(got {week}, {spend})"
+            )
             continue
-        out[channels.index(name), w - 1] += value
+        if (name, int(w)) in seen:
+            problems.append(f"{path}: row {row}: {name} week {int(w)} is already committed in row {seen[name, int(w)]}")
+            continue
+        seen[name, int(w)] = row
+        out[channels.index(name), int(w) - 1] = value
+    if len(problems) > 20:
+        problems = [*problems[:20], f"{path}: and {len(problems) - 20} more row(s) like these"]
     if problems:
-        raise MixsimError(problems[:20])
+        raise MixsimError(problems)
     return out
 
 

@@ -63,12 +63,16 @@ class WeekCurves:
         Incremental revenue at each breakpoint (0 at spend 0).
     current : ndarray, shape (channels, weeks)
         The current flighting: spend per channel and week.
+    plan_revenue : float
+        Simulated revenue over the horizon of the plan the curves were measured around (mean over replications;
+        NaN for curves not measured by simulation).
     """
 
     channels: tuple[str, ...]
     spend: np.ndarray
     revenue: np.ndarray
     current: np.ndarray
+    plan_revenue: float = math.nan
 
     def __post_init__(self) -> None:
         c, w, k = self.spend.shape
@@ -145,7 +149,37 @@ class WeeklyProblem:
     def check(self) -> None:
         """Refuse a problem that names unknown channels or has out-of-range settings (``MixsimError``)."""
         settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _SETTINGS}
-        check_settings(self.curves.channels, self.curves.weeks, **settings)
+        check_settings(self.curves.channels, self.curves.weeks, **settings, current=self.curves.current,
+                       total=self.total)  # fmt: skip
+
+
+def _committed_conflicts(
+    channels: Sequence[str],
+    committed: np.ndarray,
+    week_max: Mapping[str, float],
+    locked: Sequence[str],
+    current: np.ndarray | None,
+) -> list[str]:
+    """Committed spend that a lock or a weekly maximum forbids, one message per channel (its first week)."""
+    out = []
+    for i, name in enumerate(channels):
+        if name in locked and current is not None and current.shape == committed.shape:
+            above = np.flatnonzero(committed[i] > current[i] * (1 + 1e-9) + 1e-9)
+            if len(above):
+                j = int(above[0])
+                out.append(
+                    f"committed: {name} is locked at its flighting ({current[i, j]:,.0f} in week {j + 1}) but "
+                    f"{committed[i, j]:,.0f} is committed there ({len(above)} week(s) in all)"
+                )
+        if name in week_max:
+            above = np.flatnonzero(committed[i] > week_max[name] * (1 + 1e-9))
+            if len(above):
+                j = int(above[0])
+                out.append(
+                    f"committed: {name} has {committed[i, j]:,.0f} committed in week {j + 1}, above its week_max "
+                    f"{week_max[name]:,.0f} ({len(above)} week(s) in all)"
+                )
+    return out
 
 
 _SETTINGS = ("week_min", "week_max", "min_weeks_on", "max_dark_weeks", "pacing_weeks", "pacing_share", "locked",
@@ -164,19 +198,49 @@ def check_settings(
     pacing_share: float | None = None,
     locked: Sequence[str] = (),
     committed: np.ndarray | None = None,
+    current: np.ndarray | None = None,
+    total: float | None = None,
     **_: Any,
 ) -> None:
     """Check a week-level problem's settings against its channels and weeks, before any curve is measured.
 
-    Takes the keywords of :class:`WeeklyProblem` (others are ignored).
+    Takes the keywords of :class:`WeeklyProblem` (others are ignored), and optionally the current flighting
+    (``current``, channels x weeks) and the money (``total``) to find settings that cannot all hold.
 
     Raises
     ------
     MixsimError
-        Naming every unknown channel and every setting out of range.
+        Naming every unknown channel, every setting out of range, and every conflict found.
     """
     names = set(channels)
     problems = []
+    mins, maxs = week_min or {}, week_max or {}
+    for name in sorted(names & set(mins) & set(maxs)):
+        if mins[name] > maxs[name]:
+            problems.append(f"week_min: {name}: {mins[name]:,.0f} is above its week_max {maxs[name]:,.0f}")
+    for name, count in (min_weeks_on or {}).items():
+        if not 0 <= count <= weeks:
+            problems.append(f"min_weeks_on: {name}: must be in [0, {weeks}] (got {count})")
+    for name, count in (max_dark_weeks or {}).items():
+        if not 0 <= count <= weeks:
+            problems.append(f"max_dark_weeks: {name}: must be in [0, {weeks}] (got {count})")
+    if committed is not None and committed.shape == (len(channels), weeks):
+        problems += _committed_conflicts(channels, committed, maxs, locked, current)
+        if total is not None and current is not None and current.shape == committed.shape:
+            fixed = np.where(np.isin(channels, list(locked))[:, None], current, committed)
+            if fixed.sum() > total * (1 + 1e-9):
+                problems.append(
+                    f"committed: committed spend and locked channels come to {fixed.sum():,.0f}, more than the "
+                    f"money {total:,.0f}"
+                )
+            if pacing_weeks is not None and pacing_share is not None and 1 <= pacing_weeks <= weeks:
+                blocks = np.convolve(fixed.sum(axis=0), np.ones(pacing_weeks), mode="valid")
+                worst = int(np.argmax(blocks))
+                if blocks[worst] > pacing_share * total * (1 + 1e-9):
+                    problems.append(
+                        f"pacing: committed spend and locked channels put {blocks[worst]:,.0f} in weeks "
+                        f"{worst + 1}-{worst + pacing_weeks}, more than {pacing_share:.0%} of the money"
+                    )
     for label, mapping in (
         ("week_min", week_min),
         ("week_max", week_max),
@@ -224,9 +288,14 @@ class WeeklyPlan:
     current_revenue : ndarray, shape (channels, weeks)
         Projected revenue of each channel-week at the current flighting (the same curves).
     iterations : int
-        Solves made (measure, solve, measure around the plan, solve again, ...).
+        Solves made (measure, solve, measure around the plan, solve again, ...); each solve follows a measurement.
     moves : tuple of float
-        Each re-solve's largest move of a channel-week, as a share of the money.
+        Each solve's move from the plan it was measured around: the money moved between channel-weeks
+        (half the sum of absolute changes), as a share of the money.
+    settled : bool
+        The last solve moved no more than the closed loop's tolerance.
+    rejected : int
+        Plans the closed loop set aside because, simulated, they earned less than the plan they moved from.
     """
 
     status: str
@@ -242,6 +311,8 @@ class WeeklyPlan:
     current_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     iterations: int = 1
     moves: tuple[float, ...] = ()
+    settled: bool = False
+    rejected: int = 0
 
     @property
     def optimal(self) -> bool:
@@ -358,8 +429,10 @@ def _build(problem: WeeklyProblem) -> tuple[_program.Program, dict[str, Any]]:
                 continue
             hi = min(week_max, top[i, j])
             if on is not None:
+                # The default least buy never asks more than the week's curve reaches; a week_min is kept as given.
+                least = least_buy if week_min > 0 else min(least_buy, hi)
                 row(f"{name} week {j + 1}: on air", np.append(index, on[j]), np.append(ones, -hi), -math.inf, 0.0)
-                row(f"{name} week {j + 1}: weekly minimum", np.append(index, on[j]), np.append(ones, -least_buy),
+                row(f"{name} week {j + 1}: weekly minimum", np.append(index, on[j]), np.append(ones, -least),
                     0.0, math.inf)  # fmt: skip
             elif math.isfinite(week_max) and week_max < top[i, j]:
                 row(f"{name} week {j + 1}: weekly maximum", index, ones, -math.inf, week_max)
@@ -446,13 +519,15 @@ def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[floa
 def _reference(base: np.ndarray) -> np.ndarray:
     """Each channel-week's reference spend: its spend in the plan, or for a dark week the channel's average week."""
     average = base.sum(axis=1, keepdims=True) / base.shape[1]
-    return np.where(base > 0, base, np.maximum(average, 1.0))
+    # A channel with no spend at all: the plan's average channel-week, so that it can be given a real buy.
+    average = np.where(average > 0, average, max(float(base.sum()) / max(base.size, 1), 1.0))
+    return np.where(base > 0, base, average)
 
 
 def _grid(levels: Sequence[float]) -> list[float]:
     grid = sorted({0.0, *(float(m) for m in levels)})
-    if len(grid) < 2:
-        raise ValueError("levels must include at least one level above 0")
+    if grid[-1] < 1.0 or grid[0] < 0.0:
+        raise ValueError(f"levels must be >= 0 and reach at least 1, the plan itself (got {list(levels)})")
     return grid
 
 
@@ -468,7 +543,7 @@ def week_run_count(
     weeks = measured_weeks(base.shape[1], every, season)
     points = np.array(_grid(levels))[None, None, :] * _reference(base)[:, weeks, None]
     own = points != base[:, weeks, None]
-    return replications * (int(own.sum()) + int(not own.all()))
+    return replications * (int(own.sum()) + 1)
 
 
 def measured_weeks(weeks: int, every: int = 1, season: Sequence[float] | None = None) -> np.ndarray:
@@ -546,8 +621,8 @@ def measure_week_curves(
     ref, grid = _reference(base), _grid(levels)
     weeks = measured_weeks(w, every, scenario.seasonality)
     seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(WEEK_KEY,)).spawn(replications)
-    jobs: list[tuple[Scenario, np.random.SeedSequence]] = []
-    made: dict[tuple[bytes, int], int] = {}
+    jobs = [(with_week_spend(scenario, base), seeds[r]) for r in range(replications)]  # the plan itself
+    made: dict[tuple[bytes, int], int] = {(base.tobytes(), r): r for r in range(replications)}
     where: list[tuple[int, int, int, int, int]] = []
     for i in range(c):
         for j in weeks:
@@ -573,7 +648,8 @@ def measure_week_curves(
             for k in range(len(grid)):
                 response[i, between, k] = np.interp(between, weeks, per_ref[i, :, k]) * ref[i, between]
     points = np.array(grid)[None, None, :] * ref[:, :, None]
-    return WeekCurves(scenario.channel_names, points, response, base)
+    plan_revenue = float(np.mean(results[:replications]))
+    return WeekCurves(scenario.channel_names, points, response, base, plan_revenue)
 
 
 def optimize_weekly(
@@ -584,14 +660,22 @@ def optimize_weekly(
     replications: int = 2,
     levels: Sequence[float] = WEEK_LEVELS,
     every: int = 1,
-    max_iterations: int = 2,
+    around: np.ndarray | None = None,
+    max_iterations: int = 3,
     tolerance: float = 0.02,
     solver: str = "auto",
     executor: cf.Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WeeklyPlan:
-    """Measure channel-week curves around the scenario's flighting, solve, then measure again around the plan
-    and solve again, until the plan moves less than ``tolerance`` of the money or ``max_iterations`` solves.
+    """Measure channel-week curves around a starting plan, solve, then measure around the new plan and solve
+    again within a trust region, until a solve moves no more than ``tolerance`` of the money or ``max_iterations``
+    solves are made.
+
+    Each measurement also simulates the plan it is measured around (on the same random numbers every time). A new
+    plan that earns less, simulated, than the plan it moved from is set aside: the loop solves again from the
+    earlier plan within half the region. A plan that earns less than a quarter of the gain its curves projected
+    is kept, but the region halves. The first solve ranges over the whole measured curves; the region then starts
+    at half of each channel-week's spend (or its channel's average week, if larger) around the plan.
 
     Parameters
     ----------
@@ -600,47 +684,58 @@ def optimize_weekly(
         Builds the :class:`WeeklyProblem` (budget and constraints) for a set of curves.
     seed, replications, levels, every, executor, progress
         As for :func:`measure_week_curves`.
-    max_iterations : int, default=2
-        Most solves.
+    around : ndarray, shape (channels, weeks), optional
+        The plan to start from (default the scenario's flighting); start from one that meets committed spend.
+    max_iterations : int, default=3
+        Most solves (each follows a measurement).
     tolerance : float, default=0.02
-        Largest move of a channel-week between solves, as a share of the money, that counts as settled.
+        The plan has settled when a solve moves no more than this share of the money between channel-weeks.
     solver : {"auto", "highs", "cbc"}
 
     Returns
     -------
     WeeklyPlan
-        The last plan, with ``iterations`` and ``moves`` (each re-solve's largest move as a share of the money).
+        The last solve's plan, with ``iterations``, ``moves``, ``settled`` and ``rejected``.
     """
     if max_iterations < 1:
         raise ValueError(f"max_iterations must be >= 1 (got {max_iterations})")
-    around = week_spend(scenario)
-    plan: WeeklyPlan | None = None
-    moves: list[float] = []
-    for iteration in range(1, max_iterations + 1):
-        curves = measure_week_curves(
-            scenario, seed=seed, replications=replications, levels=levels, around=around, every=every,
+    start = week_spend(scenario) if around is None else np.asarray(around, dtype=float)
+
+    def measure(plan: np.ndarray) -> WeekCurves:
+        return measure_week_curves(
+            scenario, seed=seed, replications=replications, levels=levels, around=plan, every=every,
             executor=executor, progress=progress,
         )  # fmt: skip
-        described = problem(curves)
-        if plan is not None:
-            curves = dataclasses.replace(curves, current=plan.current)
-            # Re-solves stay near the last plan, within a region halving each time: the curves were measured
-            # there, and far from it the other channel-weeks they were measured with have moved.
-            reference = np.maximum(plan.spend, plan.spend.sum(axis=1, keepdims=True) / plan.spend.shape[1])
-            described = dataclasses.replace(
-                problem(curves), anchor=plan.spend, radius=0.5 ** (iteration - 1) * reference
-            )
-        new = solve_weekly(described, solver)
-        if not new.optimal:
-            return dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
-        if plan is not None:
-            moves.append(float(np.abs(new.spend - plan.spend).max() / max(new.total, 1.0)))
-        plan = dataclasses.replace(new, iterations=iteration, moves=tuple(moves))
-        if moves and moves[-1] <= tolerance:
-            break
-        around = plan.spend
-    assert plan is not None
-    return plan
+
+    anchor, curves = start, measure(start)
+    scale = 0.5
+    region: np.ndarray | None = None  # the first solve ranges over the whole measured curves
+    moves: list[float] = []
+    rejected = 0
+    for iteration in range(1, max_iterations + 1):
+        described = problem(dataclasses.replace(curves, current=start))
+        if region is not None:
+            described = dataclasses.replace(described, anchor=anchor, radius=region)
+        plan = solve_weekly(described, solver)
+        if not plan.optimal:
+            return dataclasses.replace(plan, iterations=iteration, moves=tuple(moves), rejected=rejected)
+        moves.append(float(np.abs(plan.spend - anchor).sum() / 2 / max(plan.total, 1.0)))
+        settled = moves[-1] <= tolerance
+        plan = dataclasses.replace(plan, iterations=iteration, moves=tuple(moves), settled=settled, rejected=rejected)
+        if settled or iteration == max_iterations:
+            return plan
+        measured = measure(plan.spend)
+        gained = measured.plan_revenue - curves.plan_revenue  # paired: the same random numbers
+        projected = float(curves.response(plan.spend).sum() - curves.response(anchor).sum())
+        if gained < 0:
+            rejected += 1
+        else:
+            anchor, curves = plan.spend, measured
+        if region is not None and (gained < 0 or gained < 0.25 * projected):
+            scale /= 2  # the curves were a poor guide this far from where they were measured
+        reference = np.maximum(anchor, anchor.sum(axis=1, keepdims=True) / anchor.shape[1])
+        region = scale * reference
+    raise AssertionError("unreachable")  # the loop returns on its last iteration
 
 
 def verify_weekly(
