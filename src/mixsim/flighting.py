@@ -11,7 +11,8 @@ as breakpoints. The program is described (:class:`WeeklyProblem`), then solved (
   plan never going below what is committed;
 - per-channel weekly minimum (when the channel airs that week) and maximum spend;
 - per-channel minimum weeks on air and maximum dark weeks (binaries "on air" per channel-week; a week on air
-  carries at least the weekly minimum, or else 5% of the channel's average current week);
+  carries at least the weekly minimum, or else 5% of the channel's average current week, at least 1 and never
+  more than the week's curve reaches);
 - pacing: no block of ``pacing_weeks`` consecutive weeks (a month, a quarter) takes more than ``pacing_share`` of
   the budget;
 - channels locked at their current flighting.
@@ -549,8 +550,9 @@ def week_run_count(
 def measured_weeks(weeks: int, every: int = 1, season: Sequence[float] | None = None) -> np.ndarray:
     """The weeks whose impulses are simulated when only every ``every``-th week is measured (0-based).
 
-    Weeks ``0, every, 2 * every, ...``, the last week, and on each side of every change in the season (the week
-    a period starts or ends and the week before it), so that a peak's edges are measured, not interpolated.
+    Weeks ``0, every, 2 * every, ...``, the last week, and both weeks around every change in the season's
+    multiplier (the week before a period and its first week; its last week and the week after), so that a peak's
+    edges are measured, not interpolated.
     """
     if every < 1:
         raise ValueError(f"every must be >= 1 (got {every})")
@@ -794,6 +796,8 @@ def plan_to_json(plan: WeeklyPlan, verification: pd.DataFrame | None = None) -> 
         "solver": plan.solver,
         "iterations": plan.iterations,
         "moves": list(plan.moves),
+        "settled": plan.settled,
+        "rejected": plan.rejected,
         "weeks": json_records(plan.to_frame()),
         "verification": None if verification is None else json_records(verification),
     }
