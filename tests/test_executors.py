@@ -61,3 +61,24 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_a_failing_on_result_is_raised_and_the_others_are_still_delivered_once() -> None:
+    """The hook fails for job 0 while the others finish: it is not called again for job 0, every other finished
+    job is delivered exactly once, and the hook's own error is what is raised."""
+    seen: list[int] = []
+
+    def on_result(index: int, value: int) -> None:
+        seen.append(index)
+        if index == 0:
+            time.sleep(0.3)  # every other job ends meanwhile
+            raise OSError("disk full")
+
+    def job(x: int) -> int:
+        if x > 0:
+            time.sleep(0.05)
+        return x
+
+    with cf.ThreadPoolExecutor(2) as executor, pytest.raises(OSError, match="disk full"):
+        run_all(job, [(x,) for x in range(5)], executor, on_result=on_result)
+    assert seen[0] == 0 and sorted(seen) == [0, 1, 2, 3, 4]

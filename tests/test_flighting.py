@@ -15,6 +15,7 @@ from mixsim.flighting import (
     VERIFY_WEEK_KEY,
     WEEK_KEY,
     WeekCurves,
+    WeeklyPlan,
     WeeklyProblem,
     measure_week_curves,
     measured_weeks,
@@ -181,6 +182,7 @@ def test_an_impulse_is_the_difference_of_two_runs_on_the_same_seeds() -> None:
         return float(np.mean([run(planned, s).conversions for s in seeds])) * scenario.economics.order_value
 
     np.testing.assert_allclose(curves.spend[i, j], [0.0, base[i, j], 2 * base[i, j]])
+    assert curves.plan_revenue == pytest.approx(revenue(1.0), abs=1e-9)  # the plan itself
     assert curves.revenue[i, j, 1] == pytest.approx(revenue(1.0) - revenue(0.0), abs=1e-9)
     assert curves.revenue[i, j, 2] == pytest.approx(revenue(2.0) - revenue(0.0), abs=1e-9)
     np.testing.assert_array_equal(curves.current, base)
@@ -234,7 +236,7 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
         (("--max-dark-weeks", "tv=1", "--max-dark-weeks", "tv=2"), "tv is given more than once"),
         (("--week-min", "tv=500", "--week-max", "tv=100"), "week_min: tv: 500 is above its week_max 100"),
         (("--min-weeks-on", "tv=9"), "min_weeks_on: tv: must be in [0, 3] (got 9)"),
-        (("--levels", "0,0.25,0.5"), "--levels: must reach at least 1"),
+        (("--levels", "0,0.5,2"), "--levels: must include 1, the plan itself"),
     ],
 )
 def test_cli_by_week_refuses_bad_options_before_simulating(
@@ -249,6 +251,8 @@ def test_cli_by_week_refuses_bad_options_before_simulating(
     [
         ("tv,1,inf\n", (), "spend a finite number >= 0"),
         ("tv,1.5,100\n", (), "week must be a whole number in 1..3"),
+        ("tv,,100\n", (), "row 2: week must be a whole number"),
+        (" tv ,1e400,100\n", (), "row 2: week must be a whole number"),
         ("tv,1,100\ntv,1,200\n", (), "tv week 1 is already committed in row 2"),
         ("email,1,500\n", ("--lock", "email"), "email is locked at its flighting (105 in week 1) but 500"),
         ("tv,1,500\n", ("--week-max", "tv=400"), "tv has 500 committed in week 1, above its week_max 400"),
@@ -290,6 +294,7 @@ def test_cli_by_week_measures_every_other_week(scenario_file: Path, run_cli: Run
 
     doc = json.loads(text)
     assert doc["status"] == "optimal" and doc["spend"] == pytest.approx(doc["total"], rel=1e-6)
+    assert doc["runs"] == 1 + 3 * 2 * 2  # the plan, then 3 channels x weeks 1 and 3 x levels 0 and 2
     code, _, err = run_cli("optimize", scenario_file, "--by-week", "--measure-every", "0", "-w", "1")
     assert code == 2 and "--measure-every" in err and "Traceback" not in err
 
@@ -366,74 +371,108 @@ def test_cli_by_week_verify_draws_the_projected_funnel(scenario_file: Path, run_
 
 class FakeMeasure:
     """Stands in for the simulation: curves r(x) = a h log(1 + x / h) per channel-week, measured exactly on 0,
-    1x and 2x of any plan, and the plan's "simulated" revenue from ``truth``. Records each plan measured."""
+    1x and 2x of any plan, and the plan's "simulated" revenue from ``truth(x, fake)``. Records each plan measured.
+    Without ``a`` and ``h``, random ones; ``tilted`` makes channel 0 four times as good and the curves straight, so
+    the program always wants to move money into channel 0 as far as it may."""
 
-    def __init__(self, truth: Callable[[np.ndarray], float], c: int = 3, w: int = 8) -> None:
+    def __init__(self, truth: Callable[[np.ndarray, FakeMeasure], float], tilted: bool = False) -> None:
         rng = np.random.default_rng(5)
-        self.a = rng.uniform(1.0, 4.0, (c, w))
-        self.h = rng.uniform(500.0, 3000.0, (c, w))
+        self.a = rng.uniform(1.0, 4.0, (3, 8)) if not tilted else np.array([[4.0] * 8, [1.0] * 8, [1.0] * 8])
+        self.h = rng.uniform(500.0, 3000.0, (3, 8)) if not tilted else np.full((3, 8), 1e9)
         self.truth = truth
         self.around: list[np.ndarray] = []
 
     def __call__(self, scenario: Scenario, *, around: np.ndarray, **_: object) -> WeekCurves:
         self.around.append(around.copy())
-        ref = np.where(around > 0, around, around.mean(axis=1, keepdims=True))
+        average = around.mean(axis=1, keepdims=True)
+        ref = np.where(around > 0, around, np.where(average > 0, average, around.mean()))
         xs = np.array([0.0, 1.0, 2.0])[None, None, :] * ref[:, :, None]
         revenue = self.a[:, :, None] * self.h[:, :, None] * np.log1p(xs / self.h[:, :, None])
         channels = tuple(f"c{i}" for i in range(around.shape[0]))
-        return WeekCurves(channels, xs, revenue, around, self.truth(around))
+        return WeekCurves(channels, xs, revenue, around, self.truth(around, self), runs=7)
+
+    def value(self, x: np.ndarray) -> float:
+        """The curves' own total: the truth when the curves are right."""
+        return float((self.a * self.h * np.log1p(x / self.h)).sum())
+
+    def steps(self) -> list[float]:
+        """Each measured plan's largest move from the plan measured before it, as a share of that plan's
+        channel-week spend (or its channel's average week, if larger): the trust region it was solved in."""
+        out = []
+        for before, after in zip(self.around[1:], self.around[2:], strict=False):
+            reference = np.maximum(before, before.mean(axis=1, keepdims=True))
+            out.append(float((np.abs(after - before) / reference).max()))
+        return out
 
 
 def fake_loop(
-    monkeypatch: pytest.MonkeyPatch, truth: Callable[[np.ndarray], float], iterations: int
-) -> tuple[FakeMeasure, np.ndarray, object]:
+    monkeypatch: pytest.MonkeyPatch,
+    truth: Callable[[np.ndarray, FakeMeasure], float],
+    iterations: int,
+    tilted: bool = True,
+    budget: float = 24_000.0,
+    tolerance: float = 1e-9,
+) -> tuple[FakeMeasure, WeeklyPlan]:
     import mixsim.flighting as flighting
 
-    fake = FakeMeasure(truth)
-    start = np.full((3, 8), 1000.0)
+    fake = FakeMeasure(truth, tilted)
     monkeypatch.setattr(flighting, "measure_week_curves", fake)
-    plan = optimize_weekly(small_scenario(), lambda c: WeeklyProblem(c, budget=start.sum()), around=start,
-                           max_iterations=iterations, tolerance=1e-9)  # fmt: skip
-    return fake, start, plan
+    eight_weeks = small_scenario().replace({"scenario.horizon_days": 56})
+    plan = optimize_weekly(eight_weeks, lambda c: WeeklyProblem(c, budget=budget), around=np.full((3, 8), 1000.0),
+                           max_iterations=iterations, tolerance=tolerance)  # fmt: skip
+    return fake, plan
+
+
+def moved_from_first_plan(x: np.ndarray, fake: FakeMeasure) -> float:
+    """Every move away from the first plan loses, whatever the curves promise."""
+    return -float(np.abs(x - fake.around[1]).sum()) if len(fake.around) > 1 else 0.0
 
 
 def test_plans_that_simulate_worse_are_set_aside_and_the_region_halves(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The curves always promise a gain, but every move away from the start loses: each new plan is set aside,
-    the loop solves again from the start, within 1/2, then 1/4 of each channel-week's spend."""
-    fake, start, plan = fake_loop(monkeypatch, lambda x: -float(np.abs(x - 1000.0).sum()), iterations=4)
-    assert plan.iterations == 4 and plan.rejected == 3 and not plan.settled
-    assert len(fake.around) == 4
-    np.testing.assert_array_equal(fake.around[0], start)
-    assert all(np.abs(a - start).max() > 100 for a in fake.around[1:])  # each was a real move, measured
-    assert np.abs(fake.around[2] - start).max() <= 0.5 * 1000.0 + 1e-6  # the first region: half
-    assert np.abs(fake.around[3] - start).max() <= 0.25 * 1000.0 + 1e-6  # set aside again: a quarter
-    assert np.abs(plan.spend - start).max() <= 0.125 * 1000.0 + 1e-6
-    assert plan.moves[1] > plan.moves[2] > plan.moves[3]
+    """The curves always promise a gain from moving into channel 0, but every move away from the first plan loses:
+    each later plan is set aside, and the loop solves again from the first plan within 1/2, 1/4, then 1/8 of
+    each channel-week's spend."""
+    fake, plan = fake_loop(monkeypatch, moved_from_first_plan, iterations=4)
+    assert plan.iterations == 4 and plan.rejected == 2 and not plan.settled and plan.runs == 7 * 4
+    first = fake.around[1]
+    assert np.all(first[0] == 2000.0)  # the first solve: channel 0 as far as its curves reach
+    reference = np.maximum(first, first.mean(axis=1, keepdims=True))
+    for k, share in ((2, 0.5), (3, 0.25)):
+        assert float((np.abs(fake.around[k] - first) / reference).max()) == pytest.approx(share)
+    assert float((np.abs(plan.spend - first) / reference).max()) == pytest.approx(0.125)
+
+
+def test_plans_that_gain_less_than_projected_are_kept_and_the_region_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenth of the projected gain: each plan is kept (the loop moves on from it), within half the region."""
+    fake, plan = fake_loop(monkeypatch, lambda x, f: 0.1 * f.value(x), iterations=4)
+    assert plan.rejected == 0 and plan.iterations == 4
+    assert fake.steps() == pytest.approx([0.5, 0.25])
+    assert fake.value(fake.around[3]) > fake.value(fake.around[2]) > fake.value(fake.around[1])
+
+
+def test_plans_that_gain_as_projected_keep_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, plan = fake_loop(monkeypatch, lambda x, f: f.value(x), iterations=4)
+    assert plan.rejected == 0 and fake.steps() == pytest.approx([0.5, 0.5])
+
+
+def test_the_first_plan_is_taken_even_when_the_start_breaks_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start spends 24,000 and the budget is 16,800: the first plan earns less than the start (here every move
+    from the start loses) but is the only kind of plan the budget allows, so it is taken, not set aside."""
+    fake, plan = fake_loop(monkeypatch, lambda x, f: -float(np.abs(x - 1000.0).sum()), iterations=3, budget=16_800.0)
+    assert plan.optimal and plan.spend.sum() == pytest.approx(16_800.0)
+    assert len(fake.around) == 3 and fake.around[1].sum() == pytest.approx(16_800.0)
 
 
 def test_a_plan_the_simulation_agrees_with_settles(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the curves are the truth, every plan is accepted, each solve reaches further along the curves (they
-    end at twice the spend they were measured around), and the loop settles at the true optimum."""
-    holder: dict[str, FakeMeasure] = {}
-
-    def truth(x: np.ndarray) -> float:
-        fake = holder["fake"]
-        return float((fake.a * fake.h * np.log1p(x / fake.h)).sum())
-
-    import mixsim.flighting as flighting
-
-    fake = FakeMeasure(truth)
-    holder["fake"] = fake
-    monkeypatch.setattr(flighting, "measure_week_curves", fake)
-    start = np.full((3, 8), 1000.0)
-    plan = optimize_weekly(small_scenario(), lambda c: WeeklyProblem(c, budget=start.sum()), around=start,
-                           max_iterations=4, tolerance=0.001)  # fmt: skip
+    end at twice the spend they were measured around), and the loop settles close to the true optimum."""
+    fake, plan = fake_loop(monkeypatch, lambda x, f: f.value(x), iterations=4, tilted=False, tolerance=0.001)
     assert plan.settled and plan.rejected == 0 and plan.iterations < 4
     assert plan.moves[0] > 0.05 and plan.moves[-1] <= 0.001
-    best = optimum_by_bisection(fake.a, fake.h, start.sum(), top=math.inf)
+    best = optimum_by_bisection(fake.a, fake.h, 24_000.0, top=math.inf)
     # Two segments per curve: the loop settles where each channel-week's chords around it bracket the price of
     # the budget, close to the optimum but not on it (here 99.0% of it, from 85.0% at the start).
-    assert truth(start) < 0.9 * best and truth(plan.spend) > 0.985 * best
+    assert fake.value(fake.around[0]) < 0.9 * best and fake.value(plan.spend) > 0.985 * best
 
 
 def six_weeks() -> Scenario:
@@ -450,7 +489,7 @@ def test_runs_shared_by_every_channel_week_are_made_once() -> None:
     c, w = base.shape
     # Per replication: the plan once, then two runs of its own per channel-week (levels 0 and 2, or 1 and 2).
     assert set(totals) == {2 * (1 + 2 * c * w)} == {week_run_count(base, replications=2)}
-    assert curves.revenue[1, 2, 0] == 0.0 and curves.spend[1, 2, 1] > 0
+    assert curves.spend[1, 2, 1] == pytest.approx(base[1].sum() / w)  # a dark week: the channel's average week
 
 
 def test_measured_weeks_include_the_edges_of_the_season() -> None:

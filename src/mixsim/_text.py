@@ -24,6 +24,8 @@ def weekly_report(plan: Any, verification: Any) -> str:
     width = max(8, *(len(str(i)) for i in wide.index)) + 1
     cell = max(6, len(f"{float(wide[weeks].to_numpy().max()):.1f}") + 1)
     loop = f"{plan.iterations} solve(s), money moved " + ", ".join(f"{m:.1%}" for m in plan.moves)
+    if plan.runs:
+        loop += f" ({plan.runs:,} simulation runs)"
     if plan.iterations > 1 or plan.settled:
         loop += "; settled" if plan.settled else "; not settled (more --iterations may move it further)"
     if plan.rejected:

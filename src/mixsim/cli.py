@@ -734,10 +734,8 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         problems.append("--additional: only with --committed (without committed spend, give --budget)")
     if args.additional is not None and args.budget is not None:
         problems.append("--budget: not with --additional (the money is then committed + additional)")
-    if max(args.levels) < 1:
-        problems.append(
-            f"--levels: must reach at least 1, the plan itself (got {','.join(f'{m:g}' for m in args.levels)})"
-        )
+    if args.levels is not DEFAULT_LEVELS and 1.0 not in args.levels:
+        problems.append(f"--levels: must include 1, the plan itself (got {','.join(f'{m:g}' for m in args.levels)})")
     if problems:
         raise MixsimError(problems)
     current = week_spend(scenario)
@@ -829,7 +827,7 @@ def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndar
     import pandas as pd
 
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, dtype={"channel": str})
     except FileNotFoundError:
         raise MixsimError(f"{path}: file not found") from None
     except (OSError, ValueError) as exc:
@@ -840,7 +838,8 @@ def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndar
     out = np.zeros((len(channels), weeks))
     problems = []
     seen: dict[tuple[str, int], int] = {}
-    for row, (name, week, spend) in enumerate(zip(table["channel"], table["week"], table["spend"], strict=True), 2):
+    for row, (raw, week, spend) in enumerate(zip(table["channel"], table["week"], table["spend"], strict=True), 2):
+        name = raw.strip() if isinstance(raw, str) else raw
         if name not in channels:
             problems.append(f"{path}: row {row}: channel: no channel {name!r}")
             continue
@@ -849,7 +848,7 @@ def _read_committed(path: str, channels: tuple[str, ...], weeks: int) -> np.ndar
         except (TypeError, ValueError):
             problems.append(f"{path}: row {row}: week and spend must be numbers (got {week!r}, {spend!r})")
             continue
-        if not (w == int(w) and 1 <= w <= weeks) or not (math.isfinite(value) and value >= 0):
+        if not (math.isfinite(w) and w == int(w) and 1 <= w <= weeks) or not (math.isfinite(value) and value >= 0):
             problems.append(
                 f"{path}: row {row}: week must be a whole number in 1..{weeks} and spend a finite number >= 0 "
                 f"(got {week}, {spend})"

@@ -97,9 +97,9 @@ def run_all(
         for done, future in enumerate(cf.as_completed(futures), start=1):
             index = futures[future]
             results[index] = future.result()
+            delivered.add(index)
             if on_result is not None:
                 on_result(index, results[index])
-            delivered.add(index)
             if progress is not None:
                 progress(done, total)
     except BaseException:
@@ -108,7 +108,9 @@ def run_all(
         if on_result is not None:
             for future, index in futures.items():
                 if index not in delivered and future.done() and not future.cancelled() and future.exception() is None:
-                    on_result(index, future.result())
+                    delivered.add(index)
+                    with contextlib.suppress(Exception):  # the first failure is the one raised
+                        on_result(index, future.result())
         raise
     return results
 

@@ -67,6 +67,8 @@ class WeekCurves:
     plan_revenue : float
         Simulated revenue over the horizon of the plan the curves were measured around (mean over replications;
         NaN for curves not measured by simulation).
+    runs : int
+        Simulation runs the measurement made.
     """
 
     channels: tuple[str, ...]
@@ -74,6 +76,7 @@ class WeekCurves:
     revenue: np.ndarray
     current: np.ndarray
     plan_revenue: float = math.nan
+    runs: int = 0
 
     def __post_init__(self) -> None:
         c, w, k = self.spend.shape
@@ -297,6 +300,8 @@ class WeeklyPlan:
         The last solve moved no more than the closed loop's tolerance.
     rejected : int
         Plans the closed loop set aside because, simulated, they earned less than the plan they moved from.
+    runs : int
+        Simulation runs the closed loop made to measure curves (0 for a plan solved on given curves).
     """
 
     status: str
@@ -314,6 +319,7 @@ class WeeklyPlan:
     moves: tuple[float, ...] = ()
     settled: bool = False
     rejected: int = 0
+    runs: int = 0
 
     @property
     def optimal(self) -> bool:
@@ -517,18 +523,22 @@ def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[floa
     return record.conversions * scenario.economics.order_value, float(record.spend.sum())
 
 
+def _average_week(base: np.ndarray) -> np.ndarray:
+    """Each channel's average week (channels x 1); for a channel with no spend at all, the plan's average
+    channel-week (at least 1), so that it can be given a real buy."""
+    average = base.sum(axis=1, keepdims=True) / base.shape[1]
+    return np.where(average > 0, average, max(float(base.sum()) / max(base.size, 1), 1.0))
+
+
 def _reference(base: np.ndarray) -> np.ndarray:
     """Each channel-week's reference spend: its spend in the plan, or for a dark week the channel's average week."""
-    average = base.sum(axis=1, keepdims=True) / base.shape[1]
-    # A channel with no spend at all: the plan's average channel-week, so that it can be given a real buy.
-    average = np.where(average > 0, average, max(float(base.sum()) / max(base.size, 1), 1.0))
-    return np.where(base > 0, base, average)
+    return np.where(base > 0, base, _average_week(base))
 
 
 def _grid(levels: Sequence[float]) -> list[float]:
     grid = sorted({0.0, *(float(m) for m in levels)})
-    if grid[-1] < 1.0 or grid[0] < 0.0:
-        raise ValueError(f"levels must be >= 0 and reach at least 1, the plan itself (got {list(levels)})")
+    if 1.0 not in grid or grid[0] < 0.0:
+        raise ValueError(f"levels must be >= 0 and include 1, the plan itself (got {list(levels)})")
     return grid
 
 
@@ -651,7 +661,7 @@ def measure_week_curves(
                 response[i, between, k] = np.interp(between, weeks, per_ref[i, :, k]) * ref[i, between]
     points = np.array(grid)[None, None, :] * ref[:, :, None]
     plan_revenue = float(np.mean(results[:replications]))
-    return WeekCurves(scenario.channel_names, points, response, base, plan_revenue)
+    return WeekCurves(scenario.channel_names, points, response, base, plan_revenue, len(jobs))
 
 
 def optimize_weekly(
@@ -709,34 +719,42 @@ def optimize_weekly(
             executor=executor, progress=progress,
         )  # fmt: skip
 
+    current = week_spend(scenario)  # what locks keep, and what the plan is compared with
     anchor, curves = start, measure(start)
+    runs = curves.runs
     scale = 0.5
     region: np.ndarray | None = None  # the first solve ranges over the whole measured curves
     moves: list[float] = []
     rejected = 0
     for iteration in range(1, max_iterations + 1):
-        described = problem(dataclasses.replace(curves, current=start))
+        described = problem(dataclasses.replace(curves, current=current))
         if region is not None:
             described = dataclasses.replace(described, anchor=anchor, radius=region)
         plan = solve_weekly(described, solver)
+        if plan.optimal:
+            moves.append(float(np.abs(plan.spend - anchor).sum() / 2 / max(plan.total, 1.0)))
+        settled = plan.optimal and moves[-1] <= tolerance
+        plan = dataclasses.replace(
+            plan, iterations=iteration, moves=tuple(moves), rejected=rejected, runs=runs, settled=settled
+        )
         if not plan.optimal:
-            return dataclasses.replace(plan, iterations=iteration, moves=tuple(moves), rejected=rejected)
-        moves.append(float(np.abs(plan.spend - anchor).sum() / 2 / max(plan.total, 1.0)))
-        settled = moves[-1] <= tolerance
-        plan = dataclasses.replace(plan, iterations=iteration, moves=tuple(moves), settled=settled, rejected=rejected)
+            return plan
         if settled or iteration == max_iterations:
             return plan
         measured = measure(plan.spend)
+        runs += measured.runs
+        # The first plan is always taken: the start is where curves are measured, not always a plan the
+        # constraints allow (a cut budget, a weekly maximum). Later plans are judged against the plan they left.
         gained = measured.plan_revenue - curves.plan_revenue  # paired: the same random numbers
         projected = float(curves.response(plan.spend).sum() - curves.response(anchor).sum())
-        if gained < 0:
+        worse = region is not None and not gained >= 0
+        if worse:
             rejected += 1
         else:
             anchor, curves = plan.spend, measured
-        if region is not None and (gained < 0 or gained < 0.25 * projected):
+        if region is not None and (worse or not gained >= 0.25 * projected):
             scale /= 2  # the curves were a poor guide this far from where they were measured
-        reference = np.maximum(anchor, anchor.sum(axis=1, keepdims=True) / anchor.shape[1])
-        region = scale * reference
+        region = scale * np.maximum(anchor, _average_week(anchor))
     raise AssertionError("unreachable")  # the loop returns on its last iteration
 
 
@@ -798,6 +816,7 @@ def plan_to_json(plan: WeeklyPlan, verification: pd.DataFrame | None = None) -> 
         "moves": list(plan.moves),
         "settled": plan.settled,
         "rejected": plan.rejected,
+        "runs": plan.runs,
         "weeks": json_records(plan.to_frame()),
         "verification": None if verification is None else json_records(verification),
     }
