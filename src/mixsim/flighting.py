@@ -683,11 +683,12 @@ def optimize_weekly(
     again within a trust region, until a solve moves no more than ``tolerance`` of the money or ``max_iterations``
     solves are made.
 
-    Each measurement also simulates the plan it is measured around (on the same random numbers every time). A new
-    plan that earns less, simulated, than the plan it moved from is set aside: the loop solves again from the
-    earlier plan within half the region. A plan that earns less than a quarter of the gain its curves projected
-    is kept, but the region halves. The first solve ranges over the whole measured curves; the region then starts
-    at half of each channel-week's spend (or its channel's average week, if larger) around the plan.
+    Each measurement also simulates the plan it is measured around (on the same random numbers every time). The
+    first plan is always taken (the start may break the budget or a limit). After it, a plan that earns less,
+    simulated, than the plan it moved from is set aside: the loop solves again from the earlier plan within half
+    the region. A plan that earns less than a quarter of the gain its curves projected is kept, but the region
+    halves. The first solve ranges over the whole measured curves; the region then starts at half of each
+    channel-week's spend (or its channel's average week, if larger) around the plan.
 
     Parameters
     ----------
