@@ -705,6 +705,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         WEEK_LEVELS,
         WeeklyProblem,
         check_settings,
+        money,
         optimize_weekly,
         verify_weekly,
         week_run_count,
@@ -764,7 +765,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         "committed": committed,
         "additional": args.additional,
     }
-    total = budget if committed is None else float(committed.sum()) + args.additional
+    total = money(budget, committed, args.additional)
     check_settings(scenario.channel_names, current.shape[1], **settings, current=current, total=total)
     start = current if committed is None else np.maximum(current, committed)  # a start that meets what is bought
     every = args.measure_every or 1

@@ -145,16 +145,20 @@ class WeeklyProblem:
     @property
     def total(self) -> float:
         """The money the plan may spend: committed + additional, or the budget."""
-        if self.additional is not None:
-            committed = 0.0 if self.committed is None else float(self.committed.sum())
-            return committed + self.additional
-        return self.budget
+        return money(self.budget, self.committed, self.additional)
 
     def check(self) -> None:
         """Refuse a problem that names unknown channels or has out-of-range settings (``MixsimError``)."""
-        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in _SETTINGS}
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "curves"}
         check_settings(self.curves.channels, self.curves.weeks, **settings, current=self.curves.current,
                        total=self.total)  # fmt: skip
+
+
+def money(budget: float, committed: np.ndarray | None = None, additional: float | None = None) -> float:
+    """The money a week-level plan may spend: committed + ``additional`` when new money is given, else the budget."""
+    if additional is not None:
+        return (0.0 if committed is None else float(committed.sum())) + additional
+    return budget
 
 
 def _committed_conflicts(
@@ -184,10 +188,6 @@ def _committed_conflicts(
                     f"{week_max[name]:,.0f} ({len(above)} week(s) in all)"
                 )
     return out
-
-
-_SETTINGS = ("week_min", "week_max", "min_weeks_on", "max_dark_weeks", "pacing_weeks", "pacing_share", "locked",
-             "committed")  # fmt: skip
 
 
 def check_settings(
@@ -222,12 +222,10 @@ def check_settings(
     for name in sorted(names & set(mins) & set(maxs)):
         if mins[name] > maxs[name]:
             problems.append(f"week_min: {name}: {mins[name]:,.0f} is above its week_max {maxs[name]:,.0f}")
-    for name, count in (min_weeks_on or {}).items():
-        if not 0 <= count <= weeks:
-            problems.append(f"min_weeks_on: {name}: must be in [0, {weeks}] (got {count})")
-    for name, count in (max_dark_weeks or {}).items():
-        if not 0 <= count <= weeks:
-            problems.append(f"max_dark_weeks: {name}: must be in [0, {weeks}] (got {count})")
+    for label, counts in (("min_weeks_on", min_weeks_on), ("max_dark_weeks", max_dark_weeks)):
+        for name, count in (counts or {}).items():
+            if not 0 <= count <= weeks:
+                problems.append(f"{label}: {name}: must be in [0, {weeks}] (got {count})")
     if committed is not None and committed.shape == (len(channels), weeks):
         problems += _committed_conflicts(channels, committed, maxs, locked, current)
         if total is not None and current is not None and current.shape == committed.shape:
@@ -510,12 +508,6 @@ def with_week_spend(scenario: Scenario, spend: np.ndarray) -> Scenario:
     return dataclasses.replace(scenario, channels=tuple(channels))
 
 
-def _revenue_run(scenario: Scenario, seed: np.random.SeedSequence) -> float:
-    _tune_malloc()
-    record = run(scenario, seed)
-    return record.conversions * scenario.economics.order_value
-
-
 def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[float, float]:
     """Revenue and the spend delivered over the horizon."""
     _tune_malloc()
@@ -647,7 +639,7 @@ def measure_week_curves(
                         made[key] = len(jobs)
                         jobs.append((with_week_spend(scenario, spend), seeds[r]))
                     where.append((i, int(j), k, r, made[key]))
-    results = run_all(_revenue_run, jobs, executor, progress)
+    results = [value for value, _ in run_all(_outcome_run, jobs, executor, progress)]
     revenue = np.zeros((c, w, len(grid), replications))
     for i, j, k, r, job in where:
         revenue[i, j, k, r] = results[job]
