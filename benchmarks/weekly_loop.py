@@ -19,8 +19,8 @@ from pathlib import Path
 
 import mixsim
 from mixsim.executors import open_executor
-from mixsim.flighting import WeeklyProblem, optimize_weekly, week_run_count, week_spend
-from mixsim.mmm import mmm_scenario
+from mixsim.optimize.weekly.flighting import WeeklyProblem, optimize_weekly, week_run_count, week_spend
+from mixsim.research.mmm import mmm_scenario
 from mixsim.scenario import Scenario, scenario_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixsim.attribution import (
+from mixsim.research.attribution import (
     MODELS,
     attribute,
     conversion_probability,

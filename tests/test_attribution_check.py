@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import small_data
-from mixsim.attribution import MODELS, AttributionCheck, against_truth, attribute
+from mixsim.research.attribution import MODELS, AttributionCheck, against_truth, attribute
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, parse_scenario
 from mixsim.simulation import simulate
@@ -165,7 +165,7 @@ def test_cli_attribution_refuses_shapley_over_too_many_channels_before_simulatin
     tmp_path: Path, run_cli: RunCli
 ) -> None:
     from conftest import SMALL_TOML
-    from mixsim.attribution import MAX_SHAPLEY_CHANNELS
+    from mixsim.research.attribution import MAX_SHAPLEY_CHANNELS
 
     lines = [f"[channels.extra{k}]\ncpm = 5.0\nspend = 10\n" for k in range(MAX_SHAPLEY_CHANNELS)]
     path = tmp_path / "many.toml"

@@ -1,6 +1,6 @@
 """Markov and Shapley attribution checked against references computed another way.
 
-Markov: the absorbing-chain answer (``mixsim.attribution`` solves a linear system) is compared with the limit of
+Markov: the absorbing-chain answer (``attribution`` solves a linear system) is compared with the limit of
 matrix powers of the estimated transition matrix, and with a seeded Monte Carlo random walk on that chain (5-sigma
 tolerances from the binomial standard error). Shapley: the subset-weight formula is compared with the average of
 marginal contributions over all n! orderings of the channels, and with the closed form of Zhao et al. (2018),
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixsim import attribution
+from mixsim.research import attribution
 
 markov = attribution.markov
 shapley = attribution.shapley

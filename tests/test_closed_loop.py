@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixsim.curves import budget_total, response_curves
 from mixsim.engine import run
 from mixsim.optimize import Problem, optimize, solve, verify
+from mixsim.optimize.curves import response_curves
 from mixsim.scenario import Scenario, load_scenario
 
 LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -93,7 +93,7 @@ def test_optimized_plan_beats_the_current_plan_and_an_equal_split_on_a_shipped_s
     """All three plans simulated with the same random numbers, apart from the curves' (out of sample)."""
     scenario = load_scenario(ROOT / "scenarios" / "d2c_ecommerce.toml")
     plan = optimize(scenario, replications=2, levels=LEVELS, max_iterations=2, workers=2).check()
-    assert plan.spend <= budget_total(scenario) + 1e-6
+    assert plan.spend <= scenario.budget_total + 1e-6
     checked = verify(scenario, plan, replications=6, workers=2)
     assert checked.verification is not None
     gain = checked.verification.runs["revenue", "gain"]

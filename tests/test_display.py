@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from mixsim._display import MAX_ROWS, summary_html
-from mixsim.attribution import against_truth
 from mixsim.optimize import Problem, solve
+from mixsim.research.attribution import against_truth
 from mixsim.scenario import Scenario
 from mixsim.simulation import simulate
 from mixsim.whatif import compare, vary

@@ -11,7 +11,7 @@ import pytest
 
 from mixsim.engine import run
 from mixsim.errors import MixsimError
-from mixsim.flighting import (
+from mixsim.optimize.weekly.flighting import (
     VERIFY_WEEK_KEY,
     WEEK_KEY,
     WeekCurves,
@@ -270,7 +270,7 @@ def test_cli_by_week_refuses_committed_spend_that_cannot_hold(
 
 
 def test_committed_and_locked_spend_above_the_money_is_refused() -> None:
-    from mixsim.flighting import check_settings
+    from mixsim.optimize.weekly.flighting import check_settings
 
     current = np.full((2, 3), 100.0)
     committed = np.zeros((2, 3))
@@ -341,7 +341,7 @@ def test_a_peak_pulls_spend_into_the_weeks_before_it_only_with_memory() -> None:
 
 
 def test_the_projected_funnel_spends_the_plan_week_by_week() -> None:
-    from mixsim.flighting import projected_funnel
+    from mixsim.optimize.weekly.flighting import projected_funnel
 
     scenario = small_scenario()
     total = float(week_spend(scenario).sum())
@@ -413,7 +413,7 @@ def fake_loop(
     budget: float = 24_000.0,
     tolerance: float = 1e-9,
 ) -> tuple[FakeMeasure, WeeklyPlan]:
-    import mixsim.flighting as flighting
+    import mixsim.optimize.weekly.flighting as flighting
 
     fake = FakeMeasure(truth, tilted)
     monkeypatch.setattr(flighting, "measure_week_curves", fake)

@@ -24,7 +24,7 @@ from mixsim.engine import RunRecord
 from mixsim.engine.journal import TOUCH_DTYPE, Journal
 from mixsim.engine.population import segment_sizes
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
-from mixsim.journeys import PATH_COLUMNS, PATH_SEPARATOR, Journeys
+from mixsim.research.journeys import PATH_COLUMNS, PATH_SEPARATOR, Journeys
 from mixsim.results import SimulationResult
 from mixsim.scenario import STAGES, Scenario, apply_overrides, load_scenario, parse_scenario
 from mixsim.simulation import simulate

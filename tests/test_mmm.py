@@ -2,7 +2,7 @@
 
 The frame is a regrouping of one replication's daily record, so its totals must be the run's exactly; the truth
 columns must add up, period by period, to the counterfactual runs' differences. The weekly spend factors of
-:func:`mixsim.mmm.mmm_scenario` are checked against their log-normal and Bernoulli laws with ``Z`` standard errors.
+:func:`mmm_scenario` are checked against their log-normal and Bernoulli laws with ``Z`` standard errors.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from conftest import CliResult, small_data
 from mixsim.engine import run
 from mixsim.engine.population import CONVERTED
-from mixsim.mmm import DEFAULT_START, mmm_frame, mmm_scenario, mmm_truth
+from mixsim.research.mmm import DEFAULT_START, mmm_frame, mmm_scenario, mmm_truth
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, apply_overrides, load_scenario, parse_scenario
 from mixsim.simulation import simulate

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 
 from mixsim import InfeasibleError, ScenarioError
-from mixsim.curves import CurveSet, Hill, ResponseCurve
 from mixsim.optimize import Problem, frontier, solve
-from mixsim.plan import Plan
+from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimize.plan import Plan
 from mixsim.scenario import Group, Limit
 
 ORDER_VALUE = 50.0
@@ -36,7 +36,7 @@ Params = tuple[float, float, float]  # ymax, half saturation, slope
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Independent curve arithmetic (does not use mixsim.curves.Hill, so a bug there cannot hide a bug here).
+# Independent curve arithmetic (does not use mixsim.optimize.curves.Hill, so a bug there cannot hide a bug here).
 
 
 def hill_value(s: np.ndarray | float, p: Params) -> np.ndarray:

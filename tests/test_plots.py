@@ -17,11 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from conftest import ROOT, small_data
-from mixsim.attribution import against_truth
-from mixsim.curves import CurveSet, Hill, ResponseCurve
 from mixsim.errors import InfeasibleError
 from mixsim.optimize import Problem, frontier, solve
-from mixsim.plan import Frontier
+from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimize.plan import Frontier
 from mixsim.plots import (
     PALETTE,
     STAGE_COLORS,
@@ -37,6 +36,7 @@ from mixsim.plots import (
     plot_journeys,
     save_figure,
 )
+from mixsim.research.attribution import against_truth
 from mixsim.results import SimulationResult
 from mixsim.scenario import STAGES, Limit, Scenario, load_scenario, parse_scenario
 from mixsim.simulation import simulate
@@ -525,7 +525,7 @@ def test_every_figure_draws_every_shipped_scenario(path):
 def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
     code = (
         "import sys\n"
-        "import mixsim, mixsim.optimize, mixsim.curves, mixsim.plan, mixsim.simulation\n"
+        "import mixsim, mixsim.optimize, mixsim.optimize.curves, mixsim.optimize.plan, mixsim.simulation\n"
         "assert 'matplotlib' not in sys.modules, 'engine or optimizer imports matplotlib'\n"
         "import mixsim.plots\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'plots imports pyplot'\n"
@@ -534,7 +534,7 @@ def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
 
 
 def test_plot_flighting_stacks_the_plan_and_draws_the_season() -> None:
-    from mixsim.flighting import WeekCurves, WeeklyProblem, solve_weekly
+    from mixsim.optimize.weekly.flighting import WeekCurves, WeeklyProblem, solve_weekly
 
     rng = np.random.default_rng(7)
     xs = np.linspace(0.0, 5000.0, 11)[None, None, :] * np.ones((3, 6, 1))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mixsim.scenario import load_scenario
-from mixsim.templates import list_templates, template_text
+from mixsim.scenario.templates import list_templates, template_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RunCli = Callable[..., tuple[int, str, str]]

@@ -14,13 +14,13 @@ Every result has ``.to_frame()`` and ``.to_json()`` and renders as a table in Ju
 """
 
 from mixsim._version import __version__
-from mixsim.attribution import AttributionCheck, against_truth, attribute
-from mixsim.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError, ScenarioError, SolverError
-from mixsim.journeys import Journeys
-from mixsim.mmm import mmm_scenario, mmm_truth
 from mixsim.optimize import Problem, frontier, optimize, solve, verify
-from mixsim.plan import Frontier, Plan, write_plan
+from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
+from mixsim.optimize.plan import Frontier, Plan, write_plan
+from mixsim.research.attribution import AttributionCheck, against_truth, attribute
+from mixsim.research.journeys import Journeys
+from mixsim.research.mmm import mmm_scenario, mmm_truth
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, load_scenario, parse_scenario
 from mixsim.simulation import simulate

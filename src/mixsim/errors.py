@@ -6,7 +6,7 @@ problem and exits with a non-zero code, never a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InfeasibleError", "MixsimError", "ScenarioError", "SolverError"]
+__all__ = ["InfeasibleError", "InputError", "MixsimError", "ScenarioError", "SolverError"]
 
 
 class MixsimError(Exception):
@@ -50,6 +50,11 @@ class ScenarioError(MixsimError, ValueError):
     @property
     def problems(self) -> list[str]:
         return list(self._problems)
+
+
+class InputError(MixsimError, ValueError):
+    """A data file other than a scenario (response curves, committed spend, a sweep grid, a history) breaks its
+    contract; each problem names the file, the row or column, and the rule."""
 
 
 class InfeasibleError(MixsimError):

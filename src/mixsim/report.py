@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from matplotlib.figure import Figure
 
 from mixsim._version import __version__
-from mixsim.curves import CurveSet
-from mixsim.plan import Plan
+from mixsim.optimize.curves import CurveSet
+from mixsim.optimize.plan import Plan
 from mixsim.results import SimulationResult
 
 __all__ = ["CAVEATS", "build_report"]

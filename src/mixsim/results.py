@@ -20,8 +20,8 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim.engine import RunRecord
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
-from mixsim.journeys import Journeys
-from mixsim.mmm import DEFAULT_START, mmm_frame
+from mixsim.research.journeys import Journeys
+from mixsim.research.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
@@ -132,11 +132,11 @@ class SimulationResult:
     def to_mmm_frame(
         self, freq: str = "W", *, replication: int = 0, start: str | dt.date = DEFAULT_START, truth: bool = False
     ) -> pd.DataFrame:
-        """One replication as a marketing-mix-model dataset; see :func:`mixsim.mmm.mmm_frame`.
+        """One replication as a marketing-mix-model dataset; see :func:`mixsim.research.mmm.mmm_frame`.
 
         Examples
         --------
-        >>> long = mixsim.mmm.mmm_scenario(scenario, weeks=104)  # doctest: +SKIP
+        >>> long = mixsim.research.mmm.mmm_scenario(scenario, weeks=104)  # doctest: +SKIP
         >>> data = mixsim.simulate(long, replications=1, incrementality=True).to_mmm_frame(truth=True)  # doctest: +SKIP
         """
         return mmm_frame(self, freq, replication=replication, start=start, truth=truth)

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mixsim import _program
 from mixsim.engine import run
 from mixsim.engine.delivery import daily_spend
 from mixsim.errors import MixsimError
 from mixsim.executors import run_all
+from mixsim.optimize import program as _program
 from mixsim.scenario import Scenario
 
 if TYPE_CHECKING:

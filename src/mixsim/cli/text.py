@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from mixsim.attribution import AttributionCheck
-from mixsim.curves import CurveSet
-from mixsim.plan import Plan
+from mixsim.optimize.curves import CurveSet
+from mixsim.optimize.plan import Plan
+from mixsim.research.attribution import AttributionCheck
 from mixsim.results import SimulationResult, json_records
 from mixsim.whatif import Comparison
 

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from mixsim._files import write_atomic, write_csv
-from mixsim._program import SOLVERS
-from mixsim._text import (
+from mixsim._version import __version__
+from mixsim.cli.text import (
     attribution_report,
     compare_report,
     curves_report,
@@ -27,18 +27,18 @@ from mixsim._text import (
     simulation_report,
     weekly_report,
 )
-from mixsim._version import __version__
-from mixsim.attribution import MAX_SHAPLEY_CHANNELS, MODELS, against_truth
-from mixsim.curves import DEFAULT_LEVELS, CurveSet, budget_total, curve_run_count, read_curves, response_curves
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV, deferred_executor, scheduler_from
-from mixsim.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
-from mixsim.plan import write_plan
+from mixsim.optimize.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
+from mixsim.optimize.plan import write_plan
+from mixsim.optimize.program import SOLVERS
+from mixsim.research.attribution import MAX_SHAPLEY_CHANNELS, MODELS, against_truth
+from mixsim.research.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
 from mixsim.results import TABLES, SimulationResult, json_records
 from mixsim.scenario import Scenario, json_schema, load_scenario
+from mixsim.scenario.templates import list_templates, template_text, write_template
 from mixsim.simulation import memory_available, memory_needed, root_seed, run_count, simulate
-from mixsim.templates import list_templates, template_text, write_template
 from mixsim.whatif import compare, optimized, vary
 
 FIGURE_FORMATS = ("png", "svg")
@@ -701,7 +701,7 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def _optimize_by_week(args: argparse.Namespace) -> int:
-    from mixsim.flighting import (
+    from mixsim.optimize.weekly.flighting import (
         WEEK_LEVELS,
         WeeklyProblem,
         check_settings,
@@ -744,8 +744,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
     if args.additional is None and committed is not None:
         raise MixsimError("--committed: give --additional too (the new money on top of what is bought)")
     _check_memory(scenario, args)
-    fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
-    budget = args.budget if args.budget is not None else budget_total(scenario) - fixed
+    budget = args.budget if args.budget is not None else scenario.budget_total - scenario.fixed_costs
     if args.out:
         if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
             raise MixsimError(f"--out {args.out}: the plan is written as .csv, .json or .xlsx")
@@ -802,7 +801,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
         figure = Path(args.out).with_name(f"{Path(args.out).stem}_flighting")
         save_figure(plot_flighting(plan, scenario.seasonality), figure, FIGURE_FORMATS)
         if args.verify:
-            from mixsim.flighting import projected_funnel
+            from mixsim.optimize.weekly.flighting import projected_funnel
             from mixsim.plots import plot_funnel
 
             funnel = projected_funnel(
@@ -810,7 +809,7 @@ def _optimize_by_week(args: argparse.Namespace) -> int:
             )
             save_figure(plot_funnel(funnel), Path(args.out).with_name(f"{Path(args.out).stem}_funnel"), FIGURE_FORMATS)
     if args.json:
-        from mixsim.flighting import plan_to_json
+        from mixsim.optimize.weekly.flighting import plan_to_json
 
         print(plan_to_json(plan, verification))
     else:

@@ -1,8 +1,8 @@
 """Figures of results: response curves, the budget frontier, an allocation against the current plan, and of
 simulations: the funnel over time, customer journeys, attribution against the truth and what-if comparisons.
 
-Plotting consumes result objects only (:class:`~mixsim.curves.CurveSet`, :class:`~mixsim.plan.Plan`,
-:class:`~mixsim.plan.Frontier`, :class:`~mixsim.results.SimulationResult`,
+Plotting consumes result objects only (:class:`~mixsim.optimize.curves.CurveSet`, :class:`~mixsim.optimize.plan.Plan`,
+:class:`~mixsim.optimize.plan.Frontier`, :class:`~mixsim.results.SimulationResult`,
 :class:`~mixsim.whatif.Comparison`); nothing in the engine or the optimizer imports this module. Figures are built
 with the object-oriented API (:class:`matplotlib.figure.Figure`, no pyplot), so they need no GUI backend and
 touch no global figure state; :func:`save_figure` writes them atomically.
@@ -31,8 +31,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from mixsim._files import write_atomic
-from mixsim.curves import CurveSet, ResponseCurve
-from mixsim.plan import Frontier, Plan
+from mixsim.optimize.curves import CurveSet, ResponseCurve
+from mixsim.optimize.plan import Frontier, Plan
 from mixsim.results import KPIS
 from mixsim.results import interval as _interval
 from mixsim.scenario import STAGES
@@ -40,8 +40,8 @@ from mixsim.scenario import STAGES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mixsim.attribution import AttributionCheck
-    from mixsim.flighting import WeeklyPlan
+    from mixsim.optimize.weekly.flighting import WeeklyPlan
+    from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
     from mixsim.whatif import Comparison
 
@@ -756,7 +756,7 @@ def plot_attribution_check(check: AttributionCheck, *, order: Sequence[str] | No
     Parameters
     ----------
     check : AttributionCheck
-        From :func:`mixsim.attribution.against_truth`.
+        From :func:`mixsim.research.attribution.against_truth`.
     order : sequence of str, optional
         Channel order for colours (default the scenario's).
 
@@ -853,7 +853,7 @@ def plot_flighting(plan: WeeklyPlan, seasonality: Sequence[float] | None = None)
     Parameters
     ----------
     plan : WeeklyPlan
-        From :func:`mixsim.flighting.solve_weekly` or :func:`mixsim.flighting.optimize_weekly`.
+        From :func:`mixsim.optimize.weekly.flighting.solve_weekly` or ``optimize_weekly``.
     seasonality : sequence of float, optional
         One demand multiplier per week (``scenario.seasonality``).
 

@@ -355,21 +355,13 @@ def fit_hill(spend: np.ndarray, response: np.ndarray) -> tuple[Hill, float, floa
     return hill, rmse, r2
 
 
-def budget_total(scenario: Scenario) -> float:
-    """What the optimizer may allocate: ``budget.total``, else what the current plan costs (its media spend
-    and the fixed costs of the channels it uses)."""
-    if scenario.budget is not None:
-        return scenario.budget.total
-    return scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
-
-
 _BOOK_TOLERANCE = 1e-3
 """Delivered spends closer than this share are the same: a level that adds less bought nothing more."""
 
 
 def _reference(scenario: Scenario, plan: dict[str, float], budget: float | None) -> dict[str, float]:
     """The spend a channel's levels are multiples of: its planned spend, or an even share of the budget."""
-    share = (budget_total(scenario) if budget is None else budget) / len(scenario.channels)
+    share = (scenario.budget_total if budget is None else budget) / len(scenario.channels)
     return {name: (plan[name] if plan[name] > 0 else share) for name in scenario.channel_names}
 
 

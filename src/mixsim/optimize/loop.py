@@ -1,7 +1,7 @@
 """The budget optimizer: response curves become a linear (or mixed-integer) program.
 
 Describe, then solve: :class:`Problem` holds the curves and the planner's constraints; :func:`solve` builds the
-program and returns a :class:`~mixsim.plan.Plan`. Each curve becomes piecewise-linear segments on breakpoints
+program and returns a :class:`~mixsim.optimize.plan.Plan`. Each curve becomes piecewise-linear segments on breakpoints
 from 0 to the channel's largest allowed spend. Concave curves have segments of falling slope, so an LP fills
 them in order by itself and is exact at the breakpoints; S-shaped curves (rising slopes first), minimum buys and
 fixed activation costs need binaries (a MILP).
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mixsim import _program
-from mixsim.curves import DEFAULT_LEVELS, CurveSet, ResponseCurve, budget_total, response_curves
 from mixsim.errors import ScenarioError
-from mixsim.plan import Binding, ChannelPlan, Frontier, Plan, Verification
+from mixsim.optimize import program as _program
+from mixsim.optimize.curves import DEFAULT_LEVELS, CurveSet, ResponseCurve, response_curves
+from mixsim.optimize.plan import Binding, ChannelPlan, Frontier, Plan, Verification
 from mixsim.scenario import Group, Limit, Scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 
@@ -133,7 +133,7 @@ class Problem:
         rules = scenario.budget
         return cls(
             curves=curves,
-            budget=budget_total(scenario) if budget is None else budget,
+            budget=scenario.budget_total if budget is None else budget,
             objective=objective,
             target=target,
             limits=dict(rules.limits) if rules is not None else {},
@@ -808,7 +808,7 @@ def optimize(
             break
         around = plan.bookings  # measured around the plan as booked, so the plan point delivers its spend
     assert plan is not None
-    costs = scenario.total_spend + sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
+    costs = scenario.total_spend + scenario.fixed_costs
     if costs > plan.budget + _TOL:
         note = (
             f"the current plan costs {_money(costs)} with its fixed costs, more than the budget {_money(plan.budget)}"
@@ -832,7 +832,7 @@ def verify(
     progress: ProgressCallback | None = None,
 ) -> Plan:
     """Simulate ``plan`` and the current plan with the same random numbers; return the plan with its
-    :class:`~mixsim.plan.Verification`.
+    :class:`~mixsim.optimize.plan.Verification`.
 
     Parameters
     ----------
@@ -855,7 +855,7 @@ def verify(
     tasks = [Task(r) for r in range(replications)] + [Task(r, allocation) for r in range(replications)]
     records = run_tasks(scenario, seeds, tasks, workers, executor, progress)
     value = scenario.economics.order_value
-    fixed_now = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
+    fixed_now = scenario.fixed_costs
     fixed_plan = sum(c.fixed_cost for c in plan.channels if c.active)
     current_runs, plan_runs = records[:replications], records[replications:]
     conv_now = np.array([r.conversions for r in current_runs], dtype=float)

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import (
+from mixsim.errors import ScenarioError
+from mixsim.scenario._validate import (
     INVALID,
     Choice,
     Integer,
@@ -36,7 +37,6 @@ from ._validate import (
     show,
     to_plain,
 )
-from .errors import ScenarioError
 
 __all__ = [
     "MAX_CHANNELS",
@@ -198,6 +198,19 @@ class Scenario:
     def total_spend(self) -> float:
         """The current plan's spend over the horizon, all channels."""
         return float(sum(c.spend for c in self.channels))
+
+    @property
+    def fixed_costs(self) -> float:
+        """The fixed costs of the channels the current plan uses (those with spend)."""
+        return float(sum(c.fixed_cost for c in self.channels if c.spend > 0))
+
+    @property
+    def budget_total(self) -> float:
+        """What the optimizer may allocate: ``budget.total``, else what the current plan costs (its media spend
+        and the fixed costs of the channels it uses)."""
+        if self.budget is not None:
+            return self.budget.total
+        return self.total_spend + self.fixed_costs
 
     def channel(self, name: str) -> Channel:
         """The channel called ``name``; ``KeyError`` if there is none."""

@@ -112,8 +112,9 @@ def mmm_scenario(
         # Six significant digits keep the file readable without turning a small weight into a dark week.
         changes[f"channels.{c.name}.flighting"] = [float(f"{w:.6g}") for w in weights]
     if scenario.budget is not None:
-        fixed = sum(c.fixed_cost for c in scenario.channels if c.spend > 0)
-        changes["budget.total"] = max(scenario.budget.total * stretch, scenario.total_spend * stretch + fixed)
+        changes["budget.total"] = max(
+            scenario.budget.total * stretch, scenario.total_spend * stretch + scenario.fixed_costs
+        )
         for name, limit in scenario.budget.limits:
             changes[f"budget.limits.{name}.min"] = limit.min * stretch
             if math.isfinite(limit.max):
