@@ -11,20 +11,70 @@ The public API, for notebooks and scripts:
 
 Every result has ``.to_frame()`` and ``.to_json()`` and renders as a table in Jupyter. Figures are in
 :mod:`mixsim.plots`.
+
+The names are imported on first use: ``import mixsim`` (and so every ``mixsim`` command) does not load pandas,
+SciPy or the solvers until something needs them, which keeps ``mixsim --help`` and ``mixsim validate`` quick.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from mixsim._lazy import lazy_names
 from mixsim._version import __version__
-from mixsim.errors import InfeasibleError, MixsimError, ScenarioError, SolverError
-from mixsim.optimize import Problem, frontier, optimize, solve, verify
-from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
-from mixsim.optimize.plan import Frontier, Plan, write_plan
-from mixsim.research.attribution import AttributionCheck, against_truth, attribute
-from mixsim.research.journeys import Journeys
-from mixsim.research.mmm import mmm_scenario, mmm_truth
-from mixsim.results import SimulationResult
-from mixsim.scenario import Scenario, load_scenario, parse_scenario
-from mixsim.simulation import simulate
-from mixsim.whatif import Comparison, compare, vary
+from mixsim.errors import InfeasibleError, InputError, MixsimError, ScenarioError, SolverError
+
+if TYPE_CHECKING:
+    from mixsim.optimize import Problem, frontier, optimize, solve, verify
+    from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
+    from mixsim.optimize.plan import Frontier, Plan, write_plan
+    from mixsim.research.attribution import AttributionCheck, against_truth, attribute
+    from mixsim.research.journeys import Journeys
+    from mixsim.research.mmm import mmm_scenario, mmm_truth
+    from mixsim.results import SimulationResult
+    from mixsim.scenario import Scenario, load_scenario, parse_scenario
+    from mixsim.simulation import simulate
+    from mixsim.whatif import Comparison, compare, vary
+
+_HOMES: dict[str, str] = {
+    "AttributionCheck": "mixsim.research.attribution",
+    "against_truth": "mixsim.research.attribution",
+    "attribute": "mixsim.research.attribution",
+    "CurveSet": "mixsim.optimize.curves",
+    "Hill": "mixsim.optimize.curves",
+    "ResponseCurve": "mixsim.optimize.curves",
+    "read_curves": "mixsim.optimize.curves",
+    "response_curves": "mixsim.optimize.curves",
+    "Journeys": "mixsim.research.journeys",
+    "mmm_scenario": "mixsim.research.mmm",
+    "mmm_truth": "mixsim.research.mmm",
+    "Problem": "mixsim.optimize",
+    "frontier": "mixsim.optimize",
+    "optimize": "mixsim.optimize",
+    "solve": "mixsim.optimize",
+    "verify": "mixsim.optimize",
+    "Frontier": "mixsim.optimize.plan",
+    "Plan": "mixsim.optimize.plan",
+    "write_plan": "mixsim.optimize.plan",
+    "SimulationResult": "mixsim.results",
+    "Scenario": "mixsim.scenario",
+    "load_scenario": "mixsim.scenario",
+    "parse_scenario": "mixsim.scenario",
+    "simulate": "mixsim.simulation",
+    "Comparison": "mixsim.whatif",
+    "compare": "mixsim.whatif",
+    "vary": "mixsim.whatif",
+}
+"""Where each public name lives; :func:`__getattr__` imports it from there on first use."""
+
+
+# ``mixsim.optimize`` is both a subpackage and the function users call. Import the (light) subpackage now, so
+# that the import system binds it to the name here once, and drop that binding: the name then resolves lazily
+# to the function, whatever is imported later.
+importlib.import_module("mixsim.optimize")
+globals().pop("optimize")
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = [
     "AttributionCheck",
@@ -33,6 +83,7 @@ __all__ = [
     "Frontier",
     "Hill",
     "InfeasibleError",
+    "InputError",
     "Journeys",
     "MixsimError",
     "Plan",

@@ -41,7 +41,8 @@ from mixsim.scenario import Scenario
 
 if TYPE_CHECKING:
     from mixsim.results import SimulationResult
-from mixsim.simulation import _tune_malloc, root_seed
+from mixsim.memory import tune_malloc
+from mixsim.simulation import root_seed
 
 _TOL = 1e-7
 WEEK_KEY = 0x3EEC
@@ -510,7 +511,7 @@ def with_week_spend(scenario: Scenario, spend: np.ndarray) -> Scenario:
 
 def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[float, float]:
     """Revenue and the spend delivered over the horizon."""
-    _tune_malloc()
+    tune_malloc()
     record = run(scenario, seed)
     return record.conversions * scenario.economics.order_value, float(record.spend.sum())
 

@@ -1,0 +1,103 @@
+"""The ``mixsim`` command: a parser table and ``main``.
+
+Each command lives in a module of :mod:`mixsim.cli` by group (scenario files, simulation, optimization, research);
+only the chosen command's module is imported, so ``mixsim --help`` loads none of the numerical libraries. A
+command parses its options, calls one library function, prints and writes; it never computes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from mixsim._version import __version__
+from mixsim.errors import MixsimError
+
+
+class Command(NamedTuple):
+    """One row of the parser table: the command's name, its one-line help, and the module that implements it
+    (a ``COMMANDS`` mapping of name to ``(setup, handler)``)."""
+
+    name: str
+    help: str
+    module: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("simulate", "simulate a scenario and report what the plan does", "mixsim.cli.simulate"),
+    Command("validate", "check a scenario file and report every problem", "mixsim.cli.scenario"),
+    Command("schema", "print the JSON Schema of scenario files (for editor completion)", "mixsim.cli.scenario"),
+    Command("curves", "measure each channel's response curve by simulation", "mixsim.cli.optimize"),
+    Command("optimize", "allocate the budget across channels to maximize the projected return", "mixsim.cli.optimize"),
+    Command("frontier", "the optimal return and allocation over a range of budgets", "mixsim.cli.optimize"),
+    Command("compare", "simulate variants of a scenario with common random numbers", "mixsim.cli.simulate"),
+    Command("report", "one self-contained HTML report of a scenario (and its optimized plan)", "mixsim.cli.simulate"),
+    Command("export-mmm", "a long simulated dataset for marketing-mix models, with its truth", "mixsim.cli.research"),
+    Command("journeys", "customer journeys as a path table and a per-touch event table", "mixsim.cli.research"),
+    Command(
+        "attribution", "attribution models' credit per channel beside the true incrementality", "mixsim.cli.research"
+    ),
+    Command(
+        "sweep", "simulate every cell of a grid of scenario variants into a Parquet dataset", "mixsim.cli.simulate"
+    ),
+    Command("new", "write a commented starter scenario from a template", "mixsim.cli.scenario"),
+    Command("list-templates", "the starter scenarios mixsim new can write", "mixsim.cli.scenario"),
+)
+"""Every command, in the order ``mixsim --help`` lists them."""
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The argument parser; the options of the command named in ``argv`` (if any) are filled in.
+
+    The other commands are listed with their help line only: their modules (and the libraries those import) load
+    only when they are the one asked for.
+    """
+    parser = argparse.ArgumentParser(prog="mixsim", description="Marketing-mix simulator and budget optimizer.")
+    parser.add_argument("--version", action="version", version=f"mixsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # The top level takes no option with a value, so the first word that is not an option names the command.
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    for command in COMMANDS:
+        child = sub.add_parser(command.name, help=command.help, description=command.help)
+        if command.name == chosen:
+            setup, handler = importlib.import_module(command.module).COMMANDS[command.name]
+            setup(child)
+            child.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(words).parse_args(words)
+    try:
+        if not hasattr(args, "workers"):
+            return int(args.handler(args))
+        from mixsim.executors import deferred_executor, scheduler_from
+
+        with deferred_executor(args.workers, scheduler_from(args.scheduler)) as executor:
+            args.executor = executor
+            return int(args.handler(args))
+    except MixsimError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mixsim: interrupted; no output file was left half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # an output that could not be written (disk full, permissions changed meanwhile)
+        print(f"mixsim: cannot write {exc.filename or 'an output'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an unexpected failure: say so in one line, the traceback on request
+        if os.environ.get("MIXSIM_DEBUG"):
+            raise
+        print(
+            f"mixsim: unexpected error: {type(exc).__name__}: {exc} (set MIXSIM_DEBUG=1 for details)", file=sys.stderr
+        )
+        return 1

@@ -1,0 +1,356 @@
+"""Optimization commands: ``curves``, ``optimize`` and ``frontier`` (``--by-week``: :mod:`mixsim.cli.weekly`)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+from mixsim._files import write_atomic
+from mixsim.cli import options
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
+from mixsim.cli.text import (
+    curves_report,
+    frontier_report,
+    plan_report,
+)
+from mixsim.errors import InfeasibleError, MixsimError
+from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
+from mixsim.optimize.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
+from mixsim.optimize.plan import write_plan
+from mixsim.optimize.program import SOLVERS
+from mixsim.scenario import Scenario, load_scenario
+
+TARGETED = {
+    "min-spend": "the conversions to reach",
+    "cpa": "the highest cost per conversion",
+    "roas": "the lowest revenue per dollar",
+}
+"""Objectives that need ``--target``, and what it means for each."""
+
+
+def setup_curves(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    _add_measure(parser)
+    options.add_set(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--out", metavar="DIR", help="write curve_points.csv, curve_fits.csv and curves.png to DIR")
+
+
+def setup_optimize(parser: argparse.ArgumentParser) -> None:
+    _add_problem(parser)
+    parser.add_argument("--verify", action="store_true", help="simulate the plan against the current plan")
+    parser.add_argument(
+        "--verify-replications",
+        type=options.positive,
+        default=10,
+        metavar="R",
+        help="replications of --verify (default 10)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--out", metavar="FILE", help="write the plan to FILE: .csv, .json or .xlsx")
+    week = parser.add_argument_group("week by week (with --by-week)")
+    week.add_argument(
+        "--by-week", action="store_true", help="decide spend per channel per week (curves measured as impulses)"
+    )
+    week.add_argument(
+        "--lock", type=options.names, default=(), metavar="CH1,CH2", help="keep channels at their flighting"
+    )
+    week.add_argument("--committed", metavar="FILE", help="spend already bought: CSV channel,week,spend (weeks from 1)")
+    week.add_argument("--additional", type=options.money, help="new money on top of --committed (the plan spends both)")
+    week.add_argument(
+        "--pacing",
+        type=options.pacing,
+        metavar="WEEKS:SHARE",
+        help="no WEEKS weeks in a row above SHARE of the money, e.g. 4:30%%",
+    )
+    week.add_argument(
+        "--measure-every",
+        type=options.positive,
+        metavar="K",
+        help="simulate every K-th week's impulse (and the season's edges) and interpolate between (default 1)",
+    )
+    for flag, what in (
+        ("--week-min", "least spend in a week the channel airs"),
+        ("--week-max", "most spend in any week"),
+        ("--min-weeks-on", "fewest weeks on air"),
+        ("--max-dark-weeks", "most weeks dark"),
+    ):
+        week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar="CH=N", help=what)
+
+
+def setup_frontier(parser: argparse.ArgumentParser) -> None:
+    _add_problem(parser, budget=False)
+    parser.add_argument(
+        "--budgets",
+        required=True,
+        type=_budgets,
+        metavar="LOW:HIGH:N",
+        help="N budgets evenly from LOW to HIGH, e.g. 100000:1000000:10",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
+
+
+def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None:
+    options.add_runs(parser, replications, "replications per curve level")
+    parser.add_argument(
+        "--levels",
+        type=options.levels,
+        default=DEFAULT_LEVELS,
+        metavar="M1,M2,...",
+        help="curve spend levels as multiples of each channel's planned spend (default "
+        + ",".join(f"{m:g}" for m in DEFAULT_LEVELS)
+        + "; with --by-week, of each channel-week's, default 0,1,2)",
+    )
+
+
+def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario file (TOML)")
+    parser.add_argument(
+        "--curves", metavar="FILE", help="response curves from a CSV (channel,spend,response or Hill parameters)"
+    )
+    if budget:
+        parser.add_argument(
+            "--budget", type=options.money, help="budget to allocate (default: the scenario's budget.total)"
+        )
+    parser.add_argument("--objective", choices=OBJECTIVES, default="revenue", help="what to optimize (default revenue)")
+    parser.add_argument(
+        "--target",
+        type=options.positive_float,
+        help="conversions for min-spend; cost per conversion for cpa; revenue per dollar for roas",
+    )
+    parser.add_argument(
+        "--max-change",
+        type=options.share,
+        metavar="P",
+        help="keep each channel within P of its current spend, e.g. 30%%",
+    )
+    parser.add_argument("--solver", choices=SOLVERS, default="auto", help="auto: HiGHS if installed, else CBC")
+    if budget:
+        parser.add_argument(
+            "--iterations",
+            type=options.positive,
+            default=3,
+            help="most solves of the closed loop (default 3; 1: no re-measuring)",
+        )
+    parser.add_argument("--order-value", type=options.positive_float, help="with --curves: revenue per conversion")
+    parser.add_argument(
+        "--margin", type=options.margin, default=None, help="with --curves: gross margin, 0..1 (default 1)"
+    )
+    # Fewer than for `mixsim curves`: the closed loop measures again around each plan.
+    _add_measure(parser, replications=3)
+    options.add_set(parser)
+
+
+def _budgets(text: str) -> list[float]:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"must be LOW:HIGH:N, e.g. 100000:1000000:10 (got {text!r})")
+    low, high = options.money(parts[0]), options.money(parts[1])
+    count = options.positive(parts[2])
+    if high < low:
+        raise argparse.ArgumentTypeError(f"HIGH must be >= LOW (got {text!r})")
+    return [float(b) for b in np.linspace(low, high, count)]
+
+
+def _curves(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    check_memory(scenario, args, runs=curve_run_count(scenario, args.replications))
+    out = out_dir(args.out)
+    with ProgressBar(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+        curves = response_curves(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            levels=args.levels,
+            workers=args.workers,
+            executor=args.executor,
+            progress=progress,
+        )
+    if out is not None:
+        write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
+        write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
+        from mixsim.plots import plot_curves, save_figure
+
+        save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
+    if args.json:
+        print(curves.to_json())
+    else:
+        print(curves_report(curves))
+        if out is not None:
+            print(f"\nPoints, fits and curves.png written to {out}/")
+    return 0
+
+
+def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]:
+    """The scenario, or the curves file, the problem is about (exactly one)."""
+    if (args.scenario is None) == (args.curves is None):
+        raise MixsimError(f"mixsim {args.command}: give a SCENARIO file or --curves FILE (one of them)")
+    # Checked before any simulation: a mistake here should not cost the minutes curves take to measure.
+    if args.objective in TARGETED and args.target is None:
+        raise MixsimError(f"--target: objective {args.objective} needs one ({TARGETED[args.objective]})")
+    if args.objective not in TARGETED and args.target is not None:
+        raise MixsimError(f"--target: only with objective {', '.join(TARGETED)} (got --objective {args.objective})")
+    if args.curves is not None and args.objective not in ("revenue", "profit") and args.order_value is None:
+        raise MixsimError(
+            f"--order-value: objective {args.objective} is counted in conversions; give the revenue per conversion"
+        )
+    if args.curves is None:
+        for flag in ("order_value", "margin"):
+            if getattr(args, flag) is not None:
+                raise MixsimError(f"--{flag.replace('_', '-')}: only with --curves (a scenario has its own economics)")
+        scenario = load_scenario(args.scenario, args.overrides)
+        check_memory(scenario, args)
+        return scenario, None
+    if args.overrides:
+        raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
+    measuring = [
+        flag
+        for flag, given in (
+            ("--seed", args.seed is not None),
+            ("--replications", args.replications != args.default_replications),
+            ("--levels", args.levels is not DEFAULT_LEVELS),
+        )
+        if given
+    ]
+    if measuring:
+        raise MixsimError(f"{', '.join(measuring)}: only with a SCENARIO (they set how curves are measured)")
+    margin = 1.0 if args.margin is None else args.margin
+    curves = read_curves(args.curves, order_value=args.order_value or math.nan, margin=margin)
+    if args.max_change is not None and not any(c.current > 0 for c in curves.curves):
+        raise MixsimError(
+            f"--max-change: {args.curves} gives no current spend to change from (add a 'current' column of Hill "
+            "parameters)"
+        )
+    return None, curves
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    if args.by_week:
+        from mixsim.cli.weekly import optimize_by_week
+
+        return optimize_by_week(args)
+    week_options = (
+        "lock",
+        "committed",
+        "additional",
+        "pacing",
+        "week_min",
+        "week_max",
+        "min_weeks_on",
+        "max_dark_weeks",
+        "measure_every",
+    )
+    used = [f"--{o.replace('_', '-')}" for o in week_options if getattr(args, o) not in (None, (), [])]
+    if used:
+        raise MixsimError(f"{', '.join(used)}: only with --by-week")
+    scenario, curves = _load_curves(args)
+    if args.out:
+        if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
+            raise MixsimError(
+                f"--out {args.out}: the plan is written as .csv, .json or .xlsx (got {Path(args.out).name})"
+            )
+        check_writable(Path(args.out), directory=False)
+    if curves is not None:
+        if args.budget is None:
+            raise MixsimError("--budget: required with --curves (the file has no budget)")
+        if args.verify:
+            raise MixsimError("--verify: needs a SCENARIO to simulate (curves from a file cannot be verified)")
+        problem = Problem(
+            curves, budget=args.budget, objective=args.objective, target=args.target, max_change=args.max_change
+        )
+        plan = solve(problem, args.solver)
+    else:
+        assert scenario is not None
+        per_measure = curve_run_count(scenario, args.replications, args.levels)
+        total = per_measure * args.iterations + (2 * args.verify_replications if args.verify else 0)
+        with ProgressBar(total, enabled=not args.json) as progress:
+            plan = optimize(
+                scenario,
+                budget=args.budget,
+                objective=args.objective,
+                target=args.target,
+                max_change=args.max_change,
+                seed=args.seed,
+                replications=args.replications,
+                levels=args.levels,
+                max_iterations=args.iterations,
+                solver=args.solver,
+                workers=args.workers,
+                executor=args.executor,
+                progress=progress,
+            )
+            if args.verify and plan.optimal:
+                plan = verify(
+                    scenario,
+                    plan,
+                    seed=args.seed,
+                    replications=args.verify_replications,
+                    workers=args.workers,
+                    executor=args.executor,
+                    progress=progress,
+                )
+    if args.json:
+        print(plan.to_json())
+    plan.check()
+    if args.out:
+        write_plan(plan, args.out)
+    if not args.json:
+        print(plan_report(plan))
+        if args.out:
+            print(f"\nPlan written to {args.out}")
+    return 0
+
+
+def _frontier(args: argparse.Namespace) -> int:
+    scenario, curves = _load_curves(args)
+    out = out_dir(args.out)
+    if curves is None:
+        assert scenario is not None
+        with ProgressBar(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+            curves = response_curves(
+                scenario,
+                seed=args.seed,
+                replications=args.replications,
+                levels=args.levels,
+                workers=args.workers,
+                executor=args.executor,
+                progress=progress,
+            )
+        problem = Problem.from_scenario(
+            scenario, curves, objective=args.objective, target=args.target, max_change=args.max_change
+        )
+    else:
+        problem = Problem(
+            curves, budget=max(args.budgets), objective=args.objective, target=args.target, max_change=args.max_change
+        )
+    result = frontier(problem, args.budgets, args.solver)
+    if not any(p.optimal for p in result.plans):
+        raise InfeasibleError(
+            f"no budget from {min(args.budgets):,.0f} to {max(args.budgets):,.0f} is feasible: "
+            + result.plans[-1].message
+        )
+    table = result.to_frame()
+    if out is not None:
+        write_atomic(out / "frontier.csv", table.to_csv(index=False))
+        from mixsim.plots import plot_frontier, save_figure
+
+        save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(frontier_report(table))
+        if out is not None:
+            print(f"\nfrontier.csv and frontier.png written to {out}/")
+    return 0
+
+
+COMMANDS = {
+    "curves": (setup_curves, _curves),
+    "optimize": (setup_optimize, _optimize),
+    "frontier": (setup_frontier, _frontier),
+}
+"""Each command's options and handler, for the parser table in :mod:`mixsim.cli.main`."""

@@ -1,0 +1,132 @@
+"""The command line's shared options (runs, workers, ``--set``) and argument types; each type refuses a bad
+value with one line naming the rule."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV
+
+
+def add_runs(
+    parser: argparse.ArgumentParser, replications: int, what: str, seed_default: str = "the scenario's"
+) -> None:
+    """--seed, --replications and --workers, as every simulating command takes them."""
+    parser.add_argument("--seed", type=non_negative, default=None, help=f"root seed (default: {seed_default}, else 0)")
+    parser.add_argument(
+        "--replications", "-r", type=positive, default=replications, help=f"{what} (default {replications})"
+    )
+    parser.set_defaults(default_replications=replications)
+    add_workers(parser)
+
+
+def add_workers(parser: argparse.ArgumentParser) -> None:
+    """--workers and --scheduler: where the runs go (a local pool, or a Dask cluster)."""
+    parser.add_argument(
+        "--workers",
+        "-w",
+        type=positive,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: all cores); with --scheduler local, the local cluster's (a remote "
+        "cluster has its own)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help=f"run on a Dask cluster: tcp://HOST:PORT, or 'local' for a local one of --workers processes "
+        f"(default: ${SCHEDULER_ENV}, else the local process pool; needs {INSTALL_DASK})",
+    )
+
+
+def add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key with a TOML value, e.g. channels.tv.spend=50000 (repeatable)",
+    )
+
+
+def positive(text: str) -> int:
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
+    return value
+
+
+def non_negative(text: str) -> int:
+    value = integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = money(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
+    return value
+
+
+def money(text: str) -> float:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (got {text})")
+    return value
+
+
+def share(text: str) -> float:
+    """A share given as 30%% or 0.3."""
+    percent = text.strip().endswith("%")
+    value = money(text.strip().rstrip("%"))
+    return value / 100 if percent else value
+
+
+def margin(text: str) -> float:
+    value = share(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return value
+
+
+def levels(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be numbers separated by commas (got {text!r})") from None
+    if any(not (math.isfinite(v) and v >= 0) for v in values) or sum(v > 0 for v in set(values)) < 2:
+        raise argparse.ArgumentTypeError(f"must be numbers >= 0, at least two of them above 0 (got {text!r})")
+    return values
+
+
+def names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def pacing(text: str) -> tuple[int, float]:
+    weeks, sep, share = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"must be WEEKS:SHARE, e.g. 4:30% (got {text!r})")
+    return positive(weeks), margin(share)
+
+
+def channel_number(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"must be CHANNEL=NUMBER (got {text!r})")
+    return name.strip(), money(value)
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None

@@ -1,0 +1,286 @@
+"""Simulation commands: ``simulate``, ``compare``, ``report`` and ``sweep``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mixsim._files import write_atomic
+from mixsim.cli import options
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
+from mixsim.cli.text import (
+    compare_report,
+    simulation_report,
+)
+from mixsim.errors import MixsimError
+from mixsim.memory import memory_needed
+from mixsim.optimize import optimize
+from mixsim.optimize.curves import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.results import TABLES, SimulationResult
+from mixsim.scenario import load_scenario
+from mixsim.simulation import run_count, simulate
+from mixsim.whatif import compare, optimized, vary
+
+
+def setup_simulate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    options.add_runs(parser, 10, "independent runs")
+    options.add_set(parser)
+    parser.add_argument(
+        "--incrementality",
+        action="store_true",
+        help="also measure each channel's true incremental effect (re-runs with it off and at 95%%)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--out", metavar="DIR", help="write CSV tables and summary.json to DIR")
+
+
+def setup_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="BASE", help="the base scenario (TOML)")
+    parser.add_argument("others", metavar="OTHER", nargs="*", help="alternative scenario files")
+    parser.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="variants of BASE with KEY at each value (repeat for a grid), e.g. funnel.synergy=0,0.3",
+    )
+    options.add_runs(parser, 10, "runs per variant", seed_default="BASE's")
+    options.add_set(parser)
+    parser.add_argument(
+        "--optimize",
+        action="store_true",
+        help="also optimize each variant's budget (3 replications per curve level, 2 solves) and compare those too",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--out", metavar="DIR", help="write compare_kpis.csv and compare_channels.csv to DIR")
+
+
+def setup_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    parser.add_argument("--optimize", action="store_true", help="also optimize the budget and show the plan")
+    options.add_runs(parser, 10, "replications")
+    options.add_set(parser)
+    parser.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
+
+
+def setup_sweep(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    parser.add_argument(
+        "--grid", required=True, metavar="FILE", help="the grid (TOML): [grid] or [sample], and [sweep]"
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="the Parquet dataset (a folder); run again to resume"
+    )
+    parser.add_argument(
+        "--seed", type=options.non_negative, default=None, help="root seed (default: the scenario's, else 0)"
+    )
+    parser.add_argument(
+        "--replications",
+        "-r",
+        type=options.positive,
+        default=None,
+        help="replications per cell (default: the grid's, else 5)",
+    )
+    parser.add_argument(
+        "--optimize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also optimize each cell's budget (default: the grid's [sweep] optimize, else no)",
+    )
+    options.add_workers(parser)
+    options.add_set(parser)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    check_memory(scenario, args, runs=run_count(scenario, args.replications, args.incrementality))
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise MixsimError(f"--out {args.out}: exists and is not a directory")
+    runs = run_count(scenario, args.replications, args.incrementality)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = simulate(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            executor=args.executor,
+            incrementality=args.incrementality,
+            progress=progress,
+        )
+    if args.out:
+        _write_tables(result, Path(args.out))
+    if args.json:
+        print(result.to_json())
+    else:
+        print(simulation_report(result))
+        if args.out:
+            print(f"\nTables written to {args.out}/")
+    return 0
+
+
+def _write_tables(result: SimulationResult, out: Path) -> None:
+    for table in TABLES:
+        write_atomic(out / f"{table}.csv", result.to_frame(table).to_csv(index=False))
+    write_atomic(out / "summary.json", result.to_json() + "\n")
+    from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
+
+    for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
+        save_figure(draw(result), out / name, FIGURE_FORMATS)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    out = out_dir(args.out)
+    base = load_scenario(args.scenario, args.overrides)
+    variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
+    for scenario in (base, *(s for _, s in variants)):
+        check_memory(scenario, args, runs=args.replications)
+    grid: dict[str, list[str]] = {}
+    for item in args.vary:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise MixsimError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
+        grid[key.strip()] = [v.strip() for v in values.split(",")]
+    if grid:
+        variants += vary(base, grid)
+    labels = [Path(args.scenario).stem, *(label for label, _ in variants)]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise MixsimError(f"mixsim compare: variants need distinct names; named twice: {', '.join(twice)}")
+    if not variants and not args.optimize:
+        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
+    if args.optimize:
+        worlds = [(Path(args.scenario).stem, base), *variants]
+        runs = curve_run_count(base, 3, DEFAULT_LEVELS) * 2 * len(worlds)
+        with ProgressBar(runs, enabled=not args.json) as progress:
+            variants += optimized(
+                worlds, seed=args.seed, workers=args.workers, executor=args.executor, progress=progress
+            )
+    total = args.replications * (1 + len(variants))
+    with ProgressBar(total, enabled=not args.json) as progress:
+        result = compare(
+            base,
+            variants,
+            base_label=Path(args.scenario).stem,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            executor=args.executor,
+            progress=progress,
+        )
+    if out is not None:
+        write_atomic(out / "compare_kpis.csv", result.to_frame("kpis").to_csv(index=False))
+        write_atomic(out / "compare_channels.csv", result.to_frame("channels").to_csv(index=False))
+        from mixsim.plots import plot_comparison, save_figure
+
+        for kpi in ("conversions", "profit"):
+            save_figure(plot_comparison(result, kpi), out / f"compare_{kpi}", FIGURE_FORMATS)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(compare_report(result))
+        if out is not None:
+            print(f"\ncompare_kpis.csv and compare_channels.csv written to {out}/")
+    return 0
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    check_memory(scenario, args)
+    target = Path(args.out)
+    check_writable(target, directory=False)
+    runs = run_count(scenario, args.replications, incrementality=True) + curve_run_count(scenario, 3)
+    if args.optimize:
+        runs += curve_run_count(scenario, 3)  # the second solve's; the first uses the curves above
+    with ProgressBar(runs) as progress:
+        result = simulate(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            executor=args.executor,
+            incrementality=True,
+            progress=progress,
+        )
+        curves = response_curves(
+            scenario, seed=args.seed, replications=3, workers=args.workers, executor=args.executor, progress=progress
+        )
+        plan = None
+        if args.optimize:
+            plan = optimize(
+                scenario,
+                seed=args.seed,
+                replications=3,
+                max_iterations=2,
+                workers=args.workers,
+                executor=args.executor,
+                progress=progress,
+                curves=curves,
+            )
+    from mixsim.report import build_report
+
+    write_atomic(target, build_report(result, curves, plan))
+    print(f"{target}: report written (self-contained HTML; open it in any browser)")
+    if plan is not None and not plan.optimal:
+        print(f"The budget could not be optimized: {plan.message}", file=sys.stderr)
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from mixsim.sweep import describe, read_grid, run_sweep
+
+    out = out_dir(args.out)
+    assert out is not None
+    scenario = load_scenario(args.scenario, args.overrides)
+    grid = read_grid(args.grid)
+    sweep = describe(
+        scenario, grid, seed=args.seed, replications=args.replications, optimize=args.optimize, source=args.grid
+    )
+    biggest = max(sweep.scenarios, key=memory_needed, default=sweep.base)
+    check_memory(biggest, args, runs=len(sweep.cells))
+    with ProgressBar(len(sweep.cells), unit="cell") as progress:
+        try:
+            table = run_sweep(sweep, out, executor=args.executor, progress=progress)
+        except KeyboardInterrupt:
+            saved = len(read_sweep_safely(out))
+            print(
+                f"mixsim sweep: {saved} of {len(sweep.cells)} cells are saved in {out}/; run the same command "
+                "again to finish the rest",
+                file=sys.stderr,
+            )
+            raise
+        except MixsimError:
+            raise
+        except Exception as exc:  # a worker lost, a scheduler gone: what finished is saved
+            saved = len(read_sweep_safely(out))
+            raise MixsimError(
+                f"mixsim sweep: stopped ({type(exc).__name__}: {exc}); {saved} of {len(sweep.cells)} cells are "
+                "saved: run the same command again to finish the rest",
+                exit_code=1,
+            ) from None
+    print(
+        f"{out}: {len(table)} cells of {scenario.name!r} ({', '.join(sweep.keys)}), {sweep.replications} "
+        f"replications each, seed {sweep.seed}; read it with mixsim.sweep.read_sweep or pandas.read_parquet"
+    )
+    return 0
+
+
+def read_sweep_safely(out: Path) -> Any:
+    """The saved cells, or an empty list where the folder cannot be read (for a message about it)."""
+    from mixsim.sweep import read_sweep
+
+    try:
+        return read_sweep(out)
+    except Exception:  # reporting must not fail on a damaged folder
+        return []
+
+
+COMMANDS = {
+    "simulate": (setup_simulate, _simulate),
+    "compare": (setup_compare, _compare),
+    "report": (setup_report, _report_command),
+    "sweep": (setup_sweep, _sweep),
+}
+"""Each command's options and handler, for the parser table in :mod:`mixsim.cli.main`."""
