@@ -28,7 +28,8 @@ from mixsim.errors import InfeasibleError, InputError, MixsimError, ScenarioErro
 if TYPE_CHECKING:
     from mixsim.optimize import Problem, frontier, optimize, solve, verify
     from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
-    from mixsim.optimize.plan import Frontier, Plan, write_plan
+    from mixsim.optimize.export import write_plan
+    from mixsim.optimize.plan import Frontier, Plan
     from mixsim.research.attribution import AttributionCheck, against_truth, attribute
     from mixsim.research.journeys import Journeys
     from mixsim.research.mmm import mmm_scenario, mmm_truth
@@ -56,7 +57,7 @@ _HOMES: dict[str, str] = {
     "verify": "mixsim.optimize",
     "Frontier": "mixsim.optimize.plan",
     "Plan": "mixsim.optimize.plan",
-    "write_plan": "mixsim.optimize.plan",
+    "write_plan": "mixsim.optimize.export",
     "SimulationResult": "mixsim.results",
     "Scenario": "mixsim.scenario",
     "load_scenario": "mixsim.scenario",

@@ -19,7 +19,7 @@ from mixsim.cli.text import (
 from mixsim.errors import InfeasibleError, MixsimError
 from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
 from mixsim.optimize.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
-from mixsim.optimize.plan import write_plan
+from mixsim.optimize.export import write_plan
 from mixsim.optimize.program import SOLVERS
 from mixsim.scenario import Scenario, load_scenario
 

@@ -1,6 +1,6 @@
 """Paid exposure delivery: one channel, one day, applied to the whole population at once.
 
-The exposure semantics (shared/SCENARIO.md) are implemented exactly, without a loop over customers:
+The exposure semantics (docs/scenario.md) are implemented exactly, without a loop over customers:
 
 * The day's exposures, ``E``, are drawn uniformly with replacement from the reachable customers in a targeted
   stage. A draw on a customer who has left the targeted stages (or reached the frequency cap) earlier that day

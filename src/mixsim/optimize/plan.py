@@ -1,30 +1,26 @@
-"""What the optimizer returns: the plan, its verification by simulation, the budget frontier, and exports.
+"""What the optimizer returns: the plan, its verification by simulation, and the budget frontier.
 
 A :class:`Plan` is a frozen record of one solved allocation: per channel spend, change against the current
 plan, projected outcome and marginal return; the budget's shadow price; which constraints bind; how it was
-solved. :func:`write_plan` writes it as CSV, JSON or a formatted XLSX workbook, atomically.
+solved. :mod:`mixsim.optimize.export` writes it as CSV, JSON or a formatted XLSX workbook.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mixsim._display import summary_html
-from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
 from mixsim.results import interval, json_records
 
-__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "write_plan"]
+__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification"]
 
 OBJECTIVE_UNITS = {
     "revenue": "revenue",
@@ -345,6 +341,16 @@ class Plan:
         """The plan as JSON (undefined figures are null)."""
         return json.dumps(self.to_dict(), indent=indent)
 
+    def to_csv(self) -> str:
+        """The allocation table (:meth:`to_frame`) as CSV text."""
+        return self.to_frame().to_csv(index=False)
+
+    def to_xlsx(self) -> bytes:
+        """A workbook a planner can forward: the formatted allocation, the assumptions, the verification."""
+        from mixsim.optimize.export import plan_workbook
+
+        return plan_workbook(self)
+
     def assumptions(self) -> pd.DataFrame:
         """The plan's provenance as a two-column table (the XLSX assumptions sheet)."""
         items: list[tuple[str, Any]] = [
@@ -417,70 +423,3 @@ def _clean(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
-
-
-def write_plan(plan: Plan, path: str | os.PathLike[str]) -> Path:
-    """Write ``plan`` to ``path``, atomically, in the format its suffix names (``.csv``, ``.json``, ``.xlsx``).
-
-    Raises
-    ------
-    ValueError
-        For any other suffix.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix == ".csv":
-        return write_atomic(target, plan.to_frame().to_csv(index=False))
-    if suffix == ".json":
-        return write_atomic(target, plan.to_json() + "\n")
-    if suffix == ".xlsx":
-        return write_atomic(target, _xlsx(plan))
-    raise ValueError(f"{target}: unknown export format {suffix!r}; use .csv, .json or .xlsx")
-
-
-def _xlsx(plan: Plan) -> bytes:
-    """A workbook a planner can forward: a formatted allocation sheet and an assumptions sheet."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    frame = plan.to_frame()
-    columns = {
-        "channel": ("Channel", None),
-        "spend": ("Spend", "#,##0"),
-        "book": ("Book (planned spend)", "#,##0"),
-        "share": ("Share", "0.0%"),
-        "current_spend": ("Current spend", "#,##0"),
-        "change": ("Change", "+#,##0;-#,##0;0"),
-        "change_pct": ("Change %", "+0.0%;-0.0%;0.0%"),
-        "fixed_cost": ("Fixed cost", "#,##0"),
-        "projected_conversions": ("Incremental conversions", "#,##0.0"),
-        "projected_revenue": ("Incremental revenue", "#,##0"),
-        "current_revenue": ("Incremental revenue now", "#,##0"),
-        "roas": ("ROAS", "0.00"),
-        "marginal_return": ("Marginal return per $", "0.000"),
-    }
-    sheet = frame[list(columns)].rename(columns={k: v[0] for k, v in columns.items()})
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="Allocation", index=False)
-        plan.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
-        if plan.verification is not None:
-            plan.verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
-        ws = writer.sheets["Allocation"]
-        header_fill = PatternFill("solid", fgColor="DDE4EE")
-        for j, (_, fmt) in enumerate(columns.values(), start=1):
-            cell = ws.cell(row=1, column=j)
-            cell.font = Font(bold=True)
-            cell.fill = header_fill
-            ws.column_dimensions[get_column_letter(j)].width = max(12, len(str(cell.value)) + 2)
-            for i in range(2, len(sheet) + 2):
-                if fmt:
-                    ws.cell(row=i, column=j).number_format = fmt
-        for j in range(1, len(columns) + 1):
-            ws.cell(row=len(sheet) + 1, column=j).font = Font(bold=True)
-        ws.freeze_panes = "B2"
-        wa = writer.sheets["Assumptions"]
-        wa.column_dimensions["A"].width = 34
-        wa.column_dimensions["B"].width = 60
-        wa.cell(row=1, column=1).font = wa.cell(row=1, column=2).font = Font(bold=True)
-    return buffer.getvalue()

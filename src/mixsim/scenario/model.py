@@ -1,6 +1,6 @@
 """The scenario: audience, channels, economics and budget, validated once and immutable.
 
-A scenario is read from a TOML file (the contract is in ``shared/SCENARIO.md`` and the README) by
+A scenario is read from a TOML file (the contract is in ``docs/scenario.md``) by
 :func:`load_scenario`, or built from a plain mapping by :func:`parse_scenario`. Both check every field against a
 declared constraint table and report every problem at once, each as ``file: dotted.path: what is wrong (got X)``.
 The result is a frozen :class:`Scenario`; the engine and the optimizer take it and never read files.
@@ -869,7 +869,7 @@ def _from_mapping(data: Mapping[str, Any], overrides: Sequence[str], source: str
 def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate plain data (a parsed TOML document) and build the :class:`Scenario` it describes.
 
-    Every key is checked against the scenario contract (``shared/SCENARIO.md``); every problem is collected
+    Every key is checked against the scenario contract (``docs/scenario.md``); every problem is collected
     before anything is raised.
 
     Parameters

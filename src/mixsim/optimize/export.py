@@ -1,0 +1,125 @@
+"""Plans to files: one dispatcher for every kind of plan, by the suffix of the path, written atomically.
+
+A plan (channel-level :class:`~mixsim.optimize.plan.Plan` or week-level) provides ``to_csv()`` (text),
+``to_json()`` (text) and ``to_xlsx()`` (bytes); :func:`write_plan` picks one by suffix and refuses any other
+suffix with one error. The workbooks' layout (sheets, number formats) is built here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pandas as pd
+
+from mixsim._files import write_atomic
+from mixsim.errors import InputError
+
+if TYPE_CHECKING:
+    from mixsim.optimize.plan import Plan
+
+__all__ = ["EXPORT_FORMATS", "Exportable", "check_export_path", "plan_workbook", "write_plan"]
+
+EXPORT_FORMATS: tuple[str, ...] = (".csv", ".json", ".xlsx")
+"""The suffixes a plan can be written as."""
+
+
+class Exportable(Protocol):
+    """What :func:`write_plan` needs of a plan."""
+
+    def to_csv(self) -> str: ...
+
+    def to_json(self) -> str: ...
+
+    def to_xlsx(self) -> bytes: ...
+
+
+def check_export_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if its suffix names a format a plan can be written as.
+
+    Raises
+    ------
+    InputError
+        For any other suffix.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in EXPORT_FORMATS:
+        raise InputError(
+            f"{target}: a plan is written as {', '.join(EXPORT_FORMATS[:-1])} or {EXPORT_FORMATS[-1]} "
+            f"(got {target.suffix or 'no suffix'!r})"
+        )
+    return target
+
+
+def write_plan(plan: Exportable, path: str | os.PathLike[str]) -> Path:
+    """Write ``plan`` to ``path``, atomically, in the format its suffix names (``.csv``, ``.json``, ``.xlsx``).
+
+    Parameters
+    ----------
+    plan : Plan or WeeklyPlan
+        Any plan with ``to_csv``, ``to_json`` and ``to_xlsx``.
+    path : str or path-like
+        Where to write it; an interrupted write leaves no file there.
+
+    Raises
+    ------
+    InputError
+        For any other suffix (before anything is written).
+    """
+    target = check_export_path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        return write_atomic(target, plan.to_csv())
+    if suffix == ".json":
+        return write_atomic(target, plan.to_json() + "\n")
+    return write_atomic(target, plan.to_xlsx())
+
+
+def plan_workbook(plan: Plan) -> bytes:
+    """A workbook a planner can forward: a formatted allocation sheet and an assumptions sheet."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    frame = plan.to_frame()
+    columns = {
+        "channel": ("Channel", None),
+        "spend": ("Spend", "#,##0"),
+        "book": ("Book (planned spend)", "#,##0"),
+        "share": ("Share", "0.0%"),
+        "current_spend": ("Current spend", "#,##0"),
+        "change": ("Change", "+#,##0;-#,##0;0"),
+        "change_pct": ("Change %", "+0.0%;-0.0%;0.0%"),
+        "fixed_cost": ("Fixed cost", "#,##0"),
+        "projected_conversions": ("Incremental conversions", "#,##0.0"),
+        "projected_revenue": ("Incremental revenue", "#,##0"),
+        "current_revenue": ("Incremental revenue now", "#,##0"),
+        "roas": ("ROAS", "0.00"),
+        "marginal_return": ("Marginal return per $", "0.000"),
+    }
+    sheet = frame[list(columns)].rename(columns={k: v[0] for k, v in columns.items()})
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        sheet.to_excel(writer, sheet_name="Allocation", index=False)
+        plan.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
+        if plan.verification is not None:
+            plan.verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
+        ws = writer.sheets["Allocation"]
+        header_fill = PatternFill("solid", fgColor="DDE4EE")
+        for j, (_, fmt) in enumerate(columns.values(), start=1):
+            cell = ws.cell(row=1, column=j)
+            cell.font = Font(bold=True)
+            cell.fill = header_fill
+            ws.column_dimensions[get_column_letter(j)].width = max(12, len(str(cell.value)) + 2)
+            for i in range(2, len(sheet) + 2):
+                if fmt:
+                    ws.cell(row=i, column=j).number_format = fmt
+        for j in range(1, len(columns) + 1):
+            ws.cell(row=len(sheet) + 1, column=j).font = Font(bold=True)
+        ws.freeze_panes = "B2"
+        wa = writer.sheets["Assumptions"]
+        wa.column_dimensions["A"].width = 34
+        wa.column_dimensions["B"].width = 60
+        wa.cell(row=1, column=1).font = wa.cell(row=1, column=2).font = Font(bold=True)
+    return buffer.getvalue()
