@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario
+from mixsim.tables import interval
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
 """Headline figures, in report order."""
@@ -41,22 +41,6 @@ CHANNEL_METRICS: tuple[str, ...] = (
 INCREMENTAL_METRICS: tuple[str, ...] = ("conversions", "revenue", "roas", "marginal_roas")
 TABLES: tuple[str, ...] = ("kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs")
 """Tables :meth:`SimulationResult.to_frame` can return."""
-
-
-def interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 90% interval (5th, 95th percentiles) over ``axis``, ignoring undefined (NaN) values."""
-    values = np.asarray(values, dtype=float)
-    with warnings.catch_warnings():
-        # All-NaN slices are expected (e.g. CAC with no conversions); their summary is simply undefined.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(values, axis=axis)
-        low, high = np.nanquantile(values, [0.05, 0.95], axis=axis)
-    return mean, low, high
-
-
-def json_records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
-    """A table's rows as JSON-ready dicts: undefined figures (NaN) become None, so JSON says null."""
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _figure(values: np.ndarray) -> dict[str, Any]:

@@ -31,9 +31,9 @@ from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import MixsimError, ScenarioError
 from mixsim.executors import run_all
-from mixsim.results import interval
 from mixsim.scenario import Scenario, scenario_to_dict
 from mixsim.simulation import root_seed, simulate
+from mixsim.tables import interval
 
 SWEPT_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "frequency", "linear")
 """Per-channel figures each row carries (means over replications)."""

@@ -24,9 +24,10 @@ from mixsim._display import summary_html
 from mixsim.errors import InfeasibleError
 from mixsim.executors import open_executor
 from mixsim.optimize import optimize
-from mixsim.results import KPIS, SimulationResult, interval, json_records
+from mixsim.results import KPIS, SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
+from mixsim.tables import interval, json_records
 
 __all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "optimized", "vary"]
 

@@ -19,9 +19,9 @@ from mixsim.cli.text import (
 from mixsim.errors import MixsimError
 from mixsim.research.attribution import MAX_SHAPLEY_CHANNELS, MODELS, against_truth
 from mixsim.research.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
-from mixsim.results import json_records
 from mixsim.scenario import load_scenario
 from mixsim.simulation import root_seed, run_count, simulate
+from mixsim.tables import json_records
 
 
 def setup_export_mmm(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,8 @@ import numpy as np
 from mixsim.optimize.curves import CurveSet
 from mixsim.optimize.plan import Plan
 from mixsim.research.attribution import AttributionCheck
-from mixsim.results import SimulationResult, json_records
+from mixsim.results import SimulationResult
+from mixsim.tables import json_records
 from mixsim.whatif import Comparison
 
 

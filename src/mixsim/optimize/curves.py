@@ -30,9 +30,9 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import ScenarioError
-from mixsim.results import interval, json_records
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
+from mixsim.tables import interval, json_records
 
 __all__ = [
     "DEFAULT_LEVELS",

@@ -18,7 +18,7 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.results import interval, json_records
+from mixsim.tables import interval, json_ready, json_records
 
 __all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification"]
 
@@ -335,7 +335,7 @@ class Plan:
         }
         if self.verification is not None:
             doc["verification"] = self.verification.to_dict()
-        return _clean(doc)
+        return json_ready(doc)
 
     def to_json(self, indent: int | None = 2) -> str:
         """The plan as JSON (undefined figures are null)."""
@@ -410,16 +410,3 @@ class Frontier:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(json_records(self.to_frame()), indent=indent)
-
-
-def _clean(x: Any) -> Any:
-    """JSON-ready: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x

@@ -34,8 +34,8 @@ from mixsim._files import write_atomic
 from mixsim.optimize.curves import CurveSet, ResponseCurve
 from mixsim.optimize.plan import Frontier, Plan
 from mixsim.results import KPIS
-from mixsim.results import interval as _interval
 from mixsim.scenario import STAGES
+from mixsim.tables import interval as _interval
 
 if TYPE_CHECKING:
     import pandas as pd

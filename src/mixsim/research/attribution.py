@@ -820,7 +820,7 @@ class AttributionCheck:
         -------
         pandas.DataFrame
         """
-        from mixsim.results import interval
+        from mixsim.tables import interval
 
         if table not in CHECK_TABLES:
             raise ValueError(f"unknown table {table!r}; choose one of {', '.join(CHECK_TABLES)}")
@@ -852,7 +852,7 @@ class AttributionCheck:
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``scenario``, ``seed``, ``replications``, ``share``, ``channels`` and ``models`` tables
         as lists of records (undefined figures are ``null``)."""
-        from mixsim.results import json_records
+        from mixsim.tables import json_records
 
         data = {
             "scenario": self.scenario.name,

@@ -772,7 +772,7 @@ def verify_weekly(
         exhausted), and the projected gain (from the curves: the sum over channel-weeks of each curve at the plan
         minus at the current flighting).
     """
-    from mixsim.results import interval
+    from mixsim.tables import interval
 
     seeds = np.random.SeedSequence(root_seed(scenario, seed), spawn_key=(VERIFY_WEEK_KEY,)).spawn(replications)
     planned = with_week_spend(scenario, plan.spend)
@@ -795,7 +795,7 @@ def plan_to_json(plan: WeeklyPlan, verification: pd.DataFrame | None = None) -> 
     """The plan as one JSON object: status, totals, the solver's figures and one record per channel-week."""
     import json
 
-    from mixsim.results import json_records
+    from mixsim.tables import json_records
 
     doc = {
         "status": plan.status,

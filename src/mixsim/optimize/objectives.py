@@ -1,0 +1,100 @@
+"""What each optimization objective means, in one table.
+
+The problem checks its objective and target against it; the command line takes its choices and its
+``--target`` help from it; the text report and the figures take their headline and units from it. Pure Python:
+the command line reads it before any numerical library is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OBJECTIVES", "Objective", "objective"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective of the allocation program.
+
+    Attributes
+    ----------
+    name : str
+        As given to :class:`~mixsim.optimize.Problem` and ``mixsim optimize --objective``.
+    goal : str
+        What the program does, for a headline ("maximize incremental revenue").
+    unit : str
+        What the objective value and the budget's shadow price count: ``revenue``, ``profit``,
+        ``conversions`` or ``spend``.
+    maximize : bool
+        False for ``min-spend`` (least spend that reaches the target).
+    target : str or None
+        What the target is, for objectives that need one (None for the others).
+    target_goal : str
+        The headline with the target in it: a format string with ``{target}``; empty without a target.
+    """
+
+    name: str
+    goal: str
+    unit: str
+    maximize: bool = True
+    target: str | None = None
+    target_goal: str = ""
+
+    @property
+    def needs_target(self) -> bool:
+        return self.target is not None
+
+    @property
+    def in_conversions(self) -> bool:
+        """Counted in conversions: needs the revenue per conversion to compare with money."""
+        return self.unit in ("conversions", "spend")
+
+    def headline(self, target: float | None = None) -> str:
+        """What the plan does, with its target when it has one."""
+        if self.target_goal and target is not None:
+            return self.target_goal.format(target=target)
+        return self.goal
+
+
+OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in (
+        Objective("revenue", "maximize incremental revenue", "revenue"),
+        Objective("profit", "maximize profit (revenue x margin - spend)", "profit"),
+        Objective("conversions", "maximize incremental conversions", "conversions"),
+        Objective(
+            "min-spend",
+            "least spend",
+            "spend",
+            maximize=False,
+            target="the conversions to reach",
+            target_goal="least spend reaching {target:,.0f} conversions",
+        ),
+        Objective(
+            "cpa",
+            "maximize conversions within a cost per conversion",
+            "conversions",
+            target="the highest cost per conversion",
+            target_goal="maximize conversions at a cost per conversion of at most {target:,.2f}",
+        ),
+        Objective(
+            "roas",
+            "maximize conversions within a revenue per dollar",
+            "conversions",
+            target="the lowest revenue per dollar",
+            target_goal="maximize conversions at a revenue per dollar of at least {target:,.2f}",
+        ),
+    )
+}
+"""Every objective by name, in the order the command line lists them."""
+
+
+def objective(name: str) -> Objective:
+    """The objective called ``name``.
+
+    Raises
+    ------
+    KeyError
+        When there is none (the problem turns this into an :class:`~mixsim.errors.InputError`).
+    """
+    return OBJECTIVES[name]

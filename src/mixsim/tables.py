@@ -1,0 +1,45 @@
+"""Small helpers every result table shares: the interval over replications and JSON-ready values.
+
+Results, plans, curves, comparisons and sweeps summarize replications the same way and write JSON the same way;
+this module is below all of them, so none has to import another for it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["interval", "json_ready", "json_records"]
+
+
+def interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 90% interval (5th, 95th percentiles) over ``axis``, ignoring undefined (NaN) values."""
+    values = np.asarray(values, dtype=float)
+    with warnings.catch_warnings():
+        # All-NaN slices are expected (e.g. CAC with no conversions); their summary is simply undefined.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=axis)
+        low, high = np.nanquantile(values, [0.05, 0.95], axis=axis)
+    return mean, low, high
+
+
+def json_records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+    """A table's rows as JSON-ready dicts: undefined figures (NaN) become None, so JSON says null."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def json_ready(x: Any) -> Any:
+    """JSON-ready: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(x, dict):
+        return {k: json_ready(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_ready(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
