@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from mixsim._version import __version__
 from mixsim.errors import MixsimError
+from mixsim.executors import deferred_executor, scheduler_from
 
 
 class Command(NamedTuple):
@@ -77,8 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not hasattr(args, "workers"):
             return int(args.handler(args))
-        from mixsim.executors import deferred_executor, scheduler_from
-
         with deferred_executor(args.workers, scheduler_from(args.scheduler)) as executor:
             args.executor = executor
             return int(args.handler(args))
