@@ -303,11 +303,11 @@ def test_bad_overrides_are_all_reported() -> None:
             data, ["no-equals", "=5", "a..b=1", "scenario.name.first=Ann", "economics.margin=0.4"], "s.toml"
         )
     assert info.value.problems == [
-        "--set 'no-equals': expected dotted.key=VALUE",
-        "--set '=5': expected dotted.key=VALUE",
-        "--set 'a..b=1': expected dotted.key=VALUE",
+        "override 'no-equals': expected dotted.key=VALUE",
+        "override '=5': expected dotted.key=VALUE",
+        "override 'a..b=1': expected dotted.key=VALUE",
         (
-            "s.toml: scenario.name: not a table, so --set 'scenario.name.first=Ann' cannot set a key inside it "
+            "s.toml: scenario.name: not a table, so override 'scenario.name.first=Ann' cannot set a key inside it "
             "(got 'inline')"
         ),
     ]
@@ -328,7 +328,7 @@ def test_load_with_overrides_validates_the_result() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(MINIMAL, ["channels.tv.cpm=-1", "channels.tv.cmp=3", "oops"])
     assert info.value.problems == [
-        "--set 'oops': expected dotted.key=VALUE",
+        "override 'oops': expected dotted.key=VALUE",
         f"{MINIMAL}: channels.tv.cpm: must be > 0 (got -1)",
         f"{MINIMAL}: channels.tv.cmp: unknown key; did you mean 'cpm'?",
     ]

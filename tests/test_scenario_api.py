@@ -339,8 +339,8 @@ def test_without_a_groups_only_channel_the_group_goes(make_scenario: MakeScenari
     assert [g.name for g in new.budget.groups] == ["digital", "all_media"]
 
 
-def test_without_an_unknown_channel_is_a_key_error(scenario: Scenario) -> None:
-    with pytest.raises(KeyError, match="radio"):
+def test_without_an_unknown_channel_is_a_scenario_error(scenario: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="no channel 'radio'"):
         scenario.without_channel("radio")
 
 
