@@ -2,14 +2,15 @@
 
 Owns the immutable data classes and their variants (:mod:`~mixsim.scenario.model`), the declared constraint
 table with its cross-key rules (:mod:`~mixsim.scenario.rules`, on the machinery of ``_validate``), overrides of
-dotted keys (:mod:`~mixsim.scenario.overrides`), reading TOML files (:mod:`~mixsim.scenario.files`), the JSON
-Schema and the key reference generated from the table (:mod:`~mixsim.scenario.reference`), and the starter
-templates (:mod:`~mixsim.scenario.templates`). It must not simulate, optimize or print, and it imports none of
-pandas, scipy or matplotlib (``mixsim validate`` stays fast): everything downstream takes a :class:`Scenario`
-object, never a path.
+dotted keys (:mod:`~mixsim.scenario.overrides`), reading TOML files and their JSON Schema
+(:mod:`~mixsim.scenario.files`), the key reference generated from the table (:mod:`~mixsim.scenario.reference`,
+``docs/scenario-keys.md``), and the starter templates (:mod:`~mixsim.scenario.templates`).
+
+It must not simulate, optimize or print, and it imports none of pandas, scipy or matplotlib (``mixsim validate``
+stays fast): everything downstream takes a :class:`Scenario` object, never a path.
 """
 
-from mixsim.scenario.files import load_scenario
+from mixsim.scenario.files import json_schema, load_scenario
 from mixsim.scenario.model import (
     Budget,
     Channel,
@@ -24,7 +25,6 @@ from mixsim.scenario.model import (
     scenario_to_dict,
 )
 from mixsim.scenario.overrides import apply_overrides
-from mixsim.scenario.reference import json_schema, key_reference
 from mixsim.scenario.rules import MAX_CHANNELS, MAX_SEGMENTS, STAGES, TARGETABLE
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "Segment",
     "apply_overrides",
     "json_schema",
-    "key_reference",
     "load_scenario",
     "parse_scenario",
     "scenario_to_dict",

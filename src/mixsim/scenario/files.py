@@ -1,4 +1,5 @@
-"""Scenario files: reading a TOML file into a validated :class:`~mixsim.scenario.Scenario`.
+"""Scenario files: reading a TOML file into a validated :class:`~mixsim.scenario.Scenario`, and the file's JSON
+Schema for editors.
 
 The only place in mixsim that reads a scenario from disk. Problems with the file itself (missing, unreadable,
 not UTF-8, not TOML) become :class:`~mixsim.errors.ScenarioError` lines naming the file, and the line and
@@ -16,8 +17,9 @@ from typing import Any
 
 from mixsim.errors import ScenarioError
 from mixsim.scenario.model import Scenario, parse_scenario
+from mixsim.scenario.rules import FILE_TABLE
 
-__all__ = ["load_scenario", "read_toml"]
+__all__ = ["json_schema", "load_scenario", "read_toml"]
 
 _TOML_AT = re.compile(
     r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$", re.DOTALL
@@ -95,3 +97,23 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     except TypeError:
         raise ScenarioError([f"a scenario file is named by a path (got {path!r})"]) from None
     return parse_scenario(read_toml(source), source, overrides)
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of the scenario file, for editor completion and checking.
+
+    It is generated from the same constraint table as the validation. Rules across keys (exactly one price,
+    shares summing to 1, flighting length, names that must exist) appear in descriptions, and where JSON
+    Schema can say them, as ``oneOf`` / ``dependentRequired``. ``inf`` (a half-life that never fades) is not
+    JSON, so it is only described.
+
+    Returns
+    -------
+    dict
+        The schema, ready for ``json.dumps``.
+    """
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mixsim scenario",
+        **FILE_TABLE.schema(),
+    }

@@ -1,12 +1,13 @@
-"""The scenario file described from its constraint table: a JSON Schema for editors, a key reference for people.
+"""The key reference: every key of the scenario file, as Markdown for people, generated from the constraint table.
 
-Both are generated from :data:`mixsim.scenario.rules.FILE_TABLE`, the table the loader checks files against, so
-they cannot drift from what the loader accepts. ``docs/scenario-keys.md`` is :func:`key_reference`'s output;
-regenerate it with::
+It is rendered from :data:`mixsim.scenario.rules.FILE_TABLE`, the table the loader checks files against (as is
+the JSON Schema, :func:`mixsim.scenario.json_schema`), so it cannot drift from what the loader accepts.
+``docs/scenario-keys.md`` is :func:`key_reference`'s output; regenerate it with::
 
     python -m mixsim.scenario.reference > docs/scenario-keys.md
 
-Nothing here checks or builds a scenario.
+Nothing here checks or builds a scenario. The package does not import this module (so that ``python -m`` runs
+it cleanly); import it as ``mixsim.scenario.reference``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from mixsim.scenario._validate import ListOf, MapOf, Spec, Table
 from mixsim.scenario.rules import CROSS_KEY_RULES, FILE_TABLE
 
-__all__ = ["REGENERATE", "json_schema", "key_reference"]
+__all__ = ["REGENERATE", "key_reference"]
 
 REGENERATE = "python -m mixsim.scenario.reference > docs/scenario-keys.md"
 """The command that writes ``docs/scenario-keys.md``."""
@@ -30,26 +31,6 @@ NAME = "NAME"
 
 ITEM = "[i]"
 """Stands, in a key's path, for any item of an array of tables."""
-
-
-def json_schema() -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of the scenario file, for editor completion and checking.
-
-    It is generated from the same constraint table as the validation. Rules across keys (exactly one price,
-    shares summing to 1, flighting length, names that must exist) appear in descriptions, and where JSON
-    Schema can say them, as ``oneOf`` / ``dependentRequired``. ``inf`` (a half-life that never fades) is not
-    JSON, so it is only described.
-
-    Returns
-    -------
-    dict
-        The schema, ready for ``json.dumps``.
-    """
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "mixsim scenario",
-        **FILE_TABLE.schema(),
-    }
 
 
 @dataclass(frozen=True)
@@ -101,8 +82,9 @@ def _cell(text: str) -> str:
 
 
 def _sentence(text: str) -> str:
+    """``text`` ending with a full stop (the docs in the table are written without one)."""
     text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".") if text else ""
+    return text + ("" if not text or text.endswith(".") else ".")
 
 
 def _has_section(spec: Spec) -> bool:
