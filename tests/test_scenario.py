@@ -6,7 +6,10 @@ import copy
 import dataclasses
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -313,6 +316,14 @@ def test_bad_overrides_are_all_reported() -> None:
     ]
 
 
+def test_overrides_need_a_table_and_a_load_needs_a_path() -> None:
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides([1, 2], ["scenario.name=x"], "s.toml")  # type: ignore[arg-type]
+    assert info.value.problems == ["s.toml: a scenario must be a table (got [1, 2])"]
+    with pytest.raises(ScenarioError, match="a scenario file is named by a path"):
+        load_scenario(42)  # type: ignore[arg-type]
+
+
 def test_arrays_cannot_be_entered_by_overrides() -> None:
     data = minimal_data()
     data["segments"] = [{"name": "all", "share": 1.0}]
@@ -430,3 +441,15 @@ def test_scenario_to_dict_is_toml_shaped() -> None:
     assert data["funnel"]["half_life_days"] == {"aware": 30.0}
     assert data["budget"]["limits"]["search"] == {"min": 10000.0}
     assert "cpc" not in data["channels"]["tv"] and "frequency_cap" not in data["channels"]["search"]
+
+
+def test_validating_loads_no_heavy_library() -> None:
+    """``mixsim validate`` must start fast: the scenario package and its command import no pandas, scipy or
+    matplotlib."""
+    code = (
+        "import sys, mixsim.cli.scenario, mixsim.scenario.reference, mixsim.scenario.templates; "
+        "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "[]"

@@ -69,10 +69,17 @@ class Channel:
 
     @property
     def cost_per_exposure(self) -> float:
-        """Price of one exposure: ``cpm / 1000``, or ``cpc * ctr`` for click-priced channels."""
+        """Price of one exposure: ``cpm / 1000``, or ``cpc * ctr`` for click-priced channels.
+
+        Raises
+        ------
+        ScenarioError
+            For a channel built by hand with no price (a loaded one always has one).
+        """
         if self.cpm is not None:
             return self.cpm / 1000.0
-        assert self.cpc is not None and self.ctr is not None
+        if self.cpc is None or self.ctr is None:
+            raise ScenarioError([f"channels.{self.name}: must have a price: cpm, or cpc with ctr"])
         return self.cpc * self.ctr
 
 
