@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import doctest
+import importlib
 import json
 import math
 import os
@@ -453,3 +455,11 @@ def test_validating_loads_no_heavy_library() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", ["model", "files", "reference"])
+def test_the_examples_in_the_docstrings_run(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HERE.parent)  # the examples load scenarios/ by relative path
+    mod = importlib.import_module(f"mixsim.scenario.{module}")
+    outcome = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False, report=True)
+    assert outcome.attempted > 0 and outcome.failed == 0, outcome

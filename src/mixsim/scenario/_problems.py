@@ -2,8 +2,9 @@
 
 :class:`Problems` collects ``source: dotted.path: rule (got X)`` lines and sorts them in the order of the file;
 :func:`format_path` writes a place (``channels.tv.flighting[3]``), :func:`show` a user's value, and
-:func:`did_you_mean` the near-miss hint. :data:`INVALID` stands for a value that failed its check. The rules
-themselves are declared with :mod:`mixsim.scenario._validate`.
+:func:`did_you_mean` the near-miss hint. :data:`INVALID` stands for a value that failed its check, and
+:func:`to_plain` copies a user's data as plain dicts and lists before anything looks at it. The rules themselves
+are declared with :mod:`mixsim.scenario._validate`.
 """
 
 from __future__ import annotations

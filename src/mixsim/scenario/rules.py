@@ -4,8 +4,9 @@ The table (:data:`FILE_TABLE`) declares each key of the file once: its type, ran
 required, and what it means. The messages, the did-you-mean hints, the JSON Schema and the key reference
 (:mod:`mixsim.scenario.reference`) are all generated from it. Rules that relate several keys (exactly one price,
 shares summing to 1, flighting as long as the horizon, names that must exist) are the ``_check_*`` functions
-below; :func:`check_document` runs both and returns the checked data. This module knows nothing of the
-:class:`~mixsim.scenario.Scenario` objects built from that data, nor of files.
+below; :func:`check_document` runs both and returns the checked data. The words the table is written in live
+here too: the funnel's :data:`STAGES` and the most channels and segments the engine can hold. This module knows
+nothing of the :class:`~mixsim.scenario.Scenario` objects built from the checked data, nor of files.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ TARGETABLE: tuple[str, ...] = STAGES[:3]
 """Stages a channel may target (a converted customer is never exposed)."""
 
 # --------------------------------------------------------------------------------------------------------------
-# The constraint table: every key of the file, its type, range and default. Messages and the JSON Schema are
-# generated from it; rules that relate several keys are in ``_cross_check``.
+# The constraint table: every key of the file, its type, range and default. Messages, the JSON Schema and the key
+# reference are generated from it; rules that relate several keys are in ``_cross_check``.
 
 MAX_CHANNELS = 64
 """Most channels a scenario may have: the engine records the channels a customer has seen in a 64-bit mask."""
