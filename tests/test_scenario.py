@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import doctest
+import importlib
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -303,14 +308,22 @@ def test_bad_overrides_are_all_reported() -> None:
             data, ["no-equals", "=5", "a..b=1", "scenario.name.first=Ann", "economics.margin=0.4"], "s.toml"
         )
     assert info.value.problems == [
-        "--set 'no-equals': expected dotted.key=VALUE",
-        "--set '=5': expected dotted.key=VALUE",
-        "--set 'a..b=1': expected dotted.key=VALUE",
+        "override 'no-equals': expected dotted.key=VALUE",
+        "override '=5': expected dotted.key=VALUE",
+        "override 'a..b=1': expected dotted.key=VALUE",
         (
-            "s.toml: scenario.name: not a table, so --set 'scenario.name.first=Ann' cannot set a key inside it "
+            "s.toml: scenario.name: not a table, so override 'scenario.name.first=Ann' cannot set a key inside it "
             "(got 'inline')"
         ),
     ]
+
+
+def test_overrides_need_a_table_and_a_load_needs_a_path() -> None:
+    with pytest.raises(ScenarioError) as info:
+        apply_overrides([1, 2], ["scenario.name=x"], "s.toml")  # type: ignore[arg-type]
+    assert info.value.problems == ["s.toml: a scenario must be a table (got [1, 2])"]
+    with pytest.raises(ScenarioError, match="a scenario file is named by a path"):
+        load_scenario(42)  # type: ignore[arg-type]
 
 
 def test_arrays_cannot_be_entered_by_overrides() -> None:
@@ -328,7 +341,7 @@ def test_load_with_overrides_validates_the_result() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(MINIMAL, ["channels.tv.cpm=-1", "channels.tv.cmp=3", "oops"])
     assert info.value.problems == [
-        "--set 'oops': expected dotted.key=VALUE",
+        "override 'oops': expected dotted.key=VALUE",
         f"{MINIMAL}: channels.tv.cpm: must be > 0 (got -1)",
         f"{MINIMAL}: channels.tv.cmp: unknown key; did you mean 'cpm'?",
     ]
@@ -430,3 +443,23 @@ def test_scenario_to_dict_is_toml_shaped() -> None:
     assert data["funnel"]["half_life_days"] == {"aware": 30.0}
     assert data["budget"]["limits"]["search"] == {"min": 10000.0}
     assert "cpc" not in data["channels"]["tv"] and "frequency_cap" not in data["channels"]["search"]
+
+
+def test_validating_loads_no_heavy_library() -> None:
+    """``mixsim validate`` must start fast: the scenario package and its command import no pandas, scipy or
+    matplotlib."""
+    code = (
+        "import sys, mixsim.cli.scenario, mixsim.scenario.reference, mixsim.scenario.templates; "
+        "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", ["model", "files", "reference"])
+def test_the_examples_in_the_docstrings_run(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HERE.parent)  # the examples load scenarios/ by relative path
+    mod = importlib.import_module(f"mixsim.scenario.{module}")
+    outcome = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False, report=True)
+    assert outcome.attempted > 0 and outcome.failed == 0, outcome

@@ -339,8 +339,8 @@ def test_without_a_groups_only_channel_the_group_goes(make_scenario: MakeScenari
     assert [g.name for g in new.budget.groups] == ["digital", "all_media"]
 
 
-def test_without_an_unknown_channel_is_a_key_error(scenario: Scenario) -> None:
-    with pytest.raises(KeyError, match="radio"):
+def test_without_an_unknown_channel_is_a_scenario_error(scenario: Scenario) -> None:
+    with pytest.raises(ScenarioError, match="no channel 'radio'"):
         scenario.without_channel("radio")
 
 
@@ -374,3 +374,41 @@ def test_numpy_values_are_taken_as_python_values(make_scenario: MakeScenario) ->
     assert new.channel("tv").flighting == tuple(float(w) for w in range(1, weeks + 1))
     added = scenario.with_channel("radio", spend=np.int64(500), cpm=np.float32(4.0), reach=np.float64(0.5))
     assert added.channel("radio").spend == 500 and added.channel("radio").reach == (0.5, 0.5)
+
+
+# --- errors by kind: a mistake in what is asked is a ScenarioError, never a bare KeyError or TypeError -------------
+
+
+def test_an_unknown_channel_is_a_scenario_error_with_a_hint(scenario: Scenario) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario.channel("serch")
+    assert err.value.problems == ["small.toml: no channel 'serch'; did you mean 'search'?"]
+    assert scenario.channel("search").name == "search"
+
+
+def test_with_spend_refuses_unknown_channels_and_values_that_are_not_numbers(scenario: Scenario) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario.with_spend({"radio": 5.0, "tv": "lots"})
+    assert err.value.problems == [
+        "small.toml: no channel 'radio'",
+        "small.toml: channels.tv.spend: must be a number (got 'lots')",
+    ]
+    assert scenario.with_spend({"tv": 7}).channel("tv").spend == 7.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        (["funnel.synergy", 0.2], "replace: changes must be a mapping of dotted keys to values (got ['funnel.synergy'"),
+        ({3: 0.2}, "replace 3: a key is a dotted string such as 'funnel.synergy' (got 3)"),
+    ],
+)
+def test_replace_with_malformed_changes_is_a_scenario_error(scenario: Scenario, changes: Any, problem: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario.replace(changes)
+    assert len(err.value.problems) == 1 and err.value.problems[0].startswith(problem)
+
+
+def test_a_channel_without_a_price_is_a_scenario_error() -> None:
+    with pytest.raises(ScenarioError, match=r"channels\.radio: must have a price"):
+        _ = Channel(name="radio", spend=1.0).cost_per_exposure

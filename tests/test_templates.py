@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mixsim.errors import InputError
 from mixsim.scenario import load_scenario
-from mixsim.scenario.templates import list_templates, template_text
+from mixsim.scenario.templates import list_templates, template_text, write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 RunCli = Callable[..., tuple[int, str, str]]
@@ -50,6 +51,18 @@ def test_new_keeps_an_existing_file_unless_forced(run_cli: RunCli, tmp_path: Pat
 def test_unknown_template_lists_the_known_ones(run_cli: RunCli) -> None:
     code, _, err = run_cli("new", "--template", "d2c")
     assert code == 2 and "no such template" in err and "d2c_ecommerce" in err
+
+
+def test_template_errors_are_input_errors_in_library_terms(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"template 'd2c': no such template; choose one of .*d2c_ecommerce"):
+        template_text("d2c")
+    target = tmp_path / "mine.toml"
+    target.write_text("keep me", encoding="utf-8")
+    with pytest.raises(InputError, match="exists") as info:
+        write_template("genz_launch", target)
+    assert "--" not in str(info.value)  # a library message names no command-line flag
+    assert write_template("genz_launch", target, overwrite=True) == target
+    assert target.read_text(encoding="utf-8") == template_text("genz_launch")
 
 
 def test_list_templates_names_each_with_its_description(run_cli: RunCli) -> None:

@@ -82,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.executor = executor
             return int(args.handler(args))
     except MixsimError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
+        for line in exc.problems:  # the library's "override 'KEY=VALUE'" was given here as --set
+            print(line.replace("override '", "--set '"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mixsim: interrupted; no output file was left half-written", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Scenario-file commands: ``validate``, ``schema``, ``new`` and ``list-templates``."""
+"""Scenario-file commands: ``validate``, ``schema``, ``new`` and ``list-templates``.
+
+Each handler parses, calls one function of :mod:`mixsim.scenario` and prints; the rules are the library's. This
+module (and what it imports) loads none of pandas, scipy or matplotlib, so ``mixsim validate`` starts fast.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 from mixsim.cli import options
 from mixsim.cli.outputs import check_writable
+from mixsim.errors import InputError
 from mixsim.scenario import json_schema, load_scenario
 from mixsim.scenario.templates import list_templates, template_text, write_template
 
@@ -50,7 +55,10 @@ def _new(args: argparse.Namespace) -> int:
         print(template_text(args.template), end="")
         return 0
     check_writable(Path(args.out), directory=False)
-    write_template(args.template, args.out, overwrite=args.force)
+    try:
+        write_template(args.template, args.out, overwrite=args.force)
+    except InputError as exc:  # the library names its parameter; here it is a flag
+        raise InputError([line.replace("overwrite=True", "--force") for line in exc.problems]) from None
     print(f"{args.out}: written from template {args.template}; check it with: mixsim validate {args.out}")
     return 0
 

@@ -1,15 +1,17 @@
 """The scenario: what a market is (audience, channels, economics, budget), read and validated once.
 
-Owns the immutable data classes and their variants, the declared constraint table with its cross-key rules,
-reading TOML files, ``--set``-style overrides and the JSON Schema, and the starter templates. It must not
-simulate, optimize or print: everything downstream takes a :class:`Scenario` object, never a path.
+Owns the immutable data classes and their variants (:mod:`~mixsim.scenario.model`), the declared constraint
+table with its cross-key rules (:mod:`~mixsim.scenario.rules`, on the machinery of ``_validate``), overrides of
+dotted keys (:mod:`~mixsim.scenario.overrides`), reading TOML files and their JSON Schema
+(:mod:`~mixsim.scenario.files`), the key reference generated from the table (:mod:`~mixsim.scenario.reference`,
+``docs/scenario-keys.md``), and the starter templates (:mod:`~mixsim.scenario.templates`).
+
+It must not simulate, optimize or print, and it imports none of pandas, scipy or matplotlib (``mixsim validate``
+stays fast): everything downstream takes a :class:`Scenario` object, never a path.
 """
 
+from mixsim.scenario.files import json_schema, load_scenario
 from mixsim.scenario.model import (
-    MAX_CHANNELS,
-    MAX_SEGMENTS,
-    STAGES,
-    TARGETABLE,
     Budget,
     Channel,
     Economics,
@@ -19,12 +21,11 @@ from mixsim.scenario.model import (
     Organic,
     Scenario,
     Segment,
-    apply_overrides,
-    json_schema,
-    load_scenario,
     parse_scenario,
     scenario_to_dict,
 )
+from mixsim.scenario.overrides import apply_overrides
+from mixsim.scenario.rules import MAX_CHANNELS, MAX_SEGMENTS, STAGES, TARGETABLE
 
 __all__ = [
     "MAX_CHANNELS",

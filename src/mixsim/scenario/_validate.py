@@ -2,186 +2,42 @@
 
 A file format is described by nesting :class:`Spec` objects (:class:`Table`, :class:`MapOf`, :class:`ListOf`,
 :class:`Number`, :class:`Integer`, :class:`Text`, :class:`Choice`, :class:`NumberOrMap`). The same description
-gives two things: :meth:`Spec.check`, which walks the data, records every problem in a :class:`Problems`
-collector and returns the data with defaults filled in (and :data:`INVALID` where a value is wrong); and
-:meth:`Spec.schema`, a JSON Schema fragment for editors. Rules that relate several fields (a price is a cpm *or*
-a cpc, shares sum to 1, ...) live with the code that builds the objects, not here.
+gives three things: :meth:`Spec.check`, which walks the data, records every problem in a
+:class:`~mixsim.scenario._problems.Problems` collector and returns the data with defaults filled in (and
+``INVALID`` where a value is wrong); :meth:`Spec.schema`, a JSON Schema fragment for editors; and
+:meth:`Spec.kind` with :meth:`Spec.constraint`, the type and rule in words for the key reference. Rules that
+relate several fields (a price is a cpm *or* a cpc, shares sum to 1, ...) live with the table that uses them
+(:mod:`mixsim.scenario.rules`), not here.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime
-import difflib
 import math
 import numbers
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mixsim.scenario._problems import INVALID, Path, Problems, did_you_mean
+
 __all__ = [
-    "INVALID",
     "Choice",
     "Integer",
     "ListOf",
     "MapOf",
     "Number",
     "NumberOrMap",
-    "Path",
-    "Problems",
     "Spec",
     "Table",
     "Text",
-    "format_path",
-    "is_valid",
-    "show",
-    "to_plain",
 ]
-
-
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return self._name
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Sentinel:
-        return self  # a sentinel must stay itself, or ``is INVALID`` fails on copies
-
-
-INVALID: Any = _Sentinel("INVALID")
-"""Stands in for a value that failed its check (the problem is already recorded)."""
-
-_NOTHING: Any = _Sentinel("NOTHING")
-
-Path = tuple[str | int, ...]
-"""Where a value sits: table keys (str) and list indices (int) from the document root."""
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def format_path(path: Path) -> str:
-    """Dotted path for messages: ``channels.tv.flighting[3]``; odd keys are quoted as in TOML."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            key = part if _BARE_KEY.match(part) else '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            text += f".{key}" if text else key
-    return text
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """A short, TOML-flavoured rendering of a user's value for ``(got X)``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        text = "{" + ", ".join(f"{format_path((str(k),))} = {show(v, limit)}" for k, v in value.items()) + "}"
-    elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(show(v, limit) for v in value) + "]"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def is_valid(*values: Any) -> bool:
-    """True if none of the values is :data:`INVALID` (containers are checked one level deep)."""
-    for value in values:
-        if value is INVALID:
-            return False
-        if isinstance(value, Mapping) and any(v is INVALID for v in value.values()):
-            return False
-        if isinstance(value, (list, tuple)) and any(v is INVALID for v in value):
-            return False
-    return True
-
-
-def to_plain(value: Any) -> Any:
-    """Deep copy of ``value`` as plain ``dict`` / ``list`` / scalars (mappings keep their key order)."""
-    if isinstance(value, Mapping):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    return copy.deepcopy(value)
-
-
-def _document_order(path: Path, document: Any) -> tuple[int, ...]:
-    """Position of ``path`` in ``document``: the index of each step among its siblings."""
-    order: list[int] = []
-    node = document
-    for part in path:
-        if isinstance(node, Mapping) and part in node:
-            order.append(list(node).index(part))
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            order.append(part)
-            node = node[part]
-        else:
-            order.append(len(node) if isinstance(node, (Mapping, list)) else 0)
-            node = None
-    return tuple(order)
 
 
 def _num(x: float) -> str:
     """A bound as people write it: 0, 1, 0.5, 1e-06."""
     return f"{x:g}"
-
-
-def _hint(word: Any, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-class Problems:
-    """Collects problems as ``source: dotted.path: rule (got X)`` lines.
-
-    Parameters
-    ----------
-    source : str
-        The name put in front of every message (usually the file path as given).
-    """
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._found: list[tuple[Path, str]] = []
-
-    def __bool__(self) -> bool:
-        return bool(self._found)
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    def add(self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None) -> None:
-        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown."""
-        where = format_path(path)
-        message = f"{self.source}: {where}: {rule}" if where else f"{self.source}: {rule}"
-        if got is not None:
-            message += f" (got {got})"
-        elif value is not _NOTHING:
-            message += f" (got {show(value)})"
-        self._found.append((path, message))
-
-    def messages(self, document: Any = None) -> list[str]:
-        """The messages in the order of the places they name in ``document`` (else in the order found).
-
-        Sorting by place makes a rule checked late (shares summing to 1) show next to the rest of its table,
-        so the list reads like the file. Places missing from the document (a required key) come after the
-        keys present in their table; the sort is stable, so ties keep the order found.
-        """
-        if document is None:
-            return [message for _, message in self._found]
-        ordered = sorted(self._found, key=lambda found: _document_order(found[0], document))
-        return [message for _, message in ordered]
-
-    def unknown(self, path: Path, options: Iterable[str], noun: str = "key", value: Any = _NOTHING) -> None:
-        """Record an unknown name at ``path`` (its last part), with a near-miss hint from ``options``."""
-        word = value if value is not _NOTHING else path[-1]
-        self.add(path, f"unknown {noun}{_hint(word, options)}", value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,6 +70,15 @@ class Spec:
         """The constraint in words, as used in messages and descriptions."""
         return ""
 
+    def kind(self) -> str:
+        """The type in words, for the key reference ("number", "array of strings", "table")."""
+        raise NotImplementedError
+
+    def constraint(self) -> str:
+        """Everything the value must satisfy, in words, for the key reference: :meth:`rule`, and for containers
+        their sizes, names and items."""
+        return self.rule()
+
     def schema(self) -> dict[str, Any]:
         """JSON Schema fragment (draft 2020-12) for this entry."""
         raise NotImplementedError
@@ -245,6 +110,15 @@ def _range_rule(low: float | None, high: float | None, low_open: bool, high_open
     if high is not None:
         return f"must be {'<' if high_open else '<='} {_num(high)}"
     return ""
+
+
+def _size_rule(low: int | None, high: int | None, noun: str) -> str:
+    """How many items a container may hold, in words: "not empty", "at most 64 channels"."""
+    if low is not None and high is not None:
+        return f"{low} to {high} {noun}s"
+    if low is not None:
+        return "not empty" if low == 1 else f"at least {low} {noun}s"
+    return f"at most {high} {noun}s" if high is not None else ""
 
 
 def _in_range(x: float, low: float | None, high: float | None, low_open: bool, high_open: bool) -> bool:
@@ -308,6 +182,9 @@ class Number(Spec):
             return INVALID
         return x
 
+    def kind(self) -> str:
+        return "number"
+
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "number"}
         _range_schema(schema, self.low, self.high, self.low_open, self.high_open)
@@ -342,6 +219,9 @@ class Integer(Spec):
             return INVALID
         return n
 
+    def kind(self) -> str:
+        return "integer"
+
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
         _range_schema(schema, self.low, None, self.low_open, False)
@@ -370,6 +250,9 @@ class Text(Spec):
             return INVALID
         return value
 
+    def kind(self) -> str:
+        return "string"
+
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "minLength": 1}
         if self.pattern is not None:
@@ -388,10 +271,13 @@ class Choice(Spec):
 
     def check(self, value: Any, path: Path, out: Problems) -> Any:
         if not isinstance(value, str) or value not in self.options:
-            hint = _hint(value, self.options) if isinstance(value, str) else ""
+            hint = did_you_mean(value, self.options) if isinstance(value, str) else ""
             out.add(path, self.rule() + hint, value)
             return INVALID
         return value
+
+    def kind(self) -> str:
+        return "string"
 
     def schema(self) -> dict[str, Any]:
         return self._annotate({"type": "string", "enum": list(self.options)})
@@ -440,6 +326,17 @@ class ListOf(Spec):
                     result[i] = INVALID
                 seen.add(v)
         return result
+
+    def kind(self) -> str:
+        return f"array of {self.item.kind()}s"
+
+    def constraint(self) -> str:
+        parts = [_size_rule(self.min_items, self.max_items, self.noun)]
+        if self.unique:
+            parts.append(f"no {self.noun} twice")
+        if self.item.constraint() and not isinstance(self.item, Table):
+            parts.append(f"each {self.item.constraint()}")
+        return "; ".join(p for p in parts if p)
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "array", "items": self.item.schema()}
@@ -491,6 +388,9 @@ class Table(Spec):
         if self.default is not None:
             return copy.deepcopy(self.default)
         return {key: spec.absent() for key, spec in self.fields.items()}
+
+    def kind(self) -> str:
+        return "table"
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {
@@ -552,6 +452,16 @@ class MapOf(Spec):
             result[name] = self.value.check(item, (*path, name), out)
         return result
 
+    def kind(self) -> str:
+        return f"table of {self.noun} name -> {self.value.kind()}"
+
+    def constraint(self) -> str:
+        size = _size_rule(self.min_items, self.max_items, self.noun)
+        parts = [f"{size} ({self.why})" if size and self.why else size, self.key_rule]
+        if self.value.constraint() and not isinstance(self.value, Table):
+            parts.append(f"each {self.value.constraint()}")
+        return "; ".join(p for p in parts if p)
+
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "object", "additionalProperties": self.value.schema()}
         if self.key_pattern is not None:
@@ -577,6 +487,12 @@ class NumberOrMap(Spec):
             out.add(path, "must be a number or a table", value)
             return INVALID
         return self.number.check(value, path, out)
+
+    def kind(self) -> str:
+        return f"number, or {self.table.kind()}"
+
+    def constraint(self) -> str:
+        return self.number.constraint()
 
     def schema(self) -> dict[str, Any]:
         return self._annotate({"anyOf": [self.number.schema(), self.table.schema()]})

@@ -1,48 +1,27 @@
-"""The scenario: audience, channels, economics and budget, validated once and immutable.
+"""The scenario's objects: :class:`Scenario` and its parts (channels, segments, economics, budget, ...).
 
-A scenario is read from a TOML file (the contract is in ``docs/scenario.md``) by
-:func:`load_scenario`, or built from a plain mapping by :func:`parse_scenario`. Both check every field against a
-declared constraint table and report every problem at once, each as ``file: dotted.path: what is wrong (got X)``.
-The result is a frozen :class:`Scenario`; the engine and the optimizer take it and never read files.
+The objects are frozen; a variant (:meth:`Scenario.replace`, :meth:`~Scenario.with_channel`, ...) is a new
+object, validated again like a file. This module builds them from data the constraint table has checked
+(:func:`parse_scenario`, with :mod:`mixsim.scenario.rules`) and writes them back as plain data
+(:func:`scenario_to_dict`). Reading files is :mod:`mixsim.scenario.files`; nothing here simulates or prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mixsim.errors import ScenarioError
-from mixsim.scenario._validate import (
-    INVALID,
-    Choice,
-    Integer,
-    ListOf,
-    MapOf,
-    Number,
-    NumberOrMap,
-    Problems,
-    Table,
-    Text,
-    _hint,
-    is_valid,
-    show,
-    to_plain,
-)
+from mixsim.scenario._problems import did_you_mean, show, to_plain
+from mixsim.scenario.overrides import override_data, python_value, set_keys
+from mixsim.scenario.rules import TARGETABLE, check_document
 
 __all__ = [
-    "MAX_CHANNELS",
-    "MAX_SEGMENTS",
-    "STAGES",
-    "TARGETABLE",
     "Budget",
     "Channel",
     "Economics",
@@ -52,18 +31,9 @@ __all__ = [
     "Organic",
     "Scenario",
     "Segment",
-    "apply_overrides",
-    "json_schema",
-    "load_scenario",
     "parse_scenario",
     "scenario_to_dict",
 ]
-
-STAGES: tuple[str, ...] = ("unaware", "aware", "considering", "converted")
-"""Funnel stages in order; a customer's stage is its index here."""
-
-TARGETABLE: tuple[str, ...] = STAGES[:3]
-"""Stages a channel may target (a converted customer is never exposed)."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +69,17 @@ class Channel:
 
     @property
     def cost_per_exposure(self) -> float:
-        """Price of one exposure: ``cpm / 1000``, or ``cpc * ctr`` for click-priced channels."""
+        """Price of one exposure: ``cpm / 1000``, or ``cpc * ctr`` for click-priced channels.
+
+        Raises
+        ------
+        ScenarioError
+            For a channel built by hand with no price (a loaded one always has one).
+        """
         if self.cpm is not None:
             return self.cpm / 1000.0
-        assert self.cpc is not None and self.ctr is not None
+        if self.cpc is None or self.ctr is None:
+            raise ScenarioError([f"channels.{self.name}: must have a price: cpm, or cpc with ctr"])
         return self.cpc * self.ctr
 
 
@@ -213,20 +190,39 @@ class Scenario:
         return self.total_spend + self.fixed_costs
 
     def channel(self, name: str) -> Channel:
-        """The channel called ``name``; ``KeyError`` if there is none."""
+        """The channel called ``name``.
+
+        Raises
+        ------
+        ScenarioError
+            If there is none (the message suggests the nearest name).
+        """
         for c in self.channels:
             if c.name == name:
                 return c
-        raise KeyError(name)
+        raise ScenarioError([self._no_channel(name)])
 
-    def with_spend(self, spend: dict[str, float]) -> Scenario:
-        """A copy with the given channels' planned spend replaced (no other change, no re-validation)."""
-        unknown = set(spend) - set(self.channel_names)
-        if unknown:
-            raise KeyError(f"unknown channels {sorted(unknown)}")
-        channels = tuple(
-            dataclasses.replace(c, spend=float(spend[c.name])) if c.name in spend else c for c in self.channels
-        )
+    def _no_channel(self, name: Any) -> str:
+        return f"{self.source}: no channel {name!r}{did_you_mean(name, self.channel_names)}"
+
+    def with_spend(self, spend: Mapping[str, float]) -> Scenario:
+        """A copy with the given channels' planned spend replaced (no other change, no re-validation).
+
+        Raises
+        ------
+        ScenarioError
+            For a channel the scenario does not have, or a spend that is not a number.
+        """
+        problems = [self._no_channel(name) for name in spend if name not in self.channel_names]
+        new: dict[str, float] = {}
+        for name, value in spend.items():
+            try:
+                new[name] = float(value)
+            except (TypeError, ValueError):
+                problems.append(f"{self.source}: channels.{name}.spend: must be a number (got {show(value)})")
+        if problems:
+            raise ScenarioError(problems)
+        channels = tuple(dataclasses.replace(c, spend=new[c.name]) if c.name in new else c for c in self.channels)
         return dataclasses.replace(self, channels=channels)
 
     def with_overrides(self, overrides: Sequence[str]) -> Scenario:
@@ -253,7 +249,7 @@ class Scenario:
         recomputed from the new spends). If this object no longer matches its raw data (it was derived with
         :meth:`with_spend` or ``dataclasses.replace``), they apply to :func:`scenario_to_dict` of it instead.
         """
-        return _from_mapping(self._data(), overrides, self.source)
+        return parse_scenario(self._data(), self.source, overrides)
 
     def replace(self, changes: Mapping[str, Any] | None = None, /, **scenario_keys: Any) -> Scenario:
         """A new scenario with keys changed, validated again like a file.
@@ -278,16 +274,19 @@ class Scenario:
         ScenarioError
             Naming every problem, as for a file (``source: dotted.key: rule (got X)``); a misspelt channel is
             named with a did-you-mean hint (``replace 'channels.tvv.spend': channels.tvv: no such channel; did you
-            mean 'tv'?``). Adding a channel is :meth:`with_channel`'s job.
+            mean 'tv'?``). Adding a channel is :meth:`with_channel`'s job. ``changes`` that is not a mapping of
+            dotted keys is a ScenarioError too.
 
         Examples
         --------
         >>> bigger = scenario.replace(population=500_000)  # doctest: +SKIP
         >>> no_wom = scenario.replace({"organic.word_of_mouth": 0.0})  # doctest: +SKIP
         """
+        if changes is not None and not isinstance(changes, Mapping):
+            raise ScenarioError([f"replace: changes must be a mapping of dotted keys to values (got {show(changes)})"])
         items = [(key, value, f"replace {key!r}") for key, value in (changes or {}).items()]
         items += [(f"scenario.{key}", value, f"replace {key}=") for key, value in scenario_keys.items()]
-        data, problems = _set_keys(self._data(), items, self.source)
+        data, problems = set_keys(self._data(), items, self.source)
         scenario, more = _parse(data, self.source)
         if problems or more or scenario is None:
             raise ScenarioError(problems + more)
@@ -328,9 +327,9 @@ class Scenario:
             if value is None:
                 entry.pop(key, None)
             else:
-                entry[key] = to_plain(_python(value))
+                entry[key] = to_plain(python_value(value))
         channels[name] = entry
-        return _from_mapping(data, (), self.source)
+        return parse_scenario(data, self.source)
 
     def without_channel(self, name: str) -> Scenario:
         """A new scenario without channel ``name`` (its budget limits and group memberships go with it, and a
@@ -338,11 +337,11 @@ class Scenario:
 
         Raises
         ------
-        KeyError
-            If there is no such channel (the message suggests the nearest name).
+        ScenarioError
+            If there is no such channel (the message suggests the nearest name), or it is the last one.
         """
         if name not in self.channel_names:
-            raise KeyError(f"no channel {name!r}{_hint(name, list(self.channel_names))}")
+            raise ScenarioError([self._no_channel(name)])
         data = self._data()
         del data["channels"][name]
         budget = data.get("budget")
@@ -354,7 +353,7 @@ class Scenario:
                 if group["channels"]:  # a group of that channel alone goes with it
                     groups.append(group)
             budget["groups"] = groups
-        return _from_mapping(data, (), self.source)
+        return parse_scenario(data, self.source)
 
     def _data(self) -> dict[str, Any]:
         """A copy of the data this scenario was built from (its raw file data while that still matches it)."""
@@ -362,401 +361,6 @@ class Scenario:
         if base is None or _parse(base, self.source)[0] != self:
             base = scenario_to_dict(self)
         return to_plain(base)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The constraint table: every key of the file, its type, range and default. Messages and the JSON Schema are
-# generated from it; rules that relate several keys are in ``_cross_check``.
-
-MAX_CHANNELS = 64
-"""Most channels a scenario may have: the engine records the channels a customer has seen in a 64-bit mask."""
-
-MAX_SEGMENTS = 127
-"""Most segments a scenario may have: the engine stores a customer's segment in an int8."""
-
-_SHARE_TOLERANCE = 1e-6
-_CHANNEL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
-def _probability(doc: str, default: float | None = 0.0) -> Number:
-    return Number(doc=doc, low=0.0, high=1.0, default=default)
-
-
-def _rate(doc: str) -> Number:
-    return Number(doc=doc, low=0.0, default=0.0)
-
-
-def _per_segment(doc: str, number: Number, missing: str) -> NumberOrMap:
-    # The default belongs to the whole key, not to a table entry (a segment missing from a reach table gets 0).
-    value = dataclasses.replace(number, default=None)
-    return NumberOrMap(
-        doc=f"{doc}: one number for every segment, or a table segment name -> number ({missing})",
-        number=value,
-        table=MapOf(doc="Per-segment values, by segment name", value=value, noun="segment"),
-        default=number.default,
-    )
-
-
-_CHANNEL = Table(
-    doc="A paid channel; its name is the table key",
-    fields={
-        "cpm": Number(doc="Price per 1000 exposures (give exactly one of cpm or cpc)", low=0.0, low_open=True),
-        "cpc": Number(
-            doc="Price per click; an exposure is an impression, so it costs cpc * ctr (give exactly one of cpm or cpc)",
-            low=0.0,
-            low_open=True,
-        ),
-        "ctr": Number(
-            doc="Click-through rate of a cpc channel (required with cpc, only with cpc)",
-            low=0.0,
-            low_open=True,
-            high=1.0,
-        ),
-        "spend": Number(doc="The current plan: spend over the whole horizon", low=0.0, required=True),
-        "flighting": ListOf(
-            doc="Relative weight of each week of the horizon, one per week (ceil(horizon_days / 7)), not all 0; "
-            "default even",
-            item=Number(doc="Weight of one week", low=0.0),
-            noun="week",
-        ),
-        "reach": _per_segment(
-            "Share of each segment the channel can ever touch",
-            _probability("Share of the segment reachable", default=1.0),
-            "a segment missing from the table is not reachable; default 1",
-        ),
-        "p_aware": _probability("Per-exposure probability unaware -> aware"),
-        "p_consider": _probability("Per-exposure probability aware -> considering"),
-        "p_convert": _probability("Per-exposure probability considering -> conversion attempt"),
-        "targets": ListOf(
-            doc="Stages the channel can touch",
-            item=Choice(doc="A funnel stage", options=TARGETABLE),
-            min_items=1,
-            unique=True,
-            noun="stage",
-            default=list(TARGETABLE),
-        ),
-        "affinity": _per_segment(
-            "Multiplier on the channel's probabilities per segment",
-            Number(doc="Multiplier", low=0.0, default=1.0),
-            "a segment missing from the table gets 1; default 1",
-        ),
-        "frequency_cap": Integer(doc="Most exposures per customer per day; default none", low=1),
-        "fixed_cost": Number(doc="Paid once if the channel is used at all", low=0.0, default=0.0),
-        "min_spend": Number(doc="Minimum buy if the channel is used at all", low=0.0, default=0.0),
-    },
-    extra_schema={
-        "oneOf": [{"required": ["cpm"]}, {"required": ["cpc"]}],
-        "dependentRequired": {"cpc": ["ctr"], "ctr": ["cpc"]},
-    },
-)
-
-_HALF_LIFE_NOTE = "inf = never forgets"
-
-_FILE = Table(
-    doc="A mixsim scenario: audience, channels, economics and budget",
-    fields={
-        "scenario": Table(
-            doc="What is simulated",
-            required=True,
-            fields={
-                "name": Text(doc="Scenario name, shown in reports", required=True),
-                "population": Integer(doc="Number of synthetic customers", low=0, low_open=True, required=True),
-                "horizon_days": Integer(doc="Simulated days", low=0, low_open=True, required=True),
-                "seed": Integer(doc="Default random seed", low=0),
-            },
-        ),
-        "economics": Table(
-            doc="What a conversion is worth",
-            required=True,
-            fields={
-                "order_value": Number(doc="Revenue per conversion", low=0.0, low_open=True, required=True),
-                "margin": Number(doc="Gross margin", low=0.0, high=1.0, required=True),
-                "checkout_abandonment": Number(
-                    doc="Share of conversion attempts abandoned at checkout",
-                    low=0.0,
-                    high=1.0,
-                    high_open=True,
-                    note="1 would make conversion impossible",
-                    default=0.0,
-                ),
-            },
-        ),
-        "funnel": Table(
-            doc="Memory and omnichannel synergy",
-            fields={
-                "half_life_days": Table(
-                    doc="Half-life in days of each stage's memory; omit a stage (or give inf) and it never forgets",
-                    fields={
-                        "aware": Number(
-                            doc="Half-life of awareness, days",
-                            low=0.0,
-                            low_open=True,
-                            allow_inf=True,
-                            note=_HALF_LIFE_NOTE,
-                        ),
-                        "considering": Number(
-                            doc="Half-life of consideration, days",
-                            low=0.0,
-                            low_open=True,
-                            allow_inf=True,
-                            note=_HALF_LIFE_NOTE,
-                        ),
-                    },
-                ),
-                "synergy": Number(doc="Boost per extra distinct channel already seen", low=0.0, default=0.0),
-            },
-        ),
-        "organic": Table(
-            doc="Daily hazards of the organic forces",
-            fields={
-                "awareness_rate": _rate("Unaware -> aware (Bass innovation p)"),
-                "word_of_mouth": _rate("Unaware -> aware, times the share converted (Bass imitation q)"),
-                "consideration_rate": _rate("Aware -> considering"),
-                "conversion_rate": _rate("Considering -> conversion attempt (direct visits)"),
-            },
-        ),
-        "segments": ListOf(
-            doc="Personas; names unique, shares sum to 1; default one segment 'all' with share 1",
-            item=Table(
-                doc="A persona",
-                fields={
-                    "name": Text(doc="Segment name, used as a key in reach and affinity", required=True),
-                    "share": Number(doc="Share of the population", low=0.0, low_open=True, high=1.0, required=True),
-                },
-            ),
-            min_items=1,
-            max_items=MAX_SEGMENTS,
-            noun="segment",
-            default=[{"name": "all", "share": 1.0}],
-        ),
-        "channels": MapOf(
-            doc="The paid channels, by name",
-            required=True,
-            value=_CHANNEL,
-            key_pattern=_CHANNEL_NAME,
-            key_rule="channel name must be letters, digits and underscores, not starting with a digit",
-            min_items=1,
-            max_items=MAX_CHANNELS,
-            noun="channel",
-            why="the engine tracks channels in a 64-bit mask",
-        ),
-        "seasonality": Table(
-            doc="Demand over the horizon: each week's multiplier of the organic hazards and of the channels' "
-            "per-exposure effects (the share of the market in-market); default flat (1 every week)",
-            fields={
-                "weekly": ListOf(
-                    doc="One multiplier per week of the horizon (ceil(horizon_days / 7)); default 1 every week",
-                    item=Number(doc="Multiplier of one week", low=0.0),
-                    noun="week",
-                ),
-                "periods": ListOf(
-                    doc="Named periods (a holiday peak, a summer lull) multiplying the weekly values",
-                    item=Table(
-                        doc="A period of whole weeks, counted from 1, and its multiplier",
-                        fields={
-                            "name": Text(doc="Period name, shown in reports", required=True),
-                            "first_week": Integer(
-                                doc="First week of the period (1 is the first week)", low=1, required=True
-                            ),
-                            "last_week": Integer(doc="Last week of the period (>= first_week)", low=1, required=True),
-                            "multiplier": Number(doc="Multiplier in the period's weeks", low=0.0, required=True),
-                        },
-                    ),
-                    noun="period",
-                    default=[],
-                ),
-            },
-        ),
-        "budget": Table(
-            doc="What the optimizer may allocate, and the planner's constraints",
-            fields={
-                "total": Number(doc="Budget to allocate; default the sum of channel spends", low=0.0),
-                "limits": MapOf(
-                    doc="Per-channel bounds on spend, by channel name",
-                    value=Table(
-                        doc="Bounds on one channel's spend (min <= max)",
-                        fields={
-                            "min": Number(doc="Least spend", low=0.0),
-                            "max": Number(doc="Most spend; default unbounded", low=0.0, allow_inf=True),
-                        },
-                    ),
-                    noun="channel",
-                    default={},
-                ),
-                "groups": ListOf(
-                    doc="Share constraints on groups of channels",
-                    item=Table(
-                        doc="A group of channels and its share of planned media spend (min_share, max_share)",
-                        fields={
-                            "name": Text(doc="Group name", required=True),
-                            "channels": ListOf(
-                                doc="Channels in the group",
-                                item=Text(doc="A channel name"),
-                                min_items=1,
-                                unique=True,
-                                noun="channel",
-                                required=True,
-                            ),
-                            "min_share": _probability(
-                                "Least share of planned media spend (fixed costs aside)", default=None
-                            ),
-                            "max_share": _probability(
-                                "Most share of planned media spend (fixed costs aside)", default=None
-                            ),
-                        },
-                        extra_schema={"anyOf": [{"required": ["min_share"]}, {"required": ["max_share"]}]},
-                    ),
-                    noun="group",
-                    default=[],
-                ),
-            },
-        ),
-    },
-)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Rules across keys. They only look at values that passed their own check, so one mistake is reported once.
-
-
-def _n(x: float) -> str:
-    """A checked number as the user most likely wrote it: 10000, not 10000.0 or 1e+04."""
-    return str(int(x)) if x.is_integer() else repr(x)
-
-
-def _cross_check(tree: dict[str, Any], out: Problems) -> None:
-    segment_names = _check_segments(tree["segments"], out)
-    scenario = tree["scenario"]
-    horizon = scenario["horizon_days"] if isinstance(scenario, dict) else INVALID
-    channels = tree["channels"]
-    if isinstance(channels, dict):
-        for name, channel in channels.items():
-            if isinstance(channel, dict):
-                _check_channel(("channels", name), channel, horizon, segment_names, out)
-    budget = tree["budget"]
-    if isinstance(budget, dict):
-        _check_budget(budget, list(channels) if isinstance(channels, dict) else None, out)
-    season = tree["seasonality"]
-    if isinstance(season, dict) and isinstance(horizon, int):
-        _check_seasonality(season, horizon, out)
-
-
-def _check_seasonality(season: dict[str, Any], horizon: int, out: Problems) -> None:
-    weeks = math.ceil(horizon / 7)
-    weekly = season["weekly"]
-    if isinstance(weekly, list) and len(weekly) != weeks:
-        out.add(
-            ("seasonality", "weekly"),
-            f"must have {weeks} multipliers, one per week of the {horizon}-day horizon",
-            got=f"{len(weekly)}",
-        )
-    periods = season["periods"]
-    for i, period in enumerate(periods if isinstance(periods, list) else []):
-        if not isinstance(period, dict):
-            continue
-        first, last = period["first_week"], period["last_week"]
-        where = ("seasonality", "periods", i)
-        if is_valid(last) and isinstance(last, int) and last > weeks:
-            out.add((*where, "last_week"), f"must be within the horizon's {weeks} weeks", got=str(last))
-        if is_valid(first, last) and isinstance(first, int) and isinstance(last, int) and first > last:
-            out.add((*where, "first_week"), f"must be <= last_week ({last})", got=str(first))
-
-
-def _check_segments(segments: Any, out: Problems) -> list[str] | None:
-    """Report duplicate names and shares not summing to 1; return the valid names (``None``: none usable)."""
-    if not isinstance(segments, list):
-        return None
-    names: list[str] = []
-    for i, segment in enumerate(segments):
-        if not isinstance(segment, dict) or segment["name"] is INVALID:
-            continue
-        if segment["name"] in names:
-            out.add(("segments", i, "name"), "duplicate segment name", segment["name"])
-        names.append(segment["name"])
-    shares = [s["share"] for s in segments if isinstance(s, dict)]
-    if len(shares) == len(segments) and is_valid(shares):
-        total = math.fsum(shares)
-        if abs(total - 1.0) > _SHARE_TOLERANCE:
-            out.add(("segments",), "shares must sum to 1", got=f"{total:.10g}")
-    return names
-
-
-def _check_channel(
-    path: tuple[str, str], channel: dict[str, Any], horizon: Any, segments: list[str] | None, out: Problems
-) -> None:
-    cpm, cpc, ctr = channel["cpm"], channel["cpc"], channel["ctr"]
-    if cpm is not None and cpc is not None:
-        out.add(path, "must have exactly one of cpm or cpc", got="both")
-    elif cpm is None and cpc is None:
-        out.add(path, "must have a price: exactly one of cpm or cpc", got="neither")
-    elif cpc is not None and ctr is None:
-        out.add((*path, "ctr"), "required with cpc (cost per exposure = cpc * ctr)")
-    elif cpm is not None and ctr is not None and ctr is not INVALID:
-        out.add((*path, "ctr"), "only with cpc (a cpm channel is priced per exposure)", ctr)
-
-    flighting = channel["flighting"]
-    if isinstance(flighting, list):
-        if isinstance(horizon, int):
-            weeks = math.ceil(horizon / 7)
-            if len(flighting) != weeks:
-                out.add(
-                    (*path, "flighting"),
-                    f"must have {weeks} weights, one per week of the {horizon}-day horizon",
-                    got=f"{len(flighting)}",
-                )
-        if flighting and is_valid(flighting) and not any(flighting):
-            out.add((*path, "flighting"), "must not be all 0", got="[" + ", ".join(_n(w) for w in flighting) + "]")
-
-    spend, min_spend = channel["spend"], channel["min_spend"]
-    if is_valid(spend, min_spend) and 0 < spend < min_spend:
-        out.add(
-            (*path, "spend"),
-            f"must be 0 or at least min_spend ({_n(min_spend)}): a smaller buy is not sold",
-            got=_n(spend),
-        )
-
-    for key in ("reach", "affinity"):
-        value = channel[key]
-        if isinstance(value, dict) and segments is not None:
-            for segment in value:
-                if segment not in segments:
-                    out.unknown((*path, key, segment), segments, noun="segment")
-
-
-def _check_budget(budget: dict[str, Any], channels: list[str] | None, out: Problems) -> None:
-    limits = budget["limits"]
-    if isinstance(limits, dict):
-        for name, limit in limits.items():
-            if channels is not None and name not in channels:
-                out.unknown(("budget", "limits", name), channels, noun="channel")
-            if not isinstance(limit, dict) or not is_valid(limit) or None in (limit["min"], limit["max"]):
-                continue
-            if limit["min"] > limit["max"]:
-                got = f"min = {_n(limit['min'])}, max = {_n(limit['max'])}"
-                out.add(("budget", "limits", name), "min must be <= max", got=got)
-    groups = budget["groups"]
-    if not isinstance(groups, list):
-        return
-    seen: list[str] = []
-    for i, group in enumerate(groups):
-        if not isinstance(group, dict):
-            continue
-        path: tuple[str | int, ...] = ("budget", "groups", i)
-        name = group["name"]
-        if name is not INVALID:
-            if name in seen:
-                out.add((*path, "name"), "duplicate group name", name)
-            seen.append(name)
-        members = group["channels"]
-        if isinstance(members, list) and channels is not None:
-            for j, member in enumerate(members):
-                if member is not INVALID and member not in channels:
-                    out.unknown((*path, "channels", j), channels, noun="channel", value=member)
-        low, high = group["min_share"], group["max_share"]
-        if low is None and high is None:
-            out.add(path, "must have min_share or max_share", got="neither")
-        elif is_valid(low, high) and low is not None and high is not None and low > high:
-            out.add(path, "min_share must be <= max_share", got=f"min_share = {_n(low)}, max_share = {_n(high)}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -841,36 +445,17 @@ def _season(season: dict[str, Any], horizon: int) -> tuple[float, ...] | None:
 
 
 def _parse(data: Any, source: str) -> tuple[Scenario | None, list[str]]:
-    out = Problems(source)
-    if not isinstance(data, Mapping):
-        out.add((), "a scenario must be a table", data)
-        return None, out.messages()
-    raw = to_plain(data)
-    tree = _FILE.check(raw, (), out)
-    _cross_check(tree, out)
-    if out:
-        return None, out.messages(raw)
+    tree, raw, problems = check_document(data, source)
+    if problems or tree is None or raw is None:
+        return None, problems
     return _build(tree, raw, source), []
 
 
-def _from_mapping(data: Mapping[str, Any], overrides: Sequence[str], source: str) -> Scenario:
-    data, problems = _apply_overrides(data, overrides, source)
-    scenario, more = _parse(data, source)
-    problems += more
-    if problems or scenario is None:
-        raise ScenarioError(problems)
-    return scenario
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Public functions.
-
-
-def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>", overrides: Sequence[str] = ()) -> Scenario:
     """Validate plain data (a parsed TOML document) and build the :class:`Scenario` it describes.
 
-    Every key is checked against the scenario contract (``docs/scenario.md``); every problem is collected
-    before anything is raised.
+    Every key is checked against the scenario contract (``docs/scenario.md``, every key in
+    ``docs/scenario-keys.md``); every problem is collected before anything is raised.
 
     Parameters
     ----------
@@ -878,18 +463,21 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scena
         The document: tables as mappings, arrays as lists.
     source : str, default="<scenario>"
         Where the data came from; it starts every message and is kept in :attr:`Scenario.source`.
+    overrides : sequence of str, default=()
+        ``dotted.key=VALUE`` overrides applied to (a copy of) ``data`` first, as by
+        :func:`~mixsim.scenario.apply_overrides`.
 
     Returns
     -------
     Scenario
         The validated scenario, defaults resolved; per-segment values aligned with its segments. A deep copy of
-        ``data`` is kept in :attr:`Scenario.raw`.
+        ``data`` (overrides applied) is kept in :attr:`Scenario.raw`.
 
     Raises
     ------
     ScenarioError
         With one line per problem, ``source: dotted.path: what is wrong (got X)``; list items are addressed
-        ``segments[0].share`` (counting from 0).
+        ``segments[0].share`` (counting from 0). Malformed overrides come first.
 
     Examples
     --------
@@ -898,196 +486,14 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>") -> Scena
     >>> mixsim.parse_scenario(data, source="in memory").name
     'D2C skincare brand, one quarter'
     """
-    scenario, problems = _parse(data, source)
+    problems: list[str] = []
+    if (isinstance(overrides, str) or overrides) and isinstance(data, Mapping):  # not a table: _parse says so
+        data, problems = override_data(data, overrides, source)
+    scenario, more = _parse(data, source)
+    problems += more
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
-
-
-_TOML_AT = re.compile(
-    r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$", re.DOTALL
-)
-
-
-def _toml_problem(source: str, err: tomllib.TOMLDecodeError) -> str:
-    match = _TOML_AT.match(str(err))
-    if match is None:
-        return f"{source}: invalid TOML: {err}"
-    what = match["what"][:1].lower() + match["what"][1:]
-    where = f"line {match['line']}, column {match['column']}" if match["line"] else "end of file"
-    return f"{source}: {where}: {what}"
-
-
-def _read_toml(source: str) -> dict[str, Any]:
-    try:
-        content = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{source}: is a directory, not a scenario file"]) from None
-    except PermissionError:
-        raise ScenarioError([f"{source}: permission denied"]) from None
-    except OSError as err:
-        raise ScenarioError([f"{source}: cannot read file ({err.strerror or err})"]) from None
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = content.count(b"\n", 0, err.start) + 1
-        raise ScenarioError([f"{source}: line {line}: not UTF-8 text (a TOML file must be UTF-8)"]) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError([_toml_problem(source, err)]) from None
-
-
-def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
-    """Read a scenario TOML file, apply overrides, and validate it.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file; messages name it as given.
-    overrides : sequence of str, default=()
-        ``dotted.key=VALUE`` overrides applied before validation (see :func:`apply_overrides`).
-
-    Returns
-    -------
-    Scenario
-        The validated scenario; :attr:`Scenario.source` is the path as given.
-
-    Raises
-    ------
-    ScenarioError
-        If the file is missing or unreadable, is not valid TOML (the message names line and column), an
-        override is malformed, or the content breaks the scenario contract (every problem at once).
-
-    Examples
-    --------
-    >>> import mixsim
-    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
-    >>> scenario.population, scenario.channel_names[:2]
-    (20000, ('social', 'search'))
-    """
-    source = os.fsdecode(path)
-    return _from_mapping(_read_toml(source), overrides, source)
-
-
-_OVERRIDE_KEY = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
-
-
-def _override_value(text: str) -> Any:
-    """``text`` as a TOML value, or as the plain string if it is not one."""
-    try:
-        parsed = tomllib.loads(f"v = {text}")
-    except tomllib.TOMLDecodeError:
-        return text
-    # Text such as "1\nx = 2" parses but smuggles in another key: it is not one value.
-    return parsed["v"] if list(parsed) == ["v"] else text
-
-
-def _apply_overrides(
-    data: Mapping[str, Any], overrides: Sequence[str], source: str
-) -> tuple[dict[str, Any], list[str]]:
-    if isinstance(overrides, str):  # one override given bare, not in a list
-        overrides = [overrides]
-    items: list[tuple[str, Any, str]] = []
-    problems: list[str] = []
-    for override in overrides:
-        key, sep, text = str(override).partition("=")
-        key = key.strip()
-        if not sep or not _OVERRIDE_KEY.match(key):
-            problems.append(f"--set {override!r}: expected dotted.key=VALUE")
-            continue
-        items.append((key, _override_value(text.strip()), f"--set {override!r}"))
-    result, more = _set_keys(data, items, source)
-    return result, problems + more
-
-
-def _set_keys(
-    data: Mapping[str, Any], items: Sequence[tuple[str, Any, str]], source: str
-) -> tuple[dict[str, Any], list[str]]:
-    """Set ``(dotted.key, value, label)`` items in a deep copy of ``data``; ``label`` starts each message."""
-    result: dict[str, Any] = to_plain(data)
-    problems: list[str] = []
-    for key, value, label in items:
-        parts = key.split(".")
-        node = result
-        for depth, part in enumerate(parts[:-1]):
-            if depth == 1 and parts[0] == "channels" and isinstance(node, dict) and part not in node:
-                # A new table under channels is almost always a misspelt channel, not a new channel.
-                problems.append(f"{label}: channels.{part}: no such channel{_hint(part, node)}")
-                break
-            if isinstance(node, dict) and part not in node:
-                node[part] = {}
-            child = node[part] if isinstance(node, dict) else None
-            if not isinstance(child, dict):
-                where = ".".join(parts[: depth + 1])
-                problems.append(
-                    f"{source}: {where}: not a table, so {label} cannot set a key inside it (got {show(child)})"
-                )
-                break
-            node = child
-        else:
-            node[parts[-1]] = to_plain(_python(value))
-    return result, problems
-
-
-def _python(value: Any) -> Any:
-    """numpy arrays and numbers as lists and Python numbers (a notebook's values are often numpy's)."""
-    return value.tolist() if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) else value
-
-
-def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], source: str = "<scenario>") -> dict[str, Any]:
-    """Set keys in a copy of scenario data from ``dotted.key=VALUE`` strings (the CLI's ``--set``).
-
-    Parameters
-    ----------
-    data : mapping
-        The document; it is not modified.
-    overrides : sequence of str
-        Each ``dotted.key=VALUE``. The key is a path through tables (bare TOML keys joined by dots; missing
-        tables are created). Items of arrays such as ``segments`` cannot be addressed: override the whole
-        array instead (``segments=[{name = "all", share = 1.0}]``). ``VALUE`` is read as a TOML value
-        (``3``, ``0.5``, ``inf``, ``true``, ``"text"``, ``[1, 2]``, ``{aware = 30}``); anything that is not valid
-        TOML is taken as a plain string, so ``scenario.name=Spring push`` works. Later overrides win.
-    source : str, default="<scenario>"
-        Name used in messages about the data.
-
-    Returns
-    -------
-    dict
-        A deep copy of ``data`` with the overrides applied (not validated).
-
-    Raises
-    ------
-    ScenarioError
-        Listing every malformed override (``--set 'x': expected dotted.key=VALUE``) and every key that would
-        have to go inside a value that is not a table.
-    """
-    result, problems = _apply_overrides(data, overrides, source)
-    if problems:
-        raise ScenarioError(problems)
-    return result
-
-
-def json_schema() -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of the scenario file, for editor completion and checking.
-
-    It is generated from the same constraint table as the validation. Rules across keys (exactly one price,
-    shares summing to 1, flighting length, names that must exist) appear in descriptions, and where JSON
-    Schema can say them, as ``oneOf`` / ``dependentRequired``. ``inf`` (a half-life that never fades) is not
-    JSON, so it is only described.
-
-    Returns
-    -------
-    dict
-        The schema, ready for ``json.dumps``.
-    """
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "mixsim scenario",
-        **_FILE.schema(),
-    }
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:

@@ -1,0 +1,168 @@
+"""Problems found in plain data, and how the places and values they name are written.
+
+:class:`Problems` collects ``source: dotted.path: rule (got X)`` lines and sorts them in the order of the file;
+:func:`format_path` writes a place (``channels.tv.flighting[3]``), :func:`show` a user's value, and
+:func:`did_you_mean` the near-miss hint. :data:`INVALID` stands for a value that failed its check, and
+:func:`to_plain` copies a user's data as plain dicts and lists before anything looks at it. The rules themselves
+are declared with :mod:`mixsim.scenario._validate`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "INVALID",
+    "Path",
+    "Problems",
+    "did_you_mean",
+    "format_path",
+    "is_valid",
+    "show",
+    "to_plain",
+]
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Sentinel:
+        return self  # a sentinel must stay itself, or ``is INVALID`` fails on copies
+
+
+INVALID: Any = _Sentinel("INVALID")
+"""Stands in for a value that failed its check (the problem is already recorded)."""
+
+_NOTHING: Any = _Sentinel("NOTHING")
+
+Path = tuple[str | int, ...]
+"""Where a value sits: table keys (str) and list indices (int) from the document root."""
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def format_path(path: Path) -> str:
+    """Dotted path for messages: ``channels.tv.flighting[3]``; odd keys are quoted as in TOML."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            key = part if _BARE_KEY.match(part) else '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text += f".{key}" if text else key
+    return text
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A short, TOML-flavoured rendering of a user's value for ``(got X)``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{format_path((str(k),))} = {show(v, limit)}" for k, v in value.items()) + "}"
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(show(v, limit) for v in value) + "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_valid(*values: Any) -> bool:
+    """True if none of the values is :data:`INVALID` (containers are checked one level deep)."""
+    for value in values:
+        if value is INVALID:
+            return False
+        if isinstance(value, Mapping) and any(v is INVALID for v in value.values()):
+            return False
+        if isinstance(value, (list, tuple)) and any(v is INVALID for v in value):
+            return False
+    return True
+
+
+def to_plain(value: Any) -> Any:
+    """Deep copy of ``value`` as plain ``dict`` / ``list`` / scalars (mappings keep their key order)."""
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _document_order(path: Path, document: Any) -> tuple[int, ...]:
+    """Position of ``path`` in ``document``: the index of each step among its siblings."""
+    order: list[int] = []
+    node = document
+    for part in path:
+        if isinstance(node, Mapping) and part in node:
+            order.append(list(node).index(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            order.append(part)
+            node = node[part]
+        else:
+            order.append(len(node) if isinstance(node, (Mapping, list)) else 0)
+            node = None
+    return tuple(order)
+
+
+def did_you_mean(word: Any, options: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the option nearest ``word``, or ``""`` when none is near."""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Problems:
+    """Collects problems as ``source: dotted.path: rule (got X)`` lines.
+
+    Parameters
+    ----------
+    source : str
+        The name put in front of every message (usually the file path as given).
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._found: list[tuple[Path, str]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def add(self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None) -> None:
+        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown."""
+        where = format_path(path)
+        message = f"{self.source}: {where}: {rule}" if where else f"{self.source}: {rule}"
+        if got is not None:
+            message += f" (got {got})"
+        elif value is not _NOTHING:
+            message += f" (got {show(value)})"
+        self._found.append((path, message))
+
+    def messages(self, document: Any = None) -> list[str]:
+        """The messages in the order of the places they name in ``document`` (else in the order found).
+
+        Sorting by place makes a rule checked late (shares summing to 1) show next to the rest of its table,
+        so the list reads like the file. Places missing from the document (a required key) come after the
+        keys present in their table; the sort is stable, so ties keep the order found.
+        """
+        if document is None:
+            return [message for _, message in self._found]
+        ordered = sorted(self._found, key=lambda found: _document_order(found[0], document))
+        return [message for _, message in ordered]
+
+    def unknown(self, path: Path, options: Iterable[str], noun: str = "key", value: Any = _NOTHING) -> None:
+        """Record an unknown name at ``path`` (its last part), with a near-miss hint from ``options``."""
+        word = value if value is not _NOTHING else path[-1]
+        self.add(path, f"unknown {noun}{did_you_mean(word, options)}", value)
