@@ -11,7 +11,7 @@ from mixsim._files import write_atomic
 from mixsim.cli import options
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import compare_report, simulation_report
-from mixsim.errors import MixsimError
+from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
@@ -137,12 +137,12 @@ def _compare(args: argparse.Namespace) -> int:
     for item in args.vary:
         key, sep, values = item.partition("=")
         if not sep or not key.strip() or not values.strip():
-            raise MixsimError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
+            raise InputError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     if grid:
         variants += vary(base, grid)
     if not variants and not args.optimize:
-        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
+        raise InputError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
     runs = compare_run_count(base, variants, args.replications, optimize=args.optimize)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = compare(
