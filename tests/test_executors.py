@@ -82,3 +82,16 @@ def test_a_failing_on_result_is_raised_and_the_others_are_still_delivered_once()
     with cf.ThreadPoolExecutor(2) as executor, pytest.raises(OSError, match="disk full"):
         run_all(job, [(x,) for x in range(5)], executor, on_result=on_result)
     assert seen[0] == 0 and sorted(seen) == [0, 1, 2, 3, 4]
+
+
+def test_bad_executor_arguments_are_input_errors_in_library_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mixsim.errors import InputError
+    from mixsim.executors import SCHEDULER_ENV, open_executor
+
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    with pytest.raises(InputError, match=r"workers must be >= 1 \(got 0\)"), open_executor(0):
+        pass
+    with pytest.raises(InputError, match=r"^scheduler must be 'local' or an address") as caught:
+        with open_executor(2, "somewhere"):
+            pass
+    assert "--" not in str(caught.value)  # the command line names its own option

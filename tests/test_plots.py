@@ -257,6 +257,33 @@ def test_plot_frontier_for_profit_breaks_even_at_zero(curves):
     assert np.allclose(one(fig, "break-even").get_ydata(), 0.0)
 
 
+@pytest.mark.parametrize(
+    ("objective", "target", "label", "break_even"),
+    [
+        ("revenue", None, r"Revenue of the next \$ (\$ per \$)", 1.0),
+        ("profit", None, r"Profit of the next \$ (\$ per \$)", 0.0),
+        ("conversions", None, r"Revenue of the next \$ (\$ per \$)", 1.0),
+        ("cpa", 80.0, r"Revenue of the next \$ (\$ per \$)", 1.0),
+        ("min-spend", 500.0, r"Shadow price of the budget (min-spend per \$)", None),
+    ],
+)
+def test_the_next_dollar_reads_in_the_objectives_unit(curves, objective, target, label, break_even):
+    """What the objectives table says an objective counts decides the axis: money as it is, conversions as the
+    revenue they bring at the order value, anything else as a plain shadow price without a break-even."""
+    from mixsim.optimize.objectives import OBJECTIVES
+
+    problem = Problem(curves, budget=1e5, objective=objective, target=target)
+    plans = frontier(problem, [4e4, 6e4])
+    fig = plot_frontier(plans, allocation=False)
+    marginal_ax = fig.axes[1]
+    assert marginal_ax.get_ylabel() == label
+    feasible = [p for p in plans.plans if p.optimal]
+    factor = curves.order_value if OBJECTIVES[objective].unit == "conversions" else 1.0
+    assert np.allclose(marginal_ax.get_lines()[0].get_ydata(), [p.shadow_price * factor for p in feasible])
+    marks = by_gid(fig, "break-even")
+    assert [float(m.get_ydata()[0]) for m in marks] == ([] if break_even is None else [break_even])
+
+
 def test_plot_frontier_with_no_feasible_budget_still_draws(curves):
     problem = Problem(curves, budget=1e4, limits={"tv": Limit(2e4, math.inf)})
     fig = plot_frontier(frontier(problem, [5e3, 1e4]))
@@ -470,6 +497,20 @@ def test_plot_comparison_greys_exactly_the_differences_it_cannot_tell_from_zero(
     # The fixture holds both kinds: the same synergy as the base, and a change that shows.
     conversions = frame[(frame["kpi"] == "conversions") & (frame["variant"] != "base")]
     assert sorted(conversions["distinguishable"]) == [False, True]
+
+
+def test_bad_plotting_arguments_are_input_errors(tmp_path, curves, plan, comparison):
+    from mixsim.errors import InputError
+
+    for call in (
+        lambda: plot_curves(curves, order=["tv"]),
+        lambda: plot_curves(curves, ncols=0),
+        lambda: plot_curves(CurveSet(())),
+        lambda: plot_comparison(comparison, "sales"),
+        lambda: save_figure(plot_allocation(plan), tmp_path / "x", ("bmpx",)),
+    ):
+        with pytest.raises(InputError):
+            call()
 
 
 def test_plot_comparison_rejects_an_unknown_kpi(comparison):

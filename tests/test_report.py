@@ -76,6 +76,27 @@ def test_the_report_says_what_a_strategist_needs(report_html: str) -> None:
         assert caveat.split(";")[0].split(",")[0] in report_html.replace("&#x27;", "'")
 
 
+def test_the_caveats_say_what_seasonality_does_and_leaves_out() -> None:
+    demand = [c for c in CAVEATS if "seasonality" in c]
+    assert len(demand) == 1 and "no seasonality" not in demand[0]
+    for words in ["organic", "exposure", "forgetting", "day-of-week"]:
+        assert words in demand[0], words
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_run_report_makes_what_the_report_shows_in_the_runs_it_counts(optimize: bool) -> None:
+    from mixsim.report import Report, report_run_count, run_report
+
+    scenario = parse_scenario(small_data(), source="small.toml")
+    calls: list[tuple[int, int]] = []
+    report = run_report(scenario, seed=1, replications=2, optimize=optimize, progress=lambda d, t: calls.append((d, t)))
+    assert isinstance(report, Report) and report.result.incrementality is not None
+    assert len(calls) == report_run_count(scenario, 2, optimize=optimize)
+    assert (report.plan is not None) == optimize
+    html = report.to_html()
+    assert ("Optimized plan" in html) == optimize and "Response curves" in html
+
+
 def test_report_command_writes_one_file(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.html"
     code, out, err = run_cli("report", scenario_file, "-r", "2", "-w", "1", "--out", target)

@@ -108,6 +108,14 @@ def test_bad_arguments_raise_value_error(make_scenario: MakeScenario, kwargs: di
     assert calls == [], "nothing runs before the arguments are checked"
 
 
+@pytest.mark.parametrize("kwargs", [{"replications": 0}, {"workers": 0}, {"seed": -1}, {"journeys": 1.5}])
+def test_bad_arguments_are_input_errors(make_scenario: MakeScenario, kwargs: dict[str, Any]) -> None:
+    from mixsim.errors import InputError
+
+    with pytest.raises(InputError):
+        simulate(make_scenario(), **kwargs)
+
+
 # --- progress ---------------------------------------------------------------------------------------------------
 
 

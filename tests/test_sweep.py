@@ -311,3 +311,45 @@ def test_the_memory_check_counts_runs_not_workers(scenario_file: Path, run_cli: 
     # Two hundred workers, one run: only one run is ever in memory at once.
     code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "200", "--json")
     assert code == 0, err
+
+
+def test_grid_and_folder_problems_are_input_errors_in_library_terms(
+    make_scenario: Callable[..., Scenario], sweep: Sweep, tmp_path: Path
+) -> None:
+    from mixsim.errors import InputError, ScenarioError
+
+    bad = tmp_path / "g.toml"
+    bad.write_text("[grid\n", encoding="utf-8")
+    for call in (
+        lambda: read_grid(tmp_path / "missing.toml"),
+        lambda: read_grid(bad),
+        lambda: describe(make_scenario(), {"grid": {"funnel.synergy": [-1.0]}}, source="g.toml"),
+        lambda: describe(make_scenario(), {"grid": {"scenario.seed": [1, 2]}}),
+        lambda: describe(make_scenario(), {"grid": {"funnel.synergy": [0.1]}}, seed=-1),
+    ):
+        with pytest.raises(InputError) as caught:
+            call()
+        assert not isinstance(caught.value, ScenarioError)  # the grid is at fault, not the scenario
+        assert all("--" not in line for line in caught.value.problems), caught.value.problems
+    out = tmp_path / "out"
+    run_sweep(describe(make_scenario(), {"grid": {"funnel.synergy": [0.0]}, "sweep": {"replications": 1}}), out)
+    with pytest.raises(InputError, match="choose another folder") as caught:
+        run_sweep(sweep, out)
+    assert "--out" not in str(caught.value)
+
+
+def test_a_described_sweep_has_a_table_json_and_a_summary(sweep: Sweep) -> None:
+    import json
+
+    from mixsim import __version__
+
+    frame = sweep.to_frame()
+    assert list(frame.columns) == ["cell", "cell_id", "channels.tv.spend", "funnel.synergy"]
+    assert list(frame["cell"]) == list(range(6)) and list(frame["cell_id"]) == [sweep.cell_id(i) for i in range(6)]
+    assert list(frame["channels.tv.spend"]) == [1000, 1000, 2000, 2000, 3000, 3000]
+    doc = json.loads(sweep.to_json())
+    assert doc["seed"] == 5 and doc["replications"] == 2 and doc["version"] == __version__ == sweep.version
+    assert doc["sweep_id"] == sweep.sweep_id and doc["keys"] == list(sweep.keys)
+    assert [c["funnel.synergy"] for c in doc["cells"]] == [0.0, 0.3] * 3
+    html = sweep._repr_html_()
+    assert sweep.sweep_id in html and "6 cells" in html and "seed 5" in html

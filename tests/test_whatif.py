@@ -140,3 +140,57 @@ def test_optimized_variants_carry_the_plans_spend(make_scenario: Callable[..., S
     plan = optimize(base, seed=3, replications=2, max_iterations=1)
     assert label == "base (optimized)"
     assert {c.name: c.spend for c in best.channels} == pytest.approx(plan.allocation)
+
+
+def test_a_comparison_carries_its_seed_version_and_round_trips_as_json(make_scenario: Callable[..., Scenario]) -> None:
+    from mixsim import __version__
+
+    base = make_scenario()
+    result = compare(base, vary(base, {"funnel.synergy": ["0.3"]}), seed=6, replications=2)
+    assert result.seed == 6 and result.version == __version__ and result.replications == 2
+    doc = json.loads(result.to_json())
+    assert doc["seed"] == 6 and doc["version"] == __version__ and doc["replications"] == 2
+    assert len(doc["kpis"]) == len(result.to_frame("kpis")) and len(doc["channels"]) == len(result.to_frame("channels"))
+    html = result._repr_html_()
+    assert "seed 6" in html and f"mixsim {__version__}" in html and "funnel.synergy=0.3" in html
+
+
+def test_a_comparison_refuses_an_unknown_table(make_scenario: Callable[..., Scenario]) -> None:
+    from mixsim.errors import InputError
+
+    base = make_scenario()
+    result = compare(base, [("same", base)], seed=1, replications=1)
+    with pytest.raises(InputError, match="unknown table 'runs'"):
+        result.to_frame("runs")
+
+
+def test_labels_must_differ_before_anything_runs(make_scenario: Callable[..., Scenario]) -> None:
+    from mixsim.errors import InputError
+
+    base = make_scenario()
+    ran: list[int] = []
+    with pytest.raises(InputError, match=r"named twice: base, other$") as caught:
+        compare(
+            base,
+            [("other", base), ("base", base), ("other", base)],
+            optimize=True,
+            progress=lambda done, total: ran.append(done),
+        )
+    assert ran == []  # refused before any optimization or simulation
+    assert "--" not in str(caught.value)  # library terms, no command-line flag
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_the_run_count_is_every_run_the_comparison_makes(
+    make_scenario: Callable[..., Scenario], optimize: bool
+) -> None:
+    from mixsim.whatif import compare_run_count
+
+    base = make_scenario()
+    variants = vary(base, {"funnel.synergy": ["0.3"]})
+    calls: list[tuple[int, int]] = []
+    result = compare(
+        base, variants, optimize=optimize, seed=1, replications=2, progress=lambda d, t: calls.append((d, t))
+    )
+    assert len(calls) == compare_run_count(base, variants, 2, optimize=optimize)
+    assert len(result.labels) == (4 if optimize else 2)

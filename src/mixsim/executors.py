@@ -15,10 +15,10 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mixsim.errors import MixsimError
+from mixsim.errors import InputError
 
 SCHEDULER_ENV = "MIXSIM_SCHEDULER"
-"""Environment variable naming a Dask scheduler (``tcp://HOST:PORT`` or ``local``) when no ``--scheduler`` is given."""
+"""Environment variable naming a Dask scheduler (``tcp://HOST:PORT`` or ``local``) when none is given."""
 
 INSTALL_DASK = "pip install 'mixsim[dask]'"
 
@@ -135,12 +135,12 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[cf
 
     Raises
     ------
-    MixsimError
-        If Dask is not installed (the message says how to install it), the scheduler address is malformed or
-        the scheduler cannot be reached.
+    InputError
+        If ``workers`` is below 1, Dask is not installed (the message says how to install it), the scheduler
+        address is malformed or the scheduler cannot be reached.
     """
     if workers < 1:
-        raise ValueError(f"workers must be >= 1 (got {workers})")
+        raise InputError(f"workers must be >= 1 (got {workers})")
     if scheduler is None:
         if workers == 1:
             yield None
@@ -160,13 +160,13 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[cf
 @contextlib.contextmanager
 def _dask_executor(scheduler: str, workers: int) -> Iterator[cf.Executor]:
     if scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
-        raise MixsimError(
+        raise InputError(
             f"{_named(scheduler)} must be 'local' or an address such as tcp://HOST:8786 (got {scheduler!r})"
         )
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise MixsimError(f"{_named(scheduler)} {scheduler} needs Dask, an optional extra: {INSTALL_DASK}") from None
+        raise InputError(f"{_named(scheduler)} {scheduler} needs Dask, an optional extra: {INSTALL_DASK}") from None
     cluster = None
     try:
         if scheduler == "local":
@@ -184,7 +184,7 @@ def _dask_executor(scheduler: str, workers: int) -> Iterator[cf.Executor]:
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
-        raise MixsimError(f"{_named(scheduler)} {scheduler}: cannot reach the scheduler ({exc})") from None
+        raise InputError(f"{_named(scheduler)} {scheduler}: cannot reach the scheduler ({exc})") from None
     try:
         # pure=False: every submission runs (two replications with equal arguments are still two runs).
         yield client.get_executor(pure=False)
@@ -195,5 +195,5 @@ def _dask_executor(scheduler: str, workers: int) -> Iterator[cf.Executor]:
 
 
 def _named(scheduler: str) -> str:
-    """How the user gave the scheduler: the option, or the environment variable."""
-    return f"${SCHEDULER_ENV}" if os.environ.get(SCHEDULER_ENV, "").strip() == scheduler else "--scheduler"
+    """How the scheduler was given: the environment variable, or the ``scheduler`` argument."""
+    return f"${SCHEDULER_ENV}" if os.environ.get(SCHEDULER_ENV, "").strip() == scheduler else "scheduler"

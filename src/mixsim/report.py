@@ -1,30 +1,47 @@
 """A self-contained HTML report a strategist can mail: assumptions, KPIs, funnel, channels, curves and plan.
 
 Figures are embedded as PNG data, styles are inline, and nothing is fetched: the file opens the same offline,
-in a mail client's preview, or years later. The report consumes results only (a simulation, and optionally
-curves and a plan); it computes nothing of its own.
+in a mail client's preview, or years later. :func:`build_report` draws the document from results only (a
+simulation, and optionally curves and a plan); :func:`run_report` makes those results for a scenario (and
+:func:`report_run_count` says how many engine runs that takes), so that the command line only writes the file.
 """
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures as cf
 import html
 import io
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
 from mixsim._version import __version__
-from mixsim.optimize.curves import CurveSet
+from mixsim.optimize import optimize as optimize_budget
+from mixsim.optimize.curves import CurveSet, curve_run_count, response_curves
 from mixsim.optimize.plan import Plan
+from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
 from mixsim.results import SimulationResult
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback, run_count, simulate
 
-__all__ = ["CAVEATS", "build_report"]
+__all__ = [
+    "CAVEATS",
+    "CURVE_REPLICATIONS",
+    "PLAN_ITERATIONS",
+    "Report",
+    "build_report",
+    "report_run_count",
+    "run_report",
+]
 
 CAVEATS: tuple[str, ...] = (
     "Customers convert once; repeat purchases, price effects and competitors are not modelled.",
-    "Demand has no seasonality beyond each channel's flighting.",
+    "Demand varies by week only where the scenario's [seasonality] says so: one multiplier of the organic "
+    "hazards and of each exposure's effect, the same for every segment and channel; prices, reach and "
+    "forgetting do not follow it, and there is no day-of-week pattern or trend beyond the weekly values.",
     "Channels interact only through shared audiences, synergy and word of mouth.",
     "Attribution figures (first touch, last touch, linear) are bookkeeping; only the counterfactual runs measure "
     "what a channel causes.",
@@ -33,6 +50,12 @@ CAVEATS: tuple[str, ...] = (
     "Every figure is as good as the scenario's assumptions: replace the benchmarks with your own numbers.",
 )
 """What the model does not include, said in every report."""
+
+CURVE_REPLICATIONS = 3
+"""Replications per curve level when :func:`run_report` measures response curves."""
+
+PLAN_ITERATIONS = 2
+"""Solves of the closed loop when :func:`run_report` optimizes the budget (the first on the report's curves)."""
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;
@@ -81,8 +104,6 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
     str
         A complete HTML document that references nothing outside itself.
     """
-    from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
-
     sc = result.scenario
     econ = sc.economics
     parts = [
@@ -187,3 +208,101 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
     parts += [f"<li>{html.escape(c)}</li>" for c in CAVEATS]
     parts += ["</ul></body></html>"]
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report shows: a simulation with incrementality, the response curves, and optionally a plan.
+
+    Attributes
+    ----------
+    result : SimulationResult
+        The scenario simulated with incrementality.
+    curves : CurveSet
+        Each channel's response curve, measured around the current plan.
+    plan : Plan or None
+        The optimized budget, when asked for (it may be infeasible: see ``plan.optimal`` and ``plan.message``).
+    """
+
+    result: SimulationResult
+    curves: CurveSet
+    plan: Plan | None = None
+
+    def to_html(self) -> str:
+        """The report as one HTML document (see :func:`build_report`)."""
+        return build_report(self.result, self.curves, self.plan)
+
+
+def report_run_count(scenario: Scenario, replications: int, optimize: bool = False) -> int:
+    """How many engine runs :func:`run_report` makes (for sizing a progress bar).
+
+    The simulation with its counterfactual runs, one measurement of the curves, and with ``optimize`` one more
+    for the closed loop's second solve (its first solves on the curves already measured).
+    """
+    runs = run_count(scenario, replications, incrementality=True) + curve_run_count(scenario, CURVE_REPLICATIONS)
+    if optimize:
+        runs += (PLAN_ITERATIONS - 1) * curve_run_count(scenario, CURVE_REPLICATIONS)
+    return runs
+
+
+def run_report(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int = 10,
+    optimize: bool = False,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Everything a report of ``scenario`` shows: simulate it with incrementality, measure its response curves
+    and, with ``optimize``, optimize its budget on them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    seed : int, optional
+        Root seed of every run; default the scenario's, else 0.
+    replications : int, default=10
+        Replications of the simulation (the curves use :data:`CURVE_REPLICATIONS` per level).
+    optimize : bool, default=False
+        Also optimize the budget (:data:`PLAN_ITERATIONS` solves of :func:`mixsim.optimize`).
+    workers : int, default=1
+        Worker processes.
+    executor : concurrent.futures.Executor, optional
+        Run on this executor instead.
+    progress : callable, optional
+        ``progress(done, total)`` as runs finish; each measurement counts from 1 again
+        (:func:`report_run_count` is the total of all of them).
+
+    Returns
+    -------
+    Report
+        Its :meth:`Report.to_html` is the document.
+    """
+    result = simulate(
+        scenario,
+        seed=seed,
+        replications=replications,
+        incrementality=True,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+    )
+    curves = response_curves(
+        scenario, seed=seed, replications=CURVE_REPLICATIONS, workers=workers, executor=executor, progress=progress
+    )
+    plan = None
+    if optimize:
+        plan = optimize_budget(
+            scenario,
+            seed=seed,
+            replications=CURVE_REPLICATIONS,
+            max_iterations=PLAN_ITERATIONS,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+            curves=curves,
+        )
+    return Report(result, curves, plan)

@@ -11,6 +11,7 @@ import numpy as np
 from mixsim._version import __version__
 from mixsim.engine import RunRecord, run
 from mixsim.engine.population import CONVERTED
+from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
 from mixsim.memory import tune_malloc
 from mixsim.results import Incrementality, SimulationResult
@@ -37,13 +38,13 @@ def root_seed(scenario: Scenario, seed: int | None) -> int:
 
     Raises
     ------
-    ValueError
+    InputError
         If the seed is negative.
     """
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else 0
     if seed < 0:
-        raise ValueError(f"seed must be >= 0 (got {seed})")
+        raise InputError(f"seed must be >= 0 (got {seed})")
     return seed
 
 
@@ -100,7 +101,7 @@ def simulate(
 
     Raises
     ------
-    ValueError
+    InputError
         If ``replications`` or ``workers`` is below 1, ``seed`` is negative or ``journeys`` is not in [0, 1].
 
     Examples
@@ -114,14 +115,14 @@ def simulate(
     True
     """
     if replications < 1:
-        raise ValueError(f"replications must be >= 1 (got {replications})")
+        raise InputError(f"replications must be >= 1 (got {replications})")
     if workers < 1:
-        raise ValueError(f"workers must be >= 1 (got {workers})")
+        raise InputError(f"workers must be >= 1 (got {workers})")
     seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed).spawn(replications)
 
     if not 0.0 <= journeys <= 1.0:
-        raise ValueError(f"journeys must be a share in [0, 1] (got {journeys})")
+        raise InputError(f"journeys must be a share in [0, 1] (got {journeys})")
     tasks = [Task(r, journeys=journeys) for r in range(replications)]
     measured = [c for c in scenario.channels if c.spend > 0] if incrementality else []
     for r in range(replications):

@@ -27,13 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._files import write_atomic
 from mixsim._version import __version__
-from mixsim.errors import MixsimError, ScenarioError
+from mixsim.errors import InputError, ScenarioError
 from mixsim.executors import run_all
 from mixsim.scenario import Scenario, scenario_to_dict
 from mixsim.simulation import root_seed, simulate
-from mixsim.tables import interval
+from mixsim.tables import interval, json_ready
 
 SWEPT_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "frequency", "linear")
 """Per-channel figures each row carries (means over replications)."""
@@ -61,6 +62,8 @@ class Sweep:
         Replications per cell.
     optimize : bool
         Whether each cell's budget is also optimized.
+    version : str
+        The mixsim version that described the sweep (part of its identity: another version runs another sweep).
     """
 
     base: Scenario
@@ -70,13 +73,14 @@ class Sweep:
     seed: int
     replications: int
     optimize: bool = False
+    version: str = __version__
 
     @functools.cached_property
     def sweep_id(self) -> str:
         """A fingerprint of everything that decides the results: every cell's resolved scenario, the seed, the
         replications, whether cells are optimized, and the mixsim version (computed once)."""
         digest = hashlib.sha256()
-        head = {"seed": self.seed, "replications": self.replications, "optimize": self.optimize, "v": __version__}
+        head = {"seed": self.seed, "replications": self.replications, "optimize": self.optimize, "v": self.version}
         digest.update(json.dumps(head, sort_keys=True).encode())
         for scenario in self.scenarios:
             digest.update(json.dumps(scenario_to_dict(scenario), sort_keys=True, default=str).encode())
@@ -86,6 +90,43 @@ class Sweep:
         """The identity of cell ``index`` within this sweep."""
         return f"{self.sweep_id}-{index:06d}"
 
+    def to_frame(self) -> pd.DataFrame:
+        """The cells as described: one row per cell with ``cell``, ``cell_id`` and the value of each key varied
+        (named by its dotted key). The results of a run are :func:`read_sweep`'s table."""
+        rows = [{"cell": i, "cell_id": self.cell_id(i), **cell} for i, cell in enumerate(self.cells)]
+        return pd.DataFrame(rows, columns=["cell", "cell_id", *self.keys])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The description as plain data: identity, seed, replications, version, the keys and every cell."""
+        return json_ready(
+            {
+                "sweep_id": self.sweep_id,
+                "scenario": self.base.name,
+                "source": self.base.source,
+                "seed": self.seed,
+                "replications": self.replications,
+                "optimize": self.optimize,
+                "version": self.version,
+                "keys": list(self.keys),
+                "cells": [{"cell": i, "cell_id": self.cell_id(i), **cell} for i, cell in enumerate(self.cells)],
+            }
+        )
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON (undefined numbers are null)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"Sweep {self.sweep_id} of {self.base.name}: {len(self.cells)} cells over {', '.join(self.keys)}",
+            [
+                f"{self.replications} replications per cell, seed {self.seed} in every cell (common random "
+                f"numbers){'; each budget optimized' if self.optimize else ''}; mixsim {self.version}",
+                "Run it with run_sweep(sweep, folder); read the results with read_sweep(folder)",
+            ],
+            [("Cells", self.to_frame())],
+        )
+
 
 def read_grid(path: str | Path) -> dict[str, Any]:
     """Read a grid file (TOML): ``[grid]`` key = list of values, or ``[sample]`` with ``cells``, ``seed``,
@@ -94,18 +135,18 @@ def read_grid(path: str | Path) -> dict[str, Any]:
 
     Raises
     ------
-    MixsimError
+    InputError
         Naming the file and what is wrong with it.
     """
     source = str(path)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise MixsimError(f"{source}: no such grid file") from None
+        raise InputError(f"{source}: no such grid file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise MixsimError(f"{source}: cannot read the grid file ({exc})") from None
+        raise InputError(f"{source}: cannot read the grid file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise MixsimError(f"{source}: not valid TOML: {exc}") from None
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
     problems = []
     unknown = sorted(set(data) - {"grid", "sample", "sweep"})
     if unknown:
@@ -115,7 +156,7 @@ def read_grid(path: str | Path) -> dict[str, Any]:
     if ("grid" in data) == ("sample" in data):
         problems.append(f"{source}: give exactly one of [grid] (every combination) or [sample] (random cells)")
     if problems:
-        raise MixsimError(problems)
+        raise InputError(problems)
     return data
 
 
@@ -132,23 +173,24 @@ def describe(
 
     Raises
     ------
-    MixsimError
-        Naming the grid file and the cell or key at fault, before anything is simulated.
+    InputError
+        Naming the grid file and the cell or key at fault, before anything is simulated (a value that makes a
+        cell's scenario break the scenario contract is the grid's fault: its problems are listed per cell).
     """
     options = dict(grid.get("sweep", {}))
     reps = replications if replications is not None else options.get("replications", 5)
     if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-        raise MixsimError(f"{source}: sweep.replications: must be an integer >= 1 (got {reps!r})")
+        raise InputError(f"{source}: sweep.replications: must be an integer >= 1 (got {reps!r})")
     opt = optimize if optimize is not None else options.get("optimize", False)
     if not isinstance(opt, bool):
-        raise MixsimError(f"{source}: sweep.optimize: must be true or false (got {opt!r})")
+        raise InputError(f"{source}: sweep.optimize: must be true or false (got {opt!r})")
     unknown = sorted(set(options) - {"replications", "optimize"})
     if unknown:
-        raise MixsimError(f"{source}: sweep: unknown key(s) {', '.join(unknown)} (it takes replications, optimize)")
+        raise InputError(f"{source}: sweep: unknown key(s) {', '.join(unknown)} (it takes replications, optimize)")
     cells = _grid_cells(grid["grid"], source) if "grid" in grid else _sample_cells(grid["sample"], source)
     keys = tuple(cells[0]) if cells else ()
     if "scenario.seed" in keys:
-        raise MixsimError(f"{source}: scenario.seed: every cell runs on the sweep's seed (--seed); it cannot vary")
+        raise InputError(f"{source}: scenario.seed: every cell runs on the sweep's seed; it cannot vary")
     cells = _same_types(cells, keys)
     scenarios, problems = [], []
     for i, cell in enumerate(cells):
@@ -158,7 +200,7 @@ def describe(
             where = ", ".join(f"{k}={v}" for k, v in cell.items())
             problems += [f"{source}: cell {i} ({where}): {line}" for line in exc.problems]
     if problems:
-        raise MixsimError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
+        raise InputError(problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else []))
     return Sweep(base, keys, tuple(cells), tuple(scenarios), root_seed(base, seed), reps, opt)
 
 
@@ -173,17 +215,17 @@ def _same_types(cells: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict
 
 def _grid_cells(grid: Any, source: str) -> list[dict[str, Any]]:
     if not isinstance(grid, dict) or not grid:
-        raise MixsimError(f"{source}: grid: must be a table of dotted keys, each with a list of values")
+        raise InputError(f"{source}: grid: must be a table of dotted keys, each with a list of values")
     bad = [k for k, v in grid.items() if not isinstance(v, list) or not v]
     if bad:
-        raise MixsimError([f"{source}: grid.{k}: must be a non-empty list of values (got {grid[k]!r})" for k in bad])
+        raise InputError([f"{source}: grid.{k}: must be a non-empty list of values (got {grid[k]!r})" for k in bad])
     keys = list(grid)
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
 def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
     if not isinstance(sample, dict):
-        raise MixsimError(f"{source}: sample: must be a table")
+        raise InputError(f"{source}: sample: must be a table")
     n, seed = sample.get("cells"), sample.get("seed", 0)
     ranges, choices = sample.get("ranges", {}), sample.get("choices", {})
     problems = []
@@ -196,7 +238,7 @@ def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
         if not isinstance(table, dict):
             problems.append(f"{source}: sample.{name}: must be a table of dotted keys (got {table!r})")
     if problems:
-        raise MixsimError(problems)
+        raise InputError(problems)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         problems.append(f"{source}: sample.cells: must be an integer >= 1 (got {n!r})")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -212,7 +254,7 @@ def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
     if not ranges and not choices:
         problems.append(f"{source}: sample: give keys to vary in [sample.ranges] or [sample.choices]")
     if problems:
-        raise MixsimError(problems)
+        raise InputError(problems)
     assert isinstance(n, int)
     rng = np.random.default_rng(seed)
     cells = []
@@ -256,7 +298,7 @@ def done_cells(out: str | Path, sweep: Sweep) -> set[int]:
 
     Raises
     ------
-    MixsimError
+    InputError
         If ``out`` holds anything but this sweep's cells (another sweep's, other files, a damaged file).
     """
     folder = Path(out)
@@ -267,15 +309,15 @@ def done_cells(out: str | Path, sweep: Sweep) -> set[int]:
         foreign = [name for name in foreign if not name.startswith(".")]
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise MixsimError(f"{out}: holds other files ({shown}): a sweep needs a folder of its own")
+            raise InputError(f"{out}: holds other files ({shown}): a sweep needs a folder of its own")
     table = read_sweep(out)
     if table.empty:
         return set()
     others = sorted(set(table["sweep_id"]) - {sweep.sweep_id})
     if others:
-        raise MixsimError(
+        raise InputError(
             f"{out}: holds results of a different sweep (another scenario, grid, seed or replications): "
-            "give another --out, or remove it to start again"
+            "choose another folder, or remove this one to start again"
         )
     return set(int(c) for c in table["cell"])
 
@@ -307,7 +349,7 @@ def run_sweep(
 
     Raises
     ------
-    MixsimError
+    InputError
         If ``out`` holds a different sweep, other files, or a damaged cell file. A failing cell (e.g. its worker
         was killed) raises its error after every cell that finished is saved: running again resumes.
     """
@@ -355,7 +397,7 @@ def read_sweep(out: str | Path) -> pd.DataFrame:
         try:
             frames.append(pd.read_parquet(part))
         except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
-            raise MixsimError(
+            raise InputError(
                 f"{part}: not a readable cell ({type(exc).__name__}): remove it, and its cell runs again"
             ) from None
     table = pd.concat(frames, ignore_index=True)

@@ -21,18 +21,26 @@ import numpy as np
 import pandas as pd
 
 from mixsim._display import summary_html
-from mixsim.errors import InfeasibleError
+from mixsim._version import __version__
+from mixsim.errors import InfeasibleError, InputError
 from mixsim.executors import open_executor
 from mixsim.optimize import optimize
+from mixsim.optimize.curves import curve_run_count
 from mixsim.results import KPIS, SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
 from mixsim.tables import interval, json_records
 
-__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "optimized", "vary"]
+__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "compare_run_count", "optimized", "vary"]
 
 COMPARED_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "linear")
 """Per-channel figures a comparison reports (``linear``: conversions attributed linearly)."""
+
+OPTIMIZE_REPLICATIONS = 3
+"""Replications per curve level when a comparison optimizes each scenario's budget."""
+
+OPTIMIZE_ITERATIONS = 2
+"""Solves of the closed loop when a comparison optimizes each scenario's budget."""
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,27 @@ class Comparison:
         One per variant, in the same order, each with the same seeds.
     seed : int
         The root seed every variant shared.
+    version : str
+        The mixsim version that produced the comparison.
     """
 
     labels: tuple[str, ...]
     results: tuple[SimulationResult, ...]
     seed: int
+    version: str = __version__
+
+    @property
+    def replications(self) -> int:
+        """Replications per variant (the same for every variant)."""
+        return self.results[0].replications
 
     def _repr_html_(self) -> str:
         return summary_html(
             f"Comparison of {len(self.labels)} variants (base: {self.labels[0]})",
-            ["Differences from the base on common random numbers; '~0' where the interval holds 0"],
+            [
+                f"{self.replications} replications per variant, seed {self.seed}, mixsim {self.version}",
+                "Differences from the base on common random numbers; '~0' where the interval holds 0",
+            ],
             [("KPIs", self.to_frame("kpis"))],
         )
 
@@ -74,6 +93,11 @@ class Comparison:
         DataFrame
             ``mean``, ``ci90_low``, ``ci90_high`` of the variant, and ``diff``, ``diff_low``, ``diff_high`` of
             its paired difference from the base, with ``distinguishable`` False when that interval holds 0.
+
+        Raises
+        ------
+        InputError
+            If ``table`` is not one of the two.
         """
         rows: list[dict[str, Any]] = []
         base = self.results[0]
@@ -102,14 +126,14 @@ class Comparison:
                             }
                         )
             return pd.DataFrame(rows)
-        raise ValueError(f"unknown table {table!r}; choose 'kpis' or 'channels'")
+        raise InputError(f"unknown table {table!r}; choose 'kpis' or 'channels'")
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Both tables as JSON (undefined figures are null)."""
-
+        """Both tables as JSON (undefined figures are null), with the seed, replications and mixsim version."""
         doc = {
             "seed": self.seed,
-            "replications": self.results[0].replications,
+            "replications": self.replications,
+            "version": self.version,
             "variants": list(self.labels),
             "kpis": json_records(self.to_frame("kpis")),
             "channels": json_records(self.to_frame("channels")),
@@ -133,7 +157,8 @@ def _summary(values: np.ndarray, base: np.ndarray) -> dict[str, Any]:
 
 
 def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, Scenario]]:
-    """Variants of ``base``: every combination of the values given per dotted key (``--set`` syntax).
+    """Variants of ``base``: every combination of the values given per dotted key (as overrides, see
+    :meth:`~mixsim.scenario.Scenario.with_overrides`).
 
     Parameters
     ----------
@@ -146,6 +171,11 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     -------
     list of (label, Scenario)
         Labelled ``key=value, key=value``; each validated like a file.
+
+    Raises
+    ------
+    ScenarioError
+        If a value is malformed or makes a scenario that breaks the scenario contract.
     """
     keys = list(grid)
     out = []
@@ -155,11 +185,27 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     return out
 
 
+def compare_run_count(
+    base: Scenario,
+    variants: Sequence[tuple[str, Scenario]],
+    replications: int,
+    *,
+    optimize: bool = False,
+) -> int:
+    """How many engine runs :func:`compare` makes with these arguments (for sizing a progress bar)."""
+    worlds = [base, *(s for _, s in variants)]
+    runs = replications * len(worlds) * (2 if optimize else 1)
+    if optimize:
+        runs += sum(curve_run_count(s, OPTIMIZE_REPLICATIONS) * OPTIMIZE_ITERATIONS for s in worlds)
+    return runs
+
+
 def compare(
     base: Scenario,
     variants: Sequence[tuple[str, Scenario]],
     *,
     base_label: str = "base",
+    optimize: bool = False,
     seed: int | None = None,
     replications: int = 10,
     workers: int = 1,
@@ -173,8 +219,11 @@ def compare(
     base : Scenario
         The reference every difference is taken from.
     variants : sequence of (label, Scenario)
-        The alternatives (see :func:`vary`).
+        The alternatives (see :func:`vary`), each with its own label.
     base_label : str, default="base"
+    optimize : bool, default=False
+        Also compare each scenario (the base, then each variant) with its budget optimized (see
+        :func:`optimized`), labelled ``"<label> (optimized)"`` and listed after the variants.
     seed : int, optional
         Root seed shared by every variant; default the base scenario's, else 0.
     replications : int, default=10
@@ -183,11 +232,19 @@ def compare(
     executor : concurrent.futures.Executor, optional
         Run on this executor instead.
     progress : callable, optional
-        ``progress(done, total)`` over all the variants' runs.
+        ``progress(done, total)`` over all the variants' runs; with ``optimize``, each optimization's measurements
+        first, each counting from 1 (:func:`compare_run_count` is the total of all of them).
 
     Returns
     -------
     Comparison
+
+    Raises
+    ------
+    InputError
+        If two variants (or a variant and the base) have the same label, before anything is run.
+    InfeasibleError
+        With ``optimize``, naming the scenario whose constraints cannot all hold.
 
     Examples
     --------
@@ -198,9 +255,18 @@ def compare(
     >>> comparison.labels
     ('base', 'funnel.synergy=0', 'funnel.synergy=0.3')
     """
+    labels = [base_label, *(label for label, _ in variants)]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise InputError(f"variants need distinct names; named twice: {', '.join(twice)}")
+    compared = list(variants)
+    if optimize:
+        compared += optimized(
+            [(base_label, base), *variants], seed=seed, workers=workers, executor=executor, progress=progress
+        )
     seed = root_seed(base, seed)
-    scenarios = [base, *(s for _, s in variants)]
-    labels = (base_label, *(label for label, _ in variants))
+    scenarios = [base, *(s for _, s in compared)]
+    labels = [base_label, *(label for label, _ in compared)]
     total = replications * len(scenarios)
     results = []
     with contextlib.ExitStack() as stack:
@@ -213,15 +279,15 @@ def compare(
                     progress(offset + done, total)
 
             results.append(simulate(scenario, seed=seed, replications=replications, executor=pool, progress=report))
-    return Comparison(labels=labels, results=tuple(results), seed=seed)
+    return Comparison(labels=tuple(labels), results=tuple(results), seed=seed, version=__version__)
 
 
 def optimized(
     variants: Sequence[tuple[str, Scenario]],
     *,
     seed: int | None = None,
-    replications: int = 3,
-    max_iterations: int = 2,
+    replications: int = OPTIMIZE_REPLICATIONS,
+    max_iterations: int = OPTIMIZE_ITERATIONS,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,

@@ -10,18 +10,14 @@ from typing import Any
 from mixsim._files import write_atomic
 from mixsim.cli import options
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
-from mixsim.cli.text import (
-    compare_report,
-    simulation_report,
-)
-from mixsim.errors import MixsimError
+from mixsim.cli.text import compare_report, simulation_report
+from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
-from mixsim.optimize import optimize
-from mixsim.optimize.curves import DEFAULT_LEVELS, curve_run_count, response_curves
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
-from mixsim.whatif import compare, optimized, vary
+from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
+from mixsim.whatif import compare, compare_run_count, vary
 
 
 def setup_simulate(parser: argparse.ArgumentParser) -> None:
@@ -96,10 +92,9 @@ def setup_sweep(parser: argparse.ArgumentParser) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    check_memory(scenario, args, runs=run_count(scenario, args.replications, args.incrementality))
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise MixsimError(f"--out {args.out}: exists and is not a directory")
     runs = run_count(scenario, args.replications, args.incrementality)
+    check_memory(scenario, args, runs=runs)
+    out = out_dir(args.out)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = simulate(
             scenario,
@@ -110,13 +105,13 @@ def _simulate(args: argparse.Namespace) -> int:
             incrementality=args.incrementality,
             progress=progress,
         )
-    if args.out:
-        _write_tables(result, Path(args.out))
+    if out is not None:
+        _write_tables(result, out)
     if args.json:
         print(result.to_json())
     else:
         print(simulation_report(result))
-        if args.out:
+        if out is not None:
             print(f"\nTables written to {args.out}/")
     return 0
 
@@ -125,6 +120,7 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
     for table in TABLES:
         write_atomic(out / f"{table}.csv", result.to_frame(table).to_csv(index=False))
     write_atomic(out / "summary.json", result.to_json() + "\n")
+    # Deferred: matplotlib loads only when figures are drawn.
     from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
 
     for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
@@ -141,29 +137,19 @@ def _compare(args: argparse.Namespace) -> int:
     for item in args.vary:
         key, sep, values = item.partition("=")
         if not sep or not key.strip() or not values.strip():
-            raise MixsimError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
+            raise InputError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     if grid:
         variants += vary(base, grid)
-    labels = [Path(args.scenario).stem, *(label for label, _ in variants)]
-    twice = sorted({label for label in labels if labels.count(label) > 1})
-    if twice:
-        raise MixsimError(f"mixsim compare: variants need distinct names; named twice: {', '.join(twice)}")
     if not variants and not args.optimize:
-        raise MixsimError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
-    if args.optimize:
-        worlds = [(Path(args.scenario).stem, base), *variants]
-        runs = curve_run_count(base, 3, DEFAULT_LEVELS) * 2 * len(worlds)
-        with ProgressBar(runs, enabled=not args.json) as progress:
-            variants += optimized(
-                worlds, seed=args.seed, workers=args.workers, executor=args.executor, progress=progress
-            )
-    total = args.replications * (1 + len(variants))
-    with ProgressBar(total, enabled=not args.json) as progress:
+        raise InputError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
+    runs = compare_run_count(base, variants, args.replications, optimize=args.optimize)
+    with ProgressBar(runs, enabled=not args.json) as progress:
         result = compare(
             base,
             variants,
             base_label=Path(args.scenario).stem,
+            optimize=args.optimize,
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
@@ -173,6 +159,7 @@ def _compare(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "compare_kpis.csv", result.to_frame("kpis").to_csv(index=False))
         write_atomic(out / "compare_channels.csv", result.to_frame("channels").to_csv(index=False))
+        # Deferred: matplotlib loads only when figures are drawn.
         from mixsim.plots import plot_comparison, save_figure
 
         for kpi in ("conversions", "profit"):
@@ -191,46 +178,27 @@ def _report_command(args: argparse.Namespace) -> int:
     check_memory(scenario, args)
     target = Path(args.out)
     check_writable(target, directory=False)
-    runs = run_count(scenario, args.replications, incrementality=True) + curve_run_count(scenario, 3)
-    if args.optimize:
-        runs += curve_run_count(scenario, 3)  # the second solve's; the first uses the curves above
-    with ProgressBar(runs) as progress:
-        result = simulate(
+    # Deferred: the report draws figures, so it loads matplotlib.
+    from mixsim.report import report_run_count, run_report
+
+    with ProgressBar(report_run_count(scenario, args.replications, optimize=args.optimize)) as progress:
+        report = run_report(
             scenario,
             seed=args.seed,
             replications=args.replications,
+            optimize=args.optimize,
             workers=args.workers,
             executor=args.executor,
-            incrementality=True,
             progress=progress,
         )
-        curves = response_curves(
-            scenario, seed=args.seed, replications=3, workers=args.workers, executor=args.executor, progress=progress
-        )
-        plan = None
-        if args.optimize:
-            plan = optimize(
-                scenario,
-                seed=args.seed,
-                replications=3,
-                max_iterations=2,
-                workers=args.workers,
-                executor=args.executor,
-                progress=progress,
-                curves=curves,
-            )
-    from mixsim.report import build_report
-
-    write_atomic(target, build_report(result, curves, plan))
+    write_atomic(target, report.to_html())
     print(f"{target}: report written (self-contained HTML; open it in any browser)")
-    if plan is not None and not plan.optimal:
-        print(f"The budget could not be optimized: {plan.message}", file=sys.stderr)
+    if report.plan is not None and not report.plan.optimal:
+        print(f"The budget could not be optimized: {report.plan.message}", file=sys.stderr)
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from mixsim.sweep import describe, read_grid, run_sweep
-
     out = out_dir(args.out)
     assert out is not None
     scenario = load_scenario(args.scenario, args.overrides)
@@ -269,8 +237,6 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def read_sweep_safely(out: Path) -> Any:
     """The saved cells, or an empty list where the folder cannot be read (for a message about it)."""
-    from mixsim.sweep import read_sweep
-
     try:
         return read_sweep(out)
     except Exception:  # reporting must not fail on a damaged folder

@@ -72,7 +72,7 @@ def compare_report(result: Comparison) -> str:
     """Each variant's KPIs beside the base, with paired differences and their intervals."""
     frame = result.to_frame("kpis")
     lines = [
-        f"What-if: {len(result.labels)} variants, {result.results[0].replications} replications each, seed "
+        f"What-if: {len(result.labels)} variants, {result.replications} replications each, seed "
         f"{result.seed}, the same random numbers in every variant.",
         "diff: the variant minus the base, replication by replication, with its 90% interval; "
         "'~0' marks a difference the interval cannot tell from none.",
