@@ -14,9 +14,9 @@ import pytest
 from conftest import small_data
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
 from mixsim.results import CHANNEL_METRICS, INCREMENTAL_METRICS, KPIS, TABLES, SimulationResult
-from mixsim.tables import interval
 from mixsim.scenario import STAGES, Scenario, parse_scenario
 from mixsim.simulation import simulate
+from mixsim.tables import interval
 
 MakeScenario = Callable[..., Scenario]
 SUMMARY = ["mean", "ci90_low", "ci90_high"]
