@@ -196,10 +196,8 @@ def against_truth(
     Raises
     ------
     InputError
-        If the result has no incrementality, a model is unknown or a parameter of a requested model is out of
-        range.
-    ValueError
-        If the result has no journeys.
+        If the result has no journeys or no incrementality, a model is unknown or a parameter of a requested model
+        is out of range.
 
     Examples
     --------
