@@ -231,12 +231,13 @@ def _journeys(args: argparse.Namespace) -> int:
 
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    check_memory(scenario, args, args.sample, runs=run_count(scenario, args.replications, incrementality=True))
+    runs = run_count(scenario, args.replications, incrementality=True)
+    check_memory(scenario, args, args.sample, runs=runs)
     out = out_dir(args.out)
     # Refuse a request the models cannot take before the simulation, not after it.
     with _flags({"half_life": "--half-life"}, other="--models"):
         check_models(args.models, channels=len(scenario.channels), half_life=args.half_life)
-    with ProgressBar(run_count(scenario, args.replications, incrementality=True), enabled=not args.json) as progress:
+    with ProgressBar(runs, enabled=not args.json) as progress:
         result = simulate(
             scenario,
             seed=args.seed,
@@ -251,7 +252,7 @@ def _attribution(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
         write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))
-        from mixsim.plots import plot_attribution_check, save_figure
+        from mixsim.plots import plot_attribution_check, save_figure  # matplotlib loads only when a figure is due
 
         save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)
     if args.json:
