@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import small_data
+from mixsim.errors import InputError
 from mixsim.research.attribution import MODELS, AttributionCheck, against_truth, attribute
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, parse_scenario
@@ -88,17 +89,17 @@ def test_share_error_extremes(make_scenario: Callable[..., Scenario]) -> None:
     assert row["credit"] == pytest.approx(7.0) and row["truth"] == 0.0 and row["error"] == pytest.approx(7.0)
     data = json.loads(check.to_json())
     assert [m["model"] for m in data["models"]] == ["m0", "m1", "m2"]
-    with pytest.raises(ValueError, match="unknown table"):
+    with pytest.raises(InputError, match="unknown table"):
         check.to_frame("paths")
 
 
 def test_needs_journeys_and_truth(make_scenario: Callable[..., Scenario]) -> None:
     scenario = make_scenario()
-    with pytest.raises(ValueError, match="incrementality=True"):
+    with pytest.raises(InputError, match="incrementality=True"):
         against_truth(simulate(scenario, replications=1, journeys=1.0))
-    with pytest.raises(ValueError, match="journeys=share"):
+    with pytest.raises(InputError, match="journeys=share"):
         against_truth(simulate(scenario, replications=1, incrementality=True))
-    with pytest.raises(ValueError, match="did you mean 'markov'"):
+    with pytest.raises(InputError, match="did you mean 'markov'"):
         against_truth(simulate(scenario, replications=1, incrementality=True, journeys=1.0), ["markof"])
 
 
@@ -137,7 +138,7 @@ def test_cli_attribution_table_json_and_files(scenario_file: Path, run_cli: RunC
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--models", "linear,lastclick"), "unknown model(s) lastclick"),
+        (("--models", "linear,lastclick"), "--models: unknown attribution model 'lastclick'"),
         (("--sample", "0"), "must be a share above 0"),
         (("--half-life", "-1"), "must be"),
     ],
@@ -174,3 +175,24 @@ def test_cli_attribution_refuses_shapley_over_too_many_channels_before_simulatin
     code, out, err = run_cli("attribution", path, "-r", "1", "-w", "1")
     assert code == 2 and out == ""  # refused before anything ran or printed
     assert f"shapley takes at most {MAX_SHAPLEY_CHANNELS} channels" in err and "--models" in err
+
+
+def test_the_check_keeps_the_result_contract(small_result: SimulationResult) -> None:
+    check = against_truth(small_result, ["linear", "markov"])
+    assert check.seed == small_result.seed == 11 and check.version == small_result.version != ""
+    assert check.replications == 3
+    data = json.loads(check.to_json())
+    assert data["seed"] == 11 and data["version"] == small_result.version and data["replications"] == 3
+    assert len(data["channels"]) == 2 * len(small_result.channels) and len(data["models"]) == 2
+    assert list(check.to_frame().columns[:3]) == ["model", "channel", "credit"]
+    html = check._repr_html_()
+    assert "Attribution against the truth" in html and "markov" in html and "seed 11" in html
+
+
+def test_cli_attribution_names_the_option_of_a_bad_request(scenario_file: Path, run_cli: RunCli) -> None:
+    code, out, err = run_cli("attribution", scenario_file, "--models", "time_decay,linar", "--half-life", "0")
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"--models: unknown attribution model 'linar' (did you mean 'linear'?); known models: {', '.join(MODELS)}",
+        "--half-life: half_life must be a finite number > 0 (got 0.0)",
+    ]

@@ -1,6 +1,6 @@
 """Markov and Shapley attribution checked against references computed another way.
 
-Markov: the absorbing-chain answer (``attribution`` solves a linear system) is compared with the limit of
+Markov: the absorbing-chain answer (``attribute`` solves a linear system) is compared with the limit of
 matrix powers of the estimated transition matrix, and with a seeded Monte Carlo random walk on that chain (5-sigma
 tolerances from the binomial standard error). Shapley: the subset-weight formula is compared with the average of
 marginal contributions over all n! orderings of the channels, and with the closed form of Zhao et al. (2018),
@@ -17,12 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mixsim.research import attribution
+from mixsim.research.attribution import attribute, conversion_probability, removal_effects
 
-markov = attribution.markov
-shapley = attribution.shapley
-removal_effects = attribution.removal_effects
-conversion_probability = attribution.conversion_probability
+
+def markov(paths: pd.DataFrame) -> pd.DataFrame:
+    """The markov model's credit, indexed by ``channel``, columns ``conversions`` and ``value``."""
+    return attribute(paths, ["markov"]).drop(columns="model").set_index("channel")
+
+
+def shapley(paths: pd.DataFrame) -> pd.DataFrame:
+    """The shapley model's credit, indexed by ``channel``, columns ``conversions`` and ``value``."""
+    return attribute(paths, ["shapley"]).drop(columns="model").set_index("channel")
+
 
 NAMES = ("search", "social", "tv-spot", "email_2", "display", "Affiliate9")
 START, CONV, NULL = "(start)", "(conversion)", "(null)"

@@ -24,6 +24,7 @@ from mixsim.engine import RunRecord
 from mixsim.engine.journal import TOUCH_DTYPE, Journal
 from mixsim.engine.population import segment_sizes
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.errors import InputError
 from mixsim.research.journeys import PATH_COLUMNS, PATH_SEPARATOR, Journeys
 from mixsim.results import SimulationResult
 from mixsim.scenario import STAGES, Scenario, apply_overrides, load_scenario, parse_scenario
@@ -118,7 +119,7 @@ def test_tracking_does_not_change_the_truth() -> None:
 
 def test_without_journeys_the_result_says_how_to_get_them() -> None:
     result = simulate(small(), replications=1)
-    with pytest.raises(ValueError, match=r"journeys=share"):
+    with pytest.raises(InputError, match=r"journeys=share"):
         result.journeys()
 
 
@@ -387,7 +388,7 @@ def test_journeys_must_be_a_share(share: float) -> None:
 @pytest.mark.parametrize("table", ["touches", "customers", "paths"])
 def test_replication_must_exist(table: str, replication: int) -> None:
     journeys = simulate(small(), replications=2, journeys=0.2).journeys()
-    with pytest.raises(ValueError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
+    with pytest.raises(InputError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
         getattr(journeys, table)(replication=replication)
 
 
@@ -606,3 +607,23 @@ def test_cli_journeys_rejects_a_bad_sample(
     assert code == 2
     assert "--sample" in stderr
     assert not (tmp_path / "j").exists()
+
+
+def test_journeys_keep_the_result_contract(everyone: SimulationResult) -> None:
+    import json
+
+    journeys = everyone.journeys()
+    assert journeys.seed == everyone.seed and journeys.version == everyone.version != ""
+    pd.testing.assert_frame_equal(journeys.to_frame(), journeys.paths())
+    pd.testing.assert_frame_equal(journeys.to_frame("touches"), journeys.touches())
+    pd.testing.assert_frame_equal(journeys.to_frame("customers"), journeys.customers())
+    with pytest.raises(InputError, match="unknown table 'path'; choose one of paths, touches, customers"):
+        journeys.to_frame("path")
+    data = json.loads(journeys.to_json())
+    assert data["seed"] == everyone.seed and data["version"] == everyone.version
+    assert data["replications"] == everyone.replications and data["share"] == 1.0
+    assert data["tracked"] == journeys.tracked().tolist()
+    assert data["touches"] == [len(journeys.touches(replication=r)) for r in range(everyone.replications)]
+    assert data["untouched_conversions"] == journeys.untouched_conversions().tolist()
+    assert [row["path"] for row in data["paths"]] == journeys.paths()["path"].tolist()
+    assert f"seed {everyone.seed}" in journeys._repr_html_()

@@ -22,6 +22,7 @@ import pytest
 from conftest import CliResult, small_data
 from mixsim.engine import run
 from mixsim.engine.population import CONVERTED
+from mixsim.errors import InputError
 from mixsim.research.mmm import DEFAULT_START, mmm_frame, mmm_scenario, mmm_truth
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, apply_overrides, load_scenario, parse_scenario
@@ -248,19 +249,19 @@ def test_mmm_truth_of_one_replication_is_that_datasets(result: SimulationResult)
 
 
 def test_frame_and_truth_argument_errors(result: SimulationResult, long: Scenario) -> None:
-    with pytest.raises(ValueError, match=r"freq must be one of D, W|freq must be one of W, D"):
+    with pytest.raises(InputError, match=r"freq must be one of D, W|freq must be one of W, D"):
         mmm_frame(result, "M")
     for replication in (-1, 2):
-        with pytest.raises(ValueError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
+        with pytest.raises(InputError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
             mmm_frame(result, replication=replication)
-        with pytest.raises(ValueError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
+        with pytest.raises(InputError, match=rf"replication must be in \[0, 2\) \(got {replication}\)"):
             mmm_truth(result, replication=replication)
-    with pytest.raises(ValueError, match="start must be a date"):
+    with pytest.raises(InputError, match="start must be a date"):
         mmm_frame(result, start="the first monday")
     plain = simulate(long, seed=2, replications=1)
-    with pytest.raises(ValueError, match="incrementality=True"):
+    with pytest.raises(InputError, match="incrementality=True"):
         mmm_frame(plain, truth=True)
-    with pytest.raises(ValueError, match="incrementality=True"):
+    with pytest.raises(InputError, match="incrementality=True"):
         mmm_truth(plain)
     assert len(mmm_frame(plain)) == WEEKS  # the truth is only needed when asked for
 
@@ -421,7 +422,7 @@ def test_minimum_buys_stretch_with_the_spends() -> None:
 def test_mmm_scenario_argument_errors(base: Scenario, kwargs: dict[str, Any], message: str) -> None:
     args: dict[str, Any] = {"weeks": 4, **kwargs}
     weeks = args.pop("weeks")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         mmm_scenario(base, weeks, **args)
 
 
@@ -495,7 +496,7 @@ def test_cli_export_mmm_daily_rows(run_cli: Callable[..., CliResult], scenario_f
     [
         (("--weeks", "1"), "--weeks", "must be >= 2"),
         (("--weeks", "many"), "--weeks", "must be an integer"),
-        (("--dark", "1"), "--dark", "must be below 1"),
+        (("--dark", "1"), "--dark", "must be in [0, 1)"),
         (("--dark", "-0.1"), "--dark", ">= 0"),
         (("--start", "2024-02-30"), "--start", "must be a date as YYYY-MM-DD"),
         (("--start", "tomorrow"), "--start", "must be a date as YYYY-MM-DD"),
@@ -527,3 +528,50 @@ def test_cli_export_mmm_refuses_a_directory_and_a_bad_scenario(
     code, _, stderr = run_cli("export-mmm", scenario_file, "--out", out, "--set", "channels.tvv.spend=1", "-w", "1")
     assert code == 2 and "did you mean 'tv'" in stderr
     assert not out.exists()
+
+
+def test_the_dataset_splits_the_truth_off_and_keeps_the_result_contract(
+    base: Scenario, long: Scenario, result: SimulationResult
+) -> None:
+    from mixsim.research import MMMDataset, mmm_dataset
+
+    dataset = mmm_dataset(
+        result, base, weeks=WEEKS, variation=0.5, dark=0.0, start=dt.date(2023, 3, 6), overrides=["x.y=1"]
+    )
+    assert isinstance(dataset, MMMDataset)
+    full = mmm_frame(result, start="2023-03-06", truth=True)
+    assert list(dataset.data.columns) == ["date", *channel_columns(long), *SALES]
+    assert list(dataset.truth.columns) == ["date", *truth_columns(long)]
+    pd.testing.assert_frame_equal(dataset.data, full[dataset.data.columns])
+    pd.testing.assert_frame_equal(dataset.truth, full[dataset.truth.columns])
+    pd.testing.assert_frame_equal(dataset.channels, mmm_truth(result, replication=0))
+    pd.testing.assert_frame_equal(dataset.to_frame("truth"), dataset.truth)
+    with pytest.raises(InputError, match="unknown table 'dataset'; choose one of data, truth, channels"):
+        dataset.to_frame("dataset")
+    summary = json.loads(dataset.to_json())
+    assert summary == dataset.summary  # JSON-ready: it round-trips unchanged
+    assert {k: summary[k] for k in ("scenario", "source", "overrides", "seed", "weeks", "start", "version")} == {
+        "scenario": base.name,
+        "source": base.source,
+        "overrides": ["x.y=1"],
+        "seed": 2,
+        "weeks": WEEKS,
+        "start": "2023-03-06",
+        "version": result.version,
+    }
+    assert dataset.seed == 2 and dataset.version == result.version != ""
+    assert list(summary["channels"]) == list(long.channel_names)
+    assert "MMM dataset" in dataset._repr_html_()
+    with pytest.raises(InputError, match=rf"weeks must be the result's horizon in weeks \(got 3 weeks for {7 * WEEKS}"):
+        mmm_dataset(result, base, weeks=3, variation=0.5, dark=0.0)
+
+
+def test_every_stretch_problem_is_reported_at_once(base: Scenario) -> None:
+    with pytest.raises(InputError) as caught:
+        mmm_scenario(base, 1, variation=-1.0, dark=1.0, seed=-3)
+    assert caught.value.problems == [
+        "weeks must be >= 2 (got 1)",
+        "variation must be in [0, 5] (got -1.0)",
+        "dark must be in [0, 1) (got 1.0)",
+        "seed must be >= 0 (got -3)",
+    ]

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from mixsim.whatif import Comparison, compare, vary
 
 _HOMES: dict[str, str] = {
-    "AttributionCheck": "mixsim.research.attribution",
-    "against_truth": "mixsim.research.attribution",
-    "attribute": "mixsim.research.attribution",
+    "AttributionCheck": "mixsim.research.attribution.check",
+    "against_truth": "mixsim.research.attribution.check",
+    "attribute": "mixsim.research.attribution.models",
     "CurveSet": "mixsim.optimize.curves",
     "Hill": "mixsim.optimize.curves",
     "ResponseCurve": "mixsim.optimize.curves",

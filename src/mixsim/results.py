@@ -19,6 +19,7 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim.engine import RunRecord
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.errors import InputError
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario
@@ -143,13 +144,13 @@ class SimulationResult:
 
         Raises
         ------
-        ValueError
+        InputError
             If the simulation did not record journeys (``simulate(..., journeys=share)``).
         """
         journals = tuple(run.journal for run in self.runs if run.journal is not None)
         if len(journals) != len(self.runs):
-            raise ValueError("no journeys were recorded: simulate with journeys=share (e.g. 1.0 for everyone)")
-        return Journeys(self.scenario, journals)
+            raise InputError("no journeys were recorded: simulate with journeys=share (e.g. 1.0 for everyone)")
+        return Journeys(self.scenario, journals, seed=self.seed, version=self.version)
 
     def _stack(self, name: str) -> np.ndarray:
         return np.stack([getattr(run, name) for run in self.runs]).astype(float)

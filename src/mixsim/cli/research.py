@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from mixsim._files import write_atomic, write_csv
-from mixsim._version import __version__
 from mixsim.cli import options
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
-from mixsim.cli.text import (
-    attribution_report,
-    num,
-    short_path,
-)
-from mixsim.errors import MixsimError
-from mixsim.research.attribution import MAX_SHAPLEY_CHANNELS, MODELS, against_truth
-from mixsim.research.mmm import DEFAULT_START, MAX_VARIATION, mmm_scenario, mmm_truth
+from mixsim.cli.text import attribution_report, num, short_path
+from mixsim.errors import InputError, MixsimError
+from mixsim.research import DEFAULT_START, MODELS, against_truth, check_models, mmm_dataset, mmm_scenario
 from mixsim.scenario import load_scenario
 from mixsim.simulation import root_seed, run_count, simulate
 from mixsim.tables import json_records
@@ -27,17 +22,17 @@ from mixsim.tables import json_records
 def setup_export_mmm(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     parser.add_argument("--out", required=True, metavar="FILE", help="the dataset (CSV); the truth goes beside it")
-    parser.add_argument("--weeks", type=_weeks, default=104, help="length of the run in weeks (default 104)")
+    parser.add_argument("--weeks", type=options.integer, default=104, help="length of the run in weeks (default 104)")
     parser.add_argument("--freq", choices=("W", "D"), default="W", help="weekly (W, default) or daily (D) rows")
     parser.add_argument(
         "--variation",
-        type=_variation,
+        type=options.money,
         default=0.5,
         metavar="SIGMA",
         help="log-scale spread of each channel's weekly spend around its plan (default 0.5)",
     )
     parser.add_argument(
-        "--dark", type=_dark, default=0.0, metavar="SHARE", help="chance a channel is off in a week (default 0)"
+        "--dark", type=options.share, default=0.0, metavar="SHARE", help="chance a channel is off in a week (default 0)"
     )
     parser.add_argument("--start", type=_date, default=DEFAULT_START, help=f"date of day 0 (default {DEFAULT_START})")
     parser.add_argument(
@@ -69,7 +64,7 @@ def setup_attribution(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     parser.add_argument(
         "--models",
-        type=_models,
+        type=_model_names,
         default=MODELS,
         metavar="M1,M2,...",
         help=f"models to compare (default all: {','.join(MODELS)})",
@@ -82,7 +77,7 @@ def setup_attribution(parser: argparse.ArgumentParser) -> None:
         help="share of customers whose journeys are attributed, scaled up to the population (default 1)",
     )
     parser.add_argument(
-        "--half-life", type=options.positive_float, default=7.0, metavar="DAYS", help="time-decay half-life (default 7)"
+        "--half-life", type=_number, default=7.0, metavar="DAYS", help="time-decay half-life (default 7)"
     )
     options.add_runs(parser, 5, "replications")
     options.add_set(parser)
@@ -92,27 +87,6 @@ def setup_attribution(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _weeks(text: str) -> int:
-    value = options.integer(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2 (got {value})")
-    return value
-
-
-def _variation(text: str) -> float:
-    value = options.money(text)
-    if value > MAX_VARIATION:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_VARIATION:g} (got {text})")
-    return value
-
-
-def _dark(text: str) -> float:
-    value = options.share(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be below 1 (got {text})")
-    return value
-
-
 def _sample(text: str) -> float:
     value = options.share(text)
     if not 0 < value <= 1:
@@ -120,22 +94,42 @@ def _sample(text: str) -> float:
     return value
 
 
-def _date(text: str) -> str:
+def _date(text: str) -> datetime.date:
     try:
-        datetime.date.fromisoformat(text)
+        return datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date as YYYY-MM-DD (got {text!r})") from None
-    return text
 
 
-def _models(text: str) -> tuple[str, ...]:
-    names = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in names if m not in MODELS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(MODELS)}"
-        )
+def _model_names(text: str) -> tuple[str, ...]:
+    names = options.names(text)
+    if not names:
+        raise argparse.ArgumentTypeError(f"name at least one model (got {text!r}); choose from {', '.join(MODELS)}")
     return names
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+
+
+@contextmanager
+def _flags(flags: Mapping[str, str], other: str | None = None) -> Iterator[None]:
+    """Name the command's options in the library's input errors.
+
+    A library problem about a parameter starts with the parameter's name (``weeks must be >= 2``); it is put under
+    that parameter's option (``--weeks: weeks must be >= 2``), and any other problem under ``other`` when given.
+    """
+    try:
+        yield
+    except InputError as err:
+        lines = []
+        for line in err.problems:
+            flag = flags.get(line.split(" ", 1)[0], other)
+            lines.append(f"{flag}: {line}" if flag else line)
+        raise InputError(lines, exit_code=err.exit_code) from err
 
 
 def _export_mmm(args: argparse.Namespace) -> int:
@@ -143,9 +137,11 @@ def _export_mmm(args: argparse.Namespace) -> int:
     check_writable(target, directory=False)
     scenario = load_scenario(args.scenario, args.overrides)
     seed = root_seed(scenario, args.seed)
-    long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
-    check_memory(long, args, runs=run_count(long, 1, incrementality=True))
-    with ProgressBar(run_count(long, 1, incrementality=True)) as progress:
+    with _flags({"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}):
+        long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
+    runs = run_count(long, 1, incrementality=True)
+    check_memory(long, args, runs=runs)
+    with ProgressBar(runs) as progress:
         result = simulate(
             long,
             seed=seed,
@@ -155,32 +151,26 @@ def _export_mmm(args: argparse.Namespace) -> int:
             incrementality=True,
             progress=progress,
         )
-    data = result.to_mmm_frame(args.freq, start=args.start, truth=True)
-    truth_columns = [c for c in data.columns if c.endswith(("_true_conversions", "_true_revenue"))]
-    truth = mmm_truth(result, replication=0)
+    dataset = mmm_dataset(
+        result,
+        scenario,
+        weeks=args.weeks,
+        variation=args.variation,
+        dark=args.dark,
+        freq=args.freq,
+        start=args.start,
+        overrides=args.overrides,
+    )
     stem = target.with_suffix("")
     truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
-    summary = {
-        "scenario": scenario.name,
-        "source": scenario.source,
-        "overrides": list(args.overrides),
-        "seed": seed,
-        "weeks": args.weeks,
-        "freq": args.freq,
-        "start": args.start,
-        "variation": args.variation,
-        "dark": args.dark,
-        "order_value": scenario.economics.order_value,
-        "version": __version__,
-        "channels": {row.pop("channel"): row for row in json_records(truth)},
-    }
-    write_atomic(target, data.drop(columns=truth_columns).to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_csv, data[["date", *truth_columns]].to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_json, json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    rows, unit = len(data), "weeks" if args.freq == "W" else "days"
+    write_atomic(target, dataset.data.to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_csv, dataset.truth.to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_json, dataset.to_json() + "\n")
+    rows, unit = len(dataset.data), "weeks" if args.freq == "W" else "days"
     print(f"{target}: {rows} {unit} of {long.name!r}, {len(long.channels)} channels (seed {seed})")
     print(f"{truth_csv}: each channel's true incremental conversions and revenue per period")
     print(f"{truth_json}: true ROAS and marginal ROAS over the run\n")
+    truth = dataset.channels
     width = max(8, *(len(c) for c in truth["channel"])) + 1
     print(f"{'channel':<{width}}{'spend':>14}{'incr conv':>12}{'iROAS':>8}{'mROAS':>8}")
     for row in json_records(truth):
@@ -241,14 +231,13 @@ def _journeys(args: argparse.Namespace) -> int:
 
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    check_memory(scenario, args, args.sample, runs=run_count(scenario, args.replications, incrementality=True))
+    runs = run_count(scenario, args.replications, incrementality=True)
+    check_memory(scenario, args, args.sample, runs=runs)
     out = out_dir(args.out)
-    if "shapley" in args.models and len(scenario.channels) > MAX_SHAPLEY_CHANNELS:
-        raise MixsimError(
-            f"{args.scenario}: shapley takes at most {MAX_SHAPLEY_CHANNELS} channels (this scenario has "
-            f"{len(scenario.channels)}): leave it out with --models, e.g. --models {','.join(MODELS[:-1])}"
-        )
-    with ProgressBar(run_count(scenario, args.replications, incrementality=True), enabled=not args.json) as progress:
+    # Refuse a request the models cannot take before the simulation, not after it.
+    with _flags({"half_life": "--half-life"}, other="--models"):
+        check_models(args.models, channels=len(scenario.channels), half_life=args.half_life)
+    with ProgressBar(runs, enabled=not args.json) as progress:
         result = simulate(
             scenario,
             seed=args.seed,
@@ -263,7 +252,7 @@ def _attribution(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
         write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))
-        from mixsim.plots import plot_attribution_check, save_figure
+        from mixsim.plots import plot_attribution_check, save_figure  # matplotlib loads only when a figure is due
 
         save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)
     if args.json:

@@ -116,9 +116,8 @@ def short_path(path: str, limit: int = 90) -> str:
 def attribution_report(check: AttributionCheck) -> str:
     """Each model's credit per channel beside the truth, and each model's share error."""
     sc = check.scenario
-    replications = check.truth.shape[0]
     lines = [
-        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, {replications} replications, "
+        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, {check.replications} replications, "
         f"seed {check.seed}; journeys of {check.share:.0%} of customers",
         "Conversions per channel (means): true incremental (re-run with the channel off, same random numbers)",
         "beside each model's credit.",

@@ -9,6 +9,7 @@ did not convert (``total_null``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,12 +19,20 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim.engine.journal import Journal
 from mixsim.engine.population import CONVERTED
+from mixsim.errors import InputError
 from mixsim.scenario import STAGES, Scenario
+from mixsim.tables import json_records
+
+__all__ = ["JOURNEY_TABLES", "PATH_COLUMNS", "PATH_SEPARATOR", "Journeys"]
 
 PATH_SEPARATOR = " > "
 """Between the channels of a path, as ChannelAttribution writes them."""
 
 PATH_COLUMNS: tuple[str, ...] = ("path", "total_conversions", "total_conversion_value", "total_null")
+"""Columns of a path table, in order (``path_days`` may follow)."""
+
+JOURNEY_TABLES: tuple[str, ...] = ("paths", "touches", "customers")
+"""Tables :meth:`Journeys.to_frame` can return."""
 
 
 @dataclass(frozen=True)
@@ -38,19 +47,26 @@ class Journeys:
         The scenario simulated.
     journals : tuple of Journal
         One per replication.
+    seed : int or None
+        Root seed of the simulation (None for journals put together by hand).
+    version : str
+        The mixsim version that simulated them.
     """
 
     scenario: Scenario
     journals: tuple[Journal, ...] = field(repr=False)
+    seed: int | None = None
+    version: str = ""
 
     def _repr_html_(self) -> str:
         touches = sum(j.touches.size for j in self.journals)
+        seed = "" if self.seed is None else f" (seed {self.seed})"
         return summary_html(
             f"Journeys: {self.scenario.name}",
             [
                 f"{int(self.tracked().sum()):,} customers followed ({self.share:.0%} sample) over "
-                f"{self.replications} replication(s), {touches:,} touches (a touch: one channel, one customer, one "
-                "day)"
+                f"{self.replications} replication(s){seed}, {touches:,} touches (a touch: one channel, one "
+                "customer, one day)"
             ],
             [("Most frequent paths, consecutive repeats merged", self.paths(collapse=True))],
         )
@@ -80,8 +96,50 @@ class Journeys:
         if replication is None:
             return list(range(self.replications))
         if not 0 <= replication < self.replications:
-            raise ValueError(f"replication must be in [0, {self.replications}) (got {replication})")
+            raise InputError(f"replication must be in [0, {self.replications}) (got {replication})")
         return [replication]
+
+    def to_frame(self, table: str = "paths") -> pd.DataFrame:
+        """One of the journey tables, over every replication.
+
+        Parameters
+        ----------
+        table : {"paths", "touches", "customers"}
+            ``paths``: the path table, replications pooled (see :meth:`paths`); ``touches``: one row per touch
+            (:meth:`touches`); ``customers``: one row per tracked customer (:meth:`customers`).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        InputError
+            If ``table`` is not one of :data:`JOURNEY_TABLES`.
+        """
+        if table not in JOURNEY_TABLES:
+            raise InputError(f"unknown table {table!r}; choose one of {', '.join(JOURNEY_TABLES)}")
+        tables = {"paths": self.paths, "touches": self.touches, "customers": self.customers}
+        return tables[table]()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """One JSON object: ``scenario``, ``source``, ``seed``, ``version``, ``replications``, ``share``, per
+        replication ``tracked`` customers, ``touches`` and ``untouched_conversions``, and ``paths``: the path
+        table (replications pooled) as a list of records. The touch and customer tables are left out: they have a
+        row per touch and per customer (see :meth:`to_frame`)."""
+        data = {
+            "scenario": self.scenario.name,
+            "source": self.scenario.source,
+            "seed": self.seed,
+            "version": self.version,
+            "replications": self.replications,
+            "share": self.share,
+            "tracked": self.tracked().tolist(),
+            "touches": [int(j.touches.size) for j in self.journals],
+            "untouched_conversions": self.untouched_conversions().tolist(),
+            "paths": json_records(self.paths()),
+        }
+        return json.dumps(data, indent=indent, allow_nan=False)
 
     def touches(self, replication: int | None = None) -> pd.DataFrame:
         """The per-touch event table.

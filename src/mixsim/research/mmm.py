@@ -5,7 +5,8 @@ contributed. The simulator knows the answer: each channel's true incremental con
 runs with the channel off and the same random numbers. :func:`mmm_scenario` stretches a scenario over a long
 period with spend that moves week to week independently across channels (what an MMM needs to tell channels
 apart); :func:`mmm_frame` turns a simulation of it into the table an MMM consumes; :func:`mmm_truth` gives what
-the MMM should find.
+the MMM should find; :func:`mmm_dataset` puts the three files a study needs together (the dataset, its truth per
+period, and a summary of how it was made and what an MMM should find).
 
 Column names follow the shape of the open-source MMMs' example data: ``date``, ``<channel>_spend``,
 ``<channel>_impressions``, ``<channel>_clicks`` (click-priced channels), ``conversions``, ``revenue`` and
@@ -15,17 +16,36 @@ Column names follow the shape of the open-source MMMs' example data: ``date``, `
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim.engine.population import CONVERTED
+from mixsim.errors import InputError
 from mixsim.scenario import Scenario
+from mixsim.tables import json_records
 
 if TYPE_CHECKING:
     from mixsim.results import SimulationResult
+
+__all__ = [
+    "DEFAULT_START",
+    "FREQUENCIES",
+    "MAX_VARIATION",
+    "MMM_TABLES",
+    "TRUTH_SUFFIXES",
+    "MMMDataset",
+    "mmm_dataset",
+    "mmm_frame",
+    "mmm_scenario",
+    "mmm_truth",
+]
 
 FREQUENCIES: dict[str, int] = {"D": 1, "W": 7}
 """Row frequencies :func:`mmm_frame` knows, and their length in days."""
@@ -35,6 +55,12 @@ DEFAULT_START = "2024-01-01"
 
 MAX_VARIATION = 5.0
 """Widest log-scale spread :func:`mmm_scenario` takes: at 5 a channel's year is already a few weeks of spend."""
+
+TRUTH_SUFFIXES: tuple[str, ...] = ("_true_conversions", "_true_revenue")
+"""Endings of the truth columns :func:`mmm_frame` adds with ``truth=True`` (after the channel's name)."""
+
+MMM_TABLES: tuple[str, ...] = ("data", "truth", "channels")
+"""Tables :meth:`MMMDataset.to_frame` can return."""
 
 _FLIGHTING_KEY = 0x4D4D4D  # spawn key of the flighting stream, apart from every simulation seed
 
@@ -70,8 +96,8 @@ def mmm_scenario(
 
     Raises
     ------
-    ValueError
-        If ``weeks``, ``variation``, ``dark`` or ``seed`` is out of range.
+    InputError
+        If ``weeks``, ``variation``, ``dark`` or ``seed`` is out of range (every problem at once).
 
     Examples
     --------
@@ -82,14 +108,17 @@ def mmm_scenario(
     >>> long.horizon_days, round(per_day, 6) == round(scenario.channel("social").spend / scenario.horizon_days, 6)
     (182, True)
     """
+    problems = []
     if weeks < 2:
-        raise ValueError(f"weeks must be >= 2 (got {weeks})")
+        problems.append(f"weeks must be >= 2 (got {weeks})")
     if not 0.0 <= variation <= MAX_VARIATION:
-        raise ValueError(f"variation must be in [0, {MAX_VARIATION:g}] (got {variation})")
+        problems.append(f"variation must be in [0, {MAX_VARIATION:g}] (got {variation})")
     if not 0.0 <= dark < 1.0:
-        raise ValueError(f"dark must be in [0, 1) (got {dark})")
+        problems.append(f"dark must be in [0, 1) (got {dark})")
     if seed < 0:
-        raise ValueError(f"seed must be >= 0 (got {seed})")
+        problems.append(f"seed must be >= 0 (got {seed})")
+    if problems:
+        raise InputError(problems)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_FLIGHTING_KEY,)))
     days = weeks * 7
     stretch = days / scenario.horizon_days
@@ -124,7 +153,7 @@ def mmm_scenario(
 
 def _periods(horizon_days: int, freq: str) -> tuple[np.ndarray, int]:
     if freq not in FREQUENCIES:
-        raise ValueError(f"freq must be one of {', '.join(FREQUENCIES)} (got {freq!r})")
+        raise InputError(f"freq must be one of {', '.join(FREQUENCIES)} (got {freq!r})")
     length = FREQUENCIES[freq]
     return np.arange(horizon_days) // length, length
 
@@ -139,7 +168,7 @@ def _dates(start: str | dt.date, n_periods: int, length: int) -> pd.DatetimeInde
     try:
         first = pd.Timestamp(start)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"start must be a date such as 2024-01-01 (got {start!r})") from err
+        raise InputError(f"start must be a date such as 2024-01-01 (got {start!r})") from err
     return pd.DatetimeIndex(first + pd.to_timedelta(np.arange(n_periods) * length, unit="D"))
 
 
@@ -180,7 +209,7 @@ def mmm_frame(
 
     Raises
     ------
-    ValueError
+    InputError
         If ``freq``, ``replication`` or ``start`` is not valid, or the truth was asked for and not measured.
 
     Examples
@@ -193,7 +222,7 @@ def mmm_frame(
     (8, ['date', 'social_spend', 'social_impressions'])
     """
     if not 0 <= replication < result.replications:
-        raise ValueError(f"replication must be in [0, {result.replications}) (got {replication})")
+        raise InputError(f"replication must be in [0, {result.replications}) (got {replication})")
     scenario = result.scenario
     run = result.runs[replication]
     period, length = _periods(scenario.horizon_days, freq)
@@ -212,7 +241,7 @@ def mmm_frame(
     if truth:
         inc = result.incrementality
         if inc is None or inc.daily_conversions is None:
-            raise ValueError("the truth was not measured: simulate with incrementality=True")
+            raise InputError("the truth was not measured: simulate with incrementality=True")
         true = _sum_by(period, inc.daily_conversions[replication])
         for k, c in enumerate(scenario.channels):
             columns[f"{c.name}_true_conversions"] = true[:, k]
@@ -239,15 +268,15 @@ def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.Da
 
     Raises
     ------
-    ValueError
+    InputError
         If the truth was not measured, or ``replication`` is out of range.
     """
     inc = result.incrementality
     if inc is None:
-        raise ValueError("the truth was not measured: simulate with incrementality=True")
+        raise InputError("the truth was not measured: simulate with incrementality=True")
     rows = slice(None) if replication is None else [replication]
     if replication is not None and not 0 <= replication < result.replications:
-        raise ValueError(f"replication must be in [0, {result.replications}) (got {replication})")
+        raise InputError(f"replication must be in [0, {result.replications}) (got {replication})")
     spend = np.stack([run.spend for run in result.runs])
     return pd.DataFrame(
         {
@@ -268,3 +297,129 @@ def _nanmean(values: np.ndarray) -> np.ndarray:
     out = np.full(counts.shape, np.nan)
     np.divide(sums, counts, out=out, where=counts > 0)
     return out
+
+
+@dataclass(frozen=True)
+class MMMDataset:
+    """A marketing-mix dataset with its truth: what ``mixsim export-mmm`` writes, from :func:`mmm_dataset`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The table an MMM reads (:func:`mmm_frame` without the truth columns).
+    truth : pandas.DataFrame
+        ``date`` and, per channel, its true incremental conversions and revenue in each period.
+    channels : pandas.DataFrame
+        What an MMM fitted to the data should find per channel over the run (:func:`mmm_truth`).
+    summary : dict
+        How the dataset was made (scenario, file, overrides, seed, weeks, freq, start, variation, dark,
+        order value, version) and, under ``channels``, the rows of :attr:`channels`; JSON-ready.
+    """
+
+    data: pd.DataFrame = field(repr=False)
+    truth: pd.DataFrame = field(repr=False)
+    channels: pd.DataFrame = field(repr=False)
+    summary: dict[str, Any] = field(repr=False)
+
+    @property
+    def seed(self) -> int:
+        """Root seed of the stretch and of the simulation."""
+        return int(self.summary["seed"])
+
+    @property
+    def version(self) -> str:
+        """The mixsim version that simulated the data."""
+        return str(self.summary["version"])
+
+    def to_frame(self, table: str = "data") -> pd.DataFrame:
+        """One of the tables: ``data`` (:attr:`data`), ``truth`` (:attr:`truth`) or ``channels`` (:attr:`channels`).
+
+        Raises
+        ------
+        InputError
+            If ``table`` is not one of :data:`MMM_TABLES`.
+        """
+        if table not in MMM_TABLES:
+            raise InputError(f"unknown table {table!r}; choose one of {', '.join(MMM_TABLES)}")
+        frame: pd.DataFrame = getattr(self, table)
+        return frame.copy()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The summary as one JSON object (undefined figures, such as a marginal ROAS that could not be measured,
+        are ``null``)."""
+        return json.dumps(self.summary, indent=indent, allow_nan=False)
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        unit = "weeks" if s["freq"] == "W" else "days"
+        return summary_html(
+            f"MMM dataset: {s['scenario']}",
+            [f"{len(self.data)} {unit} from {s['start']}, {len(self.channels)} channels, seed {s['seed']}"],
+            [("What an MMM should find, per channel", self.channels), ("Dataset", self.data)],
+        )
+
+
+def mmm_dataset(
+    result: SimulationResult,
+    scenario: Scenario,
+    *,
+    weeks: int,
+    variation: float,
+    dark: float,
+    freq: str = "W",
+    start: str | dt.date = DEFAULT_START,
+    overrides: Sequence[str] = (),
+) -> MMMDataset:
+    """A simulated MMM stretch as the dataset, its truth per period and a summary: the files of a study.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The simulation of ``mmm_scenario(scenario, weeks, variation=variation, dark=dark, seed=seed)`` with
+        ``incrementality=True``; its first replication is the dataset.
+    scenario : Scenario
+        The scenario that was stretched; its name and file are recorded.
+    weeks, variation, dark : int, float, float
+        The stretch's settings, recorded in the summary (``weeks`` must match the result's horizon).
+    freq : {"W", "D"}, default="W"
+        Weekly or daily rows (see :func:`mmm_frame`).
+    start : str or datetime.date, default="2024-01-01"
+        Date of day 0.
+    overrides : sequence of str, optional
+        The ``dotted.key=VALUE`` overrides the scenario was loaded with, recorded.
+
+    Returns
+    -------
+    MMMDataset
+
+    Raises
+    ------
+    InputError
+        If the truth was not measured, ``freq`` or ``start`` is not valid, or ``weeks`` is not the result's horizon.
+    """
+    horizon = result.scenario.horizon_days
+    if weeks * 7 != horizon:
+        raise InputError(f"weeks must be the result's horizon in weeks (got {weeks} weeks for {horizon} days)")
+    frame = mmm_frame(result, freq, start=start, truth=True)
+    truth_columns = [c for c in frame.columns if c.endswith(TRUTH_SUFFIXES)]
+    channels = mmm_truth(result, replication=0)
+    summary = {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "overrides": list(overrides),
+        "seed": result.seed,
+        "weeks": weeks,
+        "freq": freq,
+        "start": start if isinstance(start, str) else start.isoformat(),
+        "variation": variation,
+        "dark": dark,
+        "order_value": scenario.economics.order_value,
+        "version": result.version,
+        "channels": {row.pop("channel"): row for row in json_records(channels)},
+    }
+    return MMMDataset(
+        data=frame.drop(columns=truth_columns),
+        truth=frame[["date", *truth_columns]],
+        channels=channels,
+        summary=summary,
+    )
