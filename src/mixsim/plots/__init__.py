@@ -40,7 +40,7 @@ from mixsim.tables import interval as _interval
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mixsim.optimize.weekly.flighting import WeeklyPlan
+    from mixsim.optimize.weekly import WeeklyPlan
     from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
     from mixsim.whatif import Comparison
