@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
-from _weekly import optimum_by_bisection, small_scenario
+from _weekly import log_curves, optimum_by_bisection, small_scenario
 from mixsim.engine import run
+from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimize.weekly import (
     VERIFY_WEEK_KEY,
     WeekCurves,
     WeeklyPlan,
     WeeklyProblem,
+    loop,
     measure_week_curves,
     optimize_weekly,
+    plan_weekly,
+    plan_weekly_runs,
     projected_funnel,
     solve_weekly,
+    starting_plan,
     verify_weekly,
     week_spend,
     with_week_spend,
@@ -103,8 +109,6 @@ def fake_loop(
     budget: float = 24_000.0,
     tolerance: float = 1e-9,
 ) -> tuple[FakeMeasure, WeeklyPlan]:
-    from mixsim.optimize.weekly import loop
-
     fake = FakeMeasure(truth, tilted)
     monkeypatch.setattr(loop, "measure_week_curves", fake)
     eight_weeks = small_scenario().replace({"scenario.horizon_days": 56})
@@ -163,3 +167,69 @@ def test_a_plan_the_simulation_agrees_with_settles(monkeypatch: pytest.MonkeyPat
     # Two segments per curve: the loop settles where each channel-week's chords around it bracket the price of
     # the budget, close to the optimum but not on it (here 99.0% of it, from 85.0% at the start).
     assert fake.value(fake.around[0]) < 0.9 * best and fake.value(plan.spend) > 0.985 * best
+
+
+def test_plan_weekly_spends_the_budget_less_fixed_costs_from_the_flighting_raised_to_what_is_bought(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = small_scenario()
+    current = week_spend(scenario)
+    measured: list[np.ndarray] = []
+
+    def spy(scenario: Scenario, *, around: np.ndarray, **options: Any) -> WeekCurves:
+        measured.append(around.copy())
+        return measure_week_curves(scenario, around=around, **options)
+
+    monkeypatch.setattr(loop, "measure_week_curves", spy)
+    done: list[int] = []
+    plan = plan_weekly(scenario, seed=1, replications=1, max_iterations=1, verify_replications=2,
+                       progress=lambda n, total: done.append(n))  # fmt: skip
+    assert scenario.fixed_costs > 0 and plan.total == pytest.approx(scenario.budget_total - scenario.fixed_costs)
+    np.testing.assert_array_equal(measured[0], current)
+    assert plan.verification is not None and plan.verification.replications == 2
+    assert len(done) == plan_weekly_runs(scenario, replications=1, max_iterations=1, verify_replications=2)
+    committed = np.zeros_like(current)
+    committed[0, 0] = current[0, 0] + 700.0
+    plan = plan_weekly(scenario, committed=committed, additional=1000.0, seed=1, replications=1, max_iterations=1)
+    assert plan.total == pytest.approx(committed.sum() + 1000.0) and np.all(plan.spend >= committed - 1e-6)
+    np.testing.assert_array_equal(measured[1], np.maximum(current, committed))
+    np.testing.assert_array_equal(starting_plan(scenario, committed), measured[1])
+
+
+@pytest.mark.parametrize(
+    ("settings", "messages"),
+    [
+        (
+            {"locked": ["radio"], "week_max": {"tv": 10.0, "print": 5.0}, "pacing_weeks": 9},
+            [
+                "week_max: no channel 'print'",
+                "locked: no channel 'radio'",
+                "pacing: give both pacing_weeks and pacing_share",
+                "pacing_weeks: must be in [1, 3] (got 9)",
+            ],
+        ),
+        ({"levels": (0.0, 0.5, 2.0)}, ["levels: must include 1, the plan itself (got 0, 0.5, 2)"]),
+        ({"every": 0}, ["every: must be >= 1 (got 0)"]),
+        ({"replications": 0}, ["replications: must be >= 1 (got 0)"]),
+        ({"max_iterations": 0}, ["max_iterations: must be >= 1 (got 0)"]),
+    ],
+)
+def test_plan_weekly_refuses_bad_settings_before_any_run(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], messages: list[str]
+) -> None:
+    def no_runs(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a curve was measured")
+
+    monkeypatch.setattr(loop, "measure_week_curves", no_runs)
+    with pytest.raises(InputError) as caught:
+        plan_weekly(small_scenario(), **settings)
+    assert caught.value.problems == messages
+
+
+def test_the_loop_and_verification_refuse_bad_arguments_by_kind() -> None:
+    curves, _, _ = log_curves(np.random.default_rng(3), 3, 3)
+    with pytest.raises(InputError, match="max_iterations: must be >= 1"):
+        optimize_weekly(small_scenario(), lambda c: WeeklyProblem(c, budget=1.0), max_iterations=0)
+    infeasible = solve_weekly(WeeklyProblem(curves, budget=10.0, week_min={"c0": 900.0}, min_weeks_on={"c0": 3}))
+    with pytest.raises(InfeasibleError):
+        verify_weekly(small_scenario(), infeasible)
