@@ -187,7 +187,22 @@ def week_run_count(
     every: int = 1,
     season: Sequence[float] | None = None,
 ) -> int:
-    """The runs :func:`measure_week_curves` makes around the plan ``around`` (channels x weeks), shared ones once."""
+    """The runs :func:`measure_week_curves` makes around the plan ``around`` (channels x weeks), shared ones once.
+
+    Parameters
+    ----------
+    around : ndarray, shape (channels, weeks)
+        The plan the curves are measured around.
+    replications, levels, every
+        As for :func:`measure_week_curves`.
+    season : sequence of float, optional
+        The scenario's weekly demand multipliers (``scenario.seasonality``), whose edges are always measured.
+
+    Raises
+    ------
+    InputError
+        If ``replications``, ``levels`` or ``every`` is out of range.
+    """
     _check_replications(replications)
     base = np.asarray(around, dtype=float)
     weeks = measured_weeks(base.shape[1], every, season)
@@ -202,6 +217,11 @@ def measured_weeks(weeks: int, every: int = 1, season: Sequence[float] | None = 
     Weeks ``0, every, 2 * every, ...``, the last week, and both weeks around every change in the season's
     multiplier (the week before a period and its first week; its last week and the week after), so that a peak's
     edges are measured, not interpolated.
+
+    Raises
+    ------
+    InputError
+        If ``every`` < 1.
     """
     if every < 1:
         raise InputError(f"every: must be >= 1 (got {every})")
@@ -259,7 +279,13 @@ def measure_week_curves(
     Returns
     -------
     WeekCurves
-        Breakpoints at the levels' spends (0 first), revenue incremental against the week off.
+        Breakpoints at the levels' spends (0 first), revenue incremental against the week off, with the seed and
+        replications they were measured with.
+
+    Raises
+    ------
+    InputError
+        If ``replications``, ``levels`` or ``every`` is out of range.
 
     Examples
     --------
