@@ -7,7 +7,7 @@ The D2C scenario stretched to 52 weeks (its plan's flighting repeated, the same 
 in weeks 47-51, 1 replication per level, curves at 0, 1x and 2x of each channel-week. With ``--channels 20``
 each of its 5 channels is split into 4 (a quarter of the spend each, prices 0.85x, 0.95x, 1.05x and 1.15x).
 ``--every K`` simulates every K-th week's impulse (and the season's edges) and interpolates between. Prints the
-runs per measurement, each solve's money moved (share of the money), whether it settled, the plans set aside,
+runs per measurement, each solve's money moved (share of the money), whether it converged, the plans set aside,
 the last solve's time and the wall time. A benchmark, not a test.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import mixsim
 from mixsim.executors import open_executor
-from mixsim.optimize.weekly.flighting import WeeklyProblem, optimize_weekly, week_run_count, week_spend
+from mixsim.optimize.weekly import WeeklyProblem, optimize_weekly, week_run_count, week_spend
 from mixsim.research.mmm import mmm_scenario
 from mixsim.scenario import Scenario, scenario_to_dict
 
@@ -73,7 +73,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     moves = ", ".join(f"{m:.1%}" for m in plan.moves)
     print(
-        f"{plan.iterations} solves (money moved {moves}), {'settled' if plan.settled else 'not settled'}, "
+        f"{plan.iterations} solves (money moved {moves}), {'converged' if plan.converged else 'not converged'}, "
         f"{plan.rejected} set aside, {plan.status}, last solve {plan.seconds:.2f} s, {seconds:.0f} s wall on "
         f"{args.workers} workers"
     )

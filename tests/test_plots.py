@@ -575,7 +575,7 @@ def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
 
 
 def test_plot_flighting_stacks_the_plan_and_draws_the_season() -> None:
-    from mixsim.optimize.weekly.flighting import WeekCurves, WeeklyProblem, solve_weekly
+    from mixsim.optimize.weekly import WeekCurves, WeeklyProblem, solve_weekly
 
     rng = np.random.default_rng(7)
     xs = np.linspace(0.0, 5000.0, 11)[None, None, :] * np.ones((3, 6, 1))

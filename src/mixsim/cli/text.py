@@ -10,14 +10,16 @@ import numpy as np
 
 from mixsim.optimize.curves import CurveSet
 from mixsim.optimize.plan import Plan
+from mixsim.optimize.weekly.plan import WeeklyPlan
 from mixsim.research.attribution import AttributionCheck
 from mixsim.results import SimulationResult
 from mixsim.tables import json_records
 from mixsim.whatif import Comparison
 
 
-def weekly_report(plan: Any, verification: Any) -> str:
-    """The week-level plan as a flighting chart in thousands, with its projection and verification."""
+def weekly_report(plan: WeeklyPlan) -> str:
+    """The week-level plan as a flighting chart in thousands, with its projection and, when verified, the
+    simulated gain and the spend delivered."""
     if not plan.optimal:
         return f"Week-level plan: {plan.message}"
     wide = plan.to_frame(wide=True) / 1000
@@ -27,8 +29,8 @@ def weekly_report(plan: Any, verification: Any) -> str:
     loop = f"{plan.iterations} solve(s), money moved " + ", ".join(f"{m:.1%}" for m in plan.moves)
     if plan.runs:
         loop += f" ({plan.runs:,} simulation runs)"
-    if plan.iterations > 1 or plan.settled:
-        loop += "; settled" if plan.settled else "; not settled (more --iterations may move it further)"
+    if plan.iterations > 1 or plan.converged:
+        loop += "; converged" if plan.converged else "; not converged (more --iterations may move it further)"
     if plan.rejected:
         loop += f"; {plan.rejected} plan(s) set aside (simulated, they earned less than the plan they moved from)"
     lines = [
@@ -46,24 +48,24 @@ def weekly_report(plan: Any, verification: Any) -> str:
             "level times the spend it was measured around, so more --iterations (or higher --levels) can reach "
             "further."
         )
-    gain = float(plan.revenue.sum() - plan.current_revenue.sum())
     lines += [
         "",
         f"Projected revenue from the channel-weeks: {plan.revenue.sum():,.0f} against {plan.current_revenue.sum():,.0f}"
-        f" at the current flighting ({gain:+,.0f}); the next dollar returns {plan.shadow_price:.3f}.",
+        f" at the current flighting ({plan.projected_gain:+,.0f}); the next dollar returns {plan.shadow_price:.3f}.",
     ]
-    if verification is not None:
-        rows = verification.set_index("outcome")
-        row = rows.loc["gain"]
+    if plan.verification is not None:
+        rows = {(r.metric, r.outcome): r for r in plan.verification.to_frame().itertuples()}
+        gain = rows["revenue", "gain"]
         lines.append(
-            f"Simulated gain over the current flighting: {row['mean']:+,.0f} [{row['ci90_low']:+,.0f}, "
-            f"{row['ci90_high']:+,.0f}] (paired replications, out of sample)."
+            f"Simulated gain over the current flighting: {gain.simulated:+,.0f} [{gain.ci90_low:+,.0f}, "
+            f"{gain.ci90_high:+,.0f}] (paired replications, out of sample)."
         )
         booked = float(plan.spend.sum())
+        runs = plan.verification.runs
+        delivered, now = float(np.mean(runs["spend", "plan"])), float(np.mean(runs["spend", "current"]))
         lines.append(
-            f"Spend delivered in simulation: {rows.loc['plan', 'spent']:,.0f} of the {booked:,.0f} the plan books "
-            f"({rows.loc['plan', 'spent'] / max(booked, 1e-9):.1%}); the current flighting delivered "
-            f"{rows.loc['current', 'spent']:,.0f}."
+            f"Spend delivered in simulation: {delivered:,.0f} of the {booked:,.0f} the plan books "
+            f"({delivered / max(booked, 1e-9):.1%}); the current flighting delivered {now:,.0f}."
         )
     return "\n".join(lines)
 

@@ -36,7 +36,7 @@ from mixsim.plots.style import (
 if TYPE_CHECKING:
     from mixsim.optimize.curves import CurveSet, ResponseCurve
     from mixsim.optimize.plan import Frontier, Plan
-    from mixsim.optimize.weekly.flighting import WeeklyPlan
+    from mixsim.optimize.weekly import WeeklyPlan
 
 __all__ = ["plot_allocation", "plot_curves", "plot_flighting", "plot_frontier"]
 
@@ -400,7 +400,7 @@ def plot_flighting(plan: WeeklyPlan, seasonality: Sequence[float] | None = None)
     Parameters
     ----------
     plan : WeeklyPlan
-        From :func:`mixsim.optimize.weekly.flighting.solve_weekly` or ``optimize_weekly``.
+        From :func:`mixsim.optimize.weekly.solve_weekly` or ``optimize_weekly``.
     seasonality : sequence of float, optional
         One demand multiplier per week (``scenario.seasonality``).
 

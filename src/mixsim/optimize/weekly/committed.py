@@ -1,0 +1,124 @@
+"""Committed spend: what is already bought, per channel and week, read from a CSV file.
+
+The file has a header and the columns ``channel``, ``week`` (from 1) and ``spend``, one row per channel-week
+bought; channel-weeks not listed have nothing committed. Every problem names the file, the row, the column and
+the rule, all at once (the same form as :func:`mixsim.optimize.curves.read_curves`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mixsim.errors import InputError
+from mixsim.optimize.weekly.curves import horizon_weeks
+from mixsim.scenario import Scenario
+
+__all__ = ["COMMITTED_COLUMNS", "parse_committed", "read_committed"]
+
+COMMITTED_COLUMNS: tuple[str, ...] = ("channel", "week", "spend")
+"""The columns of a committed-spend file."""
+
+MAX_PROBLEMS = 20
+"""Problems listed one by one; the rest are counted (a file with a systematic mistake fails on every row)."""
+
+
+def read_committed(path: str | os.PathLike[str], scenario: Scenario) -> np.ndarray:
+    """Committed spend for ``scenario`` from a CSV file, as an array of shape (channels, weeks).
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file: columns ``channel`` (one of the scenario's), ``week`` (from 1 to the horizon's last week)
+        and ``spend`` (a finite number >= 0), each channel-week at most once; other columns are ignored.
+    scenario : Scenario
+        The scenario the spend is committed in: its channels, in order, and the weeks of its horizon.
+
+    Returns
+    -------
+    ndarray, shape (channels, weeks)
+        Spend already bought; 0 where the file lists nothing.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, or naming the row and column of every problem found.
+    """
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{where}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read the committed-spend file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: is not UTF-8 text (save it as CSV UTF-8)") from None
+    return parse_committed(text, scenario.channel_names, horizon_weeks(scenario), source=where)
+
+
+def parse_committed(text: str, channels: Sequence[str], weeks: int, *, source: str = "<committed>") -> np.ndarray:
+    """Parse the CSV text of :func:`read_committed` for ``channels`` (names, in order) over ``weeks`` weeks (same
+    rules, same errors)."""
+    numbered = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if any(c.strip() for c in r)]
+    if not numbered:
+        raise InputError(
+            f"{source}: the committed-spend file is empty (expected a header {','.join(COMMITTED_COLUMNS)})"
+        )
+    header = [h.strip().lower() for h in numbered[0][1]]
+    missing = [c for c in COMMITTED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"{source}: header: missing column(s) {', '.join(missing)} (expected {','.join(COMMITTED_COLUMNS)})"
+        )
+    col = {c: header.index(c) for c in COMMITTED_COLUMNS}
+    names = list(channels)
+    out = np.zeros((len(names), weeks))
+    problems: list[str] = []
+    seen: dict[tuple[str, int], int] = {}
+    for row, cells in numbered[1:]:
+        cells = [c.strip() for c in cells] + [""] * (len(header) - len(cells))
+        name, week, spend = (cells[col[c]] for c in COMMITTED_COLUMNS)
+        at = f"{source}: row {row}"
+        mine: list[str] = []
+        if name not in names:
+            mine.append(f"{at}: channel: no channel {name!r} (the scenario has {', '.join(names)})")
+        w = _number(week)
+        if w is None or not (math.isfinite(w) and w == int(w) and 1 <= w <= weeks):
+            mine.append(f"{at}: week: must be a whole number in 1..{weeks} (got {_shown(week)})")
+        value = _number(spend)
+        if value is None or not (math.isfinite(value) and value >= 0):
+            mine.append(f"{at}: spend: must be a finite number >= 0 (got {_shown(spend)})")
+        if mine or w is None or value is None:
+            problems += mine
+            continue
+        key = (name, int(w))
+        if key in seen:
+            problems.append(f"{at}: week: {name} week {key[1]} is already committed in row {seen[key]}")
+            continue
+        seen[key] = row
+        out[names.index(name), key[1] - 1] = value
+    if len(problems) > MAX_PROBLEMS:
+        problems = [
+            *problems[:MAX_PROBLEMS],
+            f"{source}: and {len(problems) - MAX_PROBLEMS} more problem(s) like these",
+        ]
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _shown(cell: str) -> str:
+    return repr(cell) if cell == "" or _number(cell) is None else cell
