@@ -11,7 +11,7 @@ import pytest
 
 from mixsim.engine import run
 from mixsim.optimize import Problem, optimize, solve, verify
-from mixsim.optimize.curves import response_curves
+from mixsim.optimize.measure import response_curves
 from mixsim.scenario import Scenario, load_scenario
 
 LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)

@@ -17,7 +17,7 @@ from mixsim.cli.text import (
 from mixsim.errors import MixsimError
 from mixsim.memory import memory_needed
 from mixsim.optimize import optimize
-from mixsim.optimize.curves import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.optimize.measure import DEFAULT_LEVELS, curve_run_count, response_curves
 from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate

@@ -14,7 +14,7 @@ from mixsim.cli.text import (
     weekly_report,
 )
 from mixsim.errors import InfeasibleError, MixsimError
-from mixsim.optimize.curves import DEFAULT_LEVELS
+from mixsim.optimize.measure import DEFAULT_LEVELS
 from mixsim.scenario import load_scenario
 
 
