@@ -292,3 +292,15 @@ def test_to_book_stops_at_the_first_level_that_delivers() -> None:
     assert curve.to_book(732.905) == pytest.approx(1000.0)  # within a thousandth of the first level that delivers
     assert curve.to_book(732.0) == pytest.approx(500.0 + 232.0 / 232.89 * 500.0)  # just short of it: interpolated
     assert curve.to_book(600.0) == pytest.approx(500.0 + 100.0 / 232.89 * 500.0)
+
+
+def test_a_curve_set_keeps_the_result_contract() -> None:
+    curves = parse_curves("channel,spend,response\na,0,0\na,10,4\na,20,6\nb,0,0\nb,30,9\n", source="c.csv")
+    assert list(curves.to_frame("points")["channel"]) == ["a", "a", "a", "b", "b"]
+    assert list(curves.to_frame("fits")["channel"]) == ["a", "b"]
+    doc = json.loads(curves.to_json(), parse_constant=lambda token: pytest.fail(f"{token} in JSON"))
+    assert doc["seed"] is None and doc["version"] == curves.version and doc["source"] == "c.csv"
+    assert len(doc["points"]) == 5 and doc["order_value"] is None
+    assert "<table" in curves._repr_html_()
+    with pytest.raises(InputError, match="unknown table"):
+        curves.to_frame("nope")

@@ -227,7 +227,7 @@ def _curves(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
         write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
-        from mixsim.plots import plot_curves, save_figure
+        from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
     if args.json:
@@ -384,7 +384,7 @@ def _frontier(args: argparse.Namespace) -> int:
     table = result.to_frame()
     if out is not None:
         write_atomic(out / "frontier.csv", table.to_csv(index=False))
-        from mixsim.plots import plot_frontier, save_figure
+        from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
     if args.json:

@@ -19,6 +19,8 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
+from mixsim.optimize.export import plan_workbook
+from mixsim.optimize.objectives import OBJECTIVES
 from mixsim.tables import interval, json_ready, json_records
 
 __all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "cost"]
@@ -254,7 +256,8 @@ class Plan:
     def _repr_html_(self) -> str:
         lines = [f"{self.status}: {self.objective} {self.objective_value:,.2f} within budget {self.budget:,.0f}"]
         if self.status == "optimal":
-            lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} ({self.solver})")
+            unit = OBJECTIVES[self.objective].shadow_unit
+            lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} of {unit} ({self.solver})")
         else:
             lines.append(self.message)
         tables = [("Allocation", self.to_frame())]
@@ -363,8 +366,6 @@ class Plan:
 
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the formatted allocation, the assumptions, the verification."""
-        from mixsim.optimize.export import plan_workbook
-
         return plan_workbook(self)
 
     def assumptions(self) -> pd.DataFrame:
