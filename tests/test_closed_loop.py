@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,9 +134,11 @@ def test_curves_already_measured_are_used_not_measured_again(make_scenario: Call
 def test_arguments_are_refused_before_any_curve_is_measured(
     make_scenario: Callable[..., Scenario], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mixsim.optimize.loop as loop
-
-    monkeypatch.setattr(loop, "response_curves", lambda *a, **k: pytest.fail("curves were measured"))
+    monkeypatch.setattr(
+        importlib.import_module("mixsim.optimize.loop"),
+        "response_curves",
+        lambda *a, **k: pytest.fail("curves were measured"),
+    )
     with pytest.raises(InputError) as info:
         optimize(make_scenario(), objective="cpa", max_change=-1.0, max_iterations=0)
     assert info.value.problems == [
