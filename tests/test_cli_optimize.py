@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import SMALL_TOML
+from mixsim.optimize.objectives import OBJECTIVES
 
 RunCli = Callable[..., tuple[int, str, str]]
 QUICK = ("--workers", "1", "-r", "2", "--levels", "0,0.5,1,2")
@@ -338,3 +339,30 @@ def test_groups_that_need_more_than_all_the_spend_are_infeasible(run_cli: RunCli
     code, _, err = run_cli("optimize", path, *QUICK, "--iterations", "1")
     assert code == 3
     assert "groups brand and perf share no channel but must have at least 60% and 60% of spend" in err
+
+
+def test_objective_choices_and_target_help_come_from_the_objectives_table(run_cli: RunCli) -> None:
+    code, out, _ = run_cli("optimize", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "{" + ",".join(OBJECTIVES) + "}" in text
+    for o in OBJECTIVES.values():
+        if o.needs_target:
+            assert f"{o.target} for {o.name}" in text
+
+
+def test_the_text_report_reads_its_headline_and_unit_from_the_table(run_cli: RunCli, hill_file: Path) -> None:
+    code, out, err = run_cli(
+        "optimize",
+        *("--curves", hill_file, "--budget", "2e5", "--objective", "min-spend"),
+        *("--target", "1000", "--order-value", "50"),
+    )
+    assert code == 0, err
+    assert "Plan: least spend reaching 1,000 conversions" in out
+    assert "of spend saved per extra dollar" in out
+
+
+def test_binding_constraints_are_reported_in_flags(run_cli: RunCli, hill_file: Path) -> None:
+    code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--max-change", "5%")
+    assert code == 0, err
+    assert "(--max-change 5%)" in out and "max_change" not in out

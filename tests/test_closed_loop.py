@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import numpy as np
 import pytest
 
 from mixsim.engine import run
-from mixsim.optimize import Problem, optimize, solve, verify
-from mixsim.optimize.curves import response_curves
+from mixsim.errors import InputError
+from mixsim.optimize import Problem, optimize, optimize_run_count, solve, verify
+from mixsim.optimize.measure import curve_run_count, response_curves
 from mixsim.scenario import Scenario, load_scenario
 
 LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -127,3 +129,39 @@ def test_curves_already_measured_are_used_not_measured_again(make_scenario: Call
     fresh = optimize(scenario, seed=4, replications=2, levels=LEVELS, max_iterations=1)
     assert given.allocation == fresh.allocation
     assert calls == []  # one solve, on the curves given: no engine run
+
+
+def test_arguments_are_refused_before_any_curve_is_measured(
+    make_scenario: Callable[..., Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        importlib.import_module("mixsim.optimize.loop"),
+        "response_curves",
+        lambda *a, **k: pytest.fail("curves were measured"),
+    )
+    with pytest.raises(InputError) as info:
+        optimize(make_scenario(), objective="cpa", max_change=-1.0, max_iterations=0)
+    assert info.value.problems == [
+        "target: objective cpa needs one (the highest cost per conversion), a number > 0 (got None)",
+        "max_change: must be >= 0 (got -1.0)",
+        "max_iterations: must be >= 1 (got 0)",
+    ]
+
+
+def test_the_run_count_covers_every_measurement_and_the_verification(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    calls: list[tuple[int, int]] = []
+    plan = optimize(
+        scenario,
+        seed=2,
+        replications=1,
+        levels=LEVELS,
+        max_iterations=1,
+        verify_replications=2,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert plan.verification is not None and plan.verification.replications == 2
+    expected = optimize_run_count(scenario, replications=1, levels=LEVELS, max_iterations=1, verify_replications=2)
+    assert expected == curve_run_count(scenario, 1, LEVELS) + 4
+    # Each measurement reports its own count: the curves' runs, then the verification's.
+    assert sum(total for done, total in calls if done == total) == expected

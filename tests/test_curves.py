@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixsim import ScenarioError, simulate
-from mixsim.optimize.curves import Hill, curve_run_count, fit_hill, parse_curves, read_curves, response_curves
+from mixsim import InputError, simulate
+from mixsim.optimize.curves import Hill, fit_hill
+from mixsim.optimize.measure import curve_run_count, response_curves
+from mixsim.optimize.read import parse_curves, read_curves
 from mixsim.scenario import Scenario
 
 # ------------------------------------------------------------------------------------------------- Hill
@@ -120,13 +122,13 @@ def test_hill_parameters_with_optional_columns() -> None:
     ],
 )
 def test_bad_curve_files_name_the_file_row_and_rule(text: str, expected: str) -> None:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         parse_curves(text, source="c.csv")
     assert any(p.startswith("c.csv: ") and expected in p for p in info.value.problems), info.value.problems
 
 
 def test_a_missing_curves_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="cannot read the curves file"):
+    with pytest.raises(InputError, match="cannot read the curves file"):
         read_curves(tmp_path / "nope.csv")
 
 
@@ -232,7 +234,7 @@ def test_levels_past_what_a_channel_delivers_are_kept_once_and_the_curve_is_a_fu
 
 def test_row_numbers_count_blank_lines_and_extra_cells_are_refused() -> None:
     text = "channel,spend,response\n\ntv,0,0\n\ntv,10,x\ntv,20,5,7\n"
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         parse_curves(text, source="c.csv")
     assert "c.csv: row 5: response: must be a number (got 'x')" in info.value.problems
     assert "c.csv: row 6: has 4 cells but the header has 3" in info.value.problems
@@ -241,7 +243,7 @@ def test_row_numbers_count_blank_lines_and_extra_cells_are_refused() -> None:
 def test_a_curves_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes("channel,spend,response\ntélé,0,0\ntélé,10,5\n".encode("cp1252"))
-    with pytest.raises(ScenarioError, match="is not UTF-8 text"):
+    with pytest.raises(InputError, match="is not UTF-8 text"):
         read_curves(path)
 
 
@@ -290,3 +292,15 @@ def test_to_book_stops_at_the_first_level_that_delivers() -> None:
     assert curve.to_book(732.905) == pytest.approx(1000.0)  # within a thousandth of the first level that delivers
     assert curve.to_book(732.0) == pytest.approx(500.0 + 232.0 / 232.89 * 500.0)  # just short of it: interpolated
     assert curve.to_book(600.0) == pytest.approx(500.0 + 100.0 / 232.89 * 500.0)
+
+
+def test_a_curve_set_keeps_the_result_contract() -> None:
+    curves = parse_curves("channel,spend,response\na,0,0\na,10,4\na,20,6\nb,0,0\nb,30,9\n", source="c.csv")
+    assert list(curves.to_frame("points")["channel"]) == ["a", "a", "a", "b", "b"]
+    assert list(curves.to_frame("fits")["channel"]) == ["a", "b"]
+    doc = json.loads(curves.to_json(), parse_constant=lambda token: pytest.fail(f"{token} in JSON"))
+    assert doc["seed"] is None and doc["version"] == curves.version and doc["source"] == "c.csv"
+    assert len(doc["points"]) == 5 and doc["order_value"] is None
+    assert "<table" in curves._repr_html_()
+    with pytest.raises(InputError, match="unknown table"):
+        curves.to_frame("nope")

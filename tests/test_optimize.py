@@ -14,6 +14,7 @@ plan's allocation directly. Curves come in two kinds:
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -22,10 +23,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mixsim import InfeasibleError, ScenarioError
+from mixsim import InfeasibleError, InputError
 from mixsim.optimize import Problem, frontier, solve
 from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
-from mixsim.optimize.plan import Plan
+from mixsim.optimize.objectives import OBJECTIVES
+from mixsim.optimize.plan import Plan, cost
 from mixsim.scenario import Group, Limit
 
 ORDER_VALUE = 50.0
@@ -852,7 +854,7 @@ def test_one_channel_minimum_above_its_maximum() -> None:
 def test_limit_minimum_above_the_max_change_ceiling() -> None:
     curves = three_channels(current=[1e4, 1e4, 1e4])
     plan = solve(Problem(curves, budget=6e4, limits={"c2": Limit(2e4, math.inf)}, max_change=0.5))
-    assert_infeasible(plan, "channel c2", f"minimum {money(2e4)}", f"maximum {money(1.5e4)}", "--max-change 50%")
+    assert_infeasible(plan, "channel c2", f"minimum {money(2e4)}", f"maximum {money(1.5e4)}", "max_change 50%")
 
 
 def test_limit_minimum_with_a_zero_maximum_is_infeasible() -> None:
@@ -866,7 +868,7 @@ def test_limit_minimum_for_a_channel_max_change_pins_at_zero_is_infeasible() -> 
     # BUG, same cause: --max-change pins a channel with no current spend at 0, yet its limit asks for 5,000.
     curves = three_channels(current=[2e4, 0.0, 2e4])
     plan = solve(Problem(curves, budget=6e4, limits={"c1": Limit(5e3, math.inf)}, max_change=0.3))
-    assert_infeasible(plan, "channel c1", "minimum 5,000", "maximum 0", "--max-change 30%")
+    assert_infeasible(plan, "channel c1", "minimum 5,000", "maximum 0", "max_change 30%")
 
 
 def test_minimum_buy_above_the_channel_maximum_keeps_the_channel_off() -> None:
@@ -956,7 +958,7 @@ def test_binding_max_change_ceilings_report_what_raising_them_is_worth() -> None
     ]
     assert gain == pytest.approx(sum(slopes), rel=1e-6)
     for i, slope in enumerate(slopes):
-        assert binding_price(plan, f"c{i}: max (--max-change 50%)") == pytest.approx(slope, rel=1e-3)
+        assert binding_price(plan, f"c{i}: max (max_change 50%)") == pytest.approx(slope, rel=1e-3)
 
 
 def test_binding_minimum_reports_what_lowering_it_is_worth() -> None:
@@ -1008,7 +1010,7 @@ def test_nothing_to_allocate_gives_the_empty_plan(solver: str) -> None:
 )
 def test_invalid_problems_are_refused(kwargs: dict[str, Any], word: str) -> None:
     args: dict[str, Any] = {"budget": 1e4, **kwargs}
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         Problem(three_channels(), **args)
     assert any(word in line for line in info.value.problems)
 
@@ -1016,7 +1018,7 @@ def test_invalid_problems_are_refused(kwargs: dict[str, Any], word: str) -> None
 @pytest.mark.parametrize("objective", ["conversions", "min-spend", "cpa", "roas"])
 def test_objectives_in_conversions_need_an_order_value(objective: str) -> None:
     curves = three_channels(order_value=math.nan)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         Problem(curves, budget=1e4, objective=objective, target=1.0)
     assert any("order" in line for line in info.value.problems)
     # Revenue and profit do not.
@@ -1024,7 +1026,7 @@ def test_objectives_in_conversions_need_an_order_value(objective: str) -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(InputError) as info:
         Problem(three_channels(), budget=-5.0, objective="nope", limits={"tv": Limit()})
     assert len(info.value.problems) == 3
 
@@ -1123,3 +1125,85 @@ def test_next_dollar_when_one_channel_could_take_the_whole_budget(objective: str
     unused = plan.channels[1]
     assert math.isinf(float(hill_slope(0.0, (2e3, 5e4, 0.5))))
     assert 0.0 < unused.marginal_return <= plan.channels[0].marginal_return
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 10. The result contract, the objectives table, and the plan's cost.
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN and infinities (JSON has null for them)."""
+    return json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} in JSON"))
+
+
+def test_plan_and_frontier_keep_the_result_contract() -> None:
+    curves = three_channels()
+    plan = solve(Problem(curves, budget=3e4)).check()
+    assert list(plan.to_frame()["channel"]) == [*curves.channels, "total"]
+    doc = strict_json(plan.to_json())
+    assert doc["version"] == plan.version and doc["seed"] == plan.seed
+    assert plan.converged and doc["solver"]["converged"] is True
+    assert "<table" in plan._repr_html_()
+
+    result = frontier(Problem(curves, budget=3e4), [1e4, 2e4, 3e4])
+    assert result.check() is result and result.seed == plan.seed and result.version == plan.version
+    table = result.to_frame()
+    rows = strict_json(result.to_json())
+    assert [r["budget"] for r in rows] == list(table["budget"]) == [1e4, 2e4, 3e4]
+    assert "<table" in result._repr_html_()
+
+
+def test_a_frontier_with_no_feasible_budget_refuses_with_the_range_and_the_reason() -> None:
+    curves = three_channels(current=[1e4, 1e4, 1e4])
+    result = frontier(Problem(curves, budget=100.0, max_change=0.0), [10.0, 100.0])
+    with pytest.raises(InfeasibleError) as info:
+        result.check()
+    assert "no budget from 10 to 100 is feasible" in str(info.value)
+    assert result.plans[-1].message in str(info.value)
+
+
+def test_the_plans_cost_is_counted_once_with_fixed_costs_of_the_channels_used() -> None:
+    curves = three_channels(fixed_cost=[1e3, 2e3, 4e3], current=[5e3, 0.0, 1e4])
+    plan = solve(Problem(curves, budget=3e4)).check()
+    used = [c for c in plan.channels if c.spend > 0]
+    assert plan.fixed_costs == sum(c.fixed_cost for c in used)
+    assert plan.spend == pytest.approx(sum(c.spend for c in plan.channels) + plan.fixed_costs)
+    assert plan.spend == cost(plan.channels)
+    assert plan.current_spend == 5e3 + 1e4 + 1e3 + 4e3  # c1 is not used now: no fixed cost for it
+    total = plan.to_frame().set_index("channel").loc["total"]
+    assert total["fixed_cost"] == pytest.approx(plan.fixed_costs)
+
+
+def test_every_objective_has_one_meaning_in_the_table() -> None:
+    assert list(OBJECTIVES) == ["revenue", "profit", "conversions", "min-spend", "cpa", "roas"]
+    assert [o.name for o in OBJECTIVES.values() if o.needs_target] == ["min-spend", "cpa", "roas"]
+    assert OBJECTIVES["min-spend"].shadow_unit == "spend saved" and OBJECTIVES["profit"].shadow_unit == "profit"
+    assert OBJECTIVES["cpa"].headline(40.0) == "maximize conversions at a cost per conversion of at most 40.00"
+    curves = three_channels()
+    for name, meaning in OBJECTIVES.items():
+        target = 1.0 if meaning.needs_target else None
+        plan = solve(Problem(curves, budget=3e4, objective=name, target=target))
+        assert plan.objective == name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"objective": "revenue", "target": 5.0}, "target: only with objective min-spend, cpa, roas"),
+        ({"objective": "cpa"}, "target: objective cpa needs one (the highest cost per conversion)"),
+        ({"objective": "conversions", "order_value": math.nan}, "order_value: objective conversions is counted in"),
+    ],
+)
+def test_problem_messages_name_parameters_not_command_line_flags(kwargs: dict[str, Any], expected: str) -> None:
+    order_value = kwargs.pop("order_value", ORDER_VALUE)
+    with pytest.raises(InputError) as info:
+        Problem(three_channels(order_value=order_value), budget=1e4, **kwargs)
+    assert any(line.startswith(expected) for line in info.value.problems), info.value.problems
+    assert not any("--" in line for line in info.value.problems)
+
+
+def test_infeasible_messages_name_parameters_not_command_line_flags() -> None:
+    curves = three_channels(current=[1e4, 1e4, 1e4])
+    plan = solve(Problem(curves, budget=6e4, limits={"c0": Limit(2e4, math.inf)}, max_change=0.5))
+    assert_infeasible(plan, "(max_change 50%)")
+    assert "--" not in plan.message

@@ -27,9 +27,11 @@ from mixsim.errors import InfeasibleError, InputError, MixsimError, ScenarioErro
 
 if TYPE_CHECKING:
     from mixsim.optimize import Problem, frontier, optimize, solve, verify
-    from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve, read_curves, response_curves
+    from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
     from mixsim.optimize.export import write_plan
+    from mixsim.optimize.measure import response_curves
     from mixsim.optimize.plan import Frontier, Plan
+    from mixsim.optimize.read import read_curves
     from mixsim.research.attribution import AttributionCheck, against_truth, attribute
     from mixsim.research.journeys import Journeys
     from mixsim.research.mmm import mmm_scenario, mmm_truth
@@ -45,16 +47,16 @@ _HOMES: dict[str, str] = {
     "CurveSet": "mixsim.optimize.curves",
     "Hill": "mixsim.optimize.curves",
     "ResponseCurve": "mixsim.optimize.curves",
-    "read_curves": "mixsim.optimize.curves",
-    "response_curves": "mixsim.optimize.curves",
+    "read_curves": "mixsim.optimize.read",
+    "response_curves": "mixsim.optimize.measure",
     "Journeys": "mixsim.research.journeys",
     "mmm_scenario": "mixsim.research.mmm",
     "mmm_truth": "mixsim.research.mmm",
-    "Problem": "mixsim.optimize",
-    "frontier": "mixsim.optimize",
-    "optimize": "mixsim.optimize",
-    "solve": "mixsim.optimize",
-    "verify": "mixsim.optimize",
+    "Problem": "mixsim.optimize.problem",
+    "frontier": "mixsim.optimize.budget_frontier",
+    "optimize": "mixsim.optimize.loop",
+    "solve": "mixsim.optimize.solving",
+    "verify": "mixsim.optimize.verification",
     "Frontier": "mixsim.optimize.plan",
     "Plan": "mixsim.optimize.plan",
     "write_plan": "mixsim.optimize.export",

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 
 from mixsim._version import __version__
 from mixsim.optimize import optimize as optimize_budget
-from mixsim.optimize.curves import CurveSet, curve_run_count, response_curves
+from mixsim.optimize.curves import CurveSet
+from mixsim.optimize.measure import curve_run_count, response_curves
 from mixsim.optimize.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
 from mixsim.results import SimulationResult

@@ -25,7 +25,7 @@ from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.executors import open_executor
 from mixsim.optimize import optimize
-from mixsim.optimize.curves import curve_run_count
+from mixsim.optimize.measure import curve_run_count
 from mixsim.results import KPIS, SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate

@@ -1,10 +1,18 @@
-"""Optimization commands: ``curves``, ``optimize`` and ``frontier`` (``--by-week``: :mod:`mixsim.cli.weekly`)."""
+"""Optimization commands: ``curves``, ``optimize`` and ``frontier`` (``--by-week``: :mod:`mixsim.cli.weekly`).
+
+Each command parses, calls one library function, prints and writes. The rules about the problem itself (an
+objective's target, an order value for objectives in conversions) are the library's; it names parameters, and
+:func:`in_flags` puts this command line's flags in their place. The rules here are about the arguments alone
+(a scenario or a curves file, options that only apply to one of them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
-from pathlib import Path
+import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -16,19 +24,63 @@ from mixsim.cli.text import (
     frontier_report,
     plan_report,
 )
-from mixsim.errors import InfeasibleError, MixsimError
-from mixsim.optimize import OBJECTIVES, Problem, frontier, optimize, solve, verify
-from mixsim.optimize.curves import DEFAULT_LEVELS, CurveSet, curve_run_count, read_curves, response_curves
-from mixsim.optimize.export import write_plan
+from mixsim.errors import MixsimError
+from mixsim.optimize.budget_frontier import frontier, scenario_frontier
+from mixsim.optimize.curves import CurveSet
+from mixsim.optimize.export import check_export_path, write_plan
+from mixsim.optimize.loop import optimize, optimize_run_count
+from mixsim.optimize.measure import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.optimize.objectives import OBJECTIVES
+from mixsim.optimize.problem import Problem
 from mixsim.optimize.program import SOLVERS
+from mixsim.optimize.read import read_curves
+from mixsim.optimize.solving import solve
 from mixsim.scenario import Scenario, load_scenario
 
-TARGETED = {
-    "min-spend": "the conversions to reach",
-    "cpa": "the highest cost per conversion",
-    "roas": "the lowest revenue per dollar",
+FLAGS: dict[str, str] = {
+    "budget": "--budget",
+    "budgets": "--budgets",
+    "levels": "--levels",
+    "margin": "--margin",
+    "max_change": "--max-change",
+    "max_iterations": "--iterations",
+    "objective": "--objective",
+    "order_value": "--order-value",
+    "replications": "--replications",
+    "target": "--target",
+    "verify_replications": "--verify-replications",
 }
-"""Objectives that need ``--target``, and what it means for each."""
+"""The library's parameters and the flags that give them."""
+
+# A parameter with an underscore is unmistakable within a sentence ("its maximum 2,200 (max_change 10%)"); one
+# without is a parameter only where it opens a line ("target: ..."), elsewhere it may be a plain word.
+_WITHIN = re.compile(r"(?<![\w./\\-])(" + "|".join(n for n in FLAGS if "_" in n) + r")(?![\w./\\-])")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def in_flags(text: str) -> str:
+    """A library message or report in this command line's words: each parameter named becomes its flag."""
+    lines = []
+    for line in text.split("\n"):
+        head, colon, rest = line.partition(":")
+        if colon and head in FLAGS:
+            line = FLAGS[head] + colon + rest
+        lines.append(_WITHIN.sub(lambda m: FLAGS[m.group(1)], line))
+    return "\n".join(lines)
+
+
+def _flagged(handler: Handler) -> Handler:
+    """``handler`` with the library's errors told in flags."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except MixsimError as exc:
+            raise MixsimError([in_flags(line) for line in exc.problems], exit_code=exc.exit_code) from exc
+
+    return run
 
 
 def setup_curves(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +172,7 @@ def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
     parser.add_argument(
         "--target",
         type=options.positive_float,
-        help="conversions for min-spend; cost per conversion for cpa; revenue per dollar for roas",
+        help="; ".join(f"{o.target} for {o.name}" for o in OBJECTIVES.values() if o.needs_target),
     )
     parser.add_argument(
         "--max-change",
@@ -156,11 +208,13 @@ def _budgets(text: str) -> list[float]:
     return [float(b) for b in np.linspace(low, high, count)]
 
 
+@_flagged
 def _curves(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    check_memory(scenario, args, runs=curve_run_count(scenario, args.replications))
+    runs = curve_run_count(scenario, args.replications, args.levels)
+    check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)
-    with ProgressBar(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+    with ProgressBar(runs, enabled=not args.json) as progress:
         curves = response_curves(
             scenario,
             seed=args.seed,
@@ -173,7 +227,7 @@ def _curves(args: argparse.Namespace) -> int:
     if out is not None:
         write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
         write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
-        from mixsim.plots import plot_curves, save_figure
+        from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
     if args.json:
@@ -185,23 +239,14 @@ def _curves(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]:
-    """The scenario, or the curves file, the problem is about (exactly one)."""
+def _source(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]:
+    """The scenario, or the curves file, the problem is about (exactly one), with the options that fit it."""
     if (args.scenario is None) == (args.curves is None):
         raise MixsimError(f"mixsim {args.command}: give a SCENARIO file or --curves FILE (one of them)")
-    # Checked before any simulation: a mistake here should not cost the minutes curves take to measure.
-    if args.objective in TARGETED and args.target is None:
-        raise MixsimError(f"--target: objective {args.objective} needs one ({TARGETED[args.objective]})")
-    if args.objective not in TARGETED and args.target is not None:
-        raise MixsimError(f"--target: only with objective {', '.join(TARGETED)} (got --objective {args.objective})")
-    if args.curves is not None and args.objective not in ("revenue", "profit") and args.order_value is None:
-        raise MixsimError(
-            f"--order-value: objective {args.objective} is counted in conversions; give the revenue per conversion"
-        )
     if args.curves is None:
         for flag in ("order_value", "margin"):
             if getattr(args, flag) is not None:
-                raise MixsimError(f"--{flag.replace('_', '-')}: only with --curves (a scenario has its own economics)")
+                raise MixsimError(f"{FLAGS[flag]}: only with --curves (a scenario has its own economics)")
         scenario = load_scenario(args.scenario, args.overrides)
         check_memory(scenario, args)
         return scenario, None
@@ -221,6 +266,7 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
     margin = 1.0 if args.margin is None else args.margin
     curves = read_curves(args.curves, order_value=args.order_value or math.nan, margin=margin)
     if args.max_change is not None and not any(c.current > 0 for c in curves.curves):
+        # The library takes this (every channel then stays at 0); from a file it is a missing column.
         raise MixsimError(
             f"--max-change: {args.curves} gives no current spend to change from (add a 'current' column of Hill "
             "parameters)"
@@ -228,32 +274,38 @@ def _load_curves(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | 
     return None, curves
 
 
+_WEEK_OPTIONS = (
+    "lock",
+    "committed",
+    "additional",
+    "pacing",
+    "week_min",
+    "week_max",
+    "min_weeks_on",
+    "max_dark_weeks",
+    "measure_every",
+)
+"""Options of ``optimize --by-week`` only."""
+
+
 def _optimize(args: argparse.Namespace) -> int:
     if args.by_week:
         from mixsim.cli.weekly import optimize_by_week
 
         return optimize_by_week(args)
-    week_options = (
-        "lock",
-        "committed",
-        "additional",
-        "pacing",
-        "week_min",
-        "week_max",
-        "min_weeks_on",
-        "max_dark_weeks",
-        "measure_every",
-    )
-    used = [f"--{o.replace('_', '-')}" for o in week_options if getattr(args, o) not in (None, (), [])]
+    return _optimize_channels(args)
+
+
+@_flagged
+def _optimize_channels(args: argparse.Namespace) -> int:
+    used = [f"--{o.replace('_', '-')}" for o in _WEEK_OPTIONS if getattr(args, o) not in (None, (), [])]
     if used:
         raise MixsimError(f"{', '.join(used)}: only with --by-week")
-    scenario, curves = _load_curves(args)
+    target = None
     if args.out:
-        if Path(args.out).suffix.lower() not in (".csv", ".json", ".xlsx"):
-            raise MixsimError(
-                f"--out {args.out}: the plan is written as .csv, .json or .xlsx (got {Path(args.out).name})"
-            )
-        check_writable(Path(args.out), directory=False)
+        target = check_export_path(args.out)
+        check_writable(target, directory=False)
+    scenario, curves = _source(args)
     if curves is not None:
         if args.budget is None:
             raise MixsimError("--budget: required with --curves (the file has no budget)")
@@ -265,9 +317,15 @@ def _optimize(args: argparse.Namespace) -> int:
         plan = solve(problem, args.solver)
     else:
         assert scenario is not None
-        per_measure = curve_run_count(scenario, args.replications, args.levels)
-        total = per_measure * args.iterations + (2 * args.verify_replications if args.verify else 0)
-        with ProgressBar(total, enabled=not args.json) as progress:
+        verify_replications = args.verify_replications if args.verify else 0
+        runs = optimize_run_count(
+            scenario,
+            replications=args.replications,
+            levels=args.levels,
+            max_iterations=args.iterations,
+            verify_replications=verify_replications,
+        )
+        with ProgressBar(runs, enabled=not args.json) as progress:
             plan = optimize(
                 scenario,
                 budget=args.budget,
@@ -282,61 +340,51 @@ def _optimize(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 executor=args.executor,
                 progress=progress,
+                verify_replications=verify_replications,
             )
-            if args.verify and plan.optimal:
-                plan = verify(
-                    scenario,
-                    plan,
-                    seed=args.seed,
-                    replications=args.verify_replications,
-                    workers=args.workers,
-                    executor=args.executor,
-                    progress=progress,
-                )
     if args.json:
         print(plan.to_json())
     plan.check()
-    if args.out:
-        write_plan(plan, args.out)
+    if target is not None:
+        write_plan(plan, target)
     if not args.json:
-        print(plan_report(plan))
-        if args.out:
+        print(in_flags(plan_report(plan)))
+        if target is not None:
             print(f"\nPlan written to {args.out}")
     return 0
 
 
+@_flagged
 def _frontier(args: argparse.Namespace) -> int:
-    scenario, curves = _load_curves(args)
+    scenario, curves = _source(args)
     out = out_dir(args.out)
     if curves is None:
         assert scenario is not None
         with ProgressBar(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
-            curves = response_curves(
+            result = scenario_frontier(
                 scenario,
+                args.budgets,
+                objective=args.objective,
+                target=args.target,
+                max_change=args.max_change,
                 seed=args.seed,
                 replications=args.replications,
                 levels=args.levels,
+                solver=args.solver,
                 workers=args.workers,
                 executor=args.executor,
                 progress=progress,
             )
-        problem = Problem.from_scenario(
-            scenario, curves, objective=args.objective, target=args.target, max_change=args.max_change
-        )
     else:
         problem = Problem(
             curves, budget=max(args.budgets), objective=args.objective, target=args.target, max_change=args.max_change
         )
-    result = frontier(problem, args.budgets, args.solver)
-    if not any(p.optimal for p in result.plans):
-        raise InfeasibleError(
-            f"no budget from {min(args.budgets):,.0f} to {max(args.budgets):,.0f} is feasible: "
-            + result.plans[-1].message
-        )
+        result = frontier(problem, args.budgets, args.solver)
+    result.check()
     table = result.to_frame()
     if out is not None:
         write_atomic(out / "frontier.csv", table.to_csv(index=False))
-        from mixsim.plots import plot_frontier, save_figure
+        from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
     if args.json:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from mixsim.optimize.curves import CurveSet
+from mixsim.optimize.objectives import OBJECTIVES
 from mixsim.optimize.plan import Plan
 from mixsim.optimize.weekly.plan import WeeklyPlan
 from mixsim.research.attribution import AttributionCheck
@@ -243,16 +244,8 @@ def curves_report(curves: CurveSet) -> str:
 def plan_report(plan: Plan) -> str:
     """The plan's allocation table, totals, shadow price, binding constraints and verification."""
     frame = plan.to_frame()
-    target = plan.constraints.get("target")
-    headline = {
-        "revenue": "maximize incremental revenue",
-        "profit": "maximize profit (revenue x margin - spend)",
-        "conversions": "maximize incremental conversions",
-        "min-spend": f"least spend reaching {target:,.0f} conversions" if target else "least spend",
-        "cpa": f"maximize conversions at a cost per conversion of at most {target:,.2f}" if target else "",
-        "roas": f"maximize conversions at a revenue per dollar of at least {target:,.2f}" if target else "",
-    }[plan.objective]
-    unit = {"revenue": "revenue", "profit": "profit", "min-spend": "spend saved"}.get(plan.objective, "conversions")
+    goal = OBJECTIVES[plan.objective]
+    headline = goal.headline(plan.constraints.get("target"))
     lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
     width = max(8, *(len(c.channel) for c in plan.channels)) + 1
     # A "book" column only where some channel cannot deliver all it is given: the plan is then booked above it.
@@ -271,7 +264,7 @@ def plan_report(plan: Plan) -> str:
             num("{:.3f}", row["marginal_return"]),
         ]
         lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
-    fixed = plan.spend - sum(c.spend for c in plan.channels)
+    fixed = plan.fixed_costs
     lines += [
         "",
         "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels",
@@ -293,7 +286,7 @@ def plan_report(plan: Plan) -> str:
             if math.isfinite(plan.total_revenue) and math.isfinite(plan.current_total_revenue)
             else []
         ),
-        f"Shadow price of the budget: {plan.shadow_price:.3f} of {unit} per extra dollar.",
+        f"Shadow price of the budget: {plan.shadow_price:.3f} of {goal.shadow_unit} per extra dollar.",
         "Binding constraints: " + ("; ".join(b.name for b in plan.binding) or "none"),
         f"Solver {plan.solver}: optimal in {plan.solve_seconds:.3f} s (built in {plan.build_seconds:.3f} s); "
         + (

@@ -16,8 +16,8 @@ from typing import Any
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable
 from mixsim.cli.text import weekly_report
 from mixsim.errors import InputError, MixsimError
-from mixsim.optimize.curves import DEFAULT_LEVELS
 from mixsim.optimize.export import check_export_path, write_plan
+from mixsim.optimize.measure import DEFAULT_LEVELS
 from mixsim.optimize.weekly import WEEK_LEVELS, plan_weekly, plan_weekly_runs, projected_funnel, read_committed
 from mixsim.scenario import load_scenario
 

@@ -1,9 +1,10 @@
-"""Response curves: each channel's incremental revenue as a function of its spend.
+"""Response curves, the model: each channel's incremental revenue as a function of its spend.
 
-A curve is measured by simulation (:func:`response_curves`: a grid of spend levels per channel, the other
-channels held at the plan, common random numbers across levels), read from a CSV exported by another tool
-(:func:`read_curves`), or built from Hill parameters. The optimizer only needs to evaluate a curve and its
-slope; a :class:`CurveSet` carries the curves with what turns revenue into conversions and profit.
+A :class:`ResponseCurve` is points (spend, revenue) with, where there are enough of them, a fitted :class:`Hill`
+curve; a :class:`CurveSet` carries one per channel with what turns revenue into conversions and profit. The
+optimizer only needs to evaluate a curve and its slope. Curves are measured by simulation in
+:mod:`mixsim.optimize.measure` and read from a user's CSV in :mod:`mixsim.optimize.read`; this module neither
+simulates nor reads files.
 
 The Hill curve is ``ymax * s**slope / (half_saturation**slope + s**slope)``: concave for ``slope <= 1``,
 S-shaped above.
@@ -11,42 +12,24 @@ S-shaped above.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import csv
-import io
 import json
 import math
-import os
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import OptimizeWarning, curve_fit
 
 from mixsim._display import summary_html
 from mixsim._version import __version__
-from mixsim.errors import ScenarioError
-from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
-from mixsim.tables import interval, json_records
+from mixsim.errors import InputError
+from mixsim.tables import json_records
 
-__all__ = [
-    "DEFAULT_LEVELS",
-    "CurveSet",
-    "Hill",
-    "ResponseCurve",
-    "curve_run_count",
-    "fit_hill",
-    "read_curves",
-    "response_curves",
-]
+__all__ = ["BOOK_TOLERANCE", "CurveSet", "Hill", "ResponseCurve", "fit_hill"]
 
-DEFAULT_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-"""Spend levels of a measured curve, as multiples of the channel's reference spend (its spend in the plan)."""
+BOOK_TOLERANCE = 1e-3
+"""Delivered spends closer than this share are the same: a level that adds less bought nothing more."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +126,7 @@ class ResponseCurve:
             return float(spend)
         delivered = np.maximum.accumulate(self.spend)  # points in planned order; delivery never falls back
         # The first point that delivers the spend, or all but a hair of it: past there, more booked buys nothing.
-        i = int(np.searchsorted(delivered, spend * (1 - _BOOK_TOLERANCE), side="left"))
+        i = int(np.searchsorted(delivered, spend * (1 - BOOK_TOLERANCE), side="left"))
         if i >= len(delivered):
             return float(self.planned[-1])
         if i == 0 or delivered[i] <= spend:
@@ -282,7 +265,7 @@ class CurveSet:
                     }
                 )
             return pd.DataFrame(rows)
-        raise ValueError(f"unknown table {table!r}; choose 'points' or 'fits'")
+        raise InputError(f"unknown table {table!r}; choose 'points' or 'fits'")
 
     def to_json(self, indent: int | None = 2) -> str:
         """The curves and their fits as JSON (undefined figures are null)."""
@@ -312,6 +295,10 @@ def fit_hill(spend: np.ndarray, response: np.ndarray) -> tuple[Hill, float, floa
     (Hill, rmse, r2)
         The fitted curve, its root-mean-square error on the points and its R^2 (NaN when the points are flat).
     """
+    # SciPy is imported here, not at the top: reading or evaluating curves (and so the command line and the
+    # optimizer's package) should not wait for it; only a fit needs it.
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     spend = np.asarray(spend, dtype=float)
     response = np.asarray(response, dtype=float)
     top = float(np.max(response))
@@ -353,332 +340,3 @@ def fit_hill(spend: np.ndarray, response: np.ndarray) -> tuple[Hill, float, floa
     total = float(np.sum((response - response.mean()) ** 2))
     r2 = 1.0 - sse / total if total > 0 else math.nan
     return hill, rmse, r2
-
-
-_BOOK_TOLERANCE = 1e-3
-"""Delivered spends closer than this share are the same: a level that adds less bought nothing more."""
-
-
-def _reference(scenario: Scenario, plan: dict[str, float], budget: float | None) -> dict[str, float]:
-    """The spend a channel's levels are multiples of: its planned spend, or an even share of the budget."""
-    share = (scenario.budget_total if budget is None else budget) / len(scenario.channels)
-    return {name: (plan[name] if plan[name] > 0 else share) for name in scenario.channel_names}
-
-
-def curve_run_count(scenario: Scenario, replications: int, levels: Sequence[float] = DEFAULT_LEVELS) -> int:
-    """How many engine runs :func:`response_curves` makes around the scenario's plan (for a progress bar)."""
-    grid = {0.0, *(float(m) for m in levels)}
-    at_plan = sum(c.spend > 0 and 1.0 in grid for c in scenario.channels)
-    return replications * (1 + len(scenario.channels) * len(grid) - at_plan)
-
-
-def response_curves(
-    scenario: Scenario,
-    *,
-    seed: int | None = None,
-    replications: int = 5,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-    around: dict[str, float] | None = None,
-    budget: float | None = None,
-    workers: int = 1,
-    executor: cf.Executor | None = None,
-    progress: ProgressCallback | None = None,
-) -> CurveSet:
-    """Measure every channel's response curve by simulation.
-
-    For each channel and level ``m``, the scenario is simulated with the channel at ``m`` times its reference
-    spend and every other channel as planned; the curve is the difference in revenue against the channel off.
-    Every level of a replication uses the same random numbers (common random numbers), so the differences
-    between levels are the channel's effect rather than noise.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario; its channel spends are the plan unless ``around`` is given.
-    seed : int, optional
-        Root seed; default the scenario's ``seed``, else 0.
-    replications : int, default=5
-        Replications per level; the curve is their mean, with a 90% interval.
-    levels : sequence of float, default=DEFAULT_LEVELS
-        Spend levels as multiples of the reference spend (the channel's planned spend, or an even share of
-        the budget for a channel planned at 0). 0 is always measured.
-    around : dict of str to float, optional
-        Measure around this plan instead of the scenario's (the optimizer re-measures around its own plan).
-    budget : float, optional
-        The budget a channel planned at 0 gets an even share of, as its reference; default the scenario's.
-    workers : int, default=1
-        Worker processes.
-    executor : concurrent.futures.Executor, optional
-        Run on this executor instead.
-    progress : callable, optional
-        ``progress(done, total)`` after each run.
-
-    Returns
-    -------
-    CurveSet
-        Curves with Hill fits against the spend actually delivered (mean over replications); the most a
-        channel delivered is its maximum spend, so a plan never counts on spend the audience cannot absorb.
-
-    Examples
-    --------
-    >>> import mixsim
-    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
-    >>> curves = mixsim.response_curves(scenario, seed=1, replications=1, levels=(0, 0.5, 1, 2))
-    >>> curves.channels == scenario.channel_names
-    True
-    >>> list(curves.to_frame("fits")["channel"]) == list(scenario.channel_names)
-    True
-    """
-    if replications < 1:
-        raise ValueError(f"replications must be >= 1 (got {replications})")
-    grid = sorted({0.0, *(float(m) for m in levels)})
-    if grid[0] < 0 or len(grid) < 3:
-        raise ValueError(f"levels must be >= 0 with at least two above 0 (got {list(levels)})")
-    seed = root_seed(scenario, seed)
-    plan = {c.name: c.spend for c in scenario.channels}
-    if around:
-        plan.update(around)
-    planned = scenario.with_spend(plan)
-    ref = _reference(planned, plan, budget)
-    seeds = np.random.SeedSequence(seed).spawn(replications)
-
-    # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
-    tasks = [Task(r) for r in range(replications)]
-    slot: dict[tuple[int, str, int], int] = {}
-    for r in range(replications):
-        for name in planned.channel_names:
-            for j, m in enumerate(grid):
-                if math.isclose(m * ref[name], plan[name], rel_tol=1e-12, abs_tol=1e-9):
-                    slot[r, name, j] = r
-                else:
-                    slot[r, name, j] = len(tasks)
-                    tasks.append(Task(r, ((name, m * ref[name]),)))
-    records = run_tasks(planned, seeds, tasks, workers, executor, progress)
-
-    value = planned.economics.order_value
-    curves = []
-    for k, name in enumerate(planned.channel_names):
-        conv = np.empty((replications, len(grid)))
-        delivered = np.empty((replications, len(grid)))
-        for (r, channel_name, j), i in slot.items():
-            if channel_name == name:
-                conv[r, j] = records[i].conversions
-                delivered[r, j] = records[i].spend[k]
-        revenue = (conv - conv[:, :1]) * value
-        mean, low, high = interval(revenue)
-        spend = delivered.mean(axis=0)
-        # Levels past what the channel can deliver all spend the same: keep the first of them (the rest bought
-        # nothing more), so the points are a function of spend.
-        keep = np.concatenate([[True], np.diff(spend) > _BOOK_TOLERANCE * max(float(spend.max()), 1.0)])
-        spend, mean, low, high = spend[keep], mean[keep], low[keep], high[keep]
-        hill: Hill | None = None
-        rmse = r2 = math.nan
-        if len(spend) >= 4:  # three parameters need three points besides the origin
-            try:
-                hill, rmse, r2 = fit_hill(spend, mean)
-            except RuntimeError:
-                hill = None  # the points, interpolated, are then the curve
-        channel = planned.channel(name)
-        curves.append(
-            ResponseCurve(
-                channel=name,
-                spend=spend,
-                revenue=mean,
-                revenue_low=low,
-                revenue_high=high,
-                hill=hill,
-                max_spend=float(spend.max()),
-                min_spend=channel.min_spend,
-                fixed_cost=channel.fixed_cost,
-                current=plan[name],
-                fit_rmse=rmse,
-                fit_r2=r2,
-                planned=(np.array(grid) * ref[name])[keep],
-            )
-        )
-    source = f"simulation of {planned.source or planned.name}"
-    at_plan = float(np.mean([record.conversions for record in records[:replications]]))
-    return CurveSet(
-        curves=tuple(curves),
-        order_value=value,
-        margin=planned.economics.margin,
-        source=source,
-        seed=seed,
-        replications=replications,
-        plan_revenue=at_plan * value,
-        plan_conversions=at_plan,
-    )
-
-
-_POINTS = ("channel", "spend", "response")
-_HILL = ("channel", "ymax", "half_saturation", "slope")
-_HILL_OPTIONAL = ("min_spend", "max_spend", "fixed_cost", "current")
-
-
-def read_curves(
-    path: str | os.PathLike[str],
-    *,
-    order_value: float = math.nan,
-    margin: float = 1.0,
-    current: dict[str, float] | None = None,
-) -> CurveSet:
-    """Read response curves from a CSV file.
-
-    Two layouts are accepted, told apart by the header:
-
-    - measured points, columns ``channel,spend,response`` (one row per point; a channel needs two points or
-      more). The points are interpolated linearly, never extrapolated: the last point is the channel's
-      maximum spend. A channel without a point at spend 0 is taken to respond 0 there.
-    - Hill parameters, columns ``channel,ymax,half_saturation,slope`` and optionally ``min_spend``,
-      ``max_spend``, ``fixed_cost`` and ``current`` (the channel's spend in the current plan).
-
-    ``response`` is incremental revenue (or any value per the same currency as spend).
-
-    Parameters
-    ----------
-    path : path-like
-        The CSV file.
-    order_value : float, optional
-        Revenue per conversion, for objectives counted in conversions.
-    margin : float, default=1.0
-        Gross margin on revenue, for the profit objective.
-    current : dict of str to float, optional
-        The current plan, for changes and ``--max-change``.
-
-    Raises
-    ------
-    ScenarioError
-        Naming the file, row and column of every problem found.
-    """
-    where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ScenarioError([f"{where}: cannot read the curves file ({exc.strerror or exc})"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{where}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
-    return parse_curves(text, source=where, order_value=order_value, margin=margin, current=current)
-
-
-def parse_curves(
-    text: str,
-    *,
-    source: str = "<curves>",
-    order_value: float = math.nan,
-    margin: float = 1.0,
-    current: dict[str, float] | None = None,
-) -> CurveSet:
-    """Parse the CSV text of :func:`read_curves` (same rules, same errors)."""
-    numbered = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if any(c.strip() for c in r)]
-    rows = [r for _, r in numbered]
-    if not rows:
-        raise ScenarioError([f"{source}: the curves file is empty (expected a header row)"])
-    header = [h.strip().lower() for h in rows[0]]
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    if all(h in header for h in _POINTS):
-        layout, required, optional = "points", _POINTS, ()
-    elif all(h in header for h in _HILL):
-        layout, required, optional = "hill", _HILL, _HILL_OPTIONAL
-    else:
-        raise ScenarioError(
-            [
-                f"{source}: header: expected columns {','.join(_POINTS)} (measured points) or "
-                f"{','.join(_HILL)}[,{','.join(_HILL_OPTIONAL)}] (Hill parameters) (got {','.join(header)})"
-            ]
-        )
-    unknown = [h for h in header if h not in required + optional]
-    problems = [f"{source}: header: unknown column {h!r}" for h in unknown]
-    col = {h: header.index(h) for h in required + optional if h in header}
-    numeric = [h for h in col if h != "channel"]
-    parsed: list[tuple[int, str, dict[str, float]]] = []
-    problems += [
-        f"{source}: header: column {h!r} appears twice" for h in sorted({h for h in header if header.count(h) > 1})
-    ]
-    for line, row in numbered[1:]:
-        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
-            problems.append(f"{source}: row {line}: has {len(row)} cells but the header has {len(header)}")
-            continue
-        cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
-        name = cells[col["channel"]]
-        if not name:
-            problems.append(f"{source}: row {line}: channel: must not be empty")
-            continue
-        values: dict[str, float] = {}
-        for h in numeric:
-            cell = cells[col[h]]
-            if cell == "" and h in optional:
-                continue
-            try:
-                number = float(cell)
-            except ValueError:
-                problems.append(f"{source}: row {line}: {h}: must be a number (got {cell!r})")
-                continue
-            if not math.isfinite(number) or number < 0:
-                problems.append(f"{source}: row {line}: {h}: must be a finite number >= 0 (got {cell})")
-                continue
-            values[h] = number
-        if layout == "hill":
-            if values.get("half_saturation", 1.0) <= 0:
-                problems.append(f"{source}: row {line}: half_saturation: must be > 0 (got {values['half_saturation']})")
-            if values.get("slope", 1.0) <= 0:
-                problems.append(f"{source}: row {line}: slope: must be > 0 (got {values['slope']})")
-        parsed.append((line, name, values))
-
-    curves: list[ResponseCurve] = []
-    names = list(dict.fromkeys(name for _, name, _ in parsed))
-    current = dict(current or {})
-    for name in names:
-        mine = [(line, v) for line, n, v in parsed if n == name]
-        if layout == "points":
-            if len(mine) < 2:
-                problems.append(f"{source}: channel {name}: needs at least two points (got {len(mine)})")
-                continue
-            if any("spend" not in point or "response" not in point for _, point in mine):
-                continue
-            pts = sorted((point["spend"], point["response"]) for _, point in mine)
-            xs = np.array([p[0] for p in pts])
-            if np.any(np.diff(xs) == 0):
-                problems.append(f"{source}: channel {name}: spend: each spend must appear once")
-                continue
-            ys = np.array([p[1] for p in pts])
-            if xs[0] > 0:
-                xs, ys = np.concatenate([[0.0], xs]), np.concatenate([[0.0], ys])
-            curves.append(
-                ResponseCurve(name, xs, ys, ys, ys, None, max_spend=float(xs[-1]), current=current.get(name, 0.0))
-            )
-        else:
-            if len(mine) > 1:
-                problems.append(f"{source}: channel {name}: appears on rows {', '.join(str(li) for li, _ in mine)}")
-                continue
-            line, v = mine[0]
-            if any(h not in v for h in _HILL[1:]) or v["half_saturation"] <= 0 or v["slope"] <= 0:
-                continue
-            hill = Hill(v["ymax"], v["half_saturation"], v["slope"])
-            top = v.get("max_spend", math.inf)
-            if v.get("min_spend", 0.0) > top:
-                problems.append(
-                    f"{source}: row {line}: min_spend: must not exceed max_spend ({v['min_spend']} > {top})"
-                )
-                continue
-            grid = np.linspace(0.0, top if math.isfinite(top) else 4 * v["half_saturation"], 9)
-            ys = hill(grid)
-            curves.append(
-                ResponseCurve(
-                    name,
-                    grid,
-                    ys,
-                    ys,
-                    ys,
-                    hill,
-                    max_spend=top,
-                    min_spend=v.get("min_spend", 0.0),
-                    fixed_cost=v.get("fixed_cost", 0.0),
-                    current=v.get("current", current.get(name, 0.0)),
-                )
-            )
-    if not parsed and not problems:
-        problems.append(f"{source}: no curves (the file has a header and no rows)")
-    if problems:
-        raise ScenarioError(problems)
-    return CurveSet(curves=tuple(curves), order_value=order_value, margin=margin, source=source)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["OBJECTIVES", "Objective", "objective"]
+__all__ = ["OBJECTIVES", "Objective", "objective", "objective_problems"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,12 @@ class Objective:
     @property
     def needs_target(self) -> bool:
         return self.target is not None
+
+    @property
+    def shadow_unit(self) -> str:
+        """What the budget's shadow price counts per extra dollar: the unit, or what is saved of it for an
+        objective that minimizes."""
+        return self.unit if self.maximize else f"{self.unit} saved"
 
     @property
     def in_conversions(self) -> bool:
@@ -95,6 +101,33 @@ def objective(name: str) -> Objective:
     Raises
     ------
     KeyError
-        When there is none (the problem turns this into an :class:`~mixsim.errors.InputError`).
+        When there is none (:func:`objective_problems` says so in a problem's terms).
     """
     return OBJECTIVES[name]
+
+
+def objective_problems(name: str, target: float | None, order_value: float) -> list[str]:
+    """What is wrong with optimizing ``name`` with ``target`` where a conversion is worth ``order_value``.
+
+    The problem checks this when it is described; the closed loop checks it before measuring any curve.
+
+    Returns
+    -------
+    list of str
+        One line per problem, each ``parameter: rule (got X)``; empty when there is none.
+    """
+    if name not in OBJECTIVES:
+        return [f"objective: must be one of {', '.join(OBJECTIVES)} (got {name!r})"]
+    chosen = OBJECTIVES[name]
+    problems = []
+    if chosen.needs_target and (target is None or not target > 0):
+        problems.append(f"target: objective {name} needs one ({chosen.target}), a number > 0 (got {target})")
+    if not chosen.needs_target and target is not None:
+        targeted = ", ".join(o.name for o in OBJECTIVES.values() if o.needs_target)
+        problems.append(f"target: only with objective {targeted} (got objective {name})")
+    if chosen.in_conversions and not order_value > 0:
+        problems.append(
+            f"order_value: objective {name} is counted in conversions and needs the revenue per conversion "
+            f"(got {order_value})"
+        )
+    return problems

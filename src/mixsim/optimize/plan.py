@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,18 +19,11 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
+from mixsim.optimize.export import plan_workbook
+from mixsim.optimize.objectives import OBJECTIVES
 from mixsim.tables import interval, json_ready, json_records
 
-__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification"]
-
-OBJECTIVE_UNITS = {
-    "revenue": "revenue",
-    "profit": "profit",
-    "conversions": "conversions",
-    "min-spend": "spend",
-    "cpa": "conversions",
-    "roas": "conversions",
-}
+__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "cost"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +54,19 @@ class ChannelPlan:
     @property
     def active(self) -> bool:
         return self.spend > 0
+
+
+def cost(lines: Iterable[ChannelPlan], *, current: bool = False) -> float:
+    """What a plan's lines cost against a budget: media spend plus the fixed cost of each channel used.
+
+    The one place a plan's cost is counted (the plan's :attr:`Plan.spend`, the objective value of min-spend
+    and profit, the verification's projected spend, the figures' current plan). With ``current``, the
+    current plan's cost (each line's current spend, a channel used when that is above 0).
+    """
+    lines = tuple(lines)
+    if current:
+        return sum(c.current for c in lines) + sum(c.fixed_cost for c in lines if c.current > 0)
+    return sum(c.spend for c in lines) + sum(c.fixed_cost for c in lines if c.active)
 
 
 @dataclass(frozen=True)
@@ -223,8 +230,19 @@ class Plan:
 
     @property
     def spend(self) -> float:
-        """Media spend plus the fixed costs of the channels used."""
-        return sum(c.spend for c in self.channels) + sum(c.fixed_cost for c in self.channels if c.active)
+        """What the plan costs against its budget: media spend plus the fixed costs of the channels used."""
+        return cost(self.channels)
+
+    @property
+    def fixed_costs(self) -> float:
+        """The fixed costs of the channels the plan uses."""
+        return sum(c.fixed_cost for c in self.channels if c.active)
+
+    @property
+    def current_spend(self) -> float:
+        """What the current plan costs, counted as :attr:`spend` is (media plus the fixed costs of the channels
+        it uses)."""
+        return cost(self.channels, current=True)
 
     @property
     def revenue(self) -> float:
@@ -238,7 +256,8 @@ class Plan:
     def _repr_html_(self) -> str:
         lines = [f"{self.status}: {self.objective} {self.objective_value:,.2f} within budget {self.budget:,.0f}"]
         if self.status == "optimal":
-            lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} ({self.solver})")
+            unit = OBJECTIVES[self.objective].shadow_unit
+            lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} of {unit} ({self.solver})")
         else:
             lines.append(self.message)
         tables = [("Allocation", self.to_frame())]
@@ -281,7 +300,7 @@ class Plan:
                 "current_spend": current,
                 "change": sum(c.change for c in self.channels),
                 "change_pct": sum(c.change for c in self.channels) / current if current > 0 else math.nan,
-                "fixed_cost": self.spend - spend,
+                "fixed_cost": self.fixed_costs,
                 "projected_conversions": sum(c.conversions for c in self.channels),
                 "projected_revenue": self.revenue,
                 "current_revenue": self.current_revenue,
@@ -347,8 +366,6 @@ class Plan:
 
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the formatted allocation, the assumptions, the verification."""
-        from mixsim.optimize.export import plan_workbook
-
         return plan_workbook(self)
 
     def assumptions(self) -> pd.DataFrame:
@@ -379,9 +396,35 @@ class Plan:
 
 @dataclass(frozen=True)
 class Frontier:
-    """The optimal plan at each of a series of budgets."""
+    """The optimal plan at each of a series of budgets.
+
+    Attributes
+    ----------
+    plans : tuple of Plan
+        One per budget, in the order given (infeasible where the constraints force more than the budget).
+    version : str
+        mixsim version that produced it.
+    """
 
     plans: tuple[Plan, ...]
+    version: str = __version__
+
+    @property
+    def seed(self) -> int | None:
+        """Root seed of the curves the plans were solved over (None for curves from a file)."""
+        return self.plans[0].seed if self.plans else None
+
+    def check(self) -> Frontier:
+        """Return the frontier if some budget has a plan; raise :class:`~mixsim.InfeasibleError` if none has.
+
+        The message gives the budgets' range and why the largest of them is infeasible.
+        """
+        if self.plans and not any(p.optimal for p in self.plans):
+            budgets = [p.budget for p in self.plans]
+            raise InfeasibleError(
+                f"no budget from {min(budgets):,.0f} to {max(budgets):,.0f} is feasible: {self.plans[-1].message}"
+            )
+        return self
 
     def _repr_html_(self) -> str:
         return summary_html(
@@ -409,4 +452,5 @@ class Frontier:
         return pd.DataFrame(rows)
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The table of :meth:`to_frame` as a JSON list of rows, one per budget (undefined figures are null)."""
         return json.dumps(json_records(self.to_frame()), indent=indent)

@@ -22,6 +22,19 @@ import numpy as np
 
 from mixsim.errors import SolverError
 
+__all__ = [
+    "INFEASIBLE",
+    "IPM_COLUMNS",
+    "OPTIMAL",
+    "SOLVERS",
+    "Program",
+    "Row",
+    "Solution",
+    "available",
+    "choose",
+    "solve",
+]
+
 SOLVERS: tuple[str, ...] = ("auto", "highs", "cbc")
 _PARALLEL_ROWS_AND_COLUMNS = 8192  # HiGHS presolve rule 13, as a bit of presolve_rule_off
 IPM_COLUMNS = 10_000
@@ -42,7 +55,17 @@ class Row:
 
 @dataclass
 class Program:
-    """Minimize ``cost @ x + offset`` subject to column bounds, rows and integrality."""
+    """Minimize ``cost @ x`` subject to ``lower <= x <= upper``, the rows, and integrality where ``integer``.
+
+    Attributes
+    ----------
+    cost, lower, upper : ndarray
+        One entry per column (bounds may be infinite).
+    integer : ndarray of bool
+        Which columns must take whole values (binaries, with bounds 0 and 1).
+    rows : list of Row
+        The constraints.
+    """
 
     cost: np.ndarray
     lower: np.ndarray
@@ -90,6 +113,7 @@ class Solution:
 
 
 def available(solver: str) -> bool:
+    """Whether the backend ``solver`` can run here (CBC comes with PuLP; HiGHS needs highspy)."""
     if solver == "cbc":
         return True
     try:
@@ -106,7 +130,7 @@ def choose(solver: str) -> str:
     if solver == "auto":
         return "highs" if available("highs") else "cbc"
     if not available(solver):
-        raise SolverError("the HiGHS solver needs highspy: pip install highspy (or use --solver cbc)")
+        raise SolverError("the HiGHS solver needs highspy: pip install highspy (or choose the solver cbc)")
     return solver
 
 
@@ -182,7 +206,7 @@ def _highs(program: Program) -> Solution:
         return Solution(OPTIMAL, x, float(program.cost @ x), duals, "highs", 0.0)
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Solution(INFEASIBLE, np.zeros(program.n), math.nan, np.zeros(0), "highs", 0.0)
-    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(status)!r}; try --solver cbc")
+    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(status)!r}; try the solver cbc")
 
 
 def _cbc(program: Program) -> Solution:
@@ -228,4 +252,4 @@ def _cbc(program: Program) -> Solution:
         return Solution(OPTIMAL, x, float(program.cost @ x), duals, "cbc", 0.0)
     if status == "Infeasible":
         return Solution(INFEASIBLE, np.zeros(program.n), math.nan, np.zeros(0), "cbc", 0.0)
-    raise SolverError(f"CBC stopped with status {status!r}; try --solver highs")
+    raise SolverError(f"CBC stopped with status {status!r}; try the solver highs")

@@ -1,0 +1,90 @@
+"""The budget frontier: the optimal plan of one problem at each of a series of budgets.
+
+:func:`frontier` solves a described problem at each budget; :func:`scenario_frontier` first measures a
+scenario's curves around its plan (once: the frontier is read off those curves, not re-measured per budget).
+(The module is not called ``frontier``: that name is the function, exported by :mod:`mixsim.optimize`.)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import math
+from collections.abc import Sequence
+
+from mixsim.errors import InputError
+from mixsim.optimize.measure import DEFAULT_LEVELS, response_curves
+from mixsim.optimize.plan import Frontier
+from mixsim.optimize.problem import Problem, argument_problems
+from mixsim.optimize.solving import solve
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback
+
+__all__ = ["frontier", "scenario_frontier"]
+
+
+def frontier(problem: Problem, budgets: Sequence[float], solver: str = "auto") -> Frontier:
+    """The optimal plan of ``problem`` at each budget (the same curves and constraints otherwise).
+
+    Budgets below what the constraints force give infeasible plans (rows of NaN in the table);
+    :meth:`Frontier.check <mixsim.optimize.plan.Frontier.check>` raises when no budget has a plan.
+    """
+    return Frontier(tuple(solve(dataclasses.replace(problem, budget=float(b)), solver) for b in budgets))
+
+
+def scenario_frontier(
+    scenario: Scenario,
+    budgets: Sequence[float],
+    *,
+    objective: str = "revenue",
+    target: float | None = None,
+    max_change: float | None = None,
+    seed: int | None = None,
+    replications: int = 5,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    solver: str = "auto",
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Frontier:
+    """The frontier of a scenario's problem (its ``[budget]`` limits and groups) over curves measured around
+    its plan.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its channel spends are the plan the curves are measured around.
+    budgets : sequence of float
+        The budgets to solve at.
+    objective, target, max_change
+        As for :class:`~mixsim.optimize.Problem`.
+    seed, replications, levels, workers, executor, progress
+        As for :func:`~mixsim.response_curves` (:func:`~mixsim.optimize.measure.curve_run_count` runs).
+    solver : {"auto", "highs", "cbc"}, default="auto"
+
+    Raises
+    ------
+    InputError
+        For arguments a problem would refuse (checked before any curve is measured).
+    """
+    problems = argument_problems(
+        objective=objective,
+        target=target,
+        order_value=scenario.economics.order_value,
+        budget=scenario.budget_total,
+        max_change=max_change,
+    )
+    problems += [f"budgets: must be finite numbers >= 0 (got {b})" for b in budgets if not 0 <= float(b) < math.inf]
+    if problems:
+        raise InputError(problems)
+    curves = response_curves(
+        scenario,
+        seed=seed,
+        replications=replications,
+        levels=levels,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+    )
+    problem = Problem.from_scenario(scenario, curves, objective=objective, target=target, max_change=max_change)
+    return frontier(problem, budgets, solver)

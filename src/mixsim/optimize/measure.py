@@ -1,0 +1,182 @@
+"""Measuring response curves by simulation.
+
+For each channel and spend level the scenario is simulated with that channel's spend changed and every other
+channel as planned; a level's revenue against the channel off is the curve's point there. Every level of a
+replication uses the same random numbers (common random numbers), so differences between levels are the
+channel's effect rather than noise. The curve model itself is in :mod:`mixsim.optimize.curves`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from mixsim.errors import InputError
+from mixsim.optimize.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurve, fit_hill
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
+from mixsim.tables import interval
+
+__all__ = ["DEFAULT_LEVELS", "curve_run_count", "response_curves"]
+
+DEFAULT_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+"""Spend levels of a measured curve, as multiples of the channel's reference spend (its spend in the plan)."""
+
+
+def _reference(scenario: Scenario, plan: dict[str, float], budget: float | None) -> dict[str, float]:
+    """The spend a channel's levels are multiples of: its planned spend, or an even share of the budget."""
+    share = (scenario.budget_total if budget is None else budget) / len(scenario.channels)
+    return {name: (plan[name] if plan[name] > 0 else share) for name in scenario.channel_names}
+
+
+def curve_run_count(scenario: Scenario, replications: int, levels: Sequence[float] = DEFAULT_LEVELS) -> int:
+    """How many engine runs :func:`response_curves` makes around the scenario's plan (for a progress bar)."""
+    grid = {0.0, *(float(m) for m in levels)}
+    at_plan = sum(c.spend > 0 and 1.0 in grid for c in scenario.channels)
+    return replications * (1 + len(scenario.channels) * len(grid) - at_plan)
+
+
+def response_curves(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int = 5,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    around: dict[str, float] | None = None,
+    budget: float | None = None,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> CurveSet:
+    """Measure every channel's response curve by simulation.
+
+    For each channel and level ``m``, the scenario is simulated with the channel at ``m`` times its reference
+    spend and every other channel as planned; the curve is the difference in revenue against the channel off.
+    Every level of a replication uses the same random numbers (common random numbers), so the differences
+    between levels are the channel's effect rather than noise.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario; its channel spends are the plan unless ``around`` is given.
+    seed : int, optional
+        Root seed; default the scenario's ``seed``, else 0.
+    replications : int, default=5
+        Replications per level; the curve is their mean, with a 90% interval.
+    levels : sequence of float, default=DEFAULT_LEVELS
+        Spend levels as multiples of the reference spend (the channel's planned spend, or an even share of
+        the budget for a channel planned at 0). 0 is always measured.
+    around : dict of str to float, optional
+        Measure around this plan instead of the scenario's (the optimizer re-measures around its own plan).
+    budget : float, optional
+        The budget a channel planned at 0 gets an even share of, as its reference; default the scenario's.
+    workers : int, default=1
+        Worker processes.
+    executor : concurrent.futures.Executor, optional
+        Run on this executor instead.
+    progress : callable, optional
+        ``progress(done, total)`` after each run.
+
+    Returns
+    -------
+    CurveSet
+        Curves with Hill fits against the spend actually delivered (mean over replications); the most a
+        channel delivered is its maximum spend, so a plan never counts on spend the audience cannot absorb.
+
+    Raises
+    ------
+    InputError
+        For fewer than one replication, or levels below 0 or with fewer than two above 0.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    >>> curves = mixsim.response_curves(scenario, seed=1, replications=1, levels=(0, 0.5, 1, 2))
+    >>> curves.channels == scenario.channel_names
+    True
+    >>> list(curves.to_frame("fits")["channel"]) == list(scenario.channel_names)
+    True
+    """
+    if replications < 1:
+        raise InputError(f"replications: must be >= 1 (got {replications})")
+    grid = sorted({0.0, *(float(m) for m in levels)})
+    if grid[0] < 0 or len(grid) < 3:
+        raise InputError(f"levels: must be >= 0 with at least two above 0 (got {list(levels)})")
+    seed = root_seed(scenario, seed)
+    plan = {c.name: c.spend for c in scenario.channels}
+    if around:
+        plan.update(around)
+    planned = scenario.with_spend(plan)
+    ref = _reference(planned, plan, budget)
+    seeds = np.random.SeedSequence(seed).spawn(replications)
+
+    # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
+    tasks = [Task(r) for r in range(replications)]
+    slot: dict[tuple[int, str, int], int] = {}
+    for r in range(replications):
+        for name in planned.channel_names:
+            for j, m in enumerate(grid):
+                if math.isclose(m * ref[name], plan[name], rel_tol=1e-12, abs_tol=1e-9):
+                    slot[r, name, j] = r
+                else:
+                    slot[r, name, j] = len(tasks)
+                    tasks.append(Task(r, ((name, m * ref[name]),)))
+    records = run_tasks(planned, seeds, tasks, workers, executor, progress)
+
+    value = planned.economics.order_value
+    curves = []
+    for k, name in enumerate(planned.channel_names):
+        conv = np.empty((replications, len(grid)))
+        delivered = np.empty((replications, len(grid)))
+        for (r, channel_name, j), i in slot.items():
+            if channel_name == name:
+                conv[r, j] = records[i].conversions
+                delivered[r, j] = records[i].spend[k]
+        revenue = (conv - conv[:, :1]) * value
+        mean, low, high = interval(revenue)
+        spend = delivered.mean(axis=0)
+        # Levels past what the channel can deliver all spend the same: keep the first of them (the rest bought
+        # nothing more), so the points are a function of spend.
+        keep = np.concatenate([[True], np.diff(spend) > BOOK_TOLERANCE * max(float(spend.max()), 1.0)])
+        spend, mean, low, high = spend[keep], mean[keep], low[keep], high[keep]
+        hill: Hill | None = None
+        rmse = r2 = math.nan
+        if len(spend) >= 4:  # three parameters need three points besides the origin
+            try:
+                hill, rmse, r2 = fit_hill(spend, mean)
+            except RuntimeError:
+                hill = None  # the points, interpolated, are then the curve
+        channel = planned.channel(name)
+        curves.append(
+            ResponseCurve(
+                channel=name,
+                spend=spend,
+                revenue=mean,
+                revenue_low=low,
+                revenue_high=high,
+                hill=hill,
+                max_spend=float(spend.max()),
+                min_spend=channel.min_spend,
+                fixed_cost=channel.fixed_cost,
+                current=plan[name],
+                fit_rmse=rmse,
+                fit_r2=r2,
+                planned=(np.array(grid) * ref[name])[keep],
+            )
+        )
+    source = f"simulation of {planned.source or planned.name}"
+    at_plan = float(np.mean([record.conversions for record in records[:replications]]))
+    return CurveSet(
+        curves=tuple(curves),
+        order_value=value,
+        margin=planned.economics.margin,
+        source=source,
+        seed=seed,
+        replications=replications,
+        plan_revenue=at_plan * value,
+        plan_conversions=at_plan,
+    )
