@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-from mixsim.optimize import Problem, solve
-from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimizer import Problem, solve
+from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
 
 CASES: dict[str, tuple[int, int]] = {"a": (50, 1), "b": (50, 52), "c": (200, 1), "d": (200, 52)}
 """Case name: (channels, weeks). One curve per channel-week."""

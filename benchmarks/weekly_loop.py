@@ -19,7 +19,7 @@ from pathlib import Path
 
 import mixsim
 from mixsim.executors import open_executor
-from mixsim.optimize.weekly import WeeklyProblem, optimize_weekly, week_run_count, week_spend
+from mixsim.optimizer.weekly import WeeklyProblem, optimize_weekly, week_run_count, week_spend
 from mixsim.research.mmm import mmm_scenario
 from mixsim.scenario import Scenario, scenario_to_dict
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from mixsim.optimize.weekly import WeekCurves, WeeklyProblem, solve_weekly
+from mixsim.optimizer.weekly import WeekCurves, WeeklyProblem, solve_weekly
 
 
 def curves(channels: int, weeks: int, segments: int, seed: int = 0) -> WeekCurves:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixsim.optimize.weekly import WeekCurves
+from mixsim.optimizer.weekly import WeekCurves
 from mixsim.scenario import Scenario
 
 K = 41  # breakpoints per channel-week

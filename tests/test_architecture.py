@@ -81,7 +81,7 @@ def _imports(module: str) -> list[Import]:
                 target = _absolute(module, child)
                 for alias in child.names:
                     sub = f"{target}.{alias.name}"
-                    if sub in MODULES:  # ``from mixsim.optimize import program``: the module itself
+                    if sub in MODULES:  # ``from mixsim.optimizer import program``: the module itself
                         found.append(Import(module, sub, (), child.lineno, inner))
                     else:
                         found.append(Import(module, target, (alias.name,), child.lineno, inner))
@@ -95,7 +95,7 @@ IMPORTS: dict[str, list[Import]] = {m: _imports(m) for m in MODULES}
 
 
 def _unit(module: str) -> str:
-    """The subpackage (or top-level module) a module belongs to: ``mixsim.optimize.weekly.plan`` -> ``optimize``."""
+    """The subpackage (or top-level module) a module belongs to: ``mixsim.optimizer.weekly.plan`` -> ``optimize``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import SMALL_TOML
-from mixsim.optimize.objectives import OBJECTIVES
+from mixsim.optimizer.objectives import OBJECTIVES
 
 RunCli = Callable[..., tuple[int, str, str]]
 QUICK = ("--workers", "1", "-r", "2", "--levels", "0,0.5,1,2")
@@ -254,7 +254,7 @@ def test_frontier_from_curves_file(run_cli: RunCli, hill_file: Path, tmp_path: P
 def test_frontier_from_a_scenario(run_cli: RunCli, scenario_file: Path) -> None:
     code, out, err = run_cli("frontier", scenario_file, *QUICK, "--budgets", "500:6000:3", "--json")
     assert code == 0, err
-    rows = json.loads(out)
+    rows = json.loads(out)["budgets"]
     assert len(rows) == 3 and all(r["status"] == "optimal" for r in rows)
     assert rows[0]["spend"] <= 500 + 1e-6
 

@@ -12,8 +12,8 @@ import pytest
 
 from mixsim.engine import run
 from mixsim.errors import InputError
-from mixsim.optimize import Problem, optimize, optimize_run_count, solve, verify
-from mixsim.optimize.measure import curve_run_count, response_curves
+from mixsim.optimizer import Problem, optimize, optimize_run_count, solve, verify
+from mixsim.optimizer.measure import curve_run_count, response_curves
 from mixsim.scenario import Scenario, load_scenario
 
 LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)
@@ -135,7 +135,7 @@ def test_arguments_are_refused_before_any_curve_is_measured(
     make_scenario: Callable[..., Scenario], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        importlib.import_module("mixsim.optimize.loop"),
+        importlib.import_module("mixsim.optimizer.loop"),
         "response_curves",
         lambda *a, **k: pytest.fail("curves were measured"),
     )

@@ -19,7 +19,7 @@ import pytest
 
 import mixsim
 from conftest import small_data
-from mixsim.optimize.weekly import WeeklyProblem, optimize_weekly, verify_weekly
+from mixsim.optimizer.weekly import WeeklyProblem, optimize_weekly, verify_weekly
 from mixsim.scenario import Scenario, parse_scenario
 from mixsim.sweep import describe
 

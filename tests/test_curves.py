@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from mixsim import InputError, simulate
-from mixsim.optimize.curves import Hill, fit_hill
-from mixsim.optimize.measure import curve_run_count, response_curves
-from mixsim.optimize.read import parse_curves, read_curves
+from mixsim.optimizer.curves import Hill, fit_hill
+from mixsim.optimizer.measure import curve_run_count, response_curves
+from mixsim.optimizer.read import parse_curves, read_curves
 from mixsim.scenario import Scenario
 
 # ------------------------------------------------------------------------------------------------- Hill
@@ -248,7 +248,7 @@ def test_a_curves_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> Non
 
 
 def test_to_book_inverts_delivery_over_the_measured_points() -> None:
-    from mixsim.optimize.curves import ResponseCurve
+    from mixsim.optimizer.curves import ResponseCurve
 
     spend = np.array([0.0, 100.0, 150.0, 160.0])  # delivered: the channel runs out of audience
     planned = np.array([0.0, 100.0, 200.0, 300.0])
@@ -282,7 +282,7 @@ def test_booking_delivers_the_spend_asked_for(make_scenario: Callable[..., Scena
 
 
 def test_to_book_stops_at_the_first_level_that_delivers() -> None:
-    from mixsim.optimize.curves import ResponseCurve
+    from mixsim.optimizer.curves import ResponseCurve
 
     # The channel delivers 732.89 from a planned 1,000 on (nearly: 732.9 and 732.91 past it): booking more buys nothing.
     spend = np.array([0.0, 500.0, 732.89, 732.9, 732.91])

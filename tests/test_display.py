@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mixsim._display import MAX_ROWS, summary_html
-from mixsim.optimize import Problem, solve
+from mixsim.optimizer import Problem, solve
 from mixsim.research.attribution import against_truth
 from mixsim.scenario import Scenario
 from mixsim.simulation import simulate

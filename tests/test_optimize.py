@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 
 from mixsim import InfeasibleError, InputError
-from mixsim.optimize import Problem, frontier, solve
-from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
-from mixsim.optimize.objectives import OBJECTIVES
-from mixsim.optimize.plan import Plan, cost
+from mixsim.optimizer import Problem, frontier, solve
+from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimizer.objectives import OBJECTIVES
+from mixsim.optimizer.plan import Plan, cost
 from mixsim.scenario import Group, Limit
 
 ORDER_VALUE = 50.0
@@ -38,7 +38,7 @@ Params = tuple[float, float, float]  # ymax, half saturation, slope
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Independent curve arithmetic (does not use mixsim.optimize.curves.Hill, so a bug there cannot hide a bug here).
+# Independent curve arithmetic (does not use mixsim.optimizer.curves.Hill, so a bug there cannot hide a bug here).
 
 
 def hill_value(s: np.ndarray | float, p: Params) -> np.ndarray:
@@ -1148,7 +1148,9 @@ def test_plan_and_frontier_keep_the_result_contract() -> None:
     result = frontier(Problem(curves, budget=3e4), [1e4, 2e4, 3e4])
     assert result.check() is result and result.seed == plan.seed and result.version == plan.version
     table = result.to_frame()
-    rows = strict_json(result.to_json())
+    doc = strict_json(result.to_json())
+    assert doc["version"] == result.version and doc["seed"] == result.seed
+    rows = doc["budgets"]
     assert [r["budget"] for r in rows] == list(table["budget"]) == [1e4, 2e4, 3e4]
     assert "<table" in result._repr_html_()
 

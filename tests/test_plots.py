@@ -18,9 +18,9 @@ from matplotlib.lines import Line2D
 
 from conftest import ROOT, small_data
 from mixsim.errors import InfeasibleError
-from mixsim.optimize import Problem, frontier, solve
-from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
-from mixsim.optimize.plan import Frontier
+from mixsim.optimizer import Problem, frontier, solve
+from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimizer.plan import Frontier
 from mixsim.plots import (
     PALETTE,
     STAGE_COLORS,
@@ -270,7 +270,7 @@ def test_plot_frontier_for_profit_breaks_even_at_zero(curves):
 def test_the_next_dollar_reads_in_the_objectives_unit(curves, objective, target, label, break_even):
     """What the objectives table says an objective counts decides the axis: money as it is, conversions as the
     revenue they bring at the order value, anything else as a plain shadow price without a break-even."""
-    from mixsim.optimize.objectives import OBJECTIVES
+    from mixsim.optimizer.objectives import OBJECTIVES
 
     problem = Problem(curves, budget=1e5, objective=objective, target=target)
     plans = frontier(problem, [4e4, 6e4])
@@ -566,7 +566,7 @@ def test_every_figure_draws_every_shipped_scenario(path):
 def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
     code = (
         "import sys\n"
-        "import mixsim, mixsim.optimize, mixsim.optimize.curves, mixsim.optimize.plan, mixsim.simulation\n"
+        "import mixsim, mixsim.optimizer, mixsim.optimizer.curves, mixsim.optimizer.plan, mixsim.simulation\n"
         "assert 'matplotlib' not in sys.modules, 'engine or optimizer imports matplotlib'\n"
         "import mixsim.plots\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'plots imports pyplot'\n"
@@ -575,7 +575,7 @@ def test_plots_need_no_pyplot_and_the_engine_no_matplotlib():
 
 
 def test_plot_flighting_stacks_the_plan_and_draws_the_season() -> None:
-    from mixsim.optimize.weekly import WeekCurves, WeeklyProblem, solve_weekly
+    from mixsim.optimizer.weekly import WeekCurves, WeeklyProblem, solve_weekly
 
     rng = np.random.default_rng(7)
     xs = np.linspace(0.0, 5000.0, 11)[None, None, :] * np.ones((3, 6, 1))

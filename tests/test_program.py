@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mixsim import SolverError
-from mixsim.optimize.program import INFEASIBLE, OPTIMAL, Program, choose, solve
+from mixsim.optimizer.program import INFEASIBLE, OPTIMAL, Program, choose, solve
 
 
 def small_lp() -> Program:
@@ -84,7 +84,7 @@ def test_highs_prints_nothing() -> None:
     object. A fresh process, so that the first model is this one."""
     code = (
         "import math, numpy as np\n"
-        "from mixsim.optimize.program import Program, solve\n"
+        "from mixsim.optimizer.program import Program, solve\n"
         "p = Program(np.array([-1.0]), np.zeros(1), np.ones(1), np.zeros(1, dtype=bool))\n"
         "p.add_row('r', np.array([0]), np.array([1.0]), -math.inf, 0.5)\n"
         "assert solve(p, 'highs').x[0] == 0.5\n"

@@ -16,8 +16,8 @@ from matplotlib.image import imread
 
 from conftest import small_data
 from mixsim import simulate
-from mixsim.optimize import optimize
-from mixsim.optimize.measure import response_curves
+from mixsim.optimizer import optimize
+from mixsim.optimizer.measure import response_curves
 from mixsim.report import CAVEATS, build_report
 from mixsim.scenario import parse_scenario
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from _weekly import small_scenario
-from mixsim.optimize.weekly import week_spend
+from mixsim.optimizer.weekly import week_spend
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -47,7 +47,7 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
         (("--out", "plan.txt"), "--out plan.txt: a plan is written as .csv, .json or .xlsx (got '.txt')"),
         (("--min-weeks-on", "tv=2.5"), "tv=2.5: must be a whole number of weeks"),
         (("--max-dark-weeks", "tv=1", "--max-dark-weeks", "tv=2"), "tv is given more than once"),
-        (("--week-min", "tv=500", "--week-max", "tv=100"), "--week-min: tv: 500 is above its week_max 100"),
+        (("--week-min", "tv=500", "--week-max", "tv=100"), "--week-min: tv: 500 is above its --week-max 100"),
         (("--min-weeks-on", "tv=9"), "--min-weeks-on: tv: must be in [0, 3] (got 9)"),
         (("--levels", "0,0.5,2"), "--levels: must include 1, the plan itself"),
     ],
@@ -68,7 +68,7 @@ def test_cli_by_week_refuses_bad_options_before_simulating(
         (" tv ,1e400,100\n", (), "row 2: week: must be a whole number"),
         ("tv,1,100\ntv,1,200\n", (), "tv week 1 is already committed in row 2"),
         ("email,1,500\n", ("--lock", "email"), "email is locked at its flighting (105 in week 1) but 500"),
-        ("tv,1,500\n", ("--week-max", "tv=400"), "tv has 500 committed in week 1, above its week_max 400"),
+        ("tv,1,500\n", ("--week-max", "tv=400"), "tv has 500 committed in week 1, above its --week-max 400"),
         ("tv,1,5000\n", ("--pacing", "1:50%"), "pacing: committed spend and locked channels put 5,000 in weeks 1-1"),
     ],
 )

@@ -9,7 +9,7 @@ import pytest
 
 from _weekly import small_scenario
 from mixsim.errors import InputError
-from mixsim.optimize.weekly import parse_committed, read_committed
+from mixsim.optimizer.weekly import parse_committed, read_committed
 
 
 def test_listed_channel_weeks_are_committed_and_the_rest_is_zero(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from _weekly import small_scenario
 from mixsim.engine import run
-from mixsim.optimize.weekly import (
+from mixsim.optimizer.weekly import (
     WEEK_KEY,
     WeeklyProblem,
     measure_week_curves,

@@ -13,7 +13,7 @@ import pytest
 from _weekly import log_curves, optimum_by_bisection, small_scenario
 from mixsim.engine import run
 from mixsim.errors import InfeasibleError, InputError
-from mixsim.optimize.weekly import (
+from mixsim.optimizer.weekly import (
     VERIFY_WEEK_KEY,
     WeekCurves,
     WeeklyPlan,

@@ -14,9 +14,9 @@ import pytest
 import mixsim
 from _weekly import log_curves
 from mixsim.errors import InfeasibleError, InputError
-from mixsim.optimize.export import write_plan
-from mixsim.optimize.plan import Verification
-from mixsim.optimize.weekly import WeeklyPlan, WeeklyProblem, solve_weekly
+from mixsim.optimizer.export import write_plan
+from mixsim.optimizer.plan import Verification
+from mixsim.optimizer.weekly import WeeklyPlan, WeeklyProblem, solve_weekly
 
 
 def test_the_wide_table_is_a_flighting_chart_that_adds_up() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from _weekly import log_curves, optimum_by_bisection
 from mixsim.errors import MixsimError
-from mixsim.optimize.weekly import WeekCurves, WeeklyProblem, check_settings, solve_weekly
+from mixsim.optimizer.weekly import WeekCurves, WeeklyProblem, check_settings, solve_weekly
 
 
 @pytest.mark.parametrize("seed", range(5))

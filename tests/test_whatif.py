@@ -133,7 +133,7 @@ def test_compare_optimize_adds_each_world_at_its_best(run_cli: RunCli, scenario_
 
 
 def test_optimized_variants_carry_the_plans_spend(make_scenario: Callable[..., Scenario]) -> None:
-    from mixsim.optimize import optimize
+    from mixsim.optimizer import optimize
 
     base = make_scenario()
     [(label, best)] = optimized([("base", base)], seed=3, replications=2, max_iterations=1)

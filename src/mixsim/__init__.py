@@ -18,7 +18,6 @@ SciPy or the solvers until something needs them, which keeps ``mixsim --help`` a
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from mixsim._lazy import lazy_names
@@ -26,12 +25,12 @@ from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError, MixsimError, ScenarioError, SolverError
 
 if TYPE_CHECKING:
-    from mixsim.optimize import Problem, frontier, optimize, solve, verify
-    from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
-    from mixsim.optimize.export import write_plan
-    from mixsim.optimize.measure import response_curves
-    from mixsim.optimize.plan import Frontier, Plan
-    from mixsim.optimize.read import read_curves
+    from mixsim.optimizer import Problem, frontier, optimize, solve, verify
+    from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
+    from mixsim.optimizer.export import write_plan
+    from mixsim.optimizer.measure import response_curves
+    from mixsim.optimizer.plan import Frontier, Plan
+    from mixsim.optimizer.read import read_curves
     from mixsim.research.attribution import AttributionCheck, against_truth, attribute
     from mixsim.research.journeys import Journeys
     from mixsim.research.mmm import mmm_scenario, mmm_truth
@@ -44,22 +43,22 @@ _HOMES: dict[str, str] = {
     "AttributionCheck": "mixsim.research.attribution.check",
     "against_truth": "mixsim.research.attribution.check",
     "attribute": "mixsim.research.attribution.models",
-    "CurveSet": "mixsim.optimize.curves",
-    "Hill": "mixsim.optimize.curves",
-    "ResponseCurve": "mixsim.optimize.curves",
-    "read_curves": "mixsim.optimize.read",
-    "response_curves": "mixsim.optimize.measure",
+    "CurveSet": "mixsim.optimizer.curves",
+    "Hill": "mixsim.optimizer.curves",
+    "ResponseCurve": "mixsim.optimizer.curves",
+    "read_curves": "mixsim.optimizer.read",
+    "response_curves": "mixsim.optimizer.measure",
     "Journeys": "mixsim.research.journeys",
     "mmm_scenario": "mixsim.research.mmm",
     "mmm_truth": "mixsim.research.mmm",
-    "Problem": "mixsim.optimize.problem",
-    "frontier": "mixsim.optimize.budget_frontier",
-    "optimize": "mixsim.optimize.loop",
-    "solve": "mixsim.optimize.solving",
-    "verify": "mixsim.optimize.verification",
-    "Frontier": "mixsim.optimize.plan",
-    "Plan": "mixsim.optimize.plan",
-    "write_plan": "mixsim.optimize.export",
+    "Problem": "mixsim.optimizer.problem",
+    "frontier": "mixsim.optimizer.budget_frontier",
+    "optimize": "mixsim.optimizer.loop",
+    "solve": "mixsim.optimizer.solving",
+    "verify": "mixsim.optimizer.verification",
+    "Frontier": "mixsim.optimizer.plan",
+    "Plan": "mixsim.optimizer.plan",
+    "write_plan": "mixsim.optimizer.export",
     "SimulationResult": "mixsim.results",
     "Scenario": "mixsim.scenario",
     "load_scenario": "mixsim.scenario",
@@ -69,14 +68,9 @@ _HOMES: dict[str, str] = {
     "compare": "mixsim.whatif",
     "vary": "mixsim.whatif",
 }
-"""Where each public name lives; :func:`__getattr__` imports it from there on first use."""
+"""Where each public name lives; it is imported from there on first use (see :mod:`mixsim._lazy`)."""
 
 
-# ``mixsim.optimize`` is both a subpackage and the function users call. Import the (light) subpackage now, so
-# that the import system binds it to the name here once, and drop that binding: the name then resolves lazily
-# to the function, whatever is imported later.
-importlib.import_module("mixsim.optimize")
-globals().pop("optimize")
 __getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = [

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from mixsim._version import __version__
-from mixsim.optimize import optimize as optimize_budget
-from mixsim.optimize.curves import CurveSet
-from mixsim.optimize.measure import curve_run_count, response_curves
-from mixsim.optimize.plan import Plan
+from mixsim.optimizer import optimize as optimize_budget
+from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.measure import curve_run_count, response_curves
+from mixsim.optimizer.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario

@@ -32,6 +32,7 @@ from mixsim._files import write_atomic
 from mixsim._version import __version__
 from mixsim.errors import InputError, ScenarioError
 from mixsim.executors import run_all
+from mixsim.optimizer import optimize as optimize_plan
 from mixsim.scenario import Scenario, scenario_to_dict
 from mixsim.simulation import root_seed, simulate
 from mixsim.tables import interval, json_ready
@@ -283,8 +284,6 @@ def run_cell(scenario: Scenario, seed: int, replications: int, optimize: bool) -
         for metric in SWEPT_CHANNEL_METRICS:
             row[f"{name}.{metric}"] = float(np.nanmean(channel_values[metric][:, k]))
     if optimize:
-        from mixsim.optimize import optimize as optimize_plan
-
         plan = optimize_plan(scenario, seed=seed, replications=max(1, min(replications, 3)), max_iterations=2)
         row["optimized.status"] = plan.status
         row["optimized.revenue"] = plan.total_revenue if plan.optimal else math.nan

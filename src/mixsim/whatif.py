@@ -24,8 +24,8 @@ from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.executors import open_executor
-from mixsim.optimize import optimize
-from mixsim.optimize.measure import curve_run_count
+from mixsim.optimizer import optimize
+from mixsim.optimizer.measure import curve_run_count
 from mixsim.results import KPIS, SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate

@@ -2,8 +2,8 @@
 
 Each command parses, calls one library function, prints and writes. The rules about the problem itself (an
 objective's target, an order value for objectives in conversions) are the library's; it names parameters, and
-:func:`in_flags` puts this command line's flags in their place. The rules here are about the arguments alone
-(a scenario or a curves file, options that only apply to one of them).
+:mod:`mixsim.cli.flags` puts this command line's flags (:data:`FLAGS`) in their place. The rules here are about
+the arguments alone (a scenario or a curves file, options that only apply to one of them).
 """
 
 from __future__ import annotations
@@ -11,30 +11,31 @@ from __future__ import annotations
 import argparse
 import functools
 import math
-import re
 from collections.abc import Callable
 
 import numpy as np
 
 from mixsim._files import write_atomic
 from mixsim.cli import options
+from mixsim.cli.flags import in_flags, named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import (
     curves_report,
     frontier_report,
     plan_report,
 )
+from mixsim.cli.weekly import optimize_by_week
 from mixsim.errors import MixsimError
-from mixsim.optimize.budget_frontier import frontier, scenario_frontier
-from mixsim.optimize.curves import CurveSet
-from mixsim.optimize.export import check_export_path, write_plan
-from mixsim.optimize.loop import optimize, optimize_run_count
-from mixsim.optimize.measure import DEFAULT_LEVELS, curve_run_count, response_curves
-from mixsim.optimize.objectives import OBJECTIVES
-from mixsim.optimize.problem import Problem
-from mixsim.optimize.program import SOLVERS
-from mixsim.optimize.read import read_curves
-from mixsim.optimize.solving import solve
+from mixsim.optimizer.budget_frontier import frontier, scenario_frontier
+from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.export import check_export_path, write_plan
+from mixsim.optimizer.loop import optimize, optimize_run_count
+from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.optimizer.objectives import OBJECTIVES
+from mixsim.optimizer.problem import Problem
+from mixsim.optimizer.program import SOLVERS
+from mixsim.optimizer.read import read_curves
+from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario, load_scenario
 
 FLAGS: dict[str, str] = {
@@ -52,22 +53,7 @@ FLAGS: dict[str, str] = {
 }
 """The library's parameters and the flags that give them."""
 
-# A parameter with an underscore is unmistakable within a sentence ("its maximum 2,200 (max_change 10%)"); one
-# without is a parameter only where it opens a line ("target: ..."), elsewhere it may be a plain word.
-_WITHIN = re.compile(r"(?<![\w./\\-])(" + "|".join(n for n in FLAGS if "_" in n) + r")(?![\w./\\-])")
-
 Handler = Callable[[argparse.Namespace], int]
-
-
-def in_flags(text: str) -> str:
-    """A library message or report in this command line's words: each parameter named becomes its flag."""
-    lines = []
-    for line in text.split("\n"):
-        head, colon, rest = line.partition(":")
-        if colon and head in FLAGS:
-            line = FLAGS[head] + colon + rest
-        lines.append(_WITHIN.sub(lambda m: FLAGS[m.group(1)], line))
-    return "\n".join(lines)
 
 
 def _flagged(handler: Handler) -> Handler:
@@ -75,10 +61,8 @@ def _flagged(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        try:
+        with named_by_flags(FLAGS):
             return handler(args)
-        except MixsimError as exc:
-            raise MixsimError([in_flags(line) for line in exc.problems], exit_code=exc.exit_code) from exc
 
     return run
 
@@ -290,8 +274,6 @@ _WEEK_OPTIONS = (
 
 def _optimize(args: argparse.Namespace) -> int:
     if args.by_week:
-        from mixsim.cli.weekly import optimize_by_week
-
         return optimize_by_week(args)
     return _optimize_channels(args)
 
@@ -348,7 +330,7 @@ def _optimize_channels(args: argparse.Namespace) -> int:
     if target is not None:
         write_plan(plan, target)
     if not args.json:
-        print(in_flags(plan_report(plan)))
+        print(in_flags(plan_report(plan), FLAGS))
         if target is not None:
             print(f"\nPlan written to {args.out}")
     return 0

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
 from mixsim._files import write_atomic, write_csv
 from mixsim.cli import options
+from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import attribution_report, num, short_path
-from mixsim.errors import InputError, MixsimError
+from mixsim.errors import MixsimError
 from mixsim.research import DEFAULT_START, MODELS, against_truth, check_models, mmm_dataset, mmm_scenario
 from mixsim.scenario import load_scenario
 from mixsim.simulation import root_seed, run_count, simulate
@@ -115,29 +114,12 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
 
 
-@contextmanager
-def _flags(flags: Mapping[str, str], other: str | None = None) -> Iterator[None]:
-    """Name the command's options in the library's input errors.
-
-    A library problem about a parameter starts with the parameter's name (``weeks must be >= 2``); it is put under
-    that parameter's option (``--weeks: weeks must be >= 2``), and any other problem under ``other`` when given.
-    """
-    try:
-        yield
-    except InputError as err:
-        lines = []
-        for line in err.problems:
-            flag = flags.get(line.split(" ", 1)[0], other)
-            lines.append(f"{flag}: {line}" if flag else line)
-        raise InputError(lines, exit_code=err.exit_code) from err
-
-
 def _export_mmm(args: argparse.Namespace) -> int:
     target = Path(args.out)
     check_writable(target, directory=False)
     scenario = load_scenario(args.scenario, args.overrides)
     seed = root_seed(scenario, args.seed)
-    with _flags({"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}):
+    with named_by_flags({"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}):
         long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
     runs = run_count(long, 1, incrementality=True)
     check_memory(long, args, runs=runs)
@@ -235,7 +217,7 @@ def _attribution(args: argparse.Namespace) -> int:
     check_memory(scenario, args, args.sample, runs=runs)
     out = out_dir(args.out)
     # Refuse a request the models cannot take before the simulation, not after it.
-    with _flags({"half_life": "--half-life"}, other="--models"):
+    with named_by_flags({"half_life": "--half-life"}, other="--models"):
         check_models(args.models, channels=len(scenario.channels), half_life=args.half_life)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = simulate(

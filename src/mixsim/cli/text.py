@@ -4,18 +4,20 @@ an attribution check and a week-level plan (the command parses and calls; these 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mixsim.optimize.curves import CurveSet
-from mixsim.optimize.objectives import OBJECTIVES
-from mixsim.optimize.plan import Plan
-from mixsim.optimize.weekly.plan import WeeklyPlan
-from mixsim.research.attribution import AttributionCheck
-from mixsim.results import SimulationResult
+from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.tables import json_records
-from mixsim.whatif import Comparison
+
+if TYPE_CHECKING:
+    from mixsim.optimizer.curves import CurveSet
+    from mixsim.optimizer.plan import Plan
+    from mixsim.optimizer.weekly.plan import WeeklyPlan
+    from mixsim.research.attribution import AttributionCheck
+    from mixsim.results import SimulationResult
+    from mixsim.whatif import Comparison
 
 
 def weekly_report(plan: WeeklyPlan) -> str:

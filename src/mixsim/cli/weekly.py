@@ -1,6 +1,6 @@
 """``mixsim optimize --by-week``: week-level plans from the command line.
 
-The command parses its flags, reads the committed-spend file, calls :func:`mixsim.optimize.weekly.plan_weekly`,
+The command parses its flags, reads the committed-spend file, calls :func:`mixsim.optimizer.weekly.plan_weekly`,
 prints and writes; the library checks every setting and says what is wrong in its own terms, and this module
 names the flag instead (:data:`FLAGS`).
 """
@@ -8,17 +8,16 @@ names the flag instead (:data:`FLAGS`).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable
 from mixsim.cli.text import weekly_report
 from mixsim.errors import InputError, MixsimError
-from mixsim.optimize.export import check_export_path, write_plan
-from mixsim.optimize.measure import DEFAULT_LEVELS
-from mixsim.optimize.weekly import WEEK_LEVELS, plan_weekly, plan_weekly_runs, projected_funnel, read_committed
+from mixsim.optimizer.export import check_export_path, write_plan
+from mixsim.optimizer.measure import DEFAULT_LEVELS
+from mixsim.optimizer.weekly import WEEK_LEVELS, plan_weekly, plan_weekly_runs, projected_funnel, read_committed
 from mixsim.scenario import load_scenario
 
 FLAGS: dict[str, str] = {
@@ -39,7 +38,7 @@ FLAGS: dict[str, str] = {
     "max_iterations": "--iterations",
     "verify_replications": "--verify-replications",
 }
-"""The flag that sets each of :func:`~mixsim.optimize.weekly.plan_weekly`'s settings, named in its messages."""
+"""The flag that sets each of :func:`~mixsim.optimizer.weekly.plan_weekly`'s settings, named in its messages."""
 
 
 def optimize_by_week(args: argparse.Namespace) -> int:
@@ -62,7 +61,7 @@ def optimize_by_week(args: argparse.Namespace) -> int:
         "max_iterations": args.iterations,
         "verify_replications": args.verify_replications if args.verify else 0,
     }
-    with _named_by_flag():
+    with named_by_flags(FLAGS):
         runs = plan_weekly_runs(scenario, **measure)
         with ProgressBar(runs, enabled=not args.json) as progress:
             plan = plan_weekly(
@@ -138,17 +137,3 @@ def _out_path(text: str | None) -> Path | None:
         raise InputError(f"--out {exc}") from None
     check_writable(out, directory=False)
     return out
-
-
-@contextmanager
-def _named_by_flag() -> Iterator[None]:
-    """Re-raise the library's input errors with the flag in place of the setting each problem starts with."""
-    try:
-        yield
-    except InputError as exc:
-        raise InputError([_flagged(problem) for problem in exc.problems]) from None
-
-
-def _flagged(problem: str) -> str:
-    setting, sep, rest = problem.partition(": ")
-    return f"{FLAGS[setting]}: {rest}" if sep and setting in FLAGS else problem

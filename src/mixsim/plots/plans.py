@@ -1,9 +1,9 @@
 """Figures of plans: response curves with the plan's spend, the budget frontier, an allocation against the current
 plan, and a week-level plan's flighting.
 
-They read curves and plans (:class:`~mixsim.optimize.curves.CurveSet`, :class:`~mixsim.optimize.plan.Plan`,
-:class:`~mixsim.optimize.plan.Frontier`, a week-level plan) and the objectives table
-(:data:`mixsim.optimize.objectives.OBJECTIVES`) for what a plan's numbers count; they solve nothing.
+They read curves and plans (:class:`~mixsim.optimizer.curves.CurveSet`, :class:`~mixsim.optimizer.plan.Plan`,
+:class:`~mixsim.optimizer.plan.Frontier`, a week-level plan) and the objectives table
+(:data:`mixsim.optimizer.objectives.OBJECTIVES`) for what a plan's numbers count; they solve nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from mixsim.errors import InputError
-from mixsim.optimize.objectives import OBJECTIVES
+from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.plots.style import (
     CURRENT,
     PLANNED,
@@ -34,9 +34,9 @@ from mixsim.plots.style import (
 )
 
 if TYPE_CHECKING:
-    from mixsim.optimize.curves import CurveSet, ResponseCurve
-    from mixsim.optimize.plan import Frontier, Plan
-    from mixsim.optimize.weekly import WeeklyPlan
+    from mixsim.optimizer.curves import CurveSet, ResponseCurve
+    from mixsim.optimizer.plan import Frontier, Plan
+    from mixsim.optimizer.weekly import WeeklyPlan
 
 __all__ = ["plot_allocation", "plot_curves", "plot_flighting", "plot_frontier"]
 
@@ -193,7 +193,7 @@ _MONEY_UNITS: dict[str, tuple[str, tuple[float, str]]] = {
 def _marginal_axis(plan: Plan) -> tuple[float, str, tuple[float, str] | None]:
     """How to show the budget's shadow price: a factor to money terms, the axis label, and the break-even.
 
-    The objective's unit (:data:`~mixsim.optimize.objectives.OBJECTIVES`) says what the shadow price counts: money
+    The objective's unit (:data:`~mixsim.optimizer.objectives.OBJECTIVES`) says what the shadow price counts: money
     is shown as it is; conversions, when the plan knows what a conversion is worth, as the revenue they bring;
     anything else as a plain shadow price.
     """
@@ -400,7 +400,7 @@ def plot_flighting(plan: WeeklyPlan, seasonality: Sequence[float] | None = None)
     Parameters
     ----------
     plan : WeeklyPlan
-        From :func:`mixsim.optimize.weekly.solve_weekly` or ``optimize_weekly``.
+        From :func:`mixsim.optimizer.weekly.solve_weekly` or ``optimize_weekly``.
     seasonality : sequence of float, optional
         One demand multiplier per week (``scenario.seasonality``).
 

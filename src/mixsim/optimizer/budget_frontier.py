@@ -2,7 +2,7 @@
 
 :func:`frontier` solves a described problem at each budget; :func:`scenario_frontier` first measures a
 scenario's curves around its plan (once: the frontier is read off those curves, not re-measured per budget).
-(The module is not called ``frontier``: that name is the function, exported by :mod:`mixsim.optimize`.)
+(The module is not called ``frontier``: that name is the function, exported by :mod:`mixsim.optimizer`.)
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import math
 from collections.abc import Sequence
 
 from mixsim.errors import InputError
-from mixsim.optimize.measure import DEFAULT_LEVELS, response_curves
-from mixsim.optimize.plan import Frontier
-from mixsim.optimize.problem import Problem, argument_problems
-from mixsim.optimize.solving import solve
+from mixsim.optimizer.measure import DEFAULT_LEVELS, response_curves
+from mixsim.optimizer.plan import Frontier
+from mixsim.optimizer.problem import Problem, argument_problems
+from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback
 
@@ -27,7 +27,7 @@ def frontier(problem: Problem, budgets: Sequence[float], solver: str = "auto") -
     """The optimal plan of ``problem`` at each budget (the same curves and constraints otherwise).
 
     Budgets below what the constraints force give infeasible plans (rows of NaN in the table);
-    :meth:`Frontier.check <mixsim.optimize.plan.Frontier.check>` raises when no budget has a plan.
+    :meth:`Frontier.check <mixsim.optimizer.plan.Frontier.check>` raises when no budget has a plan.
     """
     return Frontier(tuple(solve(dataclasses.replace(problem, budget=float(b)), solver) for b in budgets))
 
@@ -57,9 +57,9 @@ def scenario_frontier(
     budgets : sequence of float
         The budgets to solve at.
     objective, target, max_change
-        As for :class:`~mixsim.optimize.Problem`.
+        As for :class:`~mixsim.optimizer.Problem`.
     seed, replications, levels, workers, executor, progress
-        As for :func:`~mixsim.response_curves` (:func:`~mixsim.optimize.measure.curve_run_count` runs).
+        As for :func:`~mixsim.response_curves` (:func:`~mixsim.optimizer.measure.curve_run_count` runs).
     solver : {"auto", "highs", "cbc"}, default="auto"
 
     Raises

@@ -2,7 +2,7 @@
 
 The file has a header and the columns ``channel``, ``week`` (from 1) and ``spend``, one row per channel-week
 bought; channel-weeks not listed have nothing committed. Every problem names the file, the row, the column and
-the rule, all at once (the same form as :func:`mixsim.optimize.curves.read_curves`).
+the rule, all at once (the same form as :func:`mixsim.optimizer.curves.read_curves`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mixsim.errors import InputError
-from mixsim.optimize.weekly.curves import horizon_weeks
+from mixsim.optimizer.weekly.curves import horizon_weeks
 from mixsim.scenario import Scenario
 
 __all__ = ["COMMITTED_COLUMNS", "parse_committed", "read_committed"]

@@ -1,10 +1,10 @@
 """Solving a problem into a plan: formulate the program, run a solver, read the plan.
 
 :func:`solve` is the one entry: infeasible problems come back as a plan with that status and a sentence of
-why (:mod:`mixsim.optimize.infeasible`), a solver failure as :class:`~mixsim.errors.SolverError`. Where the
+why (:mod:`mixsim.optimizer.infeasible`), a solver failure as :class:`~mixsim.errors.SolverError`. Where the
 budget binds at a degenerate vertex the solvers' duals are not what the next dollar returns, so the budget's
 shadow price is read off the plan itself. (The module is not called ``solve``: that name is the function,
-exported by :mod:`mixsim.optimize`.)
+exported by :mod:`mixsim.optimizer`.)
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from mixsim.optimize.formulate import Layout, formulate, read_plan
-from mixsim.optimize.infeasible import infeasible_plan, overlapping_shares
-from mixsim.optimize.plan import Plan
-from mixsim.optimize.problem import TOLERANCE, Problem
-from mixsim.optimize.program import OPTIMAL, Program, choose
-from mixsim.optimize.program import solve as solve_program
+from mixsim.optimizer.formulate import Layout, formulate, read_plan
+from mixsim.optimizer.infeasible import infeasible_plan, overlapping_shares
+from mixsim.optimizer.plan import Plan
+from mixsim.optimizer.problem import TOLERANCE, Problem
+from mixsim.optimizer.program import OPTIMAL, Program, choose
+from mixsim.optimizer.program import solve as solve_program
 
 __all__ = ["solve"]
 

@@ -1,9 +1,9 @@
 """The allocation problem, described before it is solved.
 
 A :class:`Problem` holds the response curves and the planner's constraints: the budget, the objective and its
-target (their meaning is the table in :mod:`mixsim.optimize.objectives`), per-channel limits, group shares and
+target (their meaning is the table in :mod:`mixsim.optimizer.objectives`), per-channel limits, group shares and
 the most each channel may move from the current plan. It is validated when described; turning it into a
-program is :mod:`mixsim.optimize.formulate`, solving it :func:`mixsim.optimize.solve`.
+program is :mod:`mixsim.optimizer.formulate`, solving it :func:`mixsim.optimizer.solve`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field
 
 from mixsim.errors import InputError
-from mixsim.optimize.curves import CurveSet
-from mixsim.optimize.objectives import objective_problems
+from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.objectives import objective_problems
 from mixsim.scenario import Group, Limit, Scenario
 
 __all__ = ["SEGMENTS", "TOLERANCE", "Problem", "argument_problems"]
@@ -60,7 +60,7 @@ class Problem:
     budget : float
         Most that may be spent, fixed costs included.
     objective : str, default="revenue"
-        One of :data:`~mixsim.optimize.objectives.OBJECTIVES`.
+        One of :data:`~mixsim.optimizer.objectives.OBJECTIVES`.
     target : float, optional
         For the objectives that need one (and only for them): conversions for ``min-spend``; the cost per
         conversion for ``cpa``; revenue per dollar for ``roas``.

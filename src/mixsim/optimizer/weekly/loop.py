@@ -2,7 +2,7 @@
 around the new plan and solve again; verify a plan by simulation; and :func:`plan_weekly`, the whole job in one
 call (the money, the starting plan, the checks, the loop and the verification).
 
-The channel-level counterparts are :func:`mixsim.optimize.optimize` and :func:`mixsim.optimize.verify`.
+The channel-level counterparts are :func:`mixsim.optimizer.optimize` and :func:`mixsim.optimizer.verify`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 
 from mixsim.errors import InputError
 from mixsim.executors import run_all
-from mixsim.optimize.plan import Verification
-from mixsim.optimize.weekly.curves import (
+from mixsim.optimizer.plan import Verification
+from mixsim.optimizer.weekly.curves import (
     WEEK_LEVELS,
     WeekCurves,
     _average_week,
@@ -28,9 +28,9 @@ from mixsim.optimize.weekly.curves import (
     week_spend,
     with_week_spend,
 )
-from mixsim.optimize.weekly.plan import WeeklyPlan
-from mixsim.optimize.weekly.problem import WeeklyProblem, check_settings, money
-from mixsim.optimize.weekly.solve import solve_weekly
+from mixsim.optimizer.weekly.plan import WeeklyPlan
+from mixsim.optimizer.weekly.problem import WeeklyProblem, check_settings, money
+from mixsim.optimizer.weekly.solve import solve_weekly
 from mixsim.scenario import Scenario
 from mixsim.simulation import root_seed, simulate
 
@@ -296,7 +296,7 @@ def verify_weekly(
     progress: Callable[[int, int], None] | None = None,
 ) -> WeeklyPlan:
     """Simulate the plan's flighting and the scenario's own with the same random numbers; return the plan with
-    its :class:`~mixsim.optimize.plan.Verification`.
+    its :class:`~mixsim.optimizer.plan.Verification`.
 
     The verification holds, per replication (paired: the same random numbers for both), the revenue over the
     horizon of the current flighting, of the plan and their difference (metric ``revenue``, outcomes

@@ -2,7 +2,7 @@
 
 A :class:`Plan` is a frozen record of one solved allocation: per channel spend, change against the current
 plan, projected outcome and marginal return; the budget's shadow price; which constraints bind; how it was
-solved. :mod:`mixsim.optimize.export` writes it as CSV, JSON or a formatted XLSX workbook.
+solved. :mod:`mixsim.optimizer.export` writes it as CSV, JSON or a formatted XLSX workbook.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.optimize.export import plan_workbook
-from mixsim.optimize.objectives import OBJECTIVES
+from mixsim.optimizer.export import plan_workbook
+from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.tables import interval, json_ready, json_records
 
 __all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "cost"]
@@ -452,5 +452,7 @@ class Frontier:
         return pd.DataFrame(rows)
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The table of :meth:`to_frame` as a JSON list of rows, one per budget (undefined figures are null)."""
-        return json.dumps(json_records(self.to_frame()), indent=indent)
+        """The frontier as JSON: ``seed``, ``version`` and ``budgets``, the rows of :meth:`to_frame`, one per budget
+        (undefined figures are null)."""
+        doc = {"seed": self.seed, "version": self.version, "budgets": json_records(self.to_frame())}
+        return json.dumps(json_ready(doc), indent=indent, allow_nan=False)

@@ -2,8 +2,8 @@
 
 The plan's projection comes from separable curves; :func:`verify` simulates the plan (as booked) and the
 current plan with paired seeds of their own, apart from the seeds the curves were measured with, so the check
-is out of sample. The result is a :class:`~mixsim.optimize.plan.Verification` on the plan. (The module is not
-called ``verify``: that name is the function, exported by :mod:`mixsim.optimize`.)
+is out of sample. The result is a :class:`~mixsim.optimizer.plan.Verification` on the plan. (The module is not
+called ``verify``: that name is the function, exported by :mod:`mixsim.optimizer`.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from mixsim.errors import InputError
-from mixsim.optimize.plan import Plan, Verification
+from mixsim.optimizer.plan import Plan, Verification
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 
@@ -36,7 +36,7 @@ def verify(
     progress: ProgressCallback | None = None,
 ) -> Plan:
     """Simulate ``plan`` and the current plan with the same random numbers; return the plan with its
-    :class:`~mixsim.optimize.plan.Verification`.
+    :class:`~mixsim.optimizer.plan.Verification`.
 
     Parameters
     ----------
@@ -55,7 +55,7 @@ def verify(
     Returns
     -------
     Plan
-        ``plan`` with its :class:`~mixsim.optimize.plan.Verification`.
+        ``plan`` with its :class:`~mixsim.optimizer.plan.Verification`.
 
     Raises
     ------

@@ -1,11 +1,11 @@
 """What the week-level planner returns: a plan of spend per channel and week, with the same contract as the
-channel-level :class:`~mixsim.optimize.plan.Plan`.
+channel-level :class:`~mixsim.optimizer.plan.Plan`.
 
 A :class:`WeeklyPlan` is a frozen record of one solved flighting: spend, projected revenue and the current
 flighting per channel-week; the money's shadow price; how the closed loop went (``converged``); seed,
-replications and version; and, once verified, a :class:`~mixsim.optimize.plan.Verification`. It is a table
+replications and version; and, once verified, a :class:`~mixsim.optimizer.plan.Verification`. It is a table
 (``to_frame``, ``to_csv``: the flighting chart), JSON (``to_json``) and a workbook (``to_xlsx``), so
-:func:`mixsim.optimize.export.write_plan` writes it like any plan. It must not simulate or solve.
+:func:`mixsim.optimizer.export.write_plan` writes it like any plan. It must not simulate or solve.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.optimize.plan import Verification
-from mixsim.optimize.program import OPTIMAL
+from mixsim.optimizer.plan import Verification
+from mixsim.optimizer.program import OPTIMAL
 from mixsim.tables import json_ready, json_records
 
 __all__ = ["WeeklyPlan"]

@@ -4,8 +4,8 @@ Each curve becomes piecewise-linear segments on breakpoints from 0 to the channe
 column per segment, its return per dollar the segment's slope. Concave curves have segments of falling slope,
 so an LP fills them in order by itself and is exact at the breakpoints; S-shaped curves (rising slopes first),
 minimum buys and fixed activation costs need binaries (a MILP). The program is a minimization whatever the
-objective (see :mod:`mixsim.optimize.program`); :func:`read_plan` turns a solution back into the objective's
-own terms. Solving is :func:`mixsim.optimize.solve`.
+objective (see :mod:`mixsim.optimizer.program`); :func:`read_plan` turns a solution back into the objective's
+own terms. Solving is :func:`mixsim.optimizer.solve`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixsim.optimize.curves import CurveSet, ResponseCurve
-from mixsim.optimize.plan import Binding, ChannelPlan, Plan, cost
-from mixsim.optimize.problem import TOLERANCE, Problem
-from mixsim.optimize.program import Program, Row, Solution
+from mixsim.optimizer.curves import CurveSet, ResponseCurve
+from mixsim.optimizer.plan import Binding, ChannelPlan, Plan, cost
+from mixsim.optimizer.problem import TOLERANCE, Problem
+from mixsim.optimizer.program import Program, Row, Solution
 
 __all__ = ["Layout", "formulate", "read_plan"]
 
@@ -62,7 +62,7 @@ def formulate(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[Pr
     """The program for ``problem`` (a minimization) and where each channel sits in it.
 
     ``relax`` names constraint families to leave out (``"limits"``, ``"max_change"``, ``"groups"``,
-    ``"target"``): :func:`~mixsim.optimize.infeasible.explain_infeasible` solves without each in turn.
+    ``"target"``): :func:`~mixsim.optimizer.infeasible.explain_infeasible` solves without each in turn.
     """
     curves = problem.curves
     bounds = problem.bounds()

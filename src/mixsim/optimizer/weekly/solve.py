@@ -17,8 +17,8 @@ as breakpoints. The program is described (:class:`WeeklyProblem`), then solved (
   the budget;
 - channels locked at their current flighting.
 
-The channel-level counterpart is :func:`mixsim.optimize.solve`; both describe their program with
-:mod:`mixsim.optimize.program`.
+The channel-level counterpart is :func:`mixsim.optimizer.solve`; both describe their program with
+:mod:`mixsim.optimizer.program`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from mixsim.optimize import program as _program
-from mixsim.optimize.weekly.plan import WeeklyPlan
-from mixsim.optimize.weekly.problem import WeeklyProblem
+from mixsim.optimizer import program as _program
+from mixsim.optimizer.weekly.plan import WeeklyPlan
+from mixsim.optimizer.weekly.problem import WeeklyProblem
 
 __all__ = ["solve_weekly"]
 

@@ -4,7 +4,7 @@ Channel interactions make true response non-separable: a curve measured with the
 plan is accurate near today's plan only. :func:`optimize` therefore measures the curves around the current
 plan, solves, measures again around the new plan and re-solves, keeping each re-solve within a shrinking trust
 region, until the plan stops moving; on request it then verifies the plan by simulation
-(:func:`mixsim.optimize.verify`).
+(:func:`mixsim.optimizer.verify`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import dataclasses
 from collections.abc import Sequence
 
 from mixsim.errors import InputError
-from mixsim.optimize.curves import CurveSet
-from mixsim.optimize.measure import DEFAULT_LEVELS, curve_run_count, response_curves
-from mixsim.optimize.plan import Plan
-from mixsim.optimize.problem import SEGMENTS, TOLERANCE, Problem, argument_problems
-from mixsim.optimize.solving import solve
-from mixsim.optimize.verification import verify, verify_run_count
+from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.optimizer.plan import Plan
+from mixsim.optimizer.problem import SEGMENTS, TOLERANCE, Problem, argument_problems
+from mixsim.optimizer.solving import solve
+from mixsim.optimizer.verification import verify, verify_run_count
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 
@@ -82,7 +82,7 @@ def optimize(
         figure): the first solve uses them instead of measuring them again.
     verify_replications : int, default=0
         When above 0, an optimal plan comes back verified: simulated against the current plan with this many
-        paired replications (:func:`~mixsim.optimize.verify`, same seed and workers).
+        paired replications (:func:`~mixsim.optimizer.verify`, same seed and workers).
 
     Returns
     -------

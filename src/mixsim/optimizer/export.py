@@ -1,6 +1,6 @@
 """Plans to files: one dispatcher for every kind of plan, by the suffix of the path, written atomically.
 
-A plan (channel-level :class:`~mixsim.optimize.plan.Plan` or week-level) provides ``to_csv()`` (text),
+A plan (channel-level :class:`~mixsim.optimizer.plan.Plan` or week-level) provides ``to_csv()`` (text),
 ``to_json()`` (text) and ``to_xlsx()`` (bytes); :func:`write_plan` picks one by suffix and refuses any other
 suffix with one error. The workbooks' layout (sheets, number formats) is built here.
 """
@@ -18,7 +18,7 @@ from mixsim._files import write_atomic
 from mixsim.errors import InputError
 
 if TYPE_CHECKING:
-    from mixsim.optimize.plan import Plan
+    from mixsim.optimizer.plan import Plan
 
 __all__ = ["EXPORT_FORMATS", "Exportable", "check_export_path", "plan_workbook", "write_plan"]
 

@@ -19,7 +19,7 @@ class Objective:
     Attributes
     ----------
     name : str
-        As given to :class:`~mixsim.optimize.Problem` and ``mixsim optimize --objective``.
+        As given to :class:`~mixsim.optimizer.Problem` and ``mixsim optimize --objective``.
     goal : str
         What the program does, for a headline ("maximize incremental revenue").
     unit : str

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mixsim.errors import InputError
-from mixsim.optimize.curves import CurveSet, Hill, ResponseCurve
+from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
 
 __all__ = ["parse_curves", "read_curves"]
 

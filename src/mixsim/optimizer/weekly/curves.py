@@ -3,7 +3,7 @@ channel-week's response measured by simulation as an impulse.
 
 A channel-week's curve is the incremental revenue over the whole horizon that the week's spend brings, carryover
 through memory included (extra spend just before a peak is credited with the sales it brings in the peak). The
-channel-level counterpart is :mod:`mixsim.optimize.curves`.
+channel-level counterpart is :mod:`mixsim.optimizer.curves`.
 """
 
 from __future__ import annotations

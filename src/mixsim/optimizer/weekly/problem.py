@@ -4,7 +4,7 @@ The money is the budget over the whole horizon, or committed spend that is alrea
 new money (:func:`money`). The constraints are per-channel weekly minimums and maximums, weeks on air and dark
 weeks, pacing over blocks of weeks, locked channels and committed spend; :func:`check_settings` refuses names
 and values that cannot be meant, and settings that cannot all hold, before any curve is measured. The
-channel-level counterpart is :class:`mixsim.optimize.Problem`.
+channel-level counterpart is :class:`mixsim.optimizer.Problem`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mixsim.errors import InputError
-from mixsim.optimize.weekly.curves import WeekCurves
+from mixsim.optimizer.weekly.curves import WeekCurves
 
 __all__ = ["WeeklyProblem", "check_settings", "money"]
 

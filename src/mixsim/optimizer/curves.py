@@ -3,7 +3,7 @@
 A :class:`ResponseCurve` is points (spend, revenue) with, where there are enough of them, a fitted :class:`Hill`
 curve; a :class:`CurveSet` carries one per channel with what turns revenue into conversions and profit. The
 optimizer only needs to evaluate a curve and its slope. Curves are measured by simulation in
-:mod:`mixsim.optimize.measure` and read from a user's CSV in :mod:`mixsim.optimize.read`; this module neither
+:mod:`mixsim.optimizer.measure` and read from a user's CSV in :mod:`mixsim.optimizer.read`; this module neither
 simulates nor reads files.
 
 The Hill curve is ``ymax * s**slope / (half_saturation**slope + s**slope)``: concave for ``slope <= 1``,

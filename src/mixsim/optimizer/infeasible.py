@@ -1,7 +1,7 @@
 """Infeasible problems: the plan that says so, and one sentence naming the conflict.
 
-Infeasibility is a status, not an exception: :func:`mixsim.optimize.solve` returns a plan with status
-``"infeasible"`` and a message from :func:`explain_infeasible`, and :meth:`~mixsim.optimize.plan.Plan.check`
+Infeasibility is a status, not an exception: :func:`mixsim.optimizer.solve` returns a plan with status
+``"infeasible"`` and a message from :func:`explain_infeasible`, and :meth:`~mixsim.optimizer.plan.Plan.check`
 raises :class:`~mixsim.errors.InfeasibleError` with it. The explanation looks for the simplest cause first (a
 channel whose bounds cross, minimums above the budget, group shares that cannot hold together, a target out of
 reach) and then re-solves without each family of constraints in turn.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from mixsim.optimize.formulate import formulate, read_plan
-from mixsim.optimize.plan import ChannelPlan, Plan
-from mixsim.optimize.problem import TOLERANCE, Problem
-from mixsim.optimize.program import OPTIMAL
-from mixsim.optimize.program import solve as solve_program
+from mixsim.optimizer.formulate import formulate, read_plan
+from mixsim.optimizer.plan import ChannelPlan, Plan
+from mixsim.optimizer.problem import TOLERANCE, Problem
+from mixsim.optimizer.program import OPTIMAL
+from mixsim.optimizer.program import solve as solve_program
 
 __all__ = ["explain_infeasible", "infeasible_plan", "overlapping_shares"]
 

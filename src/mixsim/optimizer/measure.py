@@ -3,7 +3,7 @@
 For each channel and spend level the scenario is simulated with that channel's spend changed and every other
 channel as planned; a level's revenue against the channel off is the curve's point there. Every level of a
 replication uses the same random numbers (common random numbers), so differences between levels are the
-channel's effect rather than noise. The curve model itself is in :mod:`mixsim.optimize.curves`.
+channel's effect rather than noise. The curve model itself is in :mod:`mixsim.optimizer.curves`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mixsim.errors import InputError
-from mixsim.optimize.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurve, fit_hill
+from mixsim.optimizer.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurve, fit_hill
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 from mixsim.tables import interval
