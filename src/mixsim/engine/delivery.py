@@ -41,7 +41,7 @@ class ChannelModel:
     table_stride: int
     cap: int
     synergy: float
-    tracked: np.ndarray | None = None
+    tracked: np.ndarray | None = None  # positions in ``reachable`` of customers whose touches are journaled
     uncapped: np.ndarray | None = None  # probability before the cap at 1 and checkout, for seasonal scaling
     keep: np.ndarray | None = None  # per entry of the table: the share of attempts that survive checkout
 
@@ -49,9 +49,7 @@ class ChannelModel:
         """The probability table in a week of ``demand`` (the effect scaled, then capped at 1)."""
         if demand == 1.0 or self.uncapped is None or self.keep is None:
             return self.probability
-        return (
-            np.minimum(1.0, self.uncapped * demand) * self.keep
-        )  # positions in ``reachable`` of customers whose touches are journaled
+        return np.minimum(1.0, self.uncapped * demand) * self.keep
 
     @classmethod
     def compile(

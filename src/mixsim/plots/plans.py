@@ -58,12 +58,6 @@ def _upper(curve: ResponseCurve, current: float, planned: float) -> float:
     return upper if upper > 0 else 1.0
 
 
-def _current_spend(plan: Plan) -> float:
-    """What the current plan spends: media plus the fixed costs of the channels it uses (as a budget counts)."""
-    # TODO(lead): use the plan's cost property
-    return sum(c.current for c in plan.channels) + sum(c.fixed_cost for c in plan.channels if c.current > 0)
-
-
 def plot_curves(
     curves: CurveSet,
     plan: Plan | None = None,
@@ -252,7 +246,7 @@ def plot_frontier(
     fig.suptitle(title)
 
     budgets = np.array([p.budget for p in plans])
-    now = _current_spend(reference) if reference is not None else 0.0
+    now = reference.current_spend if reference is not None else 0.0
     basis = plans[0] if plans else reference
     factor, marginal_label, break_even = (
         _marginal_axis(basis) if basis is not None else (1.0, "Return of the next $ ($ per $)", None)
