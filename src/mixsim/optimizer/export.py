@@ -18,9 +18,10 @@ from mixsim._files import write_atomic
 from mixsim.errors import InputError
 
 if TYPE_CHECKING:
-    from mixsim.optimizer.plan import Plan
+    from mixsim.optimizer.plan import Plan, Verification
+    from mixsim.optimizer.weekly.plan import WeeklyPlan
 
-__all__ = ["EXPORT_FORMATS", "Exportable", "check_export_path", "plan_workbook", "write_plan"]
+__all__ = ["EXPORT_FORMATS", "Exportable", "check_export_path", "plan_workbook", "weekly_workbook", "write_plan"]
 
 EXPORT_FORMATS: tuple[str, ...] = (".csv", ".json", ".xlsx")
 """The suffixes a plan can be written as."""
@@ -102,9 +103,6 @@ def plan_workbook(plan: Plan) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         sheet.to_excel(writer, sheet_name="Allocation", index=False)
-        plan.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
-        if plan.verification is not None:
-            plan.verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
         ws = writer.sheets["Allocation"]
         header_fill = PatternFill("solid", fgColor="DDE4EE")
         for j, (_, fmt) in enumerate(columns.values(), start=1):
@@ -118,8 +116,41 @@ def plan_workbook(plan: Plan) -> bytes:
         for j in range(1, len(columns) + 1):
             ws.cell(row=len(sheet) + 1, column=j).font = Font(bold=True)
         ws.freeze_panes = "B2"
-        wa = writer.sheets["Assumptions"]
-        wa.column_dimensions["A"].width = 34
-        wa.column_dimensions["B"].width = 60
-        wa.cell(row=1, column=1).font = wa.cell(row=1, column=2).font = Font(bold=True)
+        _assumptions_sheet(writer, plan.assumptions(), plan.verification)
     return buffer.getvalue()
+
+
+def weekly_workbook(plan: WeeklyPlan) -> bytes:
+    """A week-level plan's workbook: the Flighting sheet laid out as a flighting chart (channels x weeks, with
+    totals), the Weeks sheet in long form, the Assumptions, and the Verification when there is one."""
+    from openpyxl.styles import Font  # deferred: openpyxl is needed for workbooks only
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        wide = plan.to_frame(wide=True)
+        wide.columns = [f"Week {c}" if c != "total" else "Total" for c in wide.columns]
+        wide.to_excel(writer, sheet_name="Flighting")
+        plan.to_frame().to_excel(writer, sheet_name="Weeks", index=False)
+        sheet = writer.sheets["Flighting"]
+        for row in sheet.iter_rows(min_row=2, min_col=2):
+            for cell in row:
+                cell.number_format = "#,##0"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "B2"
+        _assumptions_sheet(writer, plan.assumptions(), plan.verification)
+    return buffer.getvalue()
+
+
+def _assumptions_sheet(writer: pd.ExcelWriter, assumptions: pd.DataFrame, verification: Verification | None) -> None:
+    """The sheets every plan's workbook ends with: its assumptions (item, value) and, when verified, the
+    verification table."""
+    from openpyxl.styles import Font  # deferred: openpyxl is needed for workbooks only
+
+    assumptions.to_excel(writer, sheet_name="Assumptions", index=False)
+    if verification is not None:
+        verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
+    sheet = writer.sheets["Assumptions"]
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 60
+    sheet.cell(row=1, column=1).font = sheet.cell(row=1, column=2).font = Font(bold=True)

@@ -10,7 +10,6 @@ replications and version; and, once verified, a :class:`~mixsim.optimizer.plan.V
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
+from mixsim.optimizer.export import weekly_workbook
 from mixsim.optimizer.plan import Verification
 from mixsim.optimizer.program import OPTIMAL
 from mixsim.tables import json_ready, json_records
@@ -187,29 +187,7 @@ class WeeklyPlan:
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the Flighting sheet laid out as a flighting chart, the Weeks sheet in
         long form, the Assumptions, and the Verification when there is one."""
-        from openpyxl.styles import Font  # deferred: openpyxl is needed for workbooks only
-
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            wide = self.to_frame(wide=True)
-            wide.columns = [f"Week {c}" if c != "total" else "Total" for c in wide.columns]
-            wide.to_excel(writer, sheet_name="Flighting")
-            self.to_frame().to_excel(writer, sheet_name="Weeks", index=False)
-            self.assumptions().to_excel(writer, sheet_name="Assumptions", index=False)
-            if self.verification is not None:
-                self.verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
-            sheet = writer.sheets["Flighting"]
-            for row in sheet.iter_rows(min_row=2, min_col=2):
-                for cell in row:
-                    cell.number_format = "#,##0"
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            sheet.freeze_panes = "B2"
-            notes = writer.sheets["Assumptions"]
-            notes.column_dimensions["A"].width = 34
-            notes.column_dimensions["B"].width = 60
-            notes.cell(row=1, column=1).font = notes.cell(row=1, column=2).font = Font(bold=True)
-        return buffer.getvalue()
+        return weekly_workbook(self)
 
     def assumptions(self) -> pd.DataFrame:
         """The plan's provenance as a two-column table (the XLSX assumptions sheet): the money, locks, pacing,
