@@ -13,6 +13,7 @@ import pytest
 
 from conftest import small_data
 from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.errors import InputError
 from mixsim.results import CHANNEL_METRICS, INCREMENTAL_METRICS, KPIS, TABLES, SimulationResult
 from mixsim.scenario import STAGES, Scenario, parse_scenario
 from mixsim.simulation import simulate
@@ -67,7 +68,7 @@ def test_to_frame_default_is_kpis(result: SimulationResult) -> None:
 
 
 def test_to_frame_rejects_unknown_tables(result: SimulationResult) -> None:
-    with pytest.raises(ValueError, match=r"unknown table 'kpi'.*kpis, channels"):
+    with pytest.raises(InputError, match=r"unknown table 'kpi'.*kpis, channels"):
         result.to_frame("kpi")
 
 

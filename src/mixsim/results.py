@@ -256,7 +256,7 @@ class SimulationResult:
         pandas.DataFrame
         """
         if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+            raise InputError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
         if table == "runs":
             frame = pd.DataFrame(self.kpi_values())
             frame.index.name = "replication"
