@@ -379,7 +379,7 @@ class Plan:
             ("solver", self.solver),
             ("solve seconds", round(self.solve_seconds, 4)),
             ("closed-loop iterations", self.iterations),
-            ("closed loop settled", "yes" if self.converged else "no"),
+            ("closed loop converged", "yes" if self.converged else "no"),
             ("order value", self.order_value),
             ("margin", self.margin),
             ("shadow price of the budget", self.shadow_price),
