@@ -20,6 +20,7 @@ import pytest
 import mixsim
 from conftest import small_data
 from mixsim.optimizer.weekly import WeeklyProblem, optimize_weekly, verify_weekly
+from mixsim.research.mmm import mmm_dataset, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario
 from mixsim.sweep import describe
 
@@ -49,6 +50,12 @@ def _comparison(small: Scenario) -> Any:
     return mixsim.compare(small, [("more tv", more_tv)], seed=5, replications=2, workers=1)
 
 
+def _mmm(small: Scenario) -> Any:
+    stretched = mmm_scenario(small, 4, variation=0.5, dark=0.2, seed=5)
+    result = mixsim.simulate(stretched, seed=5, replications=1, workers=1, incrementality=True)
+    return mmm_dataset(result, small, weeks=4, variation=0.5, dark=0.2)
+
+
 def _weekly(small: Scenario) -> Any:
     plan = optimize_weekly(
         small,
@@ -67,7 +74,8 @@ RESULTS: dict[str, tuple[Callable[..., Any], bool]] = {
     "CurveSet": (lambda s, r, c: c, True),
     "Plan": (lambda s, r, c: _plan(s, c), True),
     "WeeklyPlan": (lambda s, r, c: _weekly(s), True),
-    "Frontier": (lambda s, r, c: mixsim.frontier(mixsim.Problem.from_scenario(s, c), [2000.0, 4000.0]), False),
+    "Frontier": (lambda s, r, c: mixsim.frontier(mixsim.Problem.from_scenario(s, c), [2000.0, 4000.0]), True),
+    "MMMDataset": (lambda s, r, c: _mmm(s), True),
     "AttributionCheck": (lambda s, r, c: mixsim.against_truth(r), True),
     "Journeys": (lambda s, r, c: r.journeys(), True),
     "Sweep": (lambda s, r, c: describe(s, {"grid": {"funnel.synergy": [0.0, 0.2]}}, seed=5, replications=1), True),

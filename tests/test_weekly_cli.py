@@ -41,9 +41,9 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
         (("--week-min", "tv=x"), "must be a number"),
         (("--pacing", "4"), "must be WEEKS:SHARE"),
         (("--additional", "100", "--committed", "missing.csv"), "missing.csv: file not found"),
-        (("--additional", "100"), "--additional: only with --committed"),
-        (("--committed", "bought.csv"), "--committed: give --additional too"),
-        (("--additional", "100", "--committed", "bought.csv", "--budget", "5"), "--budget: not with --additional"),
+        (("--additional", "100"), "--additional: only with committed spend"),
+        (("--committed", "bought.csv"), "--committed: give the additional money too"),
+        (("--additional", "100", "--committed", "bought.csv", "--budget", "5"), "--budget: not with additional money"),
         (("--out", "plan.txt"), "--out plan.txt: a plan is written as .csv, .json or .xlsx (got '.txt')"),
         (("--min-weeks-on", "tv=2.5"), "tv=2.5: must be a whole number of weeks"),
         (("--max-dark-weeks", "tv=1", "--max-dark-weeks", "tv=2"), "tv is given more than once"),
@@ -53,8 +53,10 @@ def test_cli_by_week_writes_a_flighting_chart(scenario_file: Path, run_cli: RunC
     ],
 )
 def test_cli_by_week_refuses_bad_options_before_simulating(
-    scenario_file: Path, run_cli: RunCli, args: tuple[str, ...], message: str
+    scenario_file: Path, run_cli: RunCli, args: tuple[str, ...], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(scenario_file.parent)
+    Path("bought.csv").write_text("channel,week,spend\ntv,1,100\n", encoding="utf-8")  # a committed file that reads
     code, _, err = run_cli("optimize", scenario_file, "--by-week", "-w", "1", *args)
     assert code == 2 and message in err and "Traceback" not in err
 

@@ -15,8 +15,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from mixsim._version import __version__
 from mixsim.optimizer import optimize as optimize_budget
@@ -27,6 +26,9 @@ from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_fu
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, run_count, simulate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "CAVEATS",

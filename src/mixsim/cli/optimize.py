@@ -108,13 +108,13 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="simulate every K-th week's impulse (and the season's edges) and interpolate between (default 1)",
     )
-    for flag, what in (
-        ("--week-min", "least spend in a week the channel airs"),
-        ("--week-max", "most spend in any week"),
-        ("--min-weeks-on", "fewest weeks on air"),
-        ("--max-dark-weeks", "most weeks dark"),
+    for flag, metavar, what in (
+        ("--week-min", "CH=V", "least spend in a week the channel airs"),
+        ("--week-max", "CH=V", "most spend in any week"),
+        ("--min-weeks-on", "CH=N", "fewest weeks on air"),
+        ("--max-dark-weeks", "CH=N", "most weeks dark"),
     ):
-        week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar="CH=N", help=what)
+        week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar=metavar, help=what)
 
 
 def setup_frontier(parser: argparse.ArgumentParser) -> None:
@@ -130,7 +130,7 @@ def setup_frontier(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
 
 
-def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None:
+def _add_measure(parser: argparse.ArgumentParser, replications: int = 5, by_week: bool = False) -> None:
     options.add_runs(parser, replications, "replications per curve level")
     parser.add_argument(
         "--levels",
@@ -139,7 +139,7 @@ def _add_measure(parser: argparse.ArgumentParser, replications: int = 5) -> None
         metavar="M1,M2,...",
         help="curve spend levels as multiples of each channel's planned spend (default "
         + ",".join(f"{m:g}" for m in DEFAULT_LEVELS)
-        + "; with --by-week, of each channel-week's, default 0,1,2)",
+        + ("; with --by-week, of each channel-week's, default 0,1,2)" if by_week else ")"),
     )
 
 
@@ -177,7 +177,7 @@ def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
         "--margin", type=options.margin, default=None, help="with --curves: gross margin, 0..1 (default 1)"
     )
     # Fewer than for `mixsim curves`: the closed loop measures again around each plan.
-    _add_measure(parser, replications=3)
+    _add_measure(parser, replications=3, by_week=budget)  # the command with a budget is optimize
     options.add_set(parser)
 
 

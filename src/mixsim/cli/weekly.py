@@ -116,12 +116,6 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
             limits[option] = {name: int(v) for name, v in pairs}
         else:
             limits[option] = dict(pairs)
-    if args.additional is not None and args.committed is None:
-        problems.append("--additional: only with --committed (without committed spend, give --budget)")
-    if args.committed is not None and args.additional is None:
-        problems.append("--committed: give --additional too (the new money on top of what is bought)")
-    if args.additional is not None and args.budget is not None:
-        problems.append("--budget: not with --additional (the money is then committed + additional)")
     if problems:
         raise MixsimError(problems)
     return limits

@@ -91,8 +91,8 @@ class Verification:
     replications, seed : int
         How the simulation was run.
     projected : dict
-        ``(metric, outcome)`` -> projected value, for metric ``revenue``/``conversions`` and outcome
-        ``plan``/``current``/``gain`` (plan minus current).
+        ``(metric, outcome)`` -> projected value, for metric ``revenue``, ``conversions`` or ``spend`` (the spend
+        the runs delivered) and outcome ``plan``/``current``/``gain`` (plan minus current).
     runs : dict
         ``(metric, outcome)`` -> one simulated value per replication (paired: same random numbers).
     """

@@ -2,7 +2,7 @@
 
 The file has a header and the columns ``channel``, ``week`` (from 1) and ``spend``, one row per channel-week
 bought; channel-weeks not listed have nothing committed. Every problem names the file, the row, the column and
-the rule, all at once (the same form as :func:`mixsim.optimizer.curves.read_curves`).
+the rule, all at once (the same form as :func:`mixsim.optimizer.read.read_curves`).
 """
 
 from __future__ import annotations

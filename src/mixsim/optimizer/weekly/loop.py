@@ -51,6 +51,19 @@ VERIFY_WEEK_KEY = 0x3EED
 """Spawn key of a week-level plan's verification runs (out of sample)."""
 
 
+def _check_money(budget: float | None, committed: np.ndarray | None, additional: float | None) -> None:
+    """The money is a budget, or committed spend plus additional money: never a mix, never half of the second."""
+    problems = []
+    if additional is not None and committed is None:
+        problems.append("additional: only with committed spend (without committed spend, give a budget)")
+    if committed is not None and additional is None:
+        problems.append("committed: give the additional money too (the new money on top of what is bought)")
+    if additional is not None and budget is not None:
+        problems.append("budget: not with additional money (the money is then committed + additional)")
+    if problems:
+        raise InputError(problems)
+
+
 def plan_weekly(
     scenario: Scenario,
     *,
@@ -86,7 +99,7 @@ def plan_weekly(
         (a week-level plan places media spend only). Not used when ``additional`` is given.
     week_min, week_max, min_weeks_on, max_dark_weeks, pacing_weeks, pacing_share, locked, committed, additional
         The time constraints and the money, as for :class:`WeeklyProblem` (``committed`` from
-        :func:`read_committed`).
+        :func:`~mixsim.optimizer.weekly.read_committed`).
     seed, replications, levels, every, max_iterations, tolerance, solver
         As for :func:`optimize_weekly`.
     verify_replications : int, default=0
@@ -110,6 +123,7 @@ def plan_weekly(
     >>> plan = plan_weekly(scenario, locked=["email"], pacing_weeks=4, pacing_share=0.4)  # doctest: +SKIP
     >>> plan.to_frame(wide=True)  # doctest: +SKIP
     """
+    _check_money(budget, committed, additional)
     current = week_spend(scenario)
     settings: dict[str, Any] = {
         "budget": scenario.budget_total - scenario.fixed_costs if budget is None else budget,

@@ -62,7 +62,8 @@ class WeeklyPlan:
         Each solve's move from the plan it was measured around: the money moved between channel-weeks
         (half the sum of absolute changes), as a share of the money.
     converged : bool
-        The last solve moved no more than the closed loop's tolerance.
+        False when the closed loop stopped before its last solve moved no more than its tolerance (True for a
+        plan solved once on given curves, as for the channel-level :class:`~mixsim.optimizer.plan.Plan`).
     rejected : int
         Plans the closed loop set aside because, simulated, they earned less than the plan they moved from.
     runs : int
@@ -70,7 +71,8 @@ class WeeklyPlan:
     constraints : dict
         The money and the time constraints as given (for the assumptions sheet).
     verification : Verification or None
-        Simulation of the plan against the current flighting, when asked (:func:`verify_weekly`).
+        Simulation of the plan against the current flighting, when asked
+        (:func:`~mixsim.optimizer.weekly.verify_weekly`).
     seed : int or None
         Root seed of the curves' measurement (None for curves not measured by simulation).
     replications : int
@@ -92,7 +94,7 @@ class WeeklyPlan:
     current_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     iterations: int = 1
     moves: tuple[float, ...] = ()
-    converged: bool = False
+    converged: bool = True
     rejected: int = 0
     runs: int = 0
     constraints: dict[str, Any] = field(default_factory=dict)
