@@ -12,9 +12,10 @@ from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import attribution_report, num, short_path
 from mixsim.errors import MixsimError
-from mixsim.research import DEFAULT_START, MODELS, against_truth, check_models, mmm_dataset, mmm_scenario
+from mixsim.research import DEFAULT_START, MODELS
+from mixsim.research.study import attribution_study, attribution_study_runs, mmm_study, mmm_study_runs
 from mixsim.scenario import load_scenario
-from mixsim.simulation import root_seed, run_count, simulate
+from mixsim.simulation import run_count, simulate
 from mixsim.tables import json_records
 
 
@@ -118,38 +119,31 @@ def _export_mmm(args: argparse.Namespace) -> int:
     target = Path(args.out)
     check_writable(target, directory=False)
     scenario = load_scenario(args.scenario, args.overrides)
-    seed = root_seed(scenario, args.seed)
-    with named_by_flags({"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}):
-        long = mmm_scenario(scenario, args.weeks, variation=args.variation, dark=args.dark, seed=seed)
-    runs = run_count(long, 1, incrementality=True)
-    check_memory(long, args, runs=runs)
-    with ProgressBar(runs) as progress:
-        result = simulate(
-            long,
-            seed=seed,
-            replications=1,
+    runs = mmm_study_runs(scenario)
+    check_memory(scenario, args, runs=runs)
+    flags = {"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}
+    with named_by_flags(flags), ProgressBar(runs) as progress:
+        dataset = mmm_study(
+            scenario,
+            args.weeks,
+            variation=args.variation,
+            dark=args.dark,
+            seed=args.seed,
+            freq=args.freq,
+            start=args.start,
+            overrides=args.overrides,
             workers=args.workers,
             executor=args.executor,
-            incrementality=True,
             progress=progress,
         )
-    dataset = mmm_dataset(
-        result,
-        scenario,
-        weeks=args.weeks,
-        variation=args.variation,
-        dark=args.dark,
-        freq=args.freq,
-        start=args.start,
-        overrides=args.overrides,
-    )
     stem = target.with_suffix("")
     truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
     write_atomic(target, dataset.data.to_csv(index=False, date_format="%Y-%m-%d"))
     write_atomic(truth_csv, dataset.truth.to_csv(index=False, date_format="%Y-%m-%d"))
     write_atomic(truth_json, dataset.to_json() + "\n")
     rows, unit = len(dataset.data), "weeks" if args.freq == "W" else "days"
-    print(f"{target}: {rows} {unit} of {long.name!r}, {len(long.channels)} channels (seed {seed})")
+    simulated = dataset.summary["simulated"]
+    print(f"{target}: {rows} {unit} of {simulated!r}, {len(scenario.channels)} channels (seed {dataset.seed})")
     print(f"{truth_csv}: each channel's true incremental conversions and revenue per period")
     print(f"{truth_json}: true ROAS and marginal ROAS over the run\n")
     truth = dataset.channels
@@ -213,24 +207,24 @@ def _journeys(args: argparse.Namespace) -> int:
 
 def _attribution(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    runs = run_count(scenario, args.replications, incrementality=True)
+    runs = attribution_study_runs(scenario, args.replications)
     check_memory(scenario, args, args.sample, runs=runs)
     out = out_dir(args.out)
-    # Refuse a request the models cannot take before the simulation, not after it.
-    with named_by_flags({"half_life": "--half-life"}, other="--models"):
-        check_models(args.models, channels=len(scenario.channels), half_life=args.half_life)
-    with ProgressBar(runs, enabled=not args.json) as progress:
-        result = simulate(
+    with (
+        named_by_flags({"half_life": "--half-life"}, other="--models"),
+        ProgressBar(runs, enabled=not args.json) as progress,
+    ):
+        check = attribution_study(
             scenario,
+            args.models,
+            sample=args.sample,
+            half_life=args.half_life,
             seed=args.seed,
             replications=args.replications,
             workers=args.workers,
             executor=args.executor,
-            incrementality=True,
-            journeys=args.sample,
             progress=progress,
         )
-    check = against_truth(result, args.models, half_life=args.half_life)
     if out is not None:
         write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
         write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))

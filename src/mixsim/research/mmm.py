@@ -312,8 +312,9 @@ class MMMDataset:
     channels : pandas.DataFrame
         What an MMM fitted to the data should find per channel over the run (:func:`mmm_truth`).
     summary : dict
-        How the dataset was made (scenario, file, overrides, seed, weeks, freq, start, variation, dark,
-        order value, version) and, under ``channels``, the rows of :attr:`channels`; JSON-ready.
+        How the dataset was made (scenario, ``simulated``: the stretched scenario's name, file, overrides, seed,
+        weeks, freq, start, variation, dark, order value, version) and, under ``channels``, the rows of
+        :attr:`channels`; JSON-ready.
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -405,6 +406,7 @@ def mmm_dataset(
     channels = mmm_truth(result, replication=0)
     summary = {
         "scenario": scenario.name,
+        "simulated": result.scenario.name,
         "source": scenario.source,
         "overrides": list(overrides),
         "seed": result.seed,
