@@ -627,3 +627,14 @@ def test_journeys_keep_the_result_contract(everyone: SimulationResult) -> None:
     assert data["untouched_conversions"] == journeys.untouched_conversions().tolist()
     assert [row["path"] for row in data["paths"]] == journeys.paths()["path"].tolist()
     assert f"seed {everyone.seed}" in journeys._repr_html_()
+
+
+def test_top_paths_are_the_converting_collapsed_paths_most_first(everyone: SimulationResult) -> None:
+    journeys = everyone.journeys()
+    merged = journeys.paths(collapse=True)
+    top = journeys.top_paths(3)
+    converting = merged[merged["total_conversions"] > 0]
+    assert len(top) == min(3, len(converting))
+    assert (top["total_conversions"] > 0).all()
+    assert list(top["total_conversions"]) == sorted(converting["total_conversions"], reverse=True)[: len(top)]
+    assert set(top["path"]) <= set(converting["path"])

@@ -190,9 +190,7 @@ def _journeys(args: argparse.Namespace) -> int:
         f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
     print("A touch is one channel reaching one customer on one day.")
-    merged = paths if args.collapse and not args.days else journeys.paths(collapse=True)
-    top = merged[merged["total_conversions"] > 0]
-    top = top.sort_values("total_conversions", ascending=False, kind="stable").head(10)
+    top = journeys.top_paths(10)
     if len(top):
         print("\nPaths with the most conversions (consecutive touches by the same channel merged):")
     else:

@@ -232,6 +232,19 @@ class Journeys:
         table = table.sort_values(["total", *keys], ascending=[False] + [True] * len(keys), kind="stable")
         return table[[*PATH_COLUMNS, *(["path_days"] if days else [])]].reset_index(drop=True)
 
+    def top_paths(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` paths with the most conversions after a touch (consecutive touches by the same channel
+        merged), most first; paths without a conversion are left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows of :meth:`paths` (``collapse=True``), replications pooled.
+        """
+        merged = self.paths(collapse=True)
+        converting = merged[merged["total_conversions"] > 0]
+        return converting.sort_values("total_conversions", ascending=False, kind="stable").head(n)
+
     def untouched_conversions(self) -> np.ndarray:
         """Tracked customers who converted without any touch (organic only), per replication."""
         out = []
