@@ -23,7 +23,7 @@ from mixsim.errors import InputError
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario
-from mixsim.tables import interval
+from mixsim.tables import check_table, interval
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
 """Headline figures, in report order."""
@@ -255,8 +255,7 @@ class SimulationResult:
         -------
         pandas.DataFrame
         """
-        if table not in TABLES:
-            raise InputError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+        check_table(table, TABLES)
         if table == "runs":
             frame = pd.DataFrame(self.kpi_values())
             frame.index.name = "replication"

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["interval", "json_ready", "json_records"]
+from mixsim.errors import InputError
+
+__all__ = ["check_table", "interval", "json_ready", "json_records"]
 
 
 def interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,3 +46,9 @@ def json_ready(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
+
+
+def check_table(table: str, tables: Sequence[str]) -> None:
+    """Refuse a table a result does not have (:class:`~mixsim.errors.InputError`), naming the ones it has."""
+    if table not in tables:
+        raise InputError(f"unknown table {table!r}; choose one of {', '.join(tables)}")

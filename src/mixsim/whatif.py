@@ -29,7 +29,7 @@ from mixsim.optimizer.measure import curve_run_count
 from mixsim.results import KPIS, SimulationResult
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
-from mixsim.tables import interval, json_records
+from mixsim.tables import check_table, interval, json_records
 
 __all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "compare_run_count", "optimized", "vary"]
 
@@ -41,6 +41,10 @@ OPTIMIZE_REPLICATIONS = 3
 
 OPTIMIZE_ITERATIONS = 2
 """Solves of the closed loop when a comparison optimizes each scenario's budget."""
+
+
+COMPARISON_TABLES: tuple[str, ...] = ("kpis", "channels")
+"""Tables :meth:`Comparison.to_frame` can return."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class Comparison:
         InputError
             If ``table`` is not one of the two.
         """
+        check_table(table, COMPARISON_TABLES)
         rows: list[dict[str, Any]] = []
         base = self.results[0]
         if table == "kpis":
@@ -125,8 +130,7 @@ class Comparison:
                                 **_summary(values[metric][:, k], base_values[metric][:, j]),
                             }
                         )
-            return pd.DataFrame(rows)
-        raise InputError(f"unknown table {table!r}; choose 'kpis' or 'channels'")
+        return pd.DataFrame(rows)
 
     def to_json(self, indent: int | None = 2) -> str:
         """Both tables as JSON (undefined figures are null), with the seed, replications and mixsim version."""

@@ -23,8 +23,7 @@ import pandas as pd
 
 from mixsim._display import summary_html
 from mixsim._version import __version__
-from mixsim.errors import InputError
-from mixsim.tables import json_records
+from mixsim.tables import check_table, json_records
 
 __all__ = ["BOOK_TOLERANCE", "CurveSet", "Hill", "ResponseCurve", "fit_hill"]
 
@@ -158,6 +157,10 @@ class ResponseCurve:
         return "s-shaped" if np.any(np.diff(slopes) > 1e-9 * max(1.0, float(np.abs(slopes).max()))) else "concave"
 
 
+CURVE_TABLES: tuple[str, ...] = ("points", "fits")
+"""Tables :meth:`CurveSet.to_frame` can return."""
+
+
 @dataclass(frozen=True)
 class CurveSet:
     """Response curves for a set of channels, and what turns their revenue into conversions and profit.
@@ -221,6 +224,7 @@ class CurveSet:
         Revenue and conversions are incremental: the difference the channel's spend makes against the channel
         off, the other channels as planned.
         """
+        check_table(table, CURVE_TABLES)
         ov = self.order_value
         if table == "points":
             rows = []
@@ -264,8 +268,7 @@ class CurveSet:
                         "marginal_roas_at_current": float(c.marginal(at)),
                     }
                 )
-            return pd.DataFrame(rows)
-        raise InputError(f"unknown table {table!r}; choose 'points' or 'fits'")
+        return pd.DataFrame(rows)
 
     def to_json(self, indent: int | None = 2) -> str:
         """The curves and their fits as JSON (undefined figures are null)."""

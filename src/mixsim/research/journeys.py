@@ -21,7 +21,7 @@ from mixsim.engine.journal import Journal
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.scenario import STAGES, Scenario
-from mixsim.tables import json_records
+from mixsim.tables import check_table, json_records
 
 __all__ = ["JOURNEY_TABLES", "PATH_COLUMNS", "PATH_SEPARATOR", "Journeys"]
 
@@ -117,8 +117,7 @@ class Journeys:
         InputError
             If ``table`` is not one of :data:`JOURNEY_TABLES`.
         """
-        if table not in JOURNEY_TABLES:
-            raise InputError(f"unknown table {table!r}; choose one of {', '.join(JOURNEY_TABLES)}")
+        check_table(table, JOURNEY_TABLES)
         tables = {"paths": self.paths, "touches": self.touches, "customers": self.customers}
         return tables[table]()
 

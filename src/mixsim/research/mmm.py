@@ -29,7 +29,7 @@ from mixsim._display import summary_html
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario
-from mixsim.tables import json_records
+from mixsim.tables import check_table, json_records
 
 if TYPE_CHECKING:
     from mixsim.results import SimulationResult
@@ -340,8 +340,7 @@ class MMMDataset:
         InputError
             If ``table`` is not one of :data:`MMM_TABLES`.
         """
-        if table not in MMM_TABLES:
-            raise InputError(f"unknown table {table!r}; choose one of {', '.join(MMM_TABLES)}")
+        check_table(table, MMM_TABLES)
         frame: pd.DataFrame = getattr(self, table)
         return frame.copy()
 

@@ -21,7 +21,7 @@ from mixsim.errors import InputError
 from mixsim.research.attribution.models import MODELS, bind_models, credit_table
 from mixsim.research.attribution.paths import PathTable
 from mixsim.scenario import Scenario
-from mixsim.tables import interval, json_records
+from mixsim.tables import check_table, interval, json_records
 
 if TYPE_CHECKING:
     from mixsim.results import SimulationResult
@@ -113,8 +113,7 @@ class AttributionCheck:
         InputError
             If ``table`` is not one of :data:`CHECK_TABLES`.
         """
-        if table not in CHECK_TABLES:
-            raise InputError(f"unknown table {table!r}; choose one of {', '.join(CHECK_TABLES)}")
+        check_table(table, CHECK_TABLES)
         rows: list[dict[str, Any]] = []
         if table == "channels":
             truth = interval(self.truth)
