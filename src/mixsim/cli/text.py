@@ -244,46 +244,70 @@ def curves_report(curves: CurveSet) -> str:
 
 
 def plan_report(plan: Plan) -> str:
-    """The plan's allocation table, totals, shadow price, binding constraints and verification."""
+    """The plan's gain first (the simulated one when verified), then the allocation table, why channels are held,
+    the totals, the budget's shadow price, binding constraints, the solve and the verification."""
     frame = plan.to_frame()
+    totals = plan.to_frame("totals").iloc[0]
     goal = OBJECTIVES[plan.objective]
     headline = goal.headline(plan.constraints.get("target"))
-    lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}.", ""]
+    lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}."]
+    verified = plan.verified_gain
+    if verified is not None:
+        mean, low, high = verified
+        lines.append(
+            f"Gain: {mean:+,.0f} revenue [{low:+,.0f}, {high:+,.0f}], simulated (plan against today's in "
+            f"{plan.verification.replications if plan.verification else 0} paired replications, 90% interval); "
+            f"the curves projected {plan.projected_gain:+,.0f}."
+        )
+    else:
+        lines.append(f"Gain: {plan.projected_gain:+,.0f} revenue, projected by the curves (not simulated: --verify).")
+    lines.append("")
     width = max(8, *(len(c.channel) for c in plan.channels)) + 1
-    # A "book" column only where some channel cannot deliver all it is given: the plan is then booked above it.
-    booked = any(abs(c.booked - c.spend) > 0.005 * max(c.spend, 1.0) for c in plan.channels)
-    head = ["spend", *(["book"] if booked else []), "share", "current", "change", "incr rev", "ROAS", "marginal"]
-    lines.append(f"{'channel':<{width}}" + "".join(f"{h:>12}" for h in head))
-    for _, row in frame.iterrows():
-        cells = [
-            num("{:,.0f}", row["spend"]),
-            *([num("{:,.0f}", row["book"])] if booked else []),
-            num("{:.1%}", row["share"]),
-            num("{:,.0f}", row["current_spend"]),
-            num("{:+,.0f}", row["change"]),
-            num("{:,.0f}", row["projected_revenue"]),
-            num("{:.2f}", row["roas"]),
-            num("{:.3f}", row["marginal_return"]),
-        ]
-        lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
+    # Booked columns only where some channel cannot deliver all it is given: its booking then differs.
+    booked = any(
+        abs(booked - spent) > 0.005 * max(spent, 1.0)
+        for c in plan.channels
+        for booked, spent in ((c.booked, c.spend), (c.current, c.current_spend))
+    )
+    columns = [
+        *([("book", "book", "{:,.0f}"), ("current_book", "booked now", "{:,.0f}")] if booked else []),
+        ("spend", "spend", "{:,.0f}"),
+        ("current_spend", "now", "{:,.0f}"),
+        ("change", "change", "{:+,.0f}"),
+        ("share", "share", "{:.1%}"),
+        ("projected_revenue", "incr rev", "{:,.0f}"),
+        ("roas", "ROAS", "{:.2f}"),
+        ("marginal_return", "marginal", "{:.3f}"),
+    ]
+    lines.append(f"{'channel':<{width}}" + "".join(f"{title:>12}" for _, title, _ in columns))
+    for row in [*json_records(frame), {**json_records(plan.to_frame("totals"))[0]}]:
+        cells = "".join(f"{num(fmt, row[key]):>12}" for key, _, fmt in columns)
+        lines.append(f"{row['channel']!s:<{width}}{cells}")
+    held = [(c.channel, c.note) for c in plan.channels if c.note]
+    if held:
+        lines += ["", "Why:"] + [f"  {name}: {note}" for name, note in held]
     fixed = plan.fixed_costs
     lines += [
         "",
-        "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels",
-        "share customers, so these need not add up to the total. marginal: revenue of the next dollar.",
+        "spend: what each channel is to deliver and be billed (the budget's quantity); now: what today's plan "
+        "delivers; change: spend minus now.",
         *(
-            ["book: the planned spend that delivers the spend (some channels cannot deliver all they are given)."]
+            [
+                "book: the buy to place for that spend, against today's booking (booked now); some channels cannot "
+                "deliver all they are given, and money not delivered is not billed."
+            ]
             if booked
             else []
         ),
+        "incr rev: each channel's projected incremental revenue (against it off, the others as planned); channels "
+        "share customers, so these need not add up to the total. marginal: revenue of the next dollar.",
         f"Total spend {plan.spend:,.0f}"
-        + (f" (fixed costs {fixed:,.0f})" if fixed > 0 else "")
-        + f"; projected incremental revenue {plan.revenue:,.0f} against {plan.current_revenue:,.0f} now "
-        f"({plan.revenue - plan.current_revenue:+,.0f}).",
+        + (f" (fixed costs {fixed:,.0f} included)" if fixed > 0 else "")
+        + f" against {plan.current_spend:,.0f} today ({totals['change']:+,.0f} in media).",
         *(
             [
                 f"Projected total revenue {plan.total_revenue:,.0f} against {plan.current_total_revenue:,.0f} "
-                "simulated at the current plan (organic included; --verify checks it)."
+                "simulated at today's plan (organic included)."
             ]
             if math.isfinite(plan.total_revenue) and math.isfinite(plan.current_total_revenue)
             else []
@@ -304,11 +328,11 @@ def plan_report(plan: Plan) -> str:
         v = plan.verification
         lines += ["", f"Verification: {v.replications} paired replications (common random numbers), seed {v.seed}."]
         lines.append(f"{'':<24}{'projected':>12}{'simulated':>12}  90% interval")
-        for _, row in v.to_frame().iterrows():
+        for _, check in v.to_frame().iterrows():
             fmt = "{:,.0f}"
             lines.append(
-                f"{row['metric'] + ' ' + row['outcome']:<24}{num(fmt, row['projected']):>12}"
-                f"{num(fmt, row['simulated']):>12}  [{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
+                f"{check['metric'] + ' ' + check['outcome']:<24}{num(fmt, check['projected']):>12}"
+                f"{num(fmt, check['simulated']):>12}  [{num(fmt, check['ci90_low'])}, {num(fmt, check['ci90_high'])}]"
             )
     return "\n".join(lines)
 

@@ -133,6 +133,21 @@ class ResponseCurve:
         share = (spend - delivered[i - 1]) / (delivered[i] - delivered[i - 1])
         return float(self.planned[i - 1] + share * (self.planned[i] - self.planned[i - 1]))
 
+    def to_delivered(self, book: float) -> float:
+        """The spend the channel delivers (and is billed) when ``book`` is planned for it: the inverse of
+        :meth:`to_book`.
+
+        Interpolated over the measured points (planned against delivered); for curves that were not measured,
+        ``book`` up to the curve's end (the optimizer never counts on spend past it).
+        """
+        if book <= 0:
+            return 0.0
+        if len(self.planned) != len(self.spend) or len(self.spend) < 2:
+            return float(min(book, self.max_spend))
+        delivered = np.maximum.accumulate(self.spend)  # points in planned order; delivery never falls back
+        # Past the top level nothing was measured: the plan is held at the curve's end there, as for a file.
+        return float(np.interp(book, self.planned, delivered))
+
     def marginal(self, spend: np.ndarray | float) -> np.ndarray:
         """Revenue of the next dollar at ``spend`` (for points: the slope of the segment the dollar falls in);
         0 at and past ``max_spend``."""
@@ -249,7 +264,7 @@ class CurveSet:
         if table == "fits":
             rows = []
             for c in self.curves:
-                at = min(c.current, c.max_spend)  # a plan past what the channel can deliver spends its maximum
+                at = c.to_delivered(c.current)  # what today's booking delivers: the curve is drawn against that
                 rows.append(
                     {
                         "channel": c.channel,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from mixsim._files import write_atomic
@@ -21,7 +22,17 @@ if TYPE_CHECKING:
     from mixsim.optimizer.plan import Plan, Verification
     from mixsim.optimizer.weekly.plan import WeeklyPlan
 
-__all__ = ["EXPORT_FORMATS", "Exportable", "check_export_path", "plan_workbook", "weekly_workbook", "write_plan"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "Exportable",
+    "check_export_path",
+    "plan_csv",
+    "plan_workbook",
+    "round_to_total",
+    "rounded_tables",
+    "weekly_workbook",
+    "write_plan",
+]
 
 EXPORT_FORMATS: tuple[str, ...] = (".csv", ".json", ".xlsx")
 """The suffixes a plan can be written as."""
@@ -78,46 +89,134 @@ def write_plan(plan: Exportable, path: str | os.PathLike[str]) -> Path:
     return write_atomic(target, plan.to_xlsx())
 
 
-def plan_workbook(plan: Plan) -> bytes:
-    """A workbook a planner can forward: a formatted allocation sheet and an assumptions sheet."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+MONEY_COLUMNS: tuple[str, ...] = (
+    "book",
+    "current_book",
+    "spend",
+    "current_spend",
+    "fixed_cost",
+    "projected_revenue",
+    "current_revenue",
+)
+"""A plan table's money columns: whole currency units in files, rounded so that they add up to their totals."""
 
-    frame = plan.to_frame()
-    columns = {
-        "channel": ("Channel", None),
-        "spend": ("Spend", "#,##0"),
-        "book": ("Book (planned spend)", "#,##0"),
-        "share": ("Share", "0.0%"),
-        "current_spend": ("Current spend", "#,##0"),
-        "change": ("Change", "+#,##0;-#,##0;0"),
-        "change_pct": ("Change %", "+0.0%;-0.0%;0.0%"),
-        "fixed_cost": ("Fixed cost", "#,##0"),
-        "projected_conversions": ("Incremental conversions", "#,##0.0"),
-        "projected_revenue": ("Incremental revenue", "#,##0"),
-        "current_revenue": ("Incremental revenue now", "#,##0"),
-        "roas": ("ROAS", "0.00"),
-        "marginal_return": ("Marginal return per $", "0.000"),
-    }
-    sheet = frame[list(columns)].rename(columns={k: v[0] for k, v in columns.items()})
+ROUNDING: dict[str, int] = {
+    "projected_conversions": 1,
+    "change_pct": 4,
+    "share": 4,
+    "roas": 4,
+    "marginal_return": 4,
+}
+"""Decimals kept in files for the plan table's other numeric columns."""
+
+
+def round_to_total(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to whole numbers that add up to their own sum rounded (largest remainders first).
+
+    Rounding each figure on its own can leave the rounded figures a unit or more away from the rounded total;
+    a plan's lines must add up to its total row.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    out = values.copy()
+    if not finite.any():
+        return out
+    x = values[finite]
+    floor = np.floor(x)
+    short = round(float(np.round(x.sum())) - float(floor.sum()))
+    # The units left go to the largest fractional parts (ties: the first channel), one each.
+    order = np.argsort(-(x - floor), kind="stable")
+    floor[order[:short]] += 1.0
+    out[finite] = floor + 0.0
+    return out
+
+
+def rounded_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A plan's channel table and totals row as files carry them: money in whole units that add up, every change
+    the difference of the rounded figures beside it, ratios to a few decimals, no ``-0``.
+
+    Returns
+    -------
+    (channels, totals) : tuple of DataFrame
+        With the columns of :data:`~mixsim.optimizer.plan.PLAN_COLUMNS`; ``totals`` has one row.
+    """
+    channels = plan.to_frame().copy()
+    for column in MONEY_COLUMNS:
+        channels[column] = round_to_total(channels[column].to_numpy())
+    totals = plan.to_frame("totals").copy()
+    for column in MONEY_COLUMNS:
+        totals[column] = float(channels[column].sum())
+    for table in (channels, totals):
+        table["book_change"] = table["book"] - table["current_book"]
+        table["change"] = table["spend"] - table["current_spend"]
+        now = table["current_spend"].where(table["current_spend"] > 0)
+        table["change_pct"] = table["change"] / now
+    media = float(channels["spend"].sum())
+    channels["share"] = channels["spend"] / media if media > 0 else np.nan
+    for table in (channels, totals):
+        for column, decimals in ROUNDING.items():
+            table[column] = table[column].astype(float).round(decimals) + 0.0
+    return channels, totals
+
+
+def plan_csv(plan: Plan) -> str:
+    """The plan's table as CSV: a first column ``kind`` marks the channel rows (``channel``) and the totals row
+    (``total``, last), so that a reader can drop it; money in whole units (:func:`rounded_tables`)."""
+    channels, totals = rounded_tables(plan)
+    table = pd.concat([channels.assign(kind="channel"), totals.assign(kind="total")], ignore_index=True)
+    return table[["kind", *channels.columns]].to_csv(index=False)
+
+
+PLAN_HEADERS: dict[str, tuple[str, str | None]] = {
+    "channel": ("Channel", None),
+    "book": ("Book (buy to place)", "#,##0"),
+    "current_book": ("Booked today", "#,##0"),
+    "book_change": ("Book change", "+#,##0;-#,##0;0"),
+    "spend": ("Spend (delivered)", "#,##0"),
+    "current_spend": ("Delivered today", "#,##0"),
+    "change": ("Spend change", "+#,##0;-#,##0;0"),
+    "change_pct": ("Spend change %", "+0.0%;-0.0%;0.0%"),
+    "share": ("Share of spend", "0.0%"),
+    "fixed_cost": ("Fixed cost", "#,##0"),
+    "projected_conversions": ("Incremental conversions", "#,##0.0"),
+    "projected_revenue": ("Incremental revenue", "#,##0"),
+    "current_revenue": ("Incremental revenue today", "#,##0"),
+    "roas": ("ROAS", "0.00"),
+    "marginal_return": ("Marginal return per $", "0.000"),
+    "note": ("Why", None),
+}
+"""The workbook's header and number format for each column of a plan's table."""
+
+
+def plan_workbook(plan: Plan) -> bytes:
+    """A workbook a planner can forward: the Allocation sheet (one row per channel, nothing else), the Totals
+    sheet (the same columns, one row), the Assumptions and, when verified, the Verification."""
     buffer = io.BytesIO()
+    channels, totals = rounded_tables(plan)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="Allocation", index=False)
-        ws = writer.sheets["Allocation"]
-        header_fill = PatternFill("solid", fgColor="DDE4EE")
-        for j, (_, fmt) in enumerate(columns.values(), start=1):
-            cell = ws.cell(row=1, column=j)
-            cell.font = Font(bold=True)
-            cell.fill = header_fill
-            ws.column_dimensions[get_column_letter(j)].width = max(12, len(str(cell.value)) + 2)
-            for i in range(2, len(sheet) + 2):
-                if fmt:
-                    ws.cell(row=i, column=j).number_format = fmt
-        for j in range(1, len(columns) + 1):
-            ws.cell(row=len(sheet) + 1, column=j).font = Font(bold=True)
-        ws.freeze_panes = "B2"
+        for name, table in (("Allocation", channels), ("Totals", totals)):
+            sheet = table[list(PLAN_HEADERS)].rename(columns={k: v[0] for k, v in PLAN_HEADERS.items()})
+            sheet.to_excel(writer, sheet_name=name, index=False)
+            _format_sheet(writer.sheets[name], [fmt for _, fmt in PLAN_HEADERS.values()], len(sheet))
         _assumptions_sheet(writer, plan.assumptions(), plan.verification)
     return buffer.getvalue()
+
+
+def _format_sheet(ws: Any, formats: list[str | None], rows: int) -> None:
+    """Bold shaded headers, column widths from them, number formats per column, the header row frozen."""
+    from openpyxl.styles import Font, PatternFill  # deferred: openpyxl is needed for workbooks only
+    from openpyxl.utils import get_column_letter
+
+    header_fill = PatternFill("solid", fgColor="DDE4EE")
+    for j, fmt in enumerate(formats, start=1):
+        cell = ws.cell(row=1, column=j)
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+        ws.column_dimensions[get_column_letter(j)].width = max(12, len(str(cell.value)) + 2)
+        for i in range(2, rows + 2):
+            if fmt:
+                ws.cell(row=i, column=j).number_format = fmt
+    ws.freeze_panes = "B2"
 
 
 def weekly_workbook(plan: WeeklyPlan) -> bytes:

@@ -10,6 +10,7 @@ own terms. Solving is :func:`mixsim.optimizer.solve`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -220,6 +221,7 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
         if spend < 1e-6 * max(problem.budget, 1.0):
             spend = 0.0
         now = current.get(curve.channel, 0.0)
+        delivered_now = curve.to_delivered(now)
         revenue = float(curve(spend))
         marginal = float(curve.marginal(spend))
         if spend == 0.0 and len(layout.slopes[k]):
@@ -234,10 +236,11 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
                 current=now,
                 revenue=revenue,
                 conversions=revenue / value if value > 0 else math.nan,
-                current_revenue=float(curve(now)),
+                current_revenue=float(curve(delivered_now)),
                 marginal_return=marginal,
                 fixed_cost=curve.fixed_cost,
                 book=curve.to_book(spend),
+                current_delivered=delivered_now,
             )
         )
     # The program is a minimization (objectives that maximize are minimized as their negative), and a row's
@@ -256,8 +259,7 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
         if name.endswith(": minimum buy") and not spent[name.removesuffix(": minimum buy")] > 0:
             continue  # a channel not used is at its "minimum buy" of nothing: nothing binds
         if (upper or lower) and name.endswith("(closed-loop step)"):
-            notes.append(f"{name.split(':')[0]} was held within the closed loop's step; more iterations may move it")
-            continue
+            continue  # said on the channel's line (held by the loop's step), not a constraint the planner set
         if upper or lower:
             dual = float(sol.duals[i]) if len(sol.duals) else math.nan
             binding.append(Binding(name, layout.row_bound[name], (-dual if upper else dual) + 0.0))
@@ -268,6 +270,10 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
             binding.append(Binding(name, bound))
     budget_dual = float(sol.duals[layout.rows["budget"]]) if len(sol.duals) else math.nan
     shadow = -budget_dual + 0.0
+    lines = [
+        dataclasses.replace(line, note=why_held(problem, line, bound, slopes[0] if len(slopes) else 0.0, binding))
+        for line, bound, slopes in zip(lines, problem.bounds(), layout.slopes, strict=True)
+    ]
     objective_value = _objective_value(problem, lines)
     return Plan(
         status="optimal",
@@ -286,7 +292,7 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
         total_revenue=max(
             0.0,
             curves.plan_revenue
-            + sum(c.revenue - float(k(k.current)) for c, k in zip(lines, curves.curves, strict=True)),
+            + sum(c.revenue - float(k(k.to_delivered(k.current))) for c, k in zip(lines, curves.curves, strict=True)),
         ),
         current_total_revenue=curves.plan_revenue if _measured_at(curves, current) else math.nan,
         constraints=problem.describe(),
@@ -295,6 +301,60 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
         replications=curves.replications,
         notes=tuple(notes),
     )
+
+
+def why_held(
+    problem: Problem,
+    line: ChannelPlan,
+    bounds: tuple[float, str, float, str],
+    first_slope: float,
+    binding: Sequence[Binding],
+) -> str:
+    """Why a channel of a solved plan is where it is, when something holds it there ('' when nothing does).
+
+    In order: a lock; a channel left out (its fixed cost or minimum buy, or its first dollar returning less
+    than the budget earns elsewhere, or a bound of 0); a bound it sits on (a limit, ``max_change``, the end of
+    its curve, the closed loop's step); a group share that binds.
+    """
+    lo, lo_why, hi, hi_why = bounds
+    scale = TOLERANCE * max(problem.budget, 1.0)
+    if lo_why == "locked" and hi_why == "locked":
+        return f"locked at today's spend ({line.spend:,.0f})"
+    if line.spend == 0.0:
+        left = "dropped" if line.current > 0 else "not used"
+        if hi <= scale and hi_why:
+            return f"{left}: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)} allows nothing"
+        curve = problem.curves.curve(line.channel)
+        if curve.fixed_cost > 0 or curve.min_spend > 0:
+            costs = " and ".join(
+                f"{what} of {value:,.0f}"
+                for what, value in (("fixed cost", curve.fixed_cost), ("minimum buy", curve.min_spend))
+                if value > 0
+            )
+            return f"{left}: its {costs} would return less than the same money elsewhere in the plan"
+        if first_slope <= 0:
+            return f"{left}: its curve shows no return"
+        return f"{left}: its first dollar returns {first_slope:.2f}, less than the next dollar elsewhere"
+    if line.spend >= hi - scale and hi_why and hi_why != "the budget":
+        return f"at its most: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)}"
+    if lo > 0 and line.spend <= lo + scale and lo_why:
+        return f"at its least: {_BOUND_WORDS.get(lo_why.split(' ')[0], lo_why)}"
+    for b in binding:
+        if b.name.startswith("group "):
+            group = b.name.removeprefix("group ").split(":")[0]
+            members = next((g.channels for g in problem.groups if g.name == group), ())
+            if line.channel in members:
+                return f"held by {b.name.removeprefix('group ')}"
+    return ""
+
+
+_BOUND_WORDS = {
+    "end": "the end of its curve (the most it delivered when measured, or its file's last point)",
+    "budget.limits": "its limit in budget.limits",
+    "max_change": "the most max_change lets it move from today's spend",
+    "closed-loop": "held by the closed loop's step (more iterations may move it)",
+}
+"""What each kind of bound means to a planner, by the first word of its name in :meth:`Problem.bounds`."""
 
 
 def _measured_at(curves: CurveSet, plan: dict[str, float]) -> bool:

@@ -45,6 +45,7 @@ def optimize(
     progress: ProgressCallback | None = None,
     curves: CurveSet | None = None,
     verify_replications: int = 0,
+    locked: Sequence[str] = (),
 ) -> Plan:
     """Optimize a scenario's budget with curves measured by simulation, re-measured around the plan.
 
@@ -83,6 +84,8 @@ def optimize(
     verify_replications : int, default=0
         When above 0, an optimal plan comes back verified: simulated against the current plan with this many
         paired replications (:func:`~mixsim.optimizer.verify`, same seed and workers).
+    locked : sequence of str, default=()
+        Channels that keep today's spend (they are still measured, and their curves still shape the others').
 
     Returns
     -------
@@ -100,7 +103,7 @@ def optimize(
     >>> import mixsim
     >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
     >>> plan = mixsim.optimize(scenario, seed=1, replications=1, levels=(0, 0.5, 1, 2), max_iterations=1)
-    >>> plan.status, round(plan.to_frame().set_index("channel").loc["total", "spend"]) <= scenario.budget.total
+    >>> plan.status, round(plan.to_frame("totals").loc[0, "spend"]) <= scenario.budget.total
     ('optimal', True)
     """
     # Checked before any simulation: a mistake here should not cost the minutes curves take to measure.
@@ -116,6 +119,11 @@ def optimize(
         problems.append(f"max_iterations: must be >= 1 (got {max_iterations})")
     if verify_replications < 0:
         problems.append(f"verify_replications: must be >= 0 (got {verify_replications})")
+    unknown = [name for name in locked if name not in scenario.channel_names]
+    if unknown:
+        problems.append(
+            f"locked: no channel {', '.join(map(repr, unknown))} (channels: {', '.join(scenario.channel_names)})"
+        )
     if problems:
         raise InputError(problems)
     seed = root_seed(scenario, seed)
@@ -136,7 +144,9 @@ def optimize(
         workers=workers,
         executor=executor,
         progress=progress,
+        locked=tuple(locked),
     )
+    plan = dataclasses.replace(plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name)
     if verify_replications > 0 and plan.optimal:
         plan = verify(
             scenario,
@@ -168,6 +178,7 @@ def _closed_loop(
     workers: int,
     executor: cf.Executor | None,
     progress: ProgressCallback | None,
+    locked: tuple[str, ...],
 ) -> Plan:
     """The loop of :func:`optimize` (arguments checked, seed resolved): the last plan, with its notes."""
     current = {c.name: c.spend for c in scenario.channels}
@@ -198,6 +209,7 @@ def _closed_loop(
             target=target,
             max_change=max_change,
             segments=segments,
+            locked=locked,
         )
         problem = dataclasses.replace(problem, current=current)
         if plan is not None:

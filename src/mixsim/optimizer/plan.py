@@ -19,16 +19,70 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.optimizer.export import plan_workbook
+from mixsim.optimizer.export import plan_csv, plan_workbook
 from mixsim.optimizer.objectives import OBJECTIVES
-from mixsim.tables import interval, json_ready, json_records
+from mixsim.tables import check_table, interval, json_ready, json_records
 
-__all__ = ["Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "cost"]
+__all__ = ["PLAN_COLUMNS", "Binding", "ChannelPlan", "Frontier", "Plan", "Verification", "cost"]
+
+PLAN_COLUMNS: tuple[str, ...] = (
+    "channel",
+    "book",
+    "current_book",
+    "book_change",
+    "spend",
+    "current_spend",
+    "change",
+    "change_pct",
+    "share",
+    "fixed_cost",
+    "projected_conversions",
+    "projected_revenue",
+    "current_revenue",
+    "roas",
+    "marginal_return",
+    "note",
+)
+"""The columns of a plan's table (:meth:`Plan.to_frame`), in order: every export uses these."""
 
 
 @dataclass(frozen=True)
 class ChannelPlan:
-    """One channel's line of a plan (money in the scenario's currency; outcomes incremental, from the curves)."""
+    """One channel's line of a plan (money in the scenario's currency; outcomes incremental, from the curves).
+
+    A channel has two spends, and each is compared with the same quantity today:
+
+    - **booked**: the buy to place (:attr:`booked`, against :attr:`current`, the scenario's planned spend);
+    - **spend**: what the simulation says the channel delivers and is billed for (:attr:`spend`, against
+      :attr:`current_spend`, what today's plan delivers). The budget, the curves and the projections are in
+      this quantity.
+
+    They differ only where a channel cannot deliver all it is given (a frequency cap, a small audience): the
+    money booked but not delivered is not spent.
+
+    Attributes
+    ----------
+    channel : str
+    spend : float
+        Delivered spend at the plan.
+    current : float
+        Booked (planned) spend today: the scenario's.
+    revenue, conversions : float
+        Projected incremental revenue and conversions at :attr:`spend`.
+    current_revenue : float
+        Projected incremental revenue at :attr:`current_spend`.
+    marginal_return : float
+        Revenue of the next dollar at the plan.
+    fixed_cost : float
+        Paid once if the channel is used.
+    book : float
+        The buy that delivers :attr:`spend` (NaN: the same as it).
+    current_delivered : float
+        What today's booking delivers (NaN: all of it).
+    note : str
+        Why the channel is where it is when something holds it there ('' when nothing does): dropped for its
+        fixed cost, held by a limit, by the end of its curve, by the closed loop's step, locked.
+    """
 
     channel: str
     spend: float
@@ -39,6 +93,8 @@ class ChannelPlan:
     marginal_return: float
     fixed_cost: float = 0.0
     book: float = math.nan
+    current_delivered: float = math.nan
+    note: str = ""
 
     @property
     def booked(self) -> float:
@@ -47,8 +103,18 @@ class ChannelPlan:
         return self.book if math.isfinite(self.book) else self.spend
 
     @property
+    def current_spend(self) -> float:
+        """What today's plan delivers (the quantity :attr:`spend` is compared with)."""
+        return self.current_delivered if math.isfinite(self.current_delivered) else self.current
+
+    @property
     def change(self) -> float:
-        """Booked spend against the current plan's (both planned figures)."""
+        """Delivered spend at the plan against today's delivered spend."""
+        return self.spend - self.current_spend
+
+    @property
+    def book_change(self) -> float:
+        """Booked spend against today's booking (both what a buyer places)."""
         return self.booked - self.current
 
     @property
@@ -60,12 +126,12 @@ def cost(lines: Iterable[ChannelPlan], *, current: bool = False) -> float:
     """What a plan's lines cost against a budget: media spend plus the fixed cost of each channel used.
 
     The one place a plan's cost is counted (the plan's :attr:`Plan.spend`, the objective value of min-spend
-    and profit, the verification's projected spend, the figures' current plan). With ``current``, the
-    current plan's cost (each line's current spend, a channel used when that is above 0).
+    and profit, the verification's projected spend, the figures' current plan), in delivered spend. With
+    ``current``, the current plan's cost (each line's delivered spend today, a channel used when it is booked).
     """
     lines = tuple(lines)
     if current:
-        return sum(c.current for c in lines) + sum(c.fixed_cost for c in lines if c.current > 0)
+        return sum(c.current_spend for c in lines) + sum(c.fixed_cost for c in lines if c.current > 0)
     return sum(c.spend for c in lines) + sum(c.fixed_cost for c in lines if c.active)
 
 
@@ -179,7 +245,13 @@ class Plan:
     converged : bool
         False when the closed loop stopped before the plan settled (see ``notes``).
     notes : tuple of str
-        What a reader of the plan should know: a loop that did not settle, a channel held by the loop's step.
+        What a reader of the plan should know: a loop that did not settle, a current plan over the budget.
+        (Why a channel is held where it is is on its line: :attr:`ChannelPlan.note`.)
+    overrides : tuple of str
+        The ``dotted.key=VALUE`` overrides of the scenario the plan was optimized for (its
+        :attr:`~mixsim.scenario.Scenario.overrides`).
+    scenario_source : str
+        The scenario's file (or name) ('' for curves from a file).
     """
 
     status: str
@@ -206,6 +278,8 @@ class Plan:
     replications: int = 0
     converged: bool = True
     notes: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    scenario_source: str = ""
     version: str = __version__
 
     @property
@@ -265,52 +339,88 @@ class Plan:
             tables.append(("Verified by simulation", self.verification.to_frame()))
         return summary_html("Plan", lines, tables)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per channel and a ``total`` row: spend, share, change, projected outcome, marginal return.
+    @property
+    def projected_gain(self) -> float:
+        """The plan's one projected gain: revenue at the plan minus at today's plan, from the curves.
 
-        ``spend`` is what the channel is to deliver (the curves' axis); ``book`` is the planned spend that
-        delivers it, higher where a channel cannot deliver all it is given (the difference is not spent).
+        For measured curves, the projected total revenue against the total simulated at today's plan
+        (:attr:`total_revenue` - :attr:`current_total_revenue`, the figure verification checks); for curves from
+        a file, the channels' incremental revenue at the plan against at today's spend. A projection, not a
+        measurement: :attr:`verified_gain` is the simulated one, when the plan was verified.
         """
+        if math.isfinite(self.total_revenue) and math.isfinite(self.current_total_revenue):
+            return self.total_revenue - self.current_total_revenue
+        return self.revenue - self.current_revenue
+
+    @property
+    def verified_gain(self) -> tuple[float, float, float] | None:
+        """The simulated revenue gain of the plan over today's, in paired replications: (mean, low, high) of its
+        90% interval; None when the plan was not verified."""
+        if self.verification is None:
+            return None
+        mean, low, high = interval(self.verification.runs["revenue", "gain"])
+        return float(mean), float(low), float(high)
+
+    def to_frame(self, table: str = "channels") -> pd.DataFrame:
+        """The plan as a table: ``"channels"`` (one row per channel) or ``"totals"`` (one row, the sums).
+
+        Per channel: ``book`` (the buy to place) against ``current_book`` (today's) and their difference
+        ``book_change``; ``spend`` (what the channel is to deliver and be billed for, the budget's quantity) against
+        ``current_spend`` (what today's plan delivers), ``change`` and ``change_pct``; ``share`` of the plan's
+        media spend; ``fixed_cost`` if used; projected incremental conversions and revenue at the plan, revenue at
+        today's spend, ROAS and the next dollar's return; ``note``, why the channel is held where it is. Every
+        change is the difference of the two columns beside it, and the totals are the sums of the channels'
+        columns (ratios recomputed from the sums).
+        """
+        check_table(table, ("channels", "totals"))
         spend = sum(c.spend for c in self.channels)
-        rows = [
-            {
-                "channel": c.channel,
-                "spend": c.spend,
-                "book": c.booked,
-                "share": c.spend / spend if spend > 0 else math.nan,
-                "current_spend": c.current,
-                "change": c.change,
-                "change_pct": c.change / c.current if c.current > 0 else math.nan,
-                "fixed_cost": c.fixed_cost if c.active else 0.0,
-                "projected_conversions": c.conversions,
-                "projected_revenue": c.revenue,
-                "current_revenue": c.current_revenue,
-                "roas": c.revenue / c.spend if c.spend > 0 else math.nan,
-                "marginal_return": c.marginal_return,
-            }
-            for c in self.channels
-        ]
-        current = sum(c.current for c in self.channels)
-        rows.append(
-            {
-                "channel": "total",
-                "spend": spend,
-                "book": sum(c.booked for c in self.channels),
-                "share": 1.0 if spend > 0 else math.nan,
-                "current_spend": current,
-                "change": sum(c.change for c in self.channels),
-                "change_pct": sum(c.change for c in self.channels) / current if current > 0 else math.nan,
-                "fixed_cost": self.fixed_costs,
-                "projected_conversions": sum(c.conversions for c in self.channels),
-                "projected_revenue": self.revenue,
-                "current_revenue": self.current_revenue,
-                "roas": self.revenue / self.spend if self.spend > 0 else math.nan,
-                # Channels' marginal returns are revenue per dollar; the budget's shadow price is in the
-                # objective's units, the same only when the objective is revenue.
-                "marginal_return": self.shadow_price if self.objective == "revenue" else math.nan,
-            }
-        )
-        return pd.DataFrame(rows)
+        if table == "channels":
+            return pd.DataFrame(
+                [
+                    {
+                        "channel": c.channel,
+                        "book": c.booked,
+                        "current_book": c.current,
+                        "book_change": c.book_change,
+                        "spend": c.spend,
+                        "current_spend": c.current_spend,
+                        "change": c.change,
+                        "change_pct": c.change / c.current_spend if c.current_spend > 0 else math.nan,
+                        "share": c.spend / spend if spend > 0 else math.nan,
+                        "fixed_cost": c.fixed_cost if c.active else 0.0,
+                        "projected_conversions": c.conversions,
+                        "projected_revenue": c.revenue,
+                        "current_revenue": c.current_revenue,
+                        "roas": c.revenue / c.spend if c.spend > 0 else math.nan,
+                        "marginal_return": c.marginal_return,
+                        "note": c.note,
+                    }
+                    for c in self.channels
+                ],
+                columns=list(PLAN_COLUMNS),
+            )
+        current = sum(c.current_spend for c in self.channels)
+        row = {
+            "channel": "total",
+            "book": sum(c.booked for c in self.channels),
+            "current_book": sum(c.current for c in self.channels),
+            "book_change": sum(c.book_change for c in self.channels),
+            "spend": spend,
+            "current_spend": current,
+            "change": spend - current,
+            "change_pct": (spend - current) / current if current > 0 else math.nan,
+            "share": 1.0 if spend > 0 else math.nan,
+            "fixed_cost": self.fixed_costs,
+            "projected_conversions": sum(c.conversions for c in self.channels),
+            "projected_revenue": self.revenue,
+            "current_revenue": self.current_revenue,
+            "roas": self.revenue / spend if spend > 0 else math.nan,
+            # Channels' marginal returns are revenue per dollar; the budget's shadow price is in the objective's
+            # units, the same only when the objective is revenue.
+            "marginal_return": self.shadow_price if self.objective == "revenue" else math.nan,
+            "note": "",
+        }
+        return pd.DataFrame([row], columns=list(PLAN_COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
         projected: dict[str, Any] = {
@@ -331,9 +441,17 @@ class Plan:
             "budget": self.budget,
             "allocation": {c.channel: c.spend for c in self.channels},
             "book": self.bookings,
-            "current": {c.channel: c.current for c in self.channels},
+            "current": {c.channel: c.current_spend for c in self.channels},
+            "current_book": {c.channel: c.current for c in self.channels},
             "projected": projected,
-            "channels": self.to_frame().iloc[:-1].to_dict(orient="records"),
+            "channels": json_records(self.to_frame()),
+            "totals": json_records(self.to_frame("totals"))[0],
+            "gain": {
+                "projected": self.projected_gain,
+                "verified": dict(zip(("mean", "ci90_low", "ci90_high"), self.verified_gain, strict=True))
+                if self.verified_gain is not None
+                else None,
+            },
             "marginal_return": {c.channel: c.marginal_return for c in self.channels},
             "shadow_price": self.shadow_price,
             "binding": [{"name": b.name, "bound": b.bound, "shadow_price": b.shadow_price} for b in self.binding],
@@ -361,8 +479,9 @@ class Plan:
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_csv(self) -> str:
-        """The allocation table (:meth:`to_frame`) as CSV text."""
-        return self.to_frame().to_csv(index=False)
+        """The allocation table as CSV text: the channels, then the totals row, marked in a ``kind`` column;
+        money in whole units that add up (:func:`~mixsim.optimizer.export.rounded_tables`)."""
+        return plan_csv(self)
 
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the formatted allocation, the assumptions, the verification."""
@@ -370,9 +489,19 @@ class Plan:
 
     def assumptions(self) -> pd.DataFrame:
         """The plan's provenance as a two-column table (the XLSX assumptions sheet)."""
+        gain = self.verified_gain
         items: list[tuple[str, Any]] = [
+            ("status", self.status),
+            ("scenario", self.scenario_source or "none (curves from a file)"),
+            ("scenario overrides", "; ".join(self.overrides) or "none"),
             ("objective", self.objective),
             ("budget", self.budget),
+            ("locked channels", ", ".join(self.constraints.get("locked", ())) or "none"),
+            ("projected gain (incremental revenue, from the curves)", self.projected_gain),
+            (
+                "verified gain (simulated, 90% interval)",
+                f"{gain[0]:,.0f} [{gain[1]:,.0f}, {gain[2]:,.0f}]" if gain is not None else "not verified",
+            ),
             ("curves", self.source),
             ("seed", self.seed),
             ("replications per curve level", self.replications),

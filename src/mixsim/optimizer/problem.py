@@ -9,6 +9,7 @@ program is :mod:`mixsim.optimizer.formulate`, solving it :func:`mixsim.optimizer
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mixsim.errors import InputError
@@ -74,6 +75,8 @@ class Problem:
         The current plan; default the curves' own.
     segments : int, default=SEGMENTS
         Breakpoint segments per Hill curve.
+    locked : tuple of str, default=()
+        Channels held at today's spend (what their current booking delivers).
     anchor, radius : dict of str to float and float, optional
         A trust region: each channel within ``radius`` times the budget of its spend in ``anchor`` (the closed
         loop keeps each re-solve near the plan its curves were measured around, where they are accurate).
@@ -95,6 +98,7 @@ class Problem:
     max_change: float | None = None
     current: dict[str, float] | None = None
     segments: int = SEGMENTS
+    locked: tuple[str, ...] = ()
     anchor: dict[str, float] | None = None
     radius: float | None = None
 
@@ -115,6 +119,9 @@ class Problem:
             for name in g.channels:
                 if name not in names:
                     problems.append(f"groups.{g.name}: no curve for channel {name!r}")
+        for name in self.locked:
+            if name not in names:
+                problems.append(f"locked: no curve for channel {name!r}")
         if problems:
             raise InputError(problems)
 
@@ -129,6 +136,7 @@ class Problem:
         target: float | None = None,
         max_change: float | None = None,
         segments: int = SEGMENTS,
+        locked: Sequence[str] = (),
     ) -> Problem:
         """The problem a scenario's ``[budget]`` table describes (total, limits, groups), over ``curves``; its
         channel spends are the current plan."""
@@ -143,6 +151,7 @@ class Problem:
             max_change=max_change,
             current={c.name: c.spend for c in scenario.channels},
             segments=segments,
+            locked=tuple(locked),
         )
 
     @property
@@ -165,9 +174,13 @@ class Problem:
                     lo, lo_why = limit.min, "budget.limits"
                 if limit.max < hi:
                     hi, hi_why = limit.max, "budget.limits"
+            if c.channel in self.locked:
+                now = c.to_delivered(current.get(c.channel, 0.0))
+                out.append((now, "locked", now, "locked"))
+                continue
             if self.max_change is not None:
-                # A plan that asks more of a channel than it can deliver is held at what it delivers.
-                now = min(current.get(c.channel, 0.0), c.max_spend)
+                # Today's spend is what today's booking delivers (a channel can deliver less than it is given).
+                now = c.to_delivered(current.get(c.channel, 0.0))
                 down, up = now * (1 - self.max_change), now * (1 + self.max_change)
                 pct = f"{self.max_change:.0%}"
                 if down > lo:
@@ -199,4 +212,6 @@ class Problem:
             }
         if self.max_change is not None:
             doc["max_change"] = self.max_change
+        if self.locked:
+            doc["locked"] = list(self.locked)
         return doc

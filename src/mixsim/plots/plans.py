@@ -99,7 +99,8 @@ def plot_curves(
     colors = channel_colors(channels)
     styles = channel_styles(channels)
     lines = {c.channel: c for c in plan.channels} if plan is not None and plan.optimal else {}
-    current = {c.channel: c.current for c in plan.channels} if plan is not None else {}
+    # Curves are drawn against delivered spend: today's mark is what today's booking delivers.
+    current = {c.channel: c.current_spend for c in plan.channels} if plan is not None else {}
 
     n = len(curves.curves)
     cols = min(ncols, n)
@@ -115,7 +116,7 @@ def plot_curves(
         name = curve.channel
         color = colors[name]
         linestyle = styles[name][0]
-        now = current.get(name, curve.current)
+        now = current.get(name, curve.to_delivered(curve.current))
         line = lines.get(name)
         planned = line.spend if line is not None else math.nan
 
@@ -329,8 +330,8 @@ def plot_allocation(plan: Plan, *, order: Sequence[str] | None = None) -> Figure
     Returns
     -------
     Figure
-        One axes: per channel a pale bar (current) above a solid bar (optimal), labelled with the spend and
-        its change.
+        One axes: per channel a pale bar (today's delivered spend) above a solid bar (the plan's), labelled
+        with the spend and its change: the plan's table's ``current_spend``, ``spend`` and ``change``.
 
     Raises
     ------
@@ -354,7 +355,7 @@ def plot_allocation(plan: Plan, *, order: Sequence[str] | None = None) -> Figure
         hatch = styles[line.channel][1]
         now = ax.barh(
             i - height / 2,
-            line.current,
+            line.current_spend,
             height=height,
             color=to_rgba(color, 0.35),
             edgecolor=color,
@@ -363,22 +364,23 @@ def plot_allocation(plan: Plan, *, order: Sequence[str] | None = None) -> Figure
         new = ax.barh(i + height / 2, line.spend, height=height, color=color, edgecolor=color, hatch=hatch)
         now.patches[0].set_gid(f"current:{line.channel}")
         new.patches[0].set_gid(f"optimal:{line.channel}")
-        ax.bar_label(now, labels=[f"{line.current:,.0f}"], padding=3, fontsize="small")
+        ax.bar_label(now, labels=[f"{line.current_spend:,.0f}"], padding=3, fontsize="small")
+        # The label's change is the table's: delivered spend against today's delivered spend.
         change = ""
-        if line.current > 0:
-            share = line.change / line.current
+        if line.current_spend > 0:
+            share = line.change / line.current_spend
             change = f" ({share:+.0%})" if abs(share) >= 0.005 else " (same)"
         ax.bar_label(new, labels=[f"{line.spend:,.0f}{change}"], padding=3, fontsize="small")
     ax.set_yticks(range(n), names)
     ax.invert_yaxis()  # first channel on top, as in the tables
-    widest = max([0.0, *(max(c.current, c.spend) for c in plan.channels)])
+    widest = max([0.0, *(max(c.current_spend, c.spend) for c in plan.channels)])
     # Room on the right for the bar labels.
     ax.set_xlim(0.0, widest * 1.25 if widest > 0 else 1.0)
-    ax.set_xlabel(escape_dollars("Spend ($)"))
+    ax.set_xlabel(escape_dollars("Spend delivered ($)"))
     money_axis(ax.xaxis)
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_axisbelow(True)
-    ax.set_title(escape_dollars(f"Current and optimal spend (budget {plan.budget:,.0f} $, objective {plan.objective})"))
+    ax.set_title(escape_dollars(f"Current and optimal spend (budget ${plan.budget:,.0f}, objective {plan.objective})"))
     handles = [
         Patch(facecolor=(0.5, 0.5, 0.5, 0.35), edgecolor="0.5", label="current"),
         Patch(facecolor="0.5", edgecolor="0.5", label="optimal"),
