@@ -94,6 +94,7 @@ def test_exports(run_cli: RunCli, hill_file: Path, tmp_path: Path, suffix: str) 
     if suffix == ".csv":
         rows = list(csv.DictReader(target.open(encoding="utf-8")))
         assert [r["channel"] for r in rows] == ["tv", "radio", "social", "total"]
+        assert [r["kind"] for r in rows] == ["channel"] * 3 + ["total"]  # a reader can drop the totals row
         spends = [float(r["spend"]) for r in rows]
         assert spends[-1] == pytest.approx(sum(spends[:-1]))
         assert spends[-1] == pytest.approx(60000.0, rel=1e-6)
@@ -103,13 +104,18 @@ def test_exports(run_cli: RunCli, hill_file: Path, tmp_path: Path, suffix: str) 
         assert doc["status"] == "optimal" and sum(doc["allocation"].values()) == pytest.approx(60000.0)
     else:
         book = load_workbook(target)
-        assert book.sheetnames == ["Allocation", "Assumptions"]
+        assert book.sheetnames == ["Allocation", "Totals", "Assumptions"]
         sheet = book["Allocation"]
         header = [c.value for c in sheet[1]]
-        assert header[:4] == ["Channel", "Spend", "Book (planned spend)", "Share"]
+        assert header[:5] == ["Channel", "Book (buy to place)", "Booked today", "Book change", "Spend (delivered)"]
         assert "Marginal return per $" in header
-        assert [sheet.cell(row=i, column=1).value for i in range(2, 6)] == ["tv", "radio", "social", "total"]
+        # The data rows only: the totals are on their own sheet, with the same columns.
+        assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["tv", "radio", "social"]
         assert sheet.cell(row=2, column=2).number_format == "#,##0"
+        totals = book["Totals"]
+        assert [c.value for c in totals[1]] == header and totals.cell(row=2, column=1).value == "total"
+        spend = header.index("Spend (delivered)") + 1
+        assert totals.cell(row=2, column=spend).value == sum(sheet.cell(row=i, column=spend).value for i in (2, 3, 4))
         items = {row[0].value: row[1].value for row in book["Assumptions"].iter_rows(min_row=2)}
         assert items["objective"] == "revenue" and items["budget"] == 60000
 

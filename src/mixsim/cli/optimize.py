@@ -18,7 +18,7 @@ import numpy as np
 from mixsim._files import write_atomic
 from mixsim.cli import options
 from mixsim.cli.flags import in_flags, named_by_flags
-from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, plan_paths
 from mixsim.cli.text import (
     curves_report,
     frontier_report,
@@ -28,7 +28,7 @@ from mixsim.cli.weekly import optimize_by_week
 from mixsim.errors import MixsimError
 from mixsim.optimizer.budget_frontier import frontier, scenario_frontier
 from mixsim.optimizer.curves import CurveSet
-from mixsim.optimizer.export import check_export_path, write_plan
+from mixsim.optimizer.export import write_plan
 from mixsim.optimizer.loop import optimize, optimize_run_count
 from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
 from mixsim.optimizer.objectives import OBJECTIVES
@@ -40,6 +40,7 @@ from mixsim.scenario import Scenario, load_scenario
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
+    "locked": "--lock",
     "budgets": "--budgets",
     "levels": "--levels",
     "margin": "--margin",
@@ -86,13 +87,22 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         help="replications of --verify (default 10)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--out", metavar="FILE", help="write the plan to FILE: .csv, .json or .xlsx")
+    parser.add_argument(
+        "--out",
+        action="append",
+        metavar="FILE",
+        help="write the plan to FILE: .csv, .json or .xlsx (repeat for several: --out plan.xlsx --out plan.csv)",
+    )
+    parser.add_argument(
+        "--lock",
+        type=options.names,
+        default=(),
+        metavar="CH1,CH2",
+        help="keep channels at today's spend (with --by-week: at their flighting)",
+    )
     week = parser.add_argument_group("week by week (with --by-week)")
     week.add_argument(
         "--by-week", action="store_true", help="decide spend per channel per week (curves measured as impulses)"
-    )
-    week.add_argument(
-        "--lock", type=options.names, default=(), metavar="CH1,CH2", help="keep channels at their flighting"
     )
     week.add_argument("--committed", metavar="FILE", help="spend already bought: CSV channel,week,spend (weeks from 1)")
     week.add_argument("--additional", type=options.money, help="new money on top of --committed (the plan spends both)")
@@ -259,7 +269,6 @@ def _source(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]
 
 
 _WEEK_OPTIONS = (
-    "lock",
     "committed",
     "additional",
     "pacing",
@@ -283,10 +292,7 @@ def _optimize_channels(args: argparse.Namespace) -> int:
     used = [f"--{o.replace('_', '-')}" for o in _WEEK_OPTIONS if getattr(args, o) not in (None, (), [])]
     if used:
         raise MixsimError(f"{', '.join(used)}: only with --by-week")
-    target = None
-    if args.out:
-        target = check_export_path(args.out)
-        check_writable(target, directory=False)
+    targets = plan_paths(args.out)
     scenario, curves = _source(args)
     if curves is not None:
         if args.budget is None:
@@ -294,7 +300,12 @@ def _optimize_channels(args: argparse.Namespace) -> int:
         if args.verify:
             raise MixsimError("--verify: needs a SCENARIO to simulate (curves from a file cannot be verified)")
         problem = Problem(
-            curves, budget=args.budget, objective=args.objective, target=args.target, max_change=args.max_change
+            curves,
+            budget=args.budget,
+            objective=args.objective,
+            target=args.target,
+            max_change=args.max_change,
+            locked=args.lock,
         )
         plan = solve(problem, args.solver)
     else:
@@ -323,16 +334,17 @@ def _optimize_channels(args: argparse.Namespace) -> int:
                 executor=args.executor,
                 progress=progress,
                 verify_replications=verify_replications,
+                locked=args.lock,
             )
     if args.json:
         print(plan.to_json())
     plan.check()
-    if target is not None:
+    for target in targets:
         write_plan(plan, target)
     if not args.json:
         print(in_flags(plan_report(plan), FLAGS))
-        if target is not None:
-            print(f"\nPlan written to {args.out}")
+        if targets:
+            print(f"\nPlan written to {', '.join(str(t) for t in targets)}")
     return 0
 
 

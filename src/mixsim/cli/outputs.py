@@ -51,6 +51,24 @@ def out_dir(text: str | None) -> Path | None:
     return Path(text)
 
 
+def plan_paths(texts: list[str] | None) -> list[Path]:
+    """The files a plan is to be written to (``--out``, repeatable), each refused before any work if its suffix
+    names no format or it cannot be written, and a path given twice refused."""
+    from mixsim.optimizer.export import check_export_path  # deferred: pandas loads only for a command that plans
+
+    paths: list[Path] = []
+    for text in texts or []:
+        try:
+            path = check_export_path(text)
+        except MixsimError as exc:
+            raise MixsimError(f"--out {exc}") from None
+        check_writable(path, directory=False)
+        if path.resolve() in {p.resolve() for p in paths}:
+            raise MixsimError(f"--out {path}: given twice")
+        paths.append(path)
+    return paths
+
+
 def check_writable(path: Path, directory: bool) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
     if directory and path.exists() and not path.is_dir():

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from mixsim.cli.flags import named_by_flags
-from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, plan_paths
 from mixsim.cli.text import weekly_report
-from mixsim.errors import InputError, MixsimError
-from mixsim.optimizer.export import check_export_path, write_plan
+from mixsim.errors import MixsimError
+from mixsim.optimizer.export import write_plan
 from mixsim.optimizer.measure import DEFAULT_LEVELS
 from mixsim.optimizer.weekly import WEEK_LEVELS, plan_weekly, plan_weekly_runs, projected_funnel, read_committed
 from mixsim.scenario import load_scenario
@@ -48,7 +48,7 @@ def optimize_by_week(args: argparse.Namespace) -> int:
         raise MixsimError("--by-week: optimizes revenue within the money; --objective and --max-change do not apply")
     limits = _limits(args)
     scenario = load_scenario(args.scenario, args.overrides)
-    out = _out_path(args.out)
+    outs = plan_paths(args.out)
     check_memory(scenario, args)
     committed = read_committed(args.committed, scenario) if args.committed else None
     pacing_weeks, pacing_share = args.pacing if args.pacing else (None, None)
@@ -78,24 +78,36 @@ def optimize_by_week(args: argparse.Namespace) -> int:
                 progress=progress,
                 **measure,
             )
-    if out is not None and plan.optimal:
-        write_plan(plan, out)
+    stems: list[Path] = []
+    if plan.optimal:
+        for out in outs:
+            write_plan(plan, out)
+        stems = list(dict.fromkeys(out.with_suffix("") for out in outs))  # one set of figures per name
+    if stems:
         # Deferred: matplotlib loads only when figures are drawn.
         from mixsim.plots import plot_flighting, plot_funnel, save_figure
 
-        save_figure(plot_flighting(plan, scenario.seasonality), out.with_name(f"{out.stem}_flighting"), FIGURE_FORMATS)
+        flighting = plot_flighting(plan, scenario.seasonality)
+        funnel = None
         if plan.verification is not None:
-            funnel = projected_funnel(
-                scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+            funnel = plot_funnel(
+                projected_funnel(
+                    scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+                )
             )
-            save_figure(plot_funnel(funnel), out.with_name(f"{out.stem}_funnel"), FIGURE_FORMATS)
+        for stem in stems:
+            save_figure(flighting, stem.with_name(f"{stem.name}_flighting"), FIGURE_FORMATS)
+            if funnel is not None:
+                save_figure(funnel, stem.with_name(f"{stem.name}_funnel"), FIGURE_FORMATS)
     if args.json:
         print(plan.to_json())
     else:
         print(weekly_report(plan))
-        if out is not None and plan.optimal:
+        if stems:
             figures = "_flighting" + (" and _funnel" if plan.verification is not None else "")
-            print(f"\nPlan written to {out}; figures {out.stem}{figures} (.png, .svg) beside it")
+            written = ", ".join(str(out) for out in outs)
+            names = ", ".join(stem.name for stem in stems)
+            print(f"\nPlan written to {written}; figures {names}{figures} (.png, .svg) beside it")
     plan.check()  # an infeasible plan is printed, then exits 3 with its message
     return 0
 
@@ -119,15 +131,3 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
     if problems:
         raise MixsimError(problems)
     return limits
-
-
-def _out_path(text: str | None) -> Path | None:
-    """The plan's path, refused before any work if its suffix names no format or it cannot be written."""
-    if not text:
-        return None
-    try:
-        out = check_export_path(text)
-    except InputError as exc:
-        raise InputError(f"--out {exc}") from None
-    check_writable(out, directory=False)
-    return out

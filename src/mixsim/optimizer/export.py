@@ -102,8 +102,8 @@ MONEY_COLUMNS: tuple[str, ...] = (
 
 ROUNDING: dict[str, int] = {
     "projected_conversions": 1,
-    "change_pct": 4,
-    "share": 4,
+    "change_pct": 6,
+    "share": 6,
     "roas": 4,
     "marginal_return": 4,
 }
