@@ -372,3 +372,38 @@ def test_binding_constraints_are_reported_in_flags(run_cli: RunCli, hill_file: P
     code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--max-change", "5%")
     assert code == 0, err
     assert "(--max-change 5%)" in out and "max_change" not in out
+
+
+def test_several_out_files_in_one_run_carry_the_same_plan(run_cli: RunCli, hill_file: Path, tmp_path: Path) -> None:
+    paths = [tmp_path / "plan.xlsx", tmp_path / "plan.csv", tmp_path / "plan.json"]
+    args = [a for p in paths for a in ("--out", p)]
+    code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", *args)
+    assert code == 0, err
+    assert all(p.exists() for p in paths) and all(str(p) in out for p in paths)
+    rows = list(csv.DictReader(paths[1].open(encoding="utf-8")))
+    doc = json.loads(paths[2].read_text(encoding="utf-8"))
+    sheet = load_workbook(paths[0])["Allocation"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Spend (delivered)") + 1
+    from_xlsx = {sheet.cell(row=i, column=1).value: sheet.cell(row=i, column=column).value for i in range(2, 5)}
+    from_csv = {r["channel"]: float(r["spend"]) for r in rows if r["kind"] == "channel"}
+    assert from_xlsx == from_csv
+    assert from_csv == {k: pytest.approx(v, abs=1.0) for k, v in doc["allocation"].items()}
+
+
+def test_the_same_out_file_twice_is_refused_before_any_work(run_cli: RunCli, hill_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "plan.csv"
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--out", target, "--out", target)
+    assert code == 2 and "given twice" in err and not target.exists()
+
+
+def test_lock_works_without_by_week_and_is_recorded(run_cli: RunCli, hill_file: Path, tmp_path: Path) -> None:
+    free = optimize_json(run_cli, "--curves", hill_file, "--budget", "60000")
+    locked = optimize_json(run_cli, "--curves", hill_file, "--budget", "60000", "--lock", "radio")
+    current = locked["current"]["radio"]
+    assert free["allocation"]["radio"] != pytest.approx(current)  # the lock changes something
+    assert locked["allocation"]["radio"] == pytest.approx(current)
+    assert locked["constraints"]["locked"] == ["radio"]
+    assert sum(locked["allocation"].values()) == pytest.approx(60000.0, rel=1e-6)
+    code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--lock", "radi0")
+    assert code == 2 and "radi0" in err and "Traceback" not in err

@@ -84,7 +84,7 @@ def test_cli_by_week_refuses_committed_spend_that_cannot_hold(
     assert code == 2 and message in err and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize("args", [("--lock", "tv"), ("--measure-every", "2")])
+@pytest.mark.parametrize("args", [("--committed", "spend.csv"), ("--measure-every", "2")])
 def test_week_options_need_by_week(scenario_file: Path, run_cli: RunCli, args: tuple[str, ...]) -> None:
     code, _, err = run_cli("optimize", scenario_file, *args, "-w", "1")
     assert code == 2 and f"{args[0]}: only with --by-week" in err

@@ -78,7 +78,12 @@ def test_the_csv_is_the_flighting_chart() -> None:
     plan = verified_plan()
     chart = pd.read_csv(io.StringIO(plan.to_csv()), index_col=0)
     assert list(chart.index) == ["c0", "c1", "c2", "total"] and list(chart.columns) == ["1", "2", "3", "4", "total"]
-    np.testing.assert_allclose(chart.iloc[:3, :4].to_numpy(), plan.spend)
+    # Whole currency units, each within a unit of the plan, adding up to the totals row and column.
+    cells = chart.iloc[:3, :4].to_numpy()
+    assert np.all(cells == np.round(cells)) and np.all(np.abs(cells - plan.spend) < 1.0)
+    np.testing.assert_array_equal(chart.loc["total"].to_numpy()[:4], cells.sum(axis=0))
+    np.testing.assert_array_equal(chart["total"].to_numpy()[:3], cells.sum(axis=1))
+    assert chart.loc["total", "total"] == round(plan.spend.sum())
 
 
 def test_the_workbook_has_the_chart_the_weeks_the_assumptions_and_the_verification() -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "plan_csv",
     "plan_workbook",
     "round_to_total",
+    "rounded_flighting",
     "rounded_tables",
     "weekly_workbook",
     "write_plan",
@@ -219,6 +220,20 @@ def _format_sheet(ws: Any, formats: list[str | None], rows: int) -> None:
     ws.freeze_panes = "B2"
 
 
+def rounded_flighting(plan: WeeklyPlan) -> pd.DataFrame:
+    """A week-level plan's flighting chart (channels x weeks, a ``total`` row and column) in whole currency units:
+    the cells rounded together so that they add up to the rounded grand total, the totals the sums of the
+    rounded cells."""
+    wide = plan.to_frame(wide=True)
+    cells = wide.drop(index="total", columns="total")
+    rounded = pd.DataFrame(
+        round_to_total(cells.to_numpy().ravel()).reshape(cells.shape), index=cells.index, columns=cells.columns
+    )
+    rounded.loc["total"] = rounded.sum(axis=0)
+    rounded["total"] = rounded.sum(axis=1)
+    return rounded
+
+
 def weekly_workbook(plan: WeeklyPlan) -> bytes:
     """A week-level plan's workbook: the Flighting sheet laid out as a flighting chart (channels x weeks, with
     totals), the Weeks sheet in long form, the Assumptions, and the Verification when there is one."""
@@ -226,10 +241,13 @@ def weekly_workbook(plan: WeeklyPlan) -> bytes:
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        wide = plan.to_frame(wide=True)
+        wide = rounded_flighting(plan)
         wide.columns = [f"Week {c}" if c != "total" else "Total" for c in wide.columns]
         wide.to_excel(writer, sheet_name="Flighting")
-        plan.to_frame().to_excel(writer, sheet_name="Weeks", index=False)
+        weeks = plan.to_frame()
+        for column in ("spend", "current", "revenue"):
+            weeks[column] = round_to_total(weeks[column].to_numpy())
+        weeks.to_excel(writer, sheet_name="Weeks", index=False)
         sheet = writer.sheets["Flighting"]
         for row in sheet.iter_rows(min_row=2, min_col=2):
             for cell in row:

@@ -334,7 +334,15 @@ class Plan:
             lines.append(f"next dollar of budget returns {self.shadow_price:,.3f} of {unit} ({self.solver})")
         else:
             lines.append(self.message)
-        tables = [("Allocation", self.to_frame())]
+        if self.optimal:
+            verified = self.verified_gain
+            lines.append(
+                f"gain {verified[0]:+,.0f} [{verified[1]:+,.0f}, {verified[2]:+,.0f}] simulated; "
+                f"{self.projected_gain:+,.0f} projected by the curves"
+                if verified is not None
+                else f"gain {self.projected_gain:+,.0f} projected by the curves (not verified by simulation)"
+            )
+        tables = [("Allocation", self.to_frame()), ("Totals", self.to_frame("totals"))]
         if self.verification is not None:
             tables.append(("Verified by simulation", self.verification.to_frame()))
         return summary_html("Plan", lines, tables)
@@ -468,6 +476,8 @@ class Plan:
             "source": self.source,
             "seed": self.seed,
             "replications": self.replications,
+            "scenario": self.scenario_source or None,
+            "overrides": list(self.overrides),
             "version": self.version,
         }
         if self.verification is not None:

@@ -156,6 +156,9 @@ def plan_weekly(
         executor=executor,
         progress=progress,
     )
+    plan = dataclasses.replace(
+        plan, overrides=tuple(getattr(scenario, "overrides", ())), scenario_source=scenario.source or scenario.name
+    )
     if verify_replications and plan.optimal:
         plan = verify_weekly(
             scenario, plan, seed=seed, replications=verify_replications, executor=executor, progress=progress

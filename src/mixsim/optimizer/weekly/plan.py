@@ -21,10 +21,10 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.optimizer.export import weekly_workbook
+from mixsim.optimizer.export import rounded_flighting, weekly_workbook
 from mixsim.optimizer.plan import Verification
 from mixsim.optimizer.program import OPTIMAL
-from mixsim.tables import json_ready, json_records
+from mixsim.tables import interval, json_ready, json_records
 
 __all__ = ["WeeklyPlan"]
 
@@ -77,6 +77,10 @@ class WeeklyPlan:
         Root seed of the curves' measurement (None for curves not measured by simulation).
     replications : int
         Replications per curve level (0 for curves not measured by simulation).
+    overrides : tuple of str
+        The ``dotted.key=VALUE`` overrides of the scenario the plan was made for.
+    scenario_source : str
+        The scenario's file (or name).
     version : str
         mixsim version that made the plan.
     """
@@ -101,6 +105,8 @@ class WeeklyPlan:
     verification: Verification | None = None
     seed: int | None = None
     replications: int = 0
+    overrides: tuple[str, ...] = ()
+    scenario_source: str = ""
     version: str = __version__
 
     @property
@@ -172,6 +178,8 @@ class WeeklyPlan:
             "constraints": self.constraints,
             "seed": self.seed,
             "replications": self.replications,
+            "scenario": self.scenario_source or None,
+            "overrides": list(self.overrides),
             "version": self.version,
             "weeks": json_records(self.to_frame()),
             "verification": None if self.verification is None else self.verification.to_dict(),
@@ -183,8 +191,9 @@ class WeeklyPlan:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def to_csv(self) -> str:
-        """The flighting chart (``to_frame(wide=True)``: channels x weeks, with totals) as CSV text."""
-        return self.to_frame(wide=True).to_csv()
+        """The flighting chart (``to_frame(wide=True)``: channels x weeks, with totals) as CSV text, in whole
+        currency units that add up to their totals (:func:`~mixsim.optimizer.export.rounded_flighting`)."""
+        return rounded_flighting(self).to_csv()
 
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the Flighting sheet laid out as a flighting chart, the Weeks sheet in
@@ -206,8 +215,13 @@ class WeeklyPlan:
             for name, value in given.get(key, {}).items()
         ]
         pacing = given.get("pacing_weeks"), given.get("pacing_share")
+        gain = None
+        if self.verification is not None:
+            gain = interval(self.verification.runs["revenue", "gain"])
         items: list[tuple[str, Any]] = [
             ("status", self.status),
+            ("scenario", self.scenario_source or "none"),
+            ("scenario overrides", "; ".join(self.overrides) or "none"),
             ("money", self.total),
             ("budget", given.get("budget", "not used (committed spend plus additional money)")),
             ("committed spend", given.get("committed", 0.0)),
@@ -229,6 +243,11 @@ class WeeklyPlan:
             ("closed-loop solves", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
             ("plans set aside", self.rejected),
+            ("projected gain (revenue, from the curves)", self.projected_gain),
+            (
+                "verified gain (simulated, 90% interval)",
+                f"{gain[0]:,.0f} [{gain[1]:,.0f}, {gain[2]:,.0f}]" if gain is not None else "not verified",
+            ),
             ("shadow price of the money", self.shadow_price),
             ("mixsim version", self.version),
         ]
