@@ -130,3 +130,17 @@ def test_it_renders_in_jupyter() -> None:
     html = verified_plan()._repr_html_()
     assert html.startswith("<div class='mixsim'><strong>Week-level plan</strong>")
     assert "Flighting: spend per channel and week" in html and "Verified by simulation" in html
+
+
+def test_the_report_leads_with_one_gain_the_simulated_one_when_verified() -> None:
+    from mixsim.cli.text import weekly_report
+
+    plan = verified_plan()
+    gain = weekly_report(plan).splitlines()[1]
+    assert gain.startswith("Gain: +35 revenue [") and "simulated" in gain
+    assert f"projected {plan.projected_gain:+,.0f}" in gain
+    unverified = dataclasses.replace(plan, verification=None)
+    assert weekly_report(unverified).splitlines()[1].startswith(f"Gain: {plan.projected_gain:+,.0f} revenue, projected")
+    items = dict(zip(*(plan.assumptions()[c] for c in ("item", "value")), strict=True))
+    assert items["verified gain (simulated, 90% interval)"].startswith("35 [")
+    assert items["scenario overrides"] == "none"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mixsim.optimizer.objectives import OBJECTIVES
-from mixsim.tables import json_records
+from mixsim.tables import interval, json_records
 
 if TYPE_CHECKING:
     from mixsim.optimizer.curves import CurveSet
@@ -36,8 +36,18 @@ def weekly_report(plan: WeeklyPlan) -> str:
         loop += "; converged" if plan.converged else "; not converged (more --iterations may move it further)"
     if plan.rejected:
         loop += f"; {plan.rejected} plan(s) set aside (simulated, they earned less than the plan they moved from)"
+    if plan.verification is not None:
+        mean, low, high = interval(plan.verification.runs["revenue", "gain"])
+        gain = (
+            f"Gain: {mean:+,.0f} revenue [{low:+,.0f}, {high:+,.0f}], simulated (plan against the current flighting "
+            f"in {plan.verification.replications} paired replications, 90% interval); the curves projected "
+            f"{plan.projected_gain:+,.0f}."
+        )
+    else:
+        gain = f"Gain: {plan.projected_gain:+,.0f} revenue, projected by the curves (not simulated: --verify)."
     lines = [
         f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; {loop}",
+        gain,
         "Spend per channel and week (thousands):",
         f"{'channel':<{width}}" + "".join(f"{w:>{cell}}" for w in weeks) + f"{'total':>{cell + 2}}",
     ]
