@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mixsim.optimizer.export import rounded_tables
 from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.tables import interval, json_records
 
@@ -38,16 +39,16 @@ def weekly_report(plan: WeeklyPlan) -> str:
         loop += f"; {plan.rejected} plan(s) set aside (simulated, they earned less than the plan they moved from)"
     if plan.verification is not None:
         mean, low, high = interval(plan.verification.runs["revenue", "gain"])
-        gain = (
+        headline = (
             f"Gain: {mean:+,.0f} revenue [{low:+,.0f}, {high:+,.0f}], simulated (plan against the current flighting "
             f"in {plan.verification.replications} paired replications, 90% interval); the curves projected "
             f"{plan.projected_gain:+,.0f}."
         )
     else:
-        gain = f"Gain: {plan.projected_gain:+,.0f} revenue, projected by the curves (not simulated: --verify)."
+        headline = f"Gain: {plan.projected_gain:+,.0f} revenue, projected by the curves (not simulated: --verify)."
     lines = [
         f"Week-level plan: {len(plan.channels)} channels x {len(weeks)} weeks, money {plan.total:,.0f}; {loop}",
-        gain,
+        headline,
         "Spend per channel and week (thousands):",
         f"{'channel':<{width}}" + "".join(f"{w:>{cell}}" for w in weeks) + f"{'total':>{cell + 2}}",
     ]
@@ -256,8 +257,8 @@ def curves_report(curves: CurveSet) -> str:
 def plan_report(plan: Plan) -> str:
     """The plan's gain first (the simulated one when verified), then the allocation table, why channels are held,
     the totals, the budget's shadow price, binding constraints, the solve and the verification."""
-    frame = plan.to_frame()
-    totals = plan.to_frame("totals").iloc[0]
+    frame, total = rounded_tables(plan)  # the figures the files carry, so that text and files agree
+    totals = total.iloc[0]
     goal = OBJECTIVES[plan.objective]
     headline = goal.headline(plan.constraints.get("target"))
     lines = [f"Plan: {headline}", f"Budget {plan.budget:,.0f}; curves from {plan.source}."]
@@ -290,7 +291,7 @@ def plan_report(plan: Plan) -> str:
         ("marginal_return", "marginal", "{:.3f}"),
     ]
     lines.append(f"{'channel':<{width}}" + "".join(f"{title:>12}" for _, title, _ in columns))
-    for row in [*json_records(frame), {**json_records(plan.to_frame("totals"))[0]}]:
+    for row in [*json_records(frame), *json_records(total)]:
         cells = "".join(f"{num(fmt, row[key]):>12}" for key, _, fmt in columns)
         lines.append(f"{row['channel']!s:<{width}}{cells}")
     held = [(c.channel, c.note) for c in plan.channels if c.note]

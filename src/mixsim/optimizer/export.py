@@ -157,6 +157,8 @@ def rounded_tables(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
     for table in (channels, totals):
         for column, decimals in ROUNDING.items():
             table[column] = table[column].astype(float).round(decimals) + 0.0
+        for column in (*MONEY_COLUMNS, "book_change", "change"):
+            table[column] = table[column].astype("Int64")  # whole units print as such: 37500, not 37500.0
     return channels, totals
 
 

@@ -349,7 +349,7 @@ def why_held(
 
 
 _BOUND_WORDS = {
-    "end": "the end of its curve (the most it delivered when measured, or its file's last point)",
+    "end": "the end of its curve (the most it can deliver, as far as its curve tells)",
     "budget.limits": "its limit in budget.limits",
     "max_change": "the most max_change lets it move from today's spend",
     "closed-loop": "held by the closed loop's step (more iterations may move it)",
