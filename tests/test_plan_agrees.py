@@ -188,3 +188,11 @@ def test_one_projected_gain_and_the_verified_one_leads_when_there_is_one() -> No
     assert doc["gain"]["verified"]["mean"] == pytest.approx(mean)
     items = dict(zip(*(verified.assumptions()[c] for c in ("item", "value")), strict=True))
     assert items["verified gain (simulated, 90% interval)"].startswith(f"{mean:,.0f}")
+
+
+def test_bookings_above_the_spend_are_explained_in_the_text() -> None:
+    plan = solved(budget=2e4)
+    _, totals = rounded_tables(plan)
+    assert totals["book"][0] > totals["spend"][0]  # the capped channel is booked past what it delivers
+    text = plan_report(plan)
+    assert f"Bookings add up to {totals['book'][0]:,.0f}" in text and "capped cannot deliver" in text

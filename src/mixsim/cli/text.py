@@ -317,6 +317,16 @@ def plan_report(plan: Plan) -> str:
         + f" against {plan.current_spend:,.0f} today ({totals['change']:+,.0f} in media).",
         *(
             [
+                f"Bookings add up to {totals['book']:,.0f}, {totals['book'] - totals['spend']:,.0f} more than the "
+                "spend: the part of the bookings "
+                + ", ".join(c.channel for c in plan.channels if c.booked > c.spend + 0.5)
+                + " cannot deliver, which is not billed."
+            ]
+            if totals["book"] > totals["spend"]
+            else []
+        ),
+        *(
+            [
                 f"Projected total revenue {plan.total_revenue:,.0f} against {plan.current_total_revenue:,.0f} "
                 "simulated at today's plan (organic included)."
             ]
