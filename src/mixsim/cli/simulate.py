@@ -17,7 +17,7 @@ from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
-from mixsim.whatif import compare, compare_run_count, vary
+from mixsim.whatif import compare, compare_run_count, scenario_labels, vary
 
 
 def setup_simulate(parser: argparse.ArgumentParser) -> None:
@@ -129,9 +129,11 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     out = out_dir(args.out)
-    base = load_scenario(args.scenario, args.overrides)
-    variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
-    for scenario in (base, *(s for _, s in variants)):
+    files = [load_scenario(path, args.overrides) for path in (args.scenario, *args.others)]
+    base_label, *labels = scenario_labels(files)
+    base = files[0]
+    variants = list(zip(labels, files[1:], strict=True))
+    for scenario in files:
         check_memory(scenario, args, runs=args.replications)
     grid: dict[str, list[str]] = {}
     for item in args.vary:
@@ -148,7 +150,7 @@ def _compare(args: argparse.Namespace) -> int:
         result = compare(
             base,
             variants,
-            base_label=Path(args.scenario).stem,
+            base_label=base_label,
             optimize=args.optimize,
             seed=args.seed,
             replications=args.replications,
