@@ -5,9 +5,9 @@ difference between a variant and the base, replication by replication, is the ef
 than noise; each difference is summarised by its mean and 90% interval, and a difference whose interval holds
 0 is flagged as one the simulation cannot tell from none.
 
-A variant equal to the base (the ``--vary`` combination that leaves the base as it is, or the base passed again)
-is the base itself: its difference is zero by construction, so it is not simulated again nor listed as a variant;
-the comparison names it in :attr:`Comparison.same_as_base`.
+A variant that is the base but for its name and file (the ``vary`` combination of the base's own values, a copy of
+the base's file) is the base itself: its difference is zero by construction, so it is not simulated again nor
+listed as a variant; the comparison names it in :attr:`Comparison.same_as_base`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "Comparison",
     "compare",
     "compare_run_count",
+    "is_base",
     "optimized",
     "scenario_labels",
     "vary",
@@ -74,7 +75,7 @@ class Comparison:
     seed : int
         The root seed every variant shared.
     same_as_base : tuple of str
-        Labels of the variants that were the base itself (equal scenarios), in the order given: not simulated
+        Labels of the variants that were the base itself (:func:`is_base`), in the order given: not simulated
         again and not in :attr:`labels`, since their difference from the base is zero by construction.
     version : str
         The mixsim version that produced the comparison.
@@ -197,7 +198,7 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     -------
     list of (label, Scenario)
         Labelled ``key=value, key=value``; each validated like a file. A combination of the base's own values is
-        the base again (equal to it); :func:`compare` does not repeat it.
+        the base again (:func:`is_base`); :func:`compare` does not repeat it.
 
     Raises
     ------
@@ -262,10 +263,20 @@ def scenario_labels(scenarios: Sequence[Scenario]) -> list[str]:
     return labels
 
 
+def is_base(variant: Scenario, base: Scenario) -> bool:
+    """Whether ``variant`` is ``base`` but for its name and file: the same world, whose difference from the base is
+    zero in every replication by construction."""
+    return all(
+        getattr(variant, f.name) == getattr(base, f.name)
+        for f in fields(Scenario)
+        if f.compare and f.name not in ("name", "source")
+    )
+
+
 def _split(base: Scenario, variants: Sequence[tuple[str, Scenario]]) -> tuple[list[tuple[str, Scenario]], list[str]]:
     """The variants that differ from ``base``, and the labels of those that are the base itself."""
-    kept = [(label, scenario) for label, scenario in variants if scenario != base]
-    same = [label for label, scenario in variants if scenario == base]
+    kept = [(label, scenario) for label, scenario in variants if not is_base(scenario, base)]
+    same = [label for label, scenario in variants if is_base(scenario, base)]
     return kept, same
 
 
@@ -303,8 +314,8 @@ def compare(
     base : Scenario
         The reference every difference is taken from.
     variants : sequence of (label, Scenario)
-        The alternatives (see :func:`vary`), each with its own label. One equal to ``base`` is the base itself: it
-        is not simulated again nor listed, only named in :attr:`Comparison.same_as_base`.
+        The alternatives (see :func:`vary`), each with its own label. One that is ``base`` but for its name and
+        file (:func:`is_base`) is not simulated again nor listed, only named in :attr:`Comparison.same_as_base`.
     base_label : str, default="base"
     optimize : bool, default=False
         Also compare each scenario (the base, then each variant) with its budget optimized (see

@@ -35,7 +35,9 @@ def setup_simulate(parser: argparse.ArgumentParser) -> None:
 
 def setup_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="BASE", help="the base scenario (TOML)")
-    parser.add_argument("others", metavar="OTHER", nargs="*", help="alternative scenario files")
+    parser.add_argument(
+        "others", metavar="OTHER", nargs="*", help="alternative scenario files (each labelled by its scenario.name)"
+    )
     parser.add_argument(
         "--vary",
         action="append",

@@ -353,7 +353,7 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
     replications = comparison.results[0].replications
     paragraphs = [
         f"{kpi}: each variant against {base}",
-        f"{replications} paired replications (common random numbers)",
+        f"{replications} paired replication{'s' if replications != 1 else ''} (common random numbers)",
     ]
     if comparison.same_as_base:
         paragraphs.append(f"the base itself, not repeated: {', '.join(comparison.same_as_base)}")
