@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from conftest import ROOT, small_data
 from mixsim.errors import InfeasibleError
@@ -359,8 +361,10 @@ def result(small: Scenario) -> SimulationResult:
 
 @pytest.fixture(scope="module")
 def comparison(small: Scenario) -> Comparison:
-    # 0.1 is the base's own synergy: a variant identical to the base, a difference of exactly 0.
-    return compare(small, vary(small, {"funnel.synergy": ["0.1", "0.3"]}), replications=2)
+    # The budget is the optimizer's money, not the simulation's: a variant whose difference is exactly 0, beside
+    # one that shows. (The base's own synergy, 0.1, would be the base itself, not a variant.)
+    variants = vary(small, {"budget.total": ["9000"]}) + vary(small, {"funnel.synergy": ["0.3"]})
+    return compare(small, variants, replications=2)
 
 
 def gids(fig: Figure, prefix: str) -> list[str]:
@@ -497,6 +501,65 @@ def test_plot_comparison_greys_exactly_the_differences_it_cannot_tell_from_zero(
     # The fixture holds both kinds: the same synergy as the base, and a change that shows.
     conversions = frame[(frame["kpi"] == "conversions") & (frame["variant"] != "base")]
     assert sorted(conversions["distinguishable"]) == [False, True]
+
+
+def drawn_texts(fig: Figure) -> list[Text]:
+    """The texts a render of ``fig`` draws: visible, not blank, and tick labels only where their tick is in view."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(high - low, 1.0)
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                loc = tick.get_loc()
+                if loc is None or not low - slack <= loc <= high + slack:
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+
+
+def outside(fig: Figure) -> list[str]:
+    """The texts of ``fig``, rendered, whose window is not inside the figure's (to half a pixel)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    bounds = fig.bbox
+    out = []
+    for text in drawn_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < bounds.x0 - 0.5 or box.y0 < bounds.y0 - 0.5 or box.x1 > bounds.x1 + 0.5 or box.y1 > bounds.y1 + 0.5:
+            out.append(text.get_text())
+    return out
+
+
+@pytest.fixture(scope="module")
+def long_labels(small: Scenario) -> Comparison:
+    """A three-key grid (labels of some 90 characters), a long unbroken label and a long base label."""
+    grid = {
+        "channels.search.frequency_cap": ["1", "2"],
+        "organic.word_of_mouth": ["0.05", "0.2"],
+        "channels.email.p_consider": ["0.03"],
+    }
+    unbroken = ("a_scenario_file_named_without_any_spaces_at_all_v2", small.replace({"funnel.synergy": 0.3}))
+    base = "D2C skincare brand, one quarter, every channel at its planned spend"
+    return compare(small, [*vary(small, grid), unbroken], base_label=base, replications=1)
+
+
+@pytest.mark.parametrize("kpi", ["conversions", "profit", "roas"])
+def test_plot_comparison_fits_long_labels_inside_the_figure(long_labels, kpi):
+    fig = plot_comparison(long_labels, kpi)
+    assert outside(fig) == []
+    # Every variant keeps its whole label, wrapped over lines rather than cut.
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ["".join(t.split()) for t in ticks] == ["".join(v.split()) for v in long_labels.labels[1:]]
+    assert max(len(line) for t in ticks for line in t.split("\n")) <= 40
+    assert long_labels.labels[0] in " ".join(fig.get_suptitle().split())
+
+
+def test_plot_comparison_names_the_grid_point_that_is_the_base(small):
+    comparison = compare(small, vary(small, {"funnel.synergy": ["0", "0.1", "0.3"]}), replications=1)
+    fig = plot_comparison(comparison)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["funnel.synergy=0", "funnel.synergy=0.3"]
+    assert "the base itself, not repeated: funnel.synergy=0.1" in fig.get_suptitle()
 
 
 def test_bad_plotting_arguments_are_input_errors(tmp_path, curves, plan, comparison):

@@ -60,8 +60,11 @@ def test_synergy_raises_conversions(make_scenario: Callable[..., Scenario]) -> N
 
 
 def test_the_base_differs_from_itself_by_nothing(make_scenario: Callable[..., Scenario]) -> None:
+    # The budget is the optimizer's, not the simulation's: a variant of its own in the same world (the base itself,
+    # or a copy of it under another name, would not be repeated).
     base = make_scenario()
-    result = compare(base, [("same", base)], seed=9, replications=3)
+    result = compare(base, [("same", make_scenario("budget.total=9000"))], seed=9, replications=3)
+    assert result.labels == ("base", "same")
     kpis = result.to_frame("kpis")
     for _, r in kpis.iterrows():
         assert r["diff"] == 0.0 or np.isnan(r["diff"])
@@ -109,7 +112,8 @@ def test_compare_command(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -
     ("args", "message"),
     [
         ([], "nothing to compare"),
-        (["{base}"], "named twice: small"),
+        (["{base}"], "every variant is the base itself ("),
+        (["--vary", "funnel.synergy=0.1"], "nothing to compare: every variant is the base itself (funnel.synergy=0.1)"),
         (["--vary", "funnel.synergy"], "expected KEY=V1,V2"),
         (["--vary", "funnel.synergy=-1"], "funnel.synergy"),
     ],
@@ -159,7 +163,7 @@ def test_a_comparison_refuses_an_unknown_table(make_scenario: Callable[..., Scen
     from mixsim.errors import InputError
 
     base = make_scenario()
-    result = compare(base, [("same", base)], seed=1, replications=1)
+    result = compare(base, vary(base, {"funnel.synergy": ["0.3"]}), seed=1, replications=1)
     with pytest.raises(InputError, match="unknown table 'runs'"):
         result.to_frame("runs")
 
@@ -194,3 +198,114 @@ def test_the_run_count_is_every_run_the_comparison_makes(
     )
     assert len(calls) == compare_run_count(base, variants, 2, optimize=optimize)
     assert len(result.labels) == (4 if optimize else 2)
+
+
+def test_the_grid_point_equal_to_the_base_is_the_base_itself(make_scenario: Callable[..., Scenario]) -> None:
+    """0.1 is the small scenario's own synergy: that grid point is the base again, its difference zero by
+    construction; it is named once, neither simulated nor listed as a variant."""
+    from mixsim.cli.text import compare_report
+    from mixsim.whatif import compare_run_count
+
+    base = make_scenario()
+    variants = vary(base, {"funnel.synergy": ["0", "0.1", "0.3"]})
+    assert [label for label, _ in variants] == ["funnel.synergy=0", "funnel.synergy=0.1", "funnel.synergy=0.3"]
+    calls: list[int] = []
+    result = compare(base, variants, seed=2, replications=2, progress=lambda done, total: calls.append(total))
+    assert result.labels == ("base", "funnel.synergy=0", "funnel.synergy=0.3")
+    assert result.same_as_base == ("funnel.synergy=0.1",)
+    assert len(calls) == compare_run_count(base, variants, 2) == 3 * 2
+    # Optimizing does not optimize the base twice either.
+    assert compare_run_count(base, variants, 2, optimize=True) == compare_run_count(
+        base, [variants[0], variants[2]], 2, optimize=True
+    )
+    for table in ("kpis", "channels"):
+        assert set(result.to_frame(table)["variant"]) == set(result.labels)
+    assert json.loads(result.to_json())["same_as_base"] == ["funnel.synergy=0.1"]
+    text = compare_report(result)
+    assert [line for line in text.splitlines() if "funnel.synergy=0.1" in line] == [
+        "The base itself, not repeated: funnel.synergy=0.1."
+    ]
+    assert "funnel.synergy=0.1" in result._repr_html_()
+
+
+def test_a_copy_under_another_name_is_the_base_itself(make_scenario: Callable[..., Scenario]) -> None:
+    import dataclasses
+
+    from mixsim.whatif import is_base
+
+    base = make_scenario()
+    copy = dataclasses.replace(base, name="Small, copied", source="elsewhere/copy.toml")
+    assert is_base(copy, base) and not is_base(make_scenario("budget.total=9000"), base)
+    result = compare(base, [("copy", copy), ("more tv", make_scenario("channels.tv.spend=3000"))], replications=1)
+    assert result.labels == ("base", "more tv") and result.same_as_base == ("copy",)
+
+
+def test_nothing_to_compare_is_refused_before_anything_runs(make_scenario: Callable[..., Scenario]) -> None:
+    from mixsim.errors import InputError
+
+    base = make_scenario()
+    ran: list[int] = []
+    with pytest.raises(InputError, match=r"every variant is the base itself \(funnel.synergy=0.1\)$"):
+        compare(base, vary(base, {"funnel.synergy": ["0.1"]}), progress=lambda done, total: ran.append(done))
+    with pytest.raises(InputError, match="nothing to compare"):
+        compare(base, [], progress=lambda done, total: ran.append(done))
+    assert ran == []
+
+
+def test_scenario_labels_are_names_then_files_and_always_distinct(make_scenario: Callable[..., Scenario]) -> None:
+    import dataclasses
+
+    from mixsim.whatif import scenario_labels
+
+    def named(name: str, source: str) -> Scenario:
+        return dataclasses.replace(make_scenario(), name=name, source=source)
+
+    shop, cheaper = named("Shop", "a/shop.toml"), named("Shop, TV at half price", "b/cheap.toml")
+    assert scenario_labels([shop, cheaper]) == ["Shop", "Shop, TV at half price"]
+    # A shared name says nothing: those two are told apart by their files; the third keeps its name.
+    assert scenario_labels([shop, named("Shop", "b/copy.toml"), cheaper]) == ["shop", "copy", "Shop, TV at half price"]
+    # A blank name falls back to the file too.
+    assert scenario_labels([shop, named(" ", "b/untitled.toml")]) == ["Shop", "untitled"]
+    # Shared stems: the paths; the same file twice: numbered.
+    assert scenario_labels([shop, named("Shop", "b/shop.toml")]) == ["a/shop.toml", "b/shop.toml"]
+    assert scenario_labels([shop, shop, shop]) == ["a/shop.toml", "a/shop.toml #2", "a/shop.toml #3"]
+
+
+def test_compare_command_labels_scenario_files_by_name(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
+    text = scenario_file.read_text(encoding="utf-8")
+    cheaper = tmp_path / "cheaper_tv.toml"
+    cheaper.write_text(text.replace("cpm = 20.0", "cpm = 10.0").replace('name = "small"', 'name = "TV at half price"'))
+    same_name = tmp_path / "more_email.toml"
+    same_name.write_text(text.replace("spend = 300", "spend = 600"), encoding="utf-8")
+    code, out, err = run_cli(
+        "compare", scenario_file, cheaper, same_name, "--vary", "funnel.synergy=0,0.1", "-r", "1", "-w", "1", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    # small.toml and more_email.toml are both named "small": their files tell them apart.
+    assert doc["variants"] == ["small", "TV at half price", "more_email", "funnel.synergy=0"]
+    assert doc["same_as_base"] == ["funnel.synergy=0.1"]
+
+
+def test_the_compare_report_keeps_its_columns_with_long_labels(make_scenario: Callable[..., Scenario]) -> None:
+    """A three-key grid makes labels of some 90 characters: each stands whole on a line of its own, and the figures
+    stay in the same narrow columns as for short labels."""
+    from mixsim.cli.text import compare_report
+
+    base = make_scenario()
+    grid = {
+        "channels.search.frequency_cap": ["1", "2"],
+        "organic.word_of_mouth": ["0.05", "0.2"],
+        "channels.email.p_consider": ["0.03"],
+    }
+    result = compare(base, vary(base, grid), seed=1, replications=1)
+    lines = compare_report(result).splitlines()
+    for label in result.labels:
+        assert f"  {label}" in [line.rstrip() for line in lines] or any(
+            line.startswith(f"  {label}  ") for line in lines
+        ), label
+    block = lines[lines.index("conversions") + 1 : lines.index("revenue") - 1]
+    assert len(block) == 1 + 2 * 4  # the base's line; each variant's label, then its figures
+    starts = {len(line) - len(line.lstrip()) for line in block[2::2]}
+    assert starts == {block[0].index(block[0].split()[-3])}  # one column for every variant's figures
+    assert max(starts) <= 40

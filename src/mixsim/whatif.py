@@ -4,6 +4,10 @@ Every variant's replication ``r`` uses the same seed (``SeedSequence(seed).spawn
 difference between a variant and the base, replication by replication, is the effect of what changed rather
 than noise; each difference is summarised by its mean and 90% interval, and a difference whose interval holds
 0 is flagged as one the simulation cannot tell from none.
+
+A variant that is the base but for its name and file (the ``vary`` combination of the base's own values, a copy of
+the base's file) is the base itself: its difference is zero by construction, so it is not simulated again nor
+listed as a variant; the comparison names it in :attr:`Comparison.same_as_base`.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import contextlib
 import itertools
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +37,16 @@ from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
 from mixsim.tables import check_table, interval, json_records
 
-__all__ = ["COMPARED_CHANNEL_METRICS", "Comparison", "compare", "compare_run_count", "optimized", "vary"]
+__all__ = [
+    "COMPARED_CHANNEL_METRICS",
+    "Comparison",
+    "compare",
+    "compare_run_count",
+    "is_base",
+    "optimized",
+    "scenario_labels",
+    "vary",
+]
 
 COMPARED_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "linear")
 """Per-channel figures a comparison reports (``linear``: conversions attributed linearly)."""
@@ -59,6 +74,9 @@ class Comparison:
         One per variant, in the same order, each with the same seeds.
     seed : int
         The root seed every variant shared.
+    same_as_base : tuple of str
+        Labels of the variants that were the base itself (:func:`is_base`), in the order given: not simulated
+        again and not in :attr:`labels`, since their difference from the base is zero by construction.
     version : str
         The mixsim version that produced the comparison.
     """
@@ -66,6 +84,7 @@ class Comparison:
     labels: tuple[str, ...]
     results: tuple[SimulationResult, ...]
     seed: int
+    same_as_base: tuple[str, ...] = ()
     version: str = __version__
 
     @property
@@ -74,12 +93,15 @@ class Comparison:
         return self.results[0].replications
 
     def _repr_html_(self) -> str:
+        notes = [
+            f"{self.replications} replications per variant, seed {self.seed}, mixsim {self.version}",
+            "Differences from the base on common random numbers; '~0' where the interval holds 0",
+        ]
+        if self.same_as_base:
+            notes.append(f"The base itself, not repeated: {', '.join(self.same_as_base)}")
         return summary_html(
             f"Comparison of {len(self.labels)} variants (base: {self.labels[0]})",
-            [
-                f"{self.replications} replications per variant, seed {self.seed}, mixsim {self.version}",
-                "Differences from the base on common random numbers; '~0' where the interval holds 0",
-            ],
+            notes,
             [("KPIs", self.to_frame("kpis"))],
         )
 
@@ -139,6 +161,7 @@ class Comparison:
             "replications": self.replications,
             "version": self.version,
             "variants": list(self.labels),
+            "same_as_base": list(self.same_as_base),
             "kpis": json_records(self.to_frame("kpis")),
             "channels": json_records(self.to_frame("channels")),
         }
@@ -174,7 +197,8 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     Returns
     -------
     list of (label, Scenario)
-        Labelled ``key=value, key=value``; each validated like a file.
+        Labelled ``key=value, key=value``; each validated like a file. A combination of the base's own values is
+        the base again (:func:`is_base`); :func:`compare` does not repeat it.
 
     Raises
     ------
@@ -189,6 +213,73 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     return out
 
 
+def scenario_labels(scenarios: Sequence[Scenario]) -> list[str]:
+    """A distinct label for each scenario: its ``name``, else the stem of the file it was read from.
+
+    A scenario is labelled by its file only where its name is blank or shared with another of ``scenarios``;
+    where the stems are shared too, by its source as given (the path), and where even that is shared (the same
+    file twice), with ``#2``, ``#3``, ... in order.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        Typically the base and the other scenario files of a comparison, in order.
+
+    Returns
+    -------
+    list of str
+        One label per scenario, in order, no two alike.
+
+    Examples
+    --------
+    >>> import mixsim
+    >>> from mixsim.whatif import scenario_labels
+    >>> shop = mixsim.load_scenario("scenarios/d2c_ecommerce.toml")
+    >>> scenario_labels([shop, shop.replace(name="Cheaper TV")])
+    ['D2C skincare brand, one quarter', 'Cheaper TV']
+    >>> scenario_labels([shop, shop])
+    ['scenarios/d2c_ecommerce.toml', 'scenarios/d2c_ecommerce.toml #2']
+    """
+    fallbacks = (
+        lambda s: s.name.strip(),
+        lambda s: Path(s.source).stem,
+        lambda s: s.source,
+    )
+    labels = [""] * len(scenarios)
+    for fallback in fallbacks:
+        counts = Counter(labels)
+        unclear = [i for i, label in enumerate(labels) if not label or counts[label] > 1]
+        for i in unclear:
+            labels[i] = fallback(scenarios[i]).strip() or labels[i]
+    used: set[str] = set()
+    for i, label in enumerate(labels):
+        label = label or "scenario"
+        candidate, n = label, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{label} #{n}"
+        used.add(candidate)
+        labels[i] = candidate
+    return labels
+
+
+def is_base(variant: Scenario, base: Scenario) -> bool:
+    """Whether ``variant`` is ``base`` but for its name and file: the same world, whose difference from the base is
+    zero in every replication by construction."""
+    return all(
+        getattr(variant, f.name) == getattr(base, f.name)
+        for f in fields(Scenario)
+        if f.compare and f.name not in ("name", "source")
+    )
+
+
+def _split(base: Scenario, variants: Sequence[tuple[str, Scenario]]) -> tuple[list[tuple[str, Scenario]], list[str]]:
+    """The variants that differ from ``base``, and the labels of those that are the base itself."""
+    kept = [(label, scenario) for label, scenario in variants if not is_base(scenario, base)]
+    same = [label for label, scenario in variants if is_base(scenario, base)]
+    return kept, same
+
+
 def compare_run_count(
     base: Scenario,
     variants: Sequence[tuple[str, Scenario]],
@@ -197,7 +288,7 @@ def compare_run_count(
     optimize: bool = False,
 ) -> int:
     """How many engine runs :func:`compare` makes with these arguments (for sizing a progress bar)."""
-    worlds = [base, *(s for _, s in variants)]
+    worlds = [base, *(s for _, s in _split(base, variants)[0])]
     runs = replications * len(worlds) * (2 if optimize else 1)
     if optimize:
         runs += sum(curve_run_count(s, OPTIMIZE_REPLICATIONS) * OPTIMIZE_ITERATIONS for s in worlds)
@@ -223,7 +314,8 @@ def compare(
     base : Scenario
         The reference every difference is taken from.
     variants : sequence of (label, Scenario)
-        The alternatives (see :func:`vary`), each with its own label.
+        The alternatives (see :func:`vary`), each with its own label. One that is ``base`` but for its name and
+        file (:func:`is_base`) is not simulated again nor listed, only named in :attr:`Comparison.same_as_base`.
     base_label : str, default="base"
     optimize : bool, default=False
         Also compare each scenario (the base, then each variant) with its budget optimized (see
@@ -246,7 +338,8 @@ def compare(
     Raises
     ------
     InputError
-        If two variants (or a variant and the base) have the same label, before anything is run.
+        If two variants (or a variant and the base) have the same label, or if there is nothing to compare (no
+        variant other than the base itself, and ``optimize`` False), before anything is run.
     InfeasibleError
         With ``optimize``, naming the scenario whose constraints cannot all hold.
 
@@ -254,19 +347,26 @@ def compare(
     --------
     >>> import mixsim
     >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
-    >>> variants = mixsim.vary(scenario, {"funnel.synergy": ["0", "0.3"]})
+    >>> variants = mixsim.vary(scenario, {"funnel.synergy": ["0", "0.1", "0.3"]})  # 0.1 is the file's own
     >>> comparison = mixsim.compare(scenario, variants, seed=1, replications=2)
     >>> comparison.labels
     ('base', 'funnel.synergy=0', 'funnel.synergy=0.3')
+    >>> comparison.same_as_base
+    ('funnel.synergy=0.1',)
     """
     labels = [base_label, *(label for label, _ in variants)]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
         raise InputError(f"variants need distinct names; named twice: {', '.join(twice)}")
-    compared = list(variants)
+    kept, same = _split(base, variants)
+    if not kept and not optimize:
+        if same:
+            raise InputError(f"nothing to compare: every variant is the base itself ({', '.join(same)})")
+        raise InputError("nothing to compare: give variants, or optimize=True to compare the base with its plan")
+    compared = list(kept)
     if optimize:
         compared += optimized(
-            [(base_label, base), *variants], seed=seed, workers=workers, executor=executor, progress=progress
+            [(base_label, base), *kept], seed=seed, workers=workers, executor=executor, progress=progress
         )
     seed = root_seed(base, seed)
     scenarios = [base, *(s for _, s in compared)]
@@ -283,7 +383,9 @@ def compare(
                     progress(offset + done, total)
 
             results.append(simulate(scenario, seed=seed, replications=replications, executor=pool, progress=report))
-    return Comparison(labels=tuple(labels), results=tuple(results), seed=seed, version=__version__)
+    return Comparison(
+        labels=tuple(labels), results=tuple(results), seed=seed, same_as_base=tuple(same), version=__version__
+    )
 
 
 def optimized(

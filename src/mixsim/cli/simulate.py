@@ -17,7 +17,7 @@ from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
-from mixsim.whatif import compare, compare_run_count, vary
+from mixsim.whatif import compare, compare_run_count, scenario_labels, vary
 
 
 def setup_simulate(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,9 @@ def setup_simulate(parser: argparse.ArgumentParser) -> None:
 
 def setup_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="BASE", help="the base scenario (TOML)")
-    parser.add_argument("others", metavar="OTHER", nargs="*", help="alternative scenario files")
+    parser.add_argument(
+        "others", metavar="OTHER", nargs="*", help="alternative scenario files (each labelled by its scenario.name)"
+    )
     parser.add_argument(
         "--vary",
         action="append",
@@ -129,9 +131,11 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     out = out_dir(args.out)
-    base = load_scenario(args.scenario, args.overrides)
-    variants = [(Path(path).stem, load_scenario(path, args.overrides)) for path in args.others]
-    for scenario in (base, *(s for _, s in variants)):
+    files = [load_scenario(path, args.overrides) for path in (args.scenario, *args.others)]
+    base_label, *labels = scenario_labels(files)
+    base = files[0]
+    variants = list(zip(labels, files[1:], strict=True))
+    for scenario in files:
         check_memory(scenario, args, runs=args.replications)
     grid: dict[str, list[str]] = {}
     for item in args.vary:
@@ -148,7 +152,7 @@ def _compare(args: argparse.Namespace) -> int:
         result = compare(
             base,
             variants,
-            base_label=Path(args.scenario).stem,
+            base_label=base_label,
             optimize=args.optimize,
             seed=args.seed,
             replications=args.replications,

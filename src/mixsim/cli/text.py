@@ -84,44 +84,68 @@ def weekly_report(plan: WeeklyPlan) -> str:
     return "\n".join(lines)
 
 
+_LABEL_COLUMN = 34
+"""Widest label column of the comparison's tables; a longer label gets a line of its own above its figures."""
+
+
 def compare_report(result: Comparison) -> str:
-    """Each variant's KPIs beside the base, with paired differences and their intervals."""
+    """Each variant's KPIs beside the base, with paired differences and their intervals, then each variant's
+    difference per channel.
+
+    A label wider than the label column (a grid's ``key=value, ...``) stands on a line of its own with its figures
+    under it, so the columns stay put; a variant that was the base itself is named once, not listed with a
+    difference that is zero by construction."""
     frame = result.to_frame("kpis")
+    base = result.labels[0]
     lines = [
-        f"What-if: {len(result.labels)} variants, {result.replications} replications each, seed "
-        f"{result.seed}, the same random numbers in every variant.",
+        f"What-if: {base} (the base) and {len(result.labels) - 1} variant(s), {result.replications} replications "
+        f"each, seed {result.seed}, the same random numbers in every variant.",
         "diff: the variant minus the base, replication by replication, with its 90% interval; "
         "'~0' marks a difference the interval cannot tell from none.",
     ]
+    if result.same_as_base:
+        lines.append(f"The base itself, not repeated: {', '.join(result.same_as_base)}.")
     formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
-    width = max(12, *(len(label) for label in result.labels)) + 2
+    width = min(max(12, *(len(label) for label in result.labels)), _LABEL_COLUMN) + 2
     for kpi, rows in frame.groupby("kpi", sort=False):
         fmt = formats.get(str(kpi), "{:,.2f}")
-        first = True
+        signed = fmt.replace("{:", "{:+", 1)
         lines += ["", f"{kpi}"]
-        for _, row in rows.iterrows():
+        # By position: the table lists the variants in order, the base first.
+        for position, (_, row) in enumerate(rows.iterrows()):
             value = f"{num(fmt, row['mean'])} [{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
-            if row["variant"] == result.labels[0] and first:
-                first = False
-                lines.append(f"  {row['variant']:<{width}}{value}")
-                continue
-            flag = "" if row["distinguishable"] else "  ~0"
-            signed = fmt.replace("{:", "{:+", 1)
-            diff = f"{num(signed, row['diff'])} [{num(fmt, row['diff_low'])}, {num(fmt, row['diff_high'])}]"
-            lines.append(f"  {row['variant']:<{width}}{value}   diff {diff}{flag}")
+            if position > 0:
+                flag = "" if row["distinguishable"] else "  ~0"
+                diff = f"{num(signed, row['diff'])} [{num(fmt, row['diff_low'])}, {num(fmt, row['diff_high'])}]"
+                value += f"   diff {diff}{flag}"
+            lines += _labelled(str(row["variant"]), width, [value])
     channels = result.to_frame("channels")
-    labels = {"spend": "spend", "linear": "conversions attributed (linear)"}
+    names = channels["channel"].astype(str)
+    channel_width = max(12, *(len(n) for n in names)) + 2 if len(names) else 14
+    titles = {"spend": "spend", "linear": "conversions attributed (linear)"}
     lines += ["", "Per channel: each variant's difference from the base (90% interval)."]
-    for metric, title in labels.items():
+    for metric, title in titles.items():
         lines += ["", title]
-        rows = channels[(channels["metric"] == metric) & (channels["variant"] != result.labels[0])]
-        for _, row in rows.iterrows():
-            flag = "" if row["distinguishable"] else "  ~0"
-            lines.append(
-                f"  {row['variant']!s:<{width}}{row['channel']!s:<14}{num('{:+,.0f}', row['diff'])} "
-                f"[{num('{:,.0f}', row['diff_low'])}, {num('{:,.0f}', row['diff_high'])}]{flag}"
-            )
+        rows = channels[(channels["metric"] == metric) & (channels["variant"] != base)]
+        for variant, group in rows.groupby("variant", sort=False):
+            cells = []
+            for _, row in group.iterrows():
+                flag = "" if row["distinguishable"] else "  ~0"
+                cells.append(
+                    f"{row['channel']!s:<{channel_width}}{num('{:+,.0f}', row['diff'])} "
+                    f"[{num('{:,.0f}', row['diff_low'])}, {num('{:,.0f}', row['diff_high'])}]{flag}"
+                )
+            lines += _labelled(str(variant), width, cells)
     return "\n".join(lines)
+
+
+def _labelled(label: str, width: int, cells: list[str]) -> list[str]:
+    """Table lines for one variant: its label in the first column beside its first cell, or, when it is wider than
+    the column, on a line of its own with every cell under it."""
+    blank = " " * width
+    if len(label) <= width - 2:
+        return [f"  {label:<{width}}{cells[0]}", *(f"  {blank}{c}" for c in cells[1:])]
+    return [f"  {label}", *(f"  {blank}{c}" for c in cells)]
 
 
 def short_path(path: str, limit: int = 90) -> str:

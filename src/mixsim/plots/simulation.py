@@ -8,6 +8,7 @@ tables (``to_frame``) and compute nothing the results do not hold: means and 90%
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_attribution", "plot_comparison", "plot_funnel", "plot_journeys"]
 
 _NEUTRAL = "0.6"  # differences the simulation cannot tell from none
+_LABEL_WIDTH = 34  # characters per line of a variant's label in the comparison; longer labels wrap
 # Attribution rules, told apart by fill and hatch; the colour stays the channel's.
 _RULES: tuple[tuple[str, str, float, str], ...] = (
     ("first_touch", "first touch", 0.35, "//"),
@@ -300,6 +302,11 @@ def plot_attribution(result: SimulationResult, *, order: Sequence[str] | None = 
     return fig
 
 
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters, at spaces where it can (long words are cut)."""
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
 def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
     """Each variant's difference from the base for one KPI, with its 90% interval.
 
@@ -318,7 +325,10 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
     -------
     Figure
         One axes: a point per variant other than the base (first on top) with whiskers over its 90% interval,
-        and a vertical line at 0 (no difference).
+        and a vertical line at 0 (no difference). Long variant labels (a ``vary`` grid's ``key=value, ...``)
+        are wrapped over several lines, and the figure is sized from them so that every label and the title
+        fit; the title names the base, and any variant that was the base itself
+        (:attr:`~mixsim.whatif.Comparison.same_as_base`).
 
     Raises
     ------
@@ -333,19 +343,36 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
     rows = frame[frame["kpi"] == kpi].iloc[1:].reset_index(drop=True)
 
     n = len(rows)
-    fig = Figure(figsize=(8.0, 1.8 + 0.55 * max(n, 1)), layout="constrained")
+    ticks = [escape_dollars(_wrap(str(v), _LABEL_WIDTH)) for v in rows["variant"]]
+    lines = max((t.count("\n") + 1 for t in ticks), default=1)
+    longest = max((len(line) for t in ticks for line in t.split("\n")), default=0)
+    # Inches: the labels' column (at about 0.085 in a character) beside a plot at least 4.5 wide; a row per
+    # variant tall enough for its label's lines.
+    width = max(8.0, 0.085 * longest + 4.5)
+    row = max(0.55, 0.2 * lines + 0.2)
+    replications = comparison.results[0].replications
+    paragraphs = [
+        f"{kpi}: each variant against {base}",
+        f"{replications} paired replication{'s' if replications != 1 else ''} (common random numbers)",
+    ]
+    if comparison.same_as_base:
+        paragraphs.append(f"the base itself, not repeated: {', '.join(comparison.same_as_base)}")
+    title = "\n".join(_wrap(p, int(11 * width)) for p in paragraphs)
+    height = 1.6 + 0.2 * (title.count("\n") + 1) + row * max(n, 1)
+
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     ax.axvline(0.0, color="0.2", linestyle="-", linewidth=1.0, gid="zero", label="no difference")
     unit = _KPI_UNITS[kpi]
     for i in range(n):
-        row = rows.iloc[i]
-        label = str(row["variant"])
-        diff = float(row["diff"])
+        row_data = rows.iloc[i]
+        label = str(row_data["variant"])
+        diff = float(row_data["diff"])
         y = float(i)
         if not math.isfinite(diff):
             ax.text(0.0, y, "  undefined", va="center", color=_NEUTRAL, gid=f"undefined:{label}")
             continue
-        clear = bool(row["distinguishable"])
+        clear = bool(row_data["distinguishable"])
         color = PALETTE[0] if clear else _NEUTRAL
         marks = ax.errorbar(
             [diff],
@@ -361,7 +388,7 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
             capsize=4,
         )
         marks.lines[0].set_gid(f"diff:{label}")
-        high = float(row["diff_high"]) if math.isfinite(float(row["diff_high"])) else diff
+        high = float(row_data["diff_high"]) if math.isfinite(float(row_data["diff_high"])) else diff
         text = _KPI_FORMATS.get(kpi, "{:+.3g}").format(diff) if clear else "~0"
         ax.annotate(
             escape_dollars(text),
@@ -375,10 +402,11 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
         )
     if n == 0:
         note(ax, "no variants to compare (the comparison holds only the base)")
-    ax.set_yticks(range(n), [escape_dollars(str(v)) for v in rows["variant"]])
+    ax.set_yticks(range(n), ticks)
     if n:
         ax.set_ylim(n - 0.5, -0.5)  # first variant on top, as in the tables
-    ax.set_xlabel(escape_dollars(f"Difference in {kpi} from {base} ({unit})"))
+    # The title names the base; the axis label stays short whatever the base is called.
+    ax.set_xlabel(escape_dollars(f"Difference in {kpi} from the base ({unit})"))
     if kpi in _MONEY_KPIS:
         money_axis(ax.xaxis)
     ax.margins(x=0.15)
@@ -389,11 +417,6 @@ def plot_comparison(comparison: Comparison, kpi: str = "conversions") -> Figure:
         Line2D([], [], color=_NEUTRAL, marker="o", markerfacecolor="white", label="~0: interval holds 0"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-    replications = comparison.results[0].replications
-    ax.set_title(
-        escape_dollars(
-            f"{kpi}: each variant against {base}\n{replications} paired replications (common random numbers)"
-        ),
-        fontsize="medium",
-    )
+    # On the figure, not the axes: centred over the whole width, which the labels' column takes part of.
+    fig.suptitle(escape_dollars(title), fontsize="medium")
     return fig

@@ -187,8 +187,9 @@ def save_figure(
         options: dict[str, Any] = {}
         if fmt in _METADATA:
             options["metadata"] = _METADATA[fmt]
-        # A fixed salt keeps SVG element ids the same from one save to the next.
+        # A fixed salt keeps SVG element ids the same from one save to the next. A tight box keeps any text the
+        # layout could not fit (a long label) in the file rather than cut at the figure's edge.
         with matplotlib.rc_context({"svg.hashsalt": "mixsim"}):
-            fig.savefig(buffer, format=fmt, dpi=dpi, **options)
+            fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", **options)
         written.append(write_atomic(f"{base}.{fmt}", buffer.getvalue()))
     return written
