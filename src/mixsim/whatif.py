@@ -27,7 +27,7 @@ from mixsim.executors import open_executor
 from mixsim.optimizer import optimize
 from mixsim.optimizer.measure import curve_run_count
 from mixsim.results import KPIS, SimulationResult
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
 from mixsim.tables import check_table, interval, json_records
 
@@ -181,6 +181,7 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     ScenarioError
         If a value is malformed or makes a scenario that breaks the scenario contract.
     """
+    require_scenario(base, "base")
     keys = list(grid)
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
@@ -259,6 +260,7 @@ def compare(
     >>> comparison.labels
     ('base', 'funnel.synergy=0', 'funnel.synergy=0.3')
     """
+    require_scenario(base, "base")
     labels = [base_label, *(label for label, _ in variants)]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
