@@ -384,7 +384,9 @@ def test_numpy_values_are_taken_as_python_values(make_scenario: MakeScenario) ->
 def test_an_unknown_channel_is_a_scenario_error_with_a_hint(scenario: Scenario) -> None:
     with pytest.raises(ScenarioError) as err:
         scenario.channel("serch")
-    assert err.value.problems == ["small.toml: no channel 'serch'; did you mean 'search'? (channels: tv, search, email)"]
+    assert err.value.problems == [
+        "small.toml: no channel 'serch'; did you mean 'search'? (channels: tv, search, email)"
+    ]
     assert scenario.channel("search").name == "search"
 
 

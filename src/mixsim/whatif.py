@@ -260,7 +260,8 @@ def compare(
     >>> comparison.labels
     ('base', 'funnel.synergy=0', 'funnel.synergy=0.3')
     """
-    require_scenario(base, "base")
+    for i, (_, given) in enumerate([("base", base), *variants]):
+        require_scenario(given, "base" if i == 0 else f"variants[{i - 1}]")
     labels = [base_label, *(label for label, _ in variants)]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
