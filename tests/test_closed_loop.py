@@ -143,7 +143,7 @@ def test_arguments_are_refused_before_any_curve_is_measured(
         optimize(make_scenario(), objective="cpa", max_change=-1.0, max_iterations=0)
     assert info.value.problems == [
         "target: objective cpa needs one (the highest cost per conversion), a number > 0 (got None)",
-        "max_change: must be >= 0 (got -1.0)",
+        "max_change: must be a fraction from 0 to 10 of today's spend, e.g. 0.3 for 30% (got -1.0)",
         "max_iterations: must be >= 1 (got 0)",
     ]
 

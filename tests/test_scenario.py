@@ -301,6 +301,9 @@ def test_override_values_are_toml_or_plain_strings(text: str, value: Any) -> Non
     assert apply_overrides({}, [f"scenario.name={text}"])["scenario"]["name"] == value
 
 
+KEY_RULE = "(a dotted key of letters, digits, '_' and '-', then '=' and a TOML value)"
+
+
 def test_bad_overrides_are_all_reported() -> None:
     data = minimal_data()
     with pytest.raises(ScenarioError) as info:
@@ -308,9 +311,9 @@ def test_bad_overrides_are_all_reported() -> None:
             data, ["no-equals", "=5", "a..b=1", "scenario.name.first=Ann", "economics.margin=0.4"], "s.toml"
         )
     assert info.value.problems == [
-        "override 'no-equals': expected dotted.key=VALUE",
-        "override '=5': expected dotted.key=VALUE",
-        "override 'a..b=1': expected dotted.key=VALUE",
+        "override 'no-equals': expected dotted.key=VALUE, with '=' and no space (e.g. 'no-equals=VALUE')",
+        f"override '=5': expected dotted.key=VALUE {KEY_RULE}",
+        f"override 'a..b=1': expected dotted.key=VALUE {KEY_RULE}",
         (
             "s.toml: scenario.name: not a table, so override 'scenario.name.first=Ann' cannot set a key inside it "
             "(got 'inline')"
@@ -341,7 +344,7 @@ def test_load_with_overrides_validates_the_result() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(MINIMAL, ["channels.tv.cpm=-1", "channels.tv.cmp=3", "oops"])
     assert info.value.problems == [
-        "override 'oops': expected dotted.key=VALUE",
+        "override 'oops': expected dotted.key=VALUE, with '=' and no space (e.g. 'oops=VALUE')",
         f"{MINIMAL}: channels.tv.cpm: must be > 0 (got -1)",
         f"{MINIMAL}: channels.tv.cmp: unknown key; did you mean 'cpm'?",
     ]

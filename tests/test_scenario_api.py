@@ -178,7 +178,9 @@ def test_a_replaced_scenario_simulates(scenario: Scenario) -> None:
 def test_a_misspelt_channel_gets_a_hint_with_the_dotted_path(scenario: Scenario) -> None:
     with pytest.raises(ScenarioError) as err:
         scenario.replace({"channels.tvv.spend": 1.0})
-    assert err.value.problems == ["replace 'channels.tvv.spend': channels.tvv: no such channel; did you mean 'tv'?"]
+    assert err.value.problems == [
+        "replace 'channels.tvv.spend': channels.tvv: no such channel; did you mean 'tv'? (channels: tv, search, email)"
+    ]
     with pytest.raises(ScenarioError, match=r"channels\.radio: no such channel") as err:
         scenario.replace({"channels.radio.spend": 1.0})
     assert "did you mean" not in str(err.value)  # nothing close; adding a channel is with_channel's job
@@ -382,7 +384,9 @@ def test_numpy_values_are_taken_as_python_values(make_scenario: MakeScenario) ->
 def test_an_unknown_channel_is_a_scenario_error_with_a_hint(scenario: Scenario) -> None:
     with pytest.raises(ScenarioError) as err:
         scenario.channel("serch")
-    assert err.value.problems == ["small.toml: no channel 'serch'; did you mean 'search'?"]
+    assert err.value.problems == [
+        "small.toml: no channel 'serch'; did you mean 'search'? (channels: tv, search, email)"
+    ]
     assert scenario.channel("search").name == "search"
 
 
@@ -390,7 +394,7 @@ def test_with_spend_refuses_unknown_channels_and_values_that_are_not_numbers(sce
     with pytest.raises(ScenarioError) as err:
         scenario.with_spend({"radio": 5.0, "tv": "lots"})
     assert err.value.problems == [
-        "small.toml: no channel 'radio'",
+        "small.toml: no channel 'radio' (channels: tv, search, email)",
         "small.toml: channels.tv.spend: must be a number (got 'lots')",
     ]
     assert scenario.with_spend({"tv": 7}).channel("tv").spend == 7.0

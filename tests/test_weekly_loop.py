@@ -202,8 +202,8 @@ def test_plan_weekly_spends_the_budget_less_fixed_costs_from_the_flighting_raise
         (
             {"locked": ["radio"], "week_max": {"tv": 10.0, "print": 5.0}, "pacing_weeks": 9},
             [
-                "week_max: no channel 'print'",
-                "locked: no channel 'radio'",
+                "week_max: no channel 'print' (channels: tv, search, email)",
+                "locked: no channel 'radio' (channels: tv, search, email)",
                 "pacing: give both pacing_weeks and pacing_share",
                 "pacing_weeks: must be in [1, 3] (got 9)",
             ],

@@ -84,8 +84,8 @@ def test_bad_settings_are_named() -> None:
     with pytest.raises(MixsimError) as caught:
         solve_weekly(WeeklyProblem(curves, budget=1.0, week_min={"tv": 1.0}, locked=("radio",), pacing_weeks=9))
     assert set(caught.value.problems) >= {
-        "week_min: no channel 'tv'",
-        "locked: no channel 'radio'",
+        "week_min: no channel 'tv' (channels: c0, c1)",
+        "locked: no channel 'radio' (channels: c0, c1)",
         "pacing: give both pacing_weeks and pacing_share",
         "pacing_weeks: must be in [1, 4] (got 9)",
     }

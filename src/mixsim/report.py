@@ -24,7 +24,7 @@ from mixsim.optimizer.measure import curve_run_count, response_curves
 from mixsim.optimizer.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
 from mixsim.results import SimulationResult
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, run_count, simulate
 
 if TYPE_CHECKING:
@@ -284,6 +284,7 @@ def run_report(
     Report
         Its :meth:`Report.to_html` is the document.
     """
+    require_scenario(scenario)
     result = simulate(
         scenario,
         seed=seed,

@@ -15,7 +15,7 @@ from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
 from mixsim.memory import tune_malloc
 from mixsim.results import Incrementality, SimulationResult
-from mixsim.scenario import Channel, Scenario
+from mixsim.scenario import Channel, Scenario, require_scenario
 
 MARGINAL_SHARE = 0.05
 """Marginal ROAS is measured on the last 5% of a channel's spend."""
@@ -114,6 +114,7 @@ def simulate(
     >>> result.to_json() == mixsim.simulate(scenario, seed=1, replications=2).to_json()  # same seed, same result
     True
     """
+    require_scenario(scenario)
     if replications < 1:
         raise InputError(f"replications must be >= 1 (got {replications})")
     if workers < 1:

@@ -33,7 +33,7 @@ from mixsim._version import __version__
 from mixsim.errors import InputError, ScenarioError
 from mixsim.executors import run_all
 from mixsim.optimizer import optimize as optimize_plan
-from mixsim.scenario import Scenario, scenario_to_dict
+from mixsim.scenario import Scenario, require_scenario, scenario_to_dict
 from mixsim.simulation import root_seed, simulate
 from mixsim.tables import interval, json_ready
 
@@ -178,6 +178,7 @@ def describe(
         Naming the grid file and the cell or key at fault, before anything is simulated (a value that makes a
         cell's scenario break the scenario contract is the grid's fault: its problems are listed per cell).
     """
+    require_scenario(base, "base")
     options = dict(grid.get("sweep", {}))
     reps = replications if replications is not None else options.get("replications", 5)
     if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:

@@ -33,7 +33,7 @@ from mixsim.executors import open_executor
 from mixsim.optimizer import optimize
 from mixsim.optimizer.measure import curve_run_count
 from mixsim.results import KPIS, SimulationResult
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, root_seed, simulate
 from mixsim.tables import check_table, interval, json_records
 
@@ -205,6 +205,7 @@ def vary(base: Scenario, grid: Mapping[str, Sequence[str]]) -> list[tuple[str, S
     ScenarioError
         If a value is malformed or makes a scenario that breaks the scenario contract.
     """
+    require_scenario(base, "base")
     keys = list(grid)
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
@@ -354,6 +355,8 @@ def compare(
     >>> comparison.same_as_base
     ('funnel.synergy=0.1',)
     """
+    for i, (_, given) in enumerate([("base", base), *variants]):
+        require_scenario(given, "base" if i == 0 else f"variants[{i - 1}]")
     labels = [base_label, *(label for label, _ in variants)]
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:

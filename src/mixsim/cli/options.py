@@ -1,5 +1,9 @@
 """The command line's shared options (runs, workers, ``--set``) and argument types; each type refuses a bad
-value with one line naming the rule."""
+value with one line naming the rule.
+
+A share (``--max-change``, ``--margin``, ``--pacing``'s share, ``--dark``, ``--sample``) is written ``30%`` or
+``0.3``; a bare number above 1 is refused, because ``130`` is as likely meant as 130% as it is 13,000%.
+"""
 
 from __future__ import annotations
 
@@ -47,9 +51,21 @@ def add_set(parser: argparse.ArgumentParser) -> None:
         dest="overrides",
         action="append",
         default=[],
+        type=override,
         metavar="KEY=VALUE",
         help="override a scenario key with a TOML value, e.g. channels.tv.spend=50000 (repeatable)",
     )
+
+
+def override(text: str) -> str:
+    """One ``--set KEY=VALUE``, refused at once without its ``=`` (``--set KEY VALUE`` reads VALUE as another
+    argument, and argparse would only say it does not know it)."""
+    if "=" not in text:
+        key = text.strip() or "KEY"
+        raise argparse.ArgumentTypeError(
+            f"must be KEY=VALUE in one word, with '=' and no spaces: --set {key}=VALUE (got {text!r})"
+        )
+    return text
 
 
 def positive(text: str) -> int:
@@ -84,16 +100,23 @@ def money(text: str) -> float:
 
 
 def share(text: str) -> float:
-    """A share given as 30%% or 0.3."""
+    """A share given as 30% or 0.3; a bare number above 1 is refused (is 130 meant as 130% or 13,000%?)."""
     percent = text.strip().endswith("%")
     value = money(text.strip().rstrip("%"))
+    if not percent and value > 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a share written as 30% or 0.3 (got {text}: a bare number above 1 is ambiguous; for {value:g}%, "
+            f"write {value:g}%)"
+        )
     return value / 100 if percent else value
 
 
 def margin(text: str) -> float:
-    value = share(text)
+    """A share of at most all: 30% or 0.3, never above 100% or 1."""
+    percent = text.strip().endswith("%")
+    value = money(text.strip().rstrip("%")) / (100 if percent else 1)
     if value > 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, written as 30% or 0.3 (got {text})")
     return value
 
 

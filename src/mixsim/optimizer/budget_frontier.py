@@ -12,12 +12,13 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-from mixsim.errors import InputError
+from mixsim.errors import InfeasibleError, InputError
+from mixsim.optimizer.infeasible import scenario_conflict
 from mixsim.optimizer.measure import DEFAULT_LEVELS, response_curves
 from mixsim.optimizer.plan import Frontier
 from mixsim.optimizer.problem import Problem, argument_problems
 from mixsim.optimizer.solving import solve
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback
 
 __all__ = ["frontier", "scenario_frontier"]
@@ -66,17 +67,25 @@ def scenario_frontier(
     ------
     InputError
         For arguments a problem would refuse (checked before any curve is measured).
+    InfeasibleError
+        When the limits and groups cannot hold at any of the budgets, whatever the curves (also before any curve
+        is measured; the sentence is :meth:`Frontier.check <mixsim.optimizer.plan.Frontier.check>`'s). Budgets
+        where they cannot hold while others can come back as infeasible plans, each saying why.
     """
     problems = argument_problems(
         objective=objective,
         target=target,
-        order_value=scenario.economics.order_value,
+        order_value=require_scenario(scenario).economics.order_value,
         budget=scenario.budget_total,
         max_change=max_change,
     )
     problems += [f"budgets: must be finite numbers >= 0 (got {b})" for b in budgets if not 0 <= float(b) < math.inf]
     if problems:
         raise InputError(problems)
+    # Budgets where the limits and groups cannot hold come back infeasible; when none can, say so before measuring.
+    conflicts = [scenario_conflict(scenario, budget=float(b), max_change=max_change) for b in budgets]
+    if conflicts and all(conflicts):
+        raise InfeasibleError(f"no budget from {min(budgets):,.0f} to {max(budgets):,.0f} is feasible: {conflicts[-1]}")
     curves = response_curves(
         scenario,
         seed=seed,

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 
 from mixsim.errors import InputError
 from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.infeasible import check_feasible
 from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
 from mixsim.optimizer.plan import Plan
 from mixsim.optimizer.problem import SEGMENTS, TOLERANCE, Problem, argument_problems
 from mixsim.optimizer.solving import solve
 from mixsim.optimizer.verification import verify, verify_run_count
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, root_seed
 
 __all__ = ["optimize", "optimize_run_count"]
@@ -97,6 +98,9 @@ def optimize(
     ------
     InputError
         For arguments a problem would refuse (checked before any curve is measured).
+    InfeasibleError
+        For limits and groups that cannot hold against the budget whatever the curves
+        (:func:`~mixsim.optimizer.infeasible.check_feasible`, also before any curve is measured).
 
     Examples
     --------
@@ -110,7 +114,7 @@ def optimize(
     problems = argument_problems(
         objective=objective,
         target=target,
-        order_value=scenario.economics.order_value,
+        order_value=require_scenario(scenario).economics.order_value,
         budget=scenario.budget_total if budget is None else budget,
         max_change=max_change,
         segments=segments,
@@ -126,6 +130,7 @@ def optimize(
         )
     if problems:
         raise InputError(problems)
+    check_feasible(scenario, budget=budget, max_change=max_change, locked=locked)  # limits against the budget
     seed = root_seed(scenario, seed)
     plan = _closed_loop(
         scenario,

@@ -16,7 +16,7 @@ import numpy as np
 
 from mixsim.errors import InputError
 from mixsim.optimizer.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurve, fit_hill
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 from mixsim.tables import interval
 
@@ -101,6 +101,7 @@ def response_curves(
     >>> list(curves.to_frame("fits")["channel"]) == list(scenario.channel_names)
     True
     """
+    require_scenario(scenario)
     if replications < 1:
         raise InputError(f"replications: must be >= 1 (got {replications})")
     grid = sorted({0.0, *(float(m) for m in levels)})

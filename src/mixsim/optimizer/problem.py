@@ -12,18 +12,24 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mixsim._names import valid_names
 from mixsim.errors import InputError
 from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.objectives import objective_problems
-from mixsim.scenario import Group, Limit, Scenario
+from mixsim.scenario import Group, Limit, Scenario, require_scenario
 
-__all__ = ["SEGMENTS", "TOLERANCE", "Problem", "argument_problems"]
+__all__ = ["MAX_CHANGE", "SEGMENTS", "TOLERANCE", "Problem", "argument_problems"]
 
 SEGMENTS = 24
 """Breakpoint segments per Hill curve (half even in spend, half even in response)."""
 
 TOLERANCE = 1e-6
 """Slack, as a share of the budget (or absolute for sums of money), within which a bound holds or binds."""
+
+MAX_CHANGE = 10.0
+"""Largest ``max_change``: 1,000% (a channel from 0 to 11 times today's spend). Past it the window bounds nothing a
+plan would do, and a value such as 30 is far likelier a percentage given as a number (30 for 30%) than a window
+of 3,000%; without a window, give ``max_change=None``."""
 
 
 def argument_problems(
@@ -43,8 +49,11 @@ def argument_problems(
     problems = objective_problems(objective, target, order_value)
     if not (math.isfinite(budget) and budget >= 0):
         problems.append(f"budget: must be a number >= 0 (got {budget})")
-    if max_change is not None and not max_change >= 0:
-        problems.append(f"max_change: must be >= 0 (got {max_change})")
+    if max_change is not None and not 0 <= max_change <= MAX_CHANGE:
+        problems.append(
+            f"max_change: must be a fraction from 0 to {MAX_CHANGE:g} of today's spend, e.g. 0.3 for 30% "
+            f"(got {max_change})"
+        )
     if segments < 2:
         problems.append(f"segments: must be >= 2 (got {segments})")
     return problems
@@ -70,7 +79,8 @@ class Problem:
     groups : sequence of Group, optional
         Share constraints on groups of channels (shares of media spend).
     max_change : float, optional
-        Each channel within this fraction of its current spend (0.3: from 70% to 130%).
+        Each channel within this fraction of its current spend (0.3: from 70% to 130%), from 0 to
+        :data:`MAX_CHANGE` (10: up to 11 times today's spend); ``None``: no window.
     current : dict of str to float, optional
         The current plan; default the curves' own.
     segments : int, default=SEGMENTS
@@ -85,8 +95,8 @@ class Problem:
     ------
     InputError
         Listing every problem at once: an unknown objective, a target missing or not wanted, an objective in
-        conversions without the curves' revenue per conversion, a negative budget or change, a constraint on a
-        channel without a curve.
+        conversions without the curves' revenue per conversion, a negative budget, a ``max_change`` out of
+        [0, MAX_CHANGE], a constraint on a channel without a curve (the message lists those with one).
     """
 
     curves: CurveSet
@@ -112,16 +122,17 @@ class Problem:
             segments=self.segments,
         )
         names = set(self.curves.channels)
+        known = valid_names("channel", self.curves.channels)
         for name in self.limits:
             if name not in names:
-                problems.append(f"limits: no curve for channel {name!r}")
+                problems.append(f"limits: no curve for channel {name!r} ({known})")
         for g in self.groups:
             for name in g.channels:
                 if name not in names:
-                    problems.append(f"groups.{g.name}: no curve for channel {name!r}")
+                    problems.append(f"groups.{g.name}: no curve for channel {name!r} ({known})")
         for name in self.locked:
             if name not in names:
-                problems.append(f"locked: no curve for channel {name!r}")
+                problems.append(f"locked: no curve for channel {name!r} ({known})")
         if problems:
             raise InputError(problems)
 
@@ -140,7 +151,7 @@ class Problem:
     ) -> Problem:
         """The problem a scenario's ``[budget]`` table describes (total, limits, groups), over ``curves``; its
         channel spends are the current plan."""
-        rules = scenario.budget
+        rules = require_scenario(scenario).budget
         return cls(
             curves=curves,
             budget=scenario.budget_total if budget is None else budget,

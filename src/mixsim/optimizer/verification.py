@@ -16,7 +16,7 @@ import numpy as np
 
 from mixsim.errors import InputError
 from mixsim.optimizer.plan import Plan, Verification
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 
 __all__ = ["VERIFY_KEY", "verify", "verify_run_count"]
@@ -64,6 +64,7 @@ def verify(
     InputError
         For fewer than one replication.
     """
+    require_scenario(scenario)
     plan.check()
     if replications < 1:
         raise InputError(f"replications: must be >= 1 (got {replications})")

@@ -28,7 +28,7 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.tables import check_table, json_records
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def mmm_scenario(
     >>> long.horizon_days, round(per_day, 6) == round(scenario.channel("social").spend / scenario.horizon_days, 6)
     (182, True)
     """
+    require_scenario(scenario)
     problems = []
     if weeks < 2:
         problems.append(f"weeks must be >= 2 (got {weeks})")

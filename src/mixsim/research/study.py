@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from mixsim.research.attribution import MODELS, AttributionCheck, against_truth, check_models
 from mixsim.research.mmm import DEFAULT_START, MMMDataset, mmm_dataset, mmm_scenario
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_count, simulate
 
 __all__ = ["attribution_study", "attribution_study_runs", "mmm_study", "mmm_study_runs"]
@@ -64,7 +64,7 @@ def mmm_study(
     InputError
         Before any run, naming every setting out of range.
     """
-    seed = root_seed(scenario, seed)
+    seed = root_seed(require_scenario(scenario), seed)
     long = mmm_scenario(scenario, weeks, variation=variation, dark=dark, seed=seed)
     result = simulate(
         long, seed=seed, replications=1, workers=workers, executor=executor, incrementality=True, progress=progress
@@ -115,7 +115,7 @@ def attribution_study(
     InputError
         Before any run: an unknown model, a parameter out of range, or more channels than a model takes.
     """
-    check_models(models, channels=len(scenario.channels), half_life=half_life, first=first, last=last)
+    check_models(models, channels=len(require_scenario(scenario).channels), half_life=half_life, first=first, last=last)
     result = simulate(
         scenario,
         seed=seed,

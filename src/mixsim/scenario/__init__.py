@@ -3,13 +3,15 @@
 Owns the immutable data classes and their variants (:mod:`~mixsim.scenario.model`), the declared constraint
 table with its cross-key rules (:mod:`~mixsim.scenario.rules`, on the machinery of ``_validate``), overrides of
 dotted keys (:mod:`~mixsim.scenario.overrides`), reading TOML files and their JSON Schema
-(:mod:`~mixsim.scenario.files`), the key reference generated from the table (:mod:`~mixsim.scenario.reference`,
+(:mod:`~mixsim.scenario.files`), the check that a function's scenario argument is one
+(:mod:`~mixsim.scenario.argument`), the key reference generated from the table (:mod:`~mixsim.scenario.reference`,
 ``docs/scenario-keys.md``), and the starter templates (:mod:`~mixsim.scenario.templates`).
 
 It must not simulate, optimize or print, and it imports none of pandas, scipy or matplotlib (``mixsim validate``
 stays fast): everything downstream takes a :class:`Scenario` object, never a path.
 """
 
+from mixsim.scenario.argument import require_scenario
 from mixsim.scenario.files import json_schema, load_scenario
 from mixsim.scenario.model import (
     Budget,
@@ -45,5 +47,6 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "parse_scenario",
+    "require_scenario",
     "scenario_to_dict",
 ]

@@ -2,19 +2,21 @@
 
 :class:`Problems` collects ``source: dotted.path: rule (got X)`` lines and sorts them in the order of the file;
 :func:`format_path` writes a place (``channels.tv.flighting[3]``), :func:`show` a user's value, and
-:func:`did_you_mean` the near-miss hint. :data:`INVALID` stands for a value that failed its check, and
-:func:`to_plain` copies a user's data as plain dicts and lists before anything looks at it. The rules themselves
-are declared with :mod:`mixsim.scenario._validate`.
+:func:`did_you_mean` the near-miss hint (kept in :mod:`mixsim._names` with the list of valid names).
+:data:`INVALID` stands for a value that failed its check, and :func:`to_plain` copies a user's data as plain
+dicts and lists before anything looks at it. The rules themselves are declared with
+:mod:`mixsim.scenario._validate`.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from mixsim._names import did_you_mean, name_hint
 
 __all__ = [
     "INVALID",
@@ -115,12 +117,6 @@ def _document_order(path: Path, document: Any) -> tuple[int, ...]:
     return tuple(order)
 
 
-def did_you_mean(word: Any, options: Iterable[str]) -> str:
-    """``"; did you mean 'X'?"`` for the option nearest ``word``, or ``""`` when none is near."""
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 class Problems:
     """Collects problems as ``source: dotted.path: rule (got X)`` lines.
 
@@ -163,6 +159,8 @@ class Problems:
         return [message for _, message in ordered]
 
     def unknown(self, path: Path, options: Iterable[str], noun: str = "key", value: Any = _NOTHING) -> None:
-        """Record an unknown name at ``path`` (its last part), with a near-miss hint from ``options``."""
+        """Record an unknown name at ``path`` (its last part), with a near-miss hint from ``options``; an unknown
+        channel or segment also lists the valid names (a key's siblings are many, and in the reference)."""
         word = value if value is not _NOTHING else path[-1]
-        self.add(path, f"unknown {noun}{did_you_mean(word, options)}", value)
+        hint = did_you_mean(word, options) if noun == "key" else name_hint(word, options, noun)
+        self.add(path, f"unknown {noun}{hint}", value)

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
-from mixsim.scenario._problems import did_you_mean, show, to_plain
+from mixsim.scenario._problems import show, to_plain
 from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import TARGETABLE, check_document
 
@@ -203,7 +204,7 @@ class Scenario:
         raise ScenarioError([self._no_channel(name)])
 
     def _no_channel(self, name: Any) -> str:
-        return f"{self.source}: no channel {name!r}{did_you_mean(name, self.channel_names)}"
+        return f"{self.source}: no channel {name!r}{name_hint(name, self.channel_names, 'channel')}"
 
     def with_spend(self, spend: Mapping[str, float]) -> Scenario:
         """A copy with the given channels' planned spend replaced (no other change, no re-validation).

@@ -13,8 +13,9 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
-from mixsim.scenario._problems import did_you_mean, show, to_plain
+from mixsim.scenario._problems import show, to_plain
 
 __all__ = ["apply_overrides", "override_data", "python_value", "set_keys"]
 
@@ -38,17 +39,32 @@ def override_data(data: Mapping[str, Any], overrides: Sequence[str], source: str
         return {}, [f"{source}: a scenario must be a table (got {show(data)})"]
     if isinstance(overrides, str):  # one override given bare, not in a list
         overrides = [overrides]
+    if isinstance(overrides, Mapping):  # {key: value}: the form Scenario.replace takes, not this one
+        return to_plain(data), [
+            "overrides: must be 'dotted.key=VALUE' strings, e.g. ['scenario.population=5000'] (got a "
+            f"{type(overrides).__name__}; a mapping of dotted keys to values is what Scenario.replace takes)"
+        ]
     items: list[tuple[str, Any, str]] = []
     problems: list[str] = []
     for override in overrides:
         key, sep, text = str(override).partition("=")
         key = key.strip()
         if not sep or not _OVERRIDE_KEY.match(key):
-            problems.append(f"override {override!r}: expected dotted.key=VALUE")
+            problems.append(f"override {override!r}: {_override_form(key, sep)}")
             continue
         items.append((key, _override_value(text.strip()), f"override {override!r}"))
     result, more = set_keys(data, items, source)
     return result, problems + more
+
+
+def _override_form(key: str, sep: str) -> str:
+    """What a malformed override should look like, with the user's key in it when it is one."""
+    if not sep and _OVERRIDE_KEY.match(key):
+        return f"expected dotted.key=VALUE, with '=' and no space (e.g. '{key}=VALUE')"
+    head = key.split()[0] if key.split() else ""
+    if not sep and _OVERRIDE_KEY.match(head):  # "key value": a space where the '=' goes
+        return f"expected dotted.key=VALUE, with '=' and no space (e.g. '{head}={key[len(head) :].strip()}')"
+    return "expected dotted.key=VALUE (a dotted key of letters, digits, '_' and '-', then '=' and a TOML value)"
 
 
 def set_keys(
@@ -70,7 +86,7 @@ def set_keys(
         for depth, part in enumerate(parts[:-1]):
             if depth == 1 and parts[0] == "channels" and isinstance(node, dict) and part not in node:
                 # A new table under channels is almost always a misspelt channel, not a new channel.
-                problems.append(f"{label}: channels.{part}: no such channel{did_you_mean(part, node)}")
+                problems.append(f"{label}: channels.{part}: no such channel{name_hint(part, node, 'channel')}")
                 break
             if isinstance(node, dict) and part not in node:
                 node[part] = {}

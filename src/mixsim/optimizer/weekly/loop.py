@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mixsim.errors import InputError
+from mixsim.errors import InfeasibleError, InputError
 from mixsim.executors import run_all
 from mixsim.optimizer.plan import Verification
 from mixsim.optimizer.weekly.curves import (
@@ -29,9 +29,9 @@ from mixsim.optimizer.weekly.curves import (
     with_week_spend,
 )
 from mixsim.optimizer.weekly.plan import WeeklyPlan
-from mixsim.optimizer.weekly.problem import WeeklyProblem, check_settings, money
+from mixsim.optimizer.weekly.problem import WeeklyProblem, check_settings, minimums_conflict, money
 from mixsim.optimizer.weekly.solve import solve_weekly
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import root_seed, simulate
 
 if TYPE_CHECKING:
@@ -117,12 +117,16 @@ def plan_weekly(
     InputError
         Before any run: every unknown channel, setting out of range and conflict among the settings
         (:func:`check_settings`), and measurement options out of range.
+    InfeasibleError
+        Before any run, when the least spend the settings force is more than the money
+        (:func:`minimums_conflict`).
 
     Examples
     --------
     >>> plan = plan_weekly(scenario, locked=["email"], pacing_weeks=4, pacing_share=0.4)  # doctest: +SKIP
     >>> plan.to_frame(wide=True)  # doctest: +SKIP
     """
+    require_scenario(scenario)
     _check_money(budget, committed, additional)
     current = week_spend(scenario)
     settings: dict[str, Any] = {
@@ -139,6 +143,8 @@ def plan_weekly(
     }
     total = money(settings["budget"], committed, additional)
     check_settings(scenario.channel_names, current.shape[1], **settings, current=current, total=total)
+    if conflict := minimums_conflict(scenario.channel_names, current.shape[1], total, **settings, current=current):
+        raise InfeasibleError(conflict)  # no curve can lower what the settings force: say so before measuring
     _check_loop(max_iterations, verify_replications)
     start = starting_plan(scenario, committed)
     week_run_count(start, replications, levels, every, scenario.seasonality)  # refuses bad measurement options now

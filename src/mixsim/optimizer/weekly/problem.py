@@ -3,7 +3,8 @@
 The money is the budget over the whole horizon, or committed spend that is already bought plus ``additional``
 new money (:func:`money`). The constraints are per-channel weekly minimums and maximums, weeks on air and dark
 weeks, pacing over blocks of weeks, locked channels and committed spend; :func:`check_settings` refuses names
-and values that cannot be meant, and settings that cannot all hold, before any curve is measured. The
+and values that cannot be meant, and settings that cannot all hold, before any curve is measured;
+:func:`minimums_conflict` says when the least the settings force costs more than the money. The
 channel-level counterpart is :class:`mixsim.optimizer.Problem`.
 """
 
@@ -16,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from mixsim._names import valid_names
 from mixsim.errors import InputError
 from mixsim.optimizer.weekly.curves import WeekCurves
 
-__all__ = ["WeeklyProblem", "check_settings", "money"]
+__all__ = ["WeeklyProblem", "check_settings", "minimums_conflict", "money"]
 
 
 @dataclass(frozen=True)
@@ -194,14 +196,15 @@ def check_settings(
                         f"pacing: committed spend and locked channels put {blocks[worst]:,.0f} in weeks "
                         f"{worst + 1}-{worst + pacing_weeks}, more than {pacing_share:.0%} of the money"
                     )
+    known = valid_names("channel", channels)
     for label, mapping in (
         ("week_min", week_min),
         ("week_max", week_max),
         ("min_weeks_on", min_weeks_on),
         ("max_dark_weeks", max_dark_weeks),
     ):
-        problems += [f"{label}: no channel {name!r}" for name in mapping or {} if name not in names]
-    problems += [f"locked: no channel {name!r}" for name in locked if name not in names]
+        problems += [f"{label}: no channel {name!r} ({known})" for name in mapping or {} if name not in names]
+    problems += [f"locked: no channel {name!r} ({known})" for name in locked if name not in names]
     if (pacing_weeks is None) != (pacing_share is None):
         problems.append("pacing: give both pacing_weeks and pacing_share")
     if pacing_weeks is not None and not 1 <= pacing_weeks <= weeks:
@@ -212,3 +215,53 @@ def check_settings(
         problems.append(f"committed: must be (channels, weeks) = {(len(channels), weeks)}")
     if problems:
         raise InputError(problems)
+
+
+def minimums_conflict(
+    channels: Sequence[str],
+    weeks: int,
+    total: float,
+    *,
+    week_min: Mapping[str, float] | None = None,
+    min_weeks_on: Mapping[str, int] | None = None,
+    max_dark_weeks: Mapping[str, int] | None = None,
+    locked: Sequence[str] = (),
+    committed: np.ndarray | None = None,
+    current: np.ndarray | None = None,
+    **_: Any,
+) -> str | None:
+    """Why the least spend the settings force is more than the money ``total``, or None when it is not.
+
+    Takes the keywords of :class:`WeeklyProblem` (checked by :func:`check_settings`; others are ignored). The least
+    spend is, per channel: a locked channel's current flighting (``current``); for any other, its committed spend,
+    each committed week raised to its ``week_min`` (a week with a buy is on air), and ``week_min`` in as many more
+    weeks as it must be on air (``min_weeks_on``, or the weeks less ``max_dark_weeks``). No curve can lower it, so
+    a plan that needs more than the money is known to be impossible before any curve is measured.
+    """
+    mins, ons, darks = week_min or {}, min_weeks_on or {}, max_dark_weeks or {}
+    shape = (len(channels), weeks)
+    floor, why = 0.0, set()
+    for i, name in enumerate(channels):
+        if name in locked:
+            if current is not None and current.shape == shape and current[i].sum() > 0:
+                floor += float(current[i].sum())
+                why.add("locked")
+            continue
+        bought = committed[i] if committed is not None and committed.shape == shape else np.zeros(weeks)
+        least = mins.get(name, 0.0)
+        on = max(ons.get(name, 0), weeks - darks[name] if name in darks else 0)
+        airing = int((bought > 0).sum())
+        spend = float(np.maximum(bought[bought > 0], least).sum()) + max(0, on - airing) * least
+        floor += spend
+        if bought.sum() > 0:
+            why.add("committed")
+        if spend > bought.sum():
+            why.add("week_min")
+            why.update(label for label, given in (("min_weeks_on", ons), ("max_dark_weeks", darks)) if name in given)
+    if floor <= total * (1 + 1e-9):
+        return None
+    named = [label for label in ("week_min", "min_weeks_on", "max_dark_weeks", "committed", "locked") if label in why]
+    return (
+        f"{named[0]}: the least spend the settings allow adds to {floor:,.0f} but the money is {total:,.0f} "
+        f"(from {', '.join(named)})"
+    )
