@@ -144,7 +144,7 @@ def plot_curves(
         title = name
         if line is not None and math.isfinite(planned):
             ax.axvline(planned, color=PLANNED, linestyle="-", linewidth=1.2, gid=f"planned:{name}")
-            title += f"\nplan {planned:,.0f} $, marginal return {line.marginal_return:.2f} $ per $"
+            title += f"\nplan ${planned:,.0f}, next dollar returns ${line.marginal_return:.2f}"
         elif math.isfinite(curve.fit_r2):
             title += f"\nHill fit R² {curve.fit_r2:.3f}"
         ax.set_title(escape_dollars(title), fontsize="medium")

@@ -1,0 +1,132 @@
+"""Making a report: simulate a scenario with incrementality, measure its response curves and, on request,
+optimize and verify its budget; :func:`report_run_count` says how many engine runs that takes, so that the
+command line only sizes a progress bar and writes the file."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from dataclasses import dataclass
+
+from mixsim.optimizer import optimize as optimize_budget
+from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.measure import curve_run_count, response_curves
+from mixsim.optimizer.plan import Plan
+from mixsim.optimizer.verification import verify_run_count
+from mixsim.report.document import build_report
+from mixsim.results import SimulationResult
+from mixsim.scenario import Scenario, require_scenario
+from mixsim.simulation import ProgressCallback, run_count, simulate
+
+__all__ = ["CURVE_REPLICATIONS", "PLAN_ITERATIONS", "VERIFY_REPLICATIONS", "Report", "report_run_count", "run_report"]
+
+CURVE_REPLICATIONS = 3
+"""Replications per curve level when :func:`run_report` measures response curves."""
+
+PLAN_ITERATIONS = 2
+"""Solves of the closed loop when :func:`run_report` optimizes the budget (the first on the report's curves)."""
+
+VERIFY_REPLICATIONS = 10
+"""Paired replications of the plan against today's when :func:`run_report` verifies an optimized plan."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report shows: a simulation with incrementality, the response curves, and optionally a plan.
+
+    Attributes
+    ----------
+    result : SimulationResult
+        The scenario simulated with incrementality.
+    curves : CurveSet
+        Each channel's response curve, measured around the current plan.
+    plan : Plan or None
+        The optimized budget, when asked for (it may be infeasible: see ``plan.optimal`` and ``plan.message``).
+    """
+
+    result: SimulationResult
+    curves: CurveSet
+    plan: Plan | None = None
+
+    def to_html(self) -> str:
+        """The report as one HTML document (see :func:`build_report`)."""
+        return build_report(self.result, self.curves, self.plan)
+
+
+def report_run_count(scenario: Scenario, replications: int, optimize: bool = False) -> int:
+    """How many engine runs :func:`run_report` makes (for sizing a progress bar).
+
+    The simulation with its counterfactual runs, one measurement of the curves, and with ``optimize`` one more
+    for the closed loop's second solve (its first solves on the curves already measured) and the plan's
+    verification (:data:`VERIFY_REPLICATIONS` paired runs of each plan).
+    """
+    runs = run_count(scenario, replications, incrementality=True) + curve_run_count(scenario, CURVE_REPLICATIONS)
+    if optimize:
+        runs += (PLAN_ITERATIONS - 1) * curve_run_count(scenario, CURVE_REPLICATIONS)
+        runs += verify_run_count(VERIFY_REPLICATIONS)
+    return runs
+
+
+def run_report(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int = 10,
+    optimize: bool = False,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Everything a report of ``scenario`` shows: simulate it with incrementality, measure its response curves
+    and, with ``optimize``, optimize its budget on them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    seed : int, optional
+        Root seed of every run; default the scenario's, else 0.
+    replications : int, default=10
+        Replications of the simulation (the curves use :data:`CURVE_REPLICATIONS` per level).
+    optimize : bool, default=False
+        Also optimize the budget (:data:`PLAN_ITERATIONS` solves of :func:`mixsim.optimize`) and verify the plan
+        against today's in paired simulation (:data:`VERIFY_REPLICATIONS` replications).
+    workers : int, default=1
+        Worker processes.
+    executor : concurrent.futures.Executor, optional
+        Run on this executor instead.
+    progress : callable, optional
+        ``progress(done, total)`` as runs finish; each measurement counts from 1 again
+        (:func:`report_run_count` is the total of all of them).
+
+    Returns
+    -------
+    Report
+        Its :meth:`Report.to_html` is the document.
+    """
+    require_scenario(scenario)
+    result = simulate(
+        scenario,
+        seed=seed,
+        replications=replications,
+        incrementality=True,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+    )
+    curves = response_curves(
+        scenario, seed=seed, replications=CURVE_REPLICATIONS, workers=workers, executor=executor, progress=progress
+    )
+    plan = None
+    if optimize:
+        plan = optimize_budget(
+            scenario,
+            seed=seed,
+            replications=CURVE_REPLICATIONS,
+            max_iterations=PLAN_ITERATIONS,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+            curves=curves,
+            verify_replications=VERIFY_REPLICATIONS,
+        )
+    return Report(result, curves, plan)
