@@ -57,10 +57,7 @@ def scale_overrides(scenario: Scenario, factor: float) -> tuple[str, ...]:
 
 def describe_population(scenario: Scenario) -> str:
     """``"20,000 customers"``, or for a population that stands for more,
-    ``"2,000 simulated customers standing for 20,000 (scale 0.1)"``."""
+    ``"2,000 simulated customers standing for 20,000"``."""
     if scenario.represents == scenario.population:
         return f"{scenario.population:,} customers"
-    return (
-        f"{scenario.population:,} simulated customers standing for {scenario.represents:,} "
-        f"(scale {scenario.population / scenario.represents:.3g})"
-    )
+    return f"{scenario.population:,} simulated customers standing for {scenario.represents:,}"
