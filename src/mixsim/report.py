@@ -24,7 +24,7 @@ from mixsim.optimizer.measure import curve_run_count, response_curves
 from mixsim.optimizer.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
 from mixsim.results import SimulationResult
-from mixsim.scenario import Scenario, require_scenario
+from mixsim.scenario import Scenario, describe_population, require_scenario
 from mixsim.simulation import ProgressCallback, run_count, simulate
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
         _table(
             ["item", "value"],
             [
-                ("Population", f"{sc.population:,}"),
+                ("Population", describe_population(sc)),
                 ("Horizon", f"{sc.horizon_days} days"),
                 ("Order value", f"{econ.order_value:,.2f}"),
                 ("Gross margin", f"{econ.margin:.0%}"),
