@@ -379,7 +379,7 @@ def test_with_overrides_on_a_scenario_built_by_hand() -> None:
 # --- JSON Schema -------------------------------------------------------------------------------------------------
 
 CONTRACT_KEYS = {
-    "scenario": ["name", "population", "horizon_days", "seed"],
+    "scenario": ["name", "population", "represents", "horizon_days", "seed"],
     "economics": ["order_value", "margin", "checkout_abandonment"],
     "funnel": ["half_life_days", "synergy"],
     "organic": ["awareness_rate", "word_of_mouth", "consideration_rate", "conversion_rate"],

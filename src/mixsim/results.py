@@ -3,6 +3,7 @@
 A :class:`SimulationResult` holds every replication's raw record and derives everything else from them, so
 nothing is stored twice. Each figure is summarised as its mean over replications and the 90% interval of the
 replications (the 5th and 95th percentiles): the range within which nine simulated outcomes in ten fall.
+Counts and money are the whole market's (``scenario.represents`` customers), as the engine records them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
 from mixsim.errors import InputError
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
-from mixsim.scenario import STAGES, Scenario
+from mixsim.scenario import STAGES, Scenario, describe_population
 from mixsim.tables import check_table, interval
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
@@ -133,7 +134,7 @@ class SimulationResult:
         return summary_html(
             f"SimulationResult: {sc.name}",
             [
-                f"{sc.population:,} customers, {sc.horizon_days} days, {self.replications} replications, "
+                f"{describe_population(sc)}, {sc.horizon_days} days, {self.replications} replications, "
                 f"seed {self.seed}; [ci90_low, ci90_high] holds 90% of the simulated outcomes"
             ],
             [("KPIs", self.to_frame("kpis")), ("Channels (means)", channels)],
@@ -216,6 +217,7 @@ class SimulationResult:
             "replications": self.replications,
             "version": self.version,
             "population": self.scenario.population,
+            "represents": self.scenario.represents,
             "horizon_days": self.scenario.horizon_days,
             "final_stages": {stage: _figure(stages[:, s]) for s, stage in enumerate(STAGES)},
             "kpis": {k: _figure(v) for k, v in self.kpi_values().items()},
@@ -233,8 +235,9 @@ class SimulationResult:
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``scenario`` (its name), ``source`` (the file it came from), ``seed``,
-        ``replications``, ``final_stages``, ``kpis``, ``channels`` (with ``attributed`` and, when measured,
-        ``incremental``), ``touchpoints`` and ``days_to_conversion``.
+        ``replications``, ``version``, ``population`` (customers simulated) and ``represents`` (customers they stand
+        for: the figures are theirs), ``horizon_days``, ``final_stages``, ``kpis``, ``channels`` (with
+        ``attributed`` and, when measured, ``incremental``), ``touchpoints`` and ``days_to_conversion``.
 
         Every figure is ``{"mean": x, "ci90": [low, high]}``; undefined figures (e.g. ROAS of zero spend) are
         ``null``. The same seed gives byte-identical output.

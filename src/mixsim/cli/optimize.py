@@ -36,7 +36,7 @@ from mixsim.optimizer.problem import Problem
 from mixsim.optimizer.program import SOLVERS
 from mixsim.optimizer.read import read_curves
 from mixsim.optimizer.solving import solve
-from mixsim.scenario import Scenario, load_scenario
+from mixsim.scenario import Scenario
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -72,6 +72,7 @@ def setup_curves(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     _add_measure(parser)
     options.add_set(parser)
+    options.add_scale(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help="write curve_points.csv, curve_fits.csv and curves.png to DIR")
 
@@ -189,6 +190,7 @@ def _add_problem(parser: argparse.ArgumentParser, budget: bool = True) -> None:
     # Fewer than for `mixsim curves`: the closed loop measures again around each plan.
     _add_measure(parser, replications=3, by_week=budget)  # the command with a budget is optimize
     options.add_set(parser)
+    options.add_scale(parser)
 
 
 def _budgets(text: str) -> list[float]:
@@ -204,7 +206,7 @@ def _budgets(text: str) -> list[float]:
 
 @_flagged
 def _curves(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = options.load(args)
     runs = curve_run_count(scenario, args.replications, args.levels)
     check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)
@@ -241,7 +243,7 @@ def _source(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]
         for flag in ("order_value", "margin"):
             if getattr(args, flag) is not None:
                 raise MixsimError(f"{FLAGS[flag]}: only with --curves (a scenario has its own economics)")
-        scenario = load_scenario(args.scenario, args.overrides)
+        scenario = options.load(args)
         check_memory(scenario, args)
         return scenario, None
     if args.overrides:
@@ -252,6 +254,7 @@ def _source(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]
             ("--seed", args.seed is not None),
             ("--replications", args.replications != args.default_replications),
             ("--levels", args.levels is not DEFAULT_LEVELS),
+            ("--scale", args.scale is not None),
         )
         if given
     ]

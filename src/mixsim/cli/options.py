@@ -1,5 +1,6 @@
-"""The command line's shared options (runs, workers, ``--set``) and argument types; each type refuses a bad
-value with one line naming the rule.
+"""The command line's shared options (runs, workers, ``--set``, ``--scale``) and argument types; each type refuses
+a bad value with one line naming the rule. :func:`load` reads a command's scenario with its ``--set`` and
+``--scale``.
 
 A share (``--max-change``, ``--margin``, ``--pacing``'s share, ``--dark``, ``--sample``) is written ``30%`` or
 ``0.3``; a bare number above 1 is refused, because ``130`` is as likely meant as 130% as it is 13,000%.
@@ -10,8 +11,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 
+from mixsim.cli.flags import named_by_flags
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV
+from mixsim.scenario import Scenario, describe_population, load_scenario
 
 
 def add_runs(
@@ -66,6 +70,47 @@ def override(text: str) -> str:
             f"must be KEY=VALUE in one word, with '=' and no spaces: --set {key}=VALUE (got {text!r})"
         )
     return text
+
+
+def add_scale(parser: argparse.ArgumentParser) -> None:
+    """--scale: a quick preview of the same market on a share of its customers."""
+    parser.add_argument(
+        "--scale",
+        type=scale,
+        default=None,
+        metavar="F",
+        help="quick preview: simulate this share of the customers (e.g. 0.1) with the same share of every "
+        "channel's money; figures are scaled back to the whole market",
+    )
+
+
+def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
+    """The scenario file ``path`` (default: the command's SCENARIO) with ``--set`` applied, then shrunk by
+    ``--scale``; a scaled scenario is announced on stdout (stderr with ``--json``) before anything runs."""
+    source = args.scenario if path is None else path
+    scenario = load_scenario(source, args.overrides)
+    if getattr(args, "scale", None) is None:
+        return scenario
+    with named_by_flags({"factor": "--scale"}):
+        scenario = scenario.scaled(args.scale)
+    if scenario.represents != scenario.population:
+        print(
+            f"{source}: a preview (--scale {args.scale:g}): {describe_population(scenario)}; counts and money are "
+            "the whole market's",
+            file=sys.stderr if getattr(args, "json", False) else sys.stdout,
+        )
+    return scenario
+
+
+def scale(text: str) -> float:
+    """A share of the customers in (0, 1], as 0.1 or 10%%."""
+    try:
+        value = share(text)
+    except argparse.ArgumentTypeError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share of the customers in (0, 1], e.g. 0.1 (got {text})")
+    return value
 
 
 def positive(text: str) -> int:

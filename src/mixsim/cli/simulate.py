@@ -24,6 +24,7 @@ def setup_simulate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     options.add_runs(parser, 10, "independent runs")
     options.add_set(parser)
+    options.add_scale(parser)
     parser.add_argument(
         "--incrementality",
         action="store_true",
@@ -47,6 +48,7 @@ def setup_compare(parser: argparse.ArgumentParser) -> None:
     )
     options.add_runs(parser, 10, "runs per variant", seed_default="BASE's")
     options.add_set(parser)
+    options.add_scale(parser)
     parser.add_argument(
         "--optimize",
         action="store_true",
@@ -61,6 +63,7 @@ def setup_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--optimize", action="store_true", help="also optimize the budget and show the plan")
     options.add_runs(parser, 10, "replications")
     options.add_set(parser)
+    options.add_scale(parser)
     parser.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
 
 
@@ -93,7 +96,7 @@ def setup_sweep(parser: argparse.ArgumentParser) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = options.load(args)
     runs = run_count(scenario, args.replications, args.incrementality)
     check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)
@@ -131,7 +134,7 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     out = out_dir(args.out)
-    files = [load_scenario(path, args.overrides) for path in (args.scenario, *args.others)]
+    files = [options.load(args, path) for path in (args.scenario, *args.others)]
     base_label, *labels = scenario_labels(files)
     base = files[0]
     variants = list(zip(labels, files[1:], strict=True))
@@ -178,7 +181,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = options.load(args)
     check_memory(scenario, args)
     target = Path(args.out)
     check_writable(target, directory=False)

@@ -10,6 +10,7 @@ import numpy as np
 
 from mixsim.optimizer.export import rounded_tables
 from mixsim.optimizer.objectives import OBJECTIVES
+from mixsim.scenario import describe_population
 from mixsim.tables import interval, json_records
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def attribution_report(check: AttributionCheck) -> str:
     """Each model's credit per channel beside the truth, and each model's share error."""
     sc = check.scenario
     lines = [
-        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, {check.replications} replications, "
+        f"{sc.name}: {describe_population(sc)}, {sc.horizon_days} days, {check.replications} replications, "
         f"seed {check.seed}; journeys of {check.share:.0%} of customers",
         "Conversions per channel (means): true incremental (re-run with the channel off, same random numbers)",
         "beside each model's credit.",
@@ -206,7 +207,7 @@ def simulation_report(result: SimulationResult) -> str:
     """The KPIs with their intervals, the funnel at the end, and the channel table."""
     sc = result.scenario
     lines = [
-        f"{sc.name}: {sc.population:,} customers, {sc.horizon_days} days, "
+        f"{sc.name}: {describe_population(sc)}, {sc.horizon_days} days, "
         f"{result.replications} replications, seed {result.seed}",
         "Figures are means over replications; [low, high] holds 90% of simulated outcomes.",
         "",

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, plan_paths
 from mixsim.cli.text import weekly_report
@@ -18,7 +19,6 @@ from mixsim.errors import MixsimError
 from mixsim.optimizer.export import write_plan
 from mixsim.optimizer.measure import DEFAULT_LEVELS
 from mixsim.optimizer.weekly import WEEK_LEVELS, plan_weekly, plan_weekly_runs, projected_funnel, read_committed
-from mixsim.scenario import load_scenario
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -47,7 +47,7 @@ def optimize_by_week(args: argparse.Namespace) -> int:
     if args.objective != "revenue" or args.max_change is not None:
         raise MixsimError("--by-week: optimizes revenue within the money; --objective and --max-change do not apply")
     limits = _limits(args)
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = options.load(args)
     outs = plan_paths(args.out)
     check_memory(scenario, args)
     committed = read_committed(args.committed, scenario) if args.committed else None

@@ -4,6 +4,11 @@ Each day, at phase 0 the channels deliver (in file order); at phase 0.5 the orga
 day's stage counts are recorded. Every process and day draws from its own random stream, keyed by the run's
 seed sequence, the process (a channel by its name) and the day, so a counterfactual run that changes one channel
 leaves the numbers every other process sees unchanged.
+
+A population that stands for more customers than it holds (``scenario.represents`` above ``scenario.population``)
+gets its share of every channel's money, ``population / represents``, and every count and sum of money in the
+run's record is multiplied back by ``represents / population``: the record is in the whole market's units. The
+touch journal stays in simulated customers (docs/model.md, "A population that stands for more").
 """
 
 from __future__ import annotations
@@ -53,7 +58,9 @@ class Streams:
 class RunRecord:
     """Raw outcome of one run (the engine's output; :mod:`mixsim.results` summarises many of them).
 
-    Arrays are indexed by day ``t``, channel ``c`` (scenario order) and stage ``s``.
+    Arrays are indexed by day ``t``, channel ``c`` (scenario order) and stage ``s``. Counts and money are the
+    whole market's: for a population that stands for more customers than it holds they are the simulated ones
+    times ``represents / population`` (floats, then), and the journal alone counts simulated customers.
     """
 
     daily_stages: np.ndarray  # (T, 4) customers per stage at the end of each day
@@ -71,9 +78,9 @@ class RunRecord:
     journal: journal.Journal | None = None  # touches of the tracked customers, when asked for
 
     @property
-    def conversions(self) -> int:
+    def conversions(self) -> float:
         """Customers converted by the end of the horizon."""
-        return int(self.daily_stages[-1, CONVERTED])
+        return float(self.daily_stages[-1, CONVERTED])
 
 
 def run(
@@ -105,6 +112,11 @@ def run(
     """
     if spend:
         scenario = scenario.with_spend(dict(spend))
+    represented = scenario.represents != scenario.population  # else the population is the market: nothing to scale
+    if represented:
+        # The simulated customers are a share of the market: they get that share of every channel's money.
+        share = scenario.population / scenario.represents
+        scenario = scenario.with_spend({c.name: c.spend * share for c in scenario.channels})
     horizon = scenario.horizon_days
     streams = Streams(seed)
     population = Population.create(scenario)
@@ -164,11 +176,37 @@ def run(
     env.process(stage_recorder())
     env.run(until=horizon)
     record = _record(scenario, population, daily_stages, daily_spend, daily_exposures, unspent)
+    if represented:
+        record = in_market(record, scenario.represents / scenario.population)
     if recorder is None:
         return record
     return dataclasses.replace(
         record, journal=recorder.finish(population.segment, population.stage, population.converted_day)
     )
+
+
+MARKET_FIELDS: tuple[str, ...] = (
+    "daily_stages",
+    "daily_spend",
+    "daily_exposures",
+    "spend",
+    "unspent",
+    "exposures",
+    "reach",
+    "first_touch",
+    "last_touch",
+    "linear",
+    "touchpoints",
+    "days_to_conversion",
+)
+"""The fields of a :class:`RunRecord` that count customers or exposures, or sum money: all of them but the
+journal."""
+
+
+def in_market(record: RunRecord, weight: float) -> RunRecord:
+    """``record`` with every field of :data:`MARKET_FIELDS` multiplied by ``weight``, the customers each simulated
+    customer stands for."""
+    return dataclasses.replace(record, **{name: getattr(record, name) * weight for name in MARKET_FIELDS})
 
 
 def _record(

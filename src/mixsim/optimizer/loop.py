@@ -152,7 +152,7 @@ def optimize(
         locked=tuple(locked),
     )
     plan = dataclasses.replace(
-        plan, overrides=tuple(getattr(scenario, "overrides", ())), scenario_source=scenario.source or scenario.name
+        plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name
     )
     if verify_replications > 0 and plan.optimal:
         plan = verify(

@@ -116,7 +116,7 @@ def plot_funnel(result: SimulationResult) -> Figure:
     )
     for area, stage in zip(areas, STAGES, strict=True):
         area.set_gid(f"stage:{stage}")
-    population = result.scenario.population
+    population = result.scenario.represents  # the stages count the market the simulated customers stand for
     ax.axhline(population, color="0.2", linestyle=":", linewidth=1.0, label="population", gid="population")
     if len(days) > 1:
         ax.set_xlim(days[0], days[-1])

@@ -86,10 +86,11 @@ class Journeys:
         return np.array([j.customers.size for j in self.journals], dtype=np.int64)
 
     def scale(self) -> np.ndarray:
-        """Per replication, population / customers tracked: multiply sample counts by it to estimate totals."""
+        """Per replication, the customers the population stands for (``scenario.represents``, the population
+        itself by default) / customers tracked: multiply sample counts by it to estimate the market's totals."""
         tracked = self.tracked()
         out = np.full(tracked.shape, np.nan)
-        np.divide(self.scenario.population, tracked, out=out, where=tracked > 0)
+        np.divide(self.scenario.represents, tracked, out=out, where=tracked > 0)
         return out
 
     def _replications(self, replication: int | None) -> list[int]:

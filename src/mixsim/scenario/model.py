@@ -2,8 +2,8 @@
 
 The objects are frozen; a variant (:meth:`Scenario.replace`, :meth:`~Scenario.with_channel`, ...) is a new
 object, validated again like a file. This module builds them from data the constraint table has checked
-(:func:`parse_scenario`, with :mod:`mixsim.scenario.rules`) and writes them back as plain data
-(:func:`scenario_to_dict`). Reading files is :mod:`mixsim.scenario.files`; nothing here simulates or prints.
+(:func:`parse_scenario`, with :mod:`mixsim.scenario.rules`); :mod:`mixsim.scenario.writing` writes them back as
+plain data. Reading files is :mod:`mixsim.scenario.files`; nothing here simulates or prints.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from mixsim.errors import ScenarioError
 from mixsim.scenario._problems import show, to_plain
 from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import TARGETABLE, check_document
+from mixsim.scenario.scaling import scale_overrides
+from mixsim.scenario.writing import scenario_to_dict
 
 __all__ = [
     "Budget",
@@ -33,7 +35,6 @@ __all__ = [
     "Scenario",
     "Segment",
     "parse_scenario",
-    "scenario_to_dict",
 ]
 
 
@@ -144,8 +145,14 @@ class Scenario:
     """A validated, immutable scenario.
 
     Build one with :func:`load_scenario` or :func:`parse_scenario`; derive variants with :meth:`replace`,
-    :meth:`with_channel`, :meth:`without_channel`, :meth:`with_overrides` or :meth:`with_spend`, which return new
-    objects.
+    :meth:`with_channel`, :meth:`without_channel`, :meth:`with_overrides`, :meth:`with_spend` or :meth:`scaled`,
+    which return new objects.
+
+    ``represents`` is how many real customers the ``population`` stands for (0 when built by hand: the
+    population). ``overrides`` records the ``dotted.key=VALUE`` overrides the scenario was made with, in order:
+    those given to :func:`load_scenario`, :func:`parse_scenario` and :meth:`with_overrides`, and those
+    :meth:`scaled` applies. Variants made in code (:meth:`replace`, :meth:`with_channel`, :meth:`without_channel`,
+    :meth:`with_spend`) keep the record of the scenario they came from and add nothing to it.
     """
 
     name: str
@@ -159,8 +166,50 @@ class Scenario:
     budget: Budget | None = None
     seed: int | None = None
     seasonality: tuple[float, ...] | None = None
+    represents: int = 0
     source: str = "<scenario>"
+    overrides: tuple[str, ...] = field(default=(), compare=False)
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.represents == 0:  # not given: the population stands for itself
+            object.__setattr__(self, "represents", self.population)
+
+    @property
+    def scale(self) -> float:
+        """The share of the market simulated, ``population / represents`` (1: every customer)."""
+        return self.population / self.represents
+
+    def scaled(self, factor: float) -> Scenario:
+        """The same market with ``factor`` of its customers simulated: a quick preview.
+
+        Parameters
+        ----------
+        factor : float
+            Share of the simulated customers to keep, in (0, 1]. The population becomes
+            ``round(population * factor)``; ``represents`` stays the whole market, so the engine gives the smaller
+            population the same share of every channel's money and counts its outcomes back up: results are in
+            the market's units. Scaling twice composes.
+
+        Returns
+        -------
+        Scenario
+            Validated again; ``overrides`` records ``scenario.population=N`` (and ``scenario.represents=M`` when
+            the data did not say it yet). A factor of 1 returns this scenario.
+
+        Raises
+        ------
+        InputError
+            If ``factor`` is not in (0, 1], or leaves fewer than 100 simulated customers.
+
+        Examples
+        --------
+        >>> preview = scenario.scaled(0.1)  # doctest: +SKIP
+        >>> preview.population, preview.represents  # doctest: +SKIP
+        (20000, 200000)
+        """
+        overrides = scale_overrides(self, factor)
+        return self.with_overrides(overrides) if overrides else self
 
     @property
     def channel_names(self) -> tuple[str, ...]:
@@ -248,9 +297,11 @@ class Scenario:
         -----
         The overrides apply to :attr:`raw`, the data as written (so a default such as ``budget.total`` is
         recomputed from the new spends). If this object no longer matches its raw data (it was derived with
-        :meth:`with_spend` or ``dataclasses.replace``), they apply to :func:`scenario_to_dict` of it instead.
+        :meth:`with_spend` or ``dataclasses.replace``), they apply to :func:`scenario_to_dict` of it instead. The
+        new scenario's :attr:`overrides` are this one's followed by ``overrides``.
         """
-        return parse_scenario(self._data(), self.source, overrides)
+        new = parse_scenario(self._data(), self.source, overrides)
+        return dataclasses.replace(new, overrides=self.overrides + new.overrides)
 
     def replace(self, changes: Mapping[str, Any] | None = None, /, **scenario_keys: Any) -> Scenario:
         """A new scenario with keys changed, validated again like a file.
@@ -291,7 +342,7 @@ class Scenario:
         scenario, more = _parse(data, self.source)
         if problems or more or scenario is None:
             raise ScenarioError(problems + more)
-        return scenario
+        return dataclasses.replace(scenario, overrides=self.overrides)
 
     def with_channel(self, name: str, **fields: Any) -> Scenario:
         """A new scenario with channel ``name`` added, or changed where it already exists.
@@ -330,7 +381,7 @@ class Scenario:
             else:
                 entry[key] = to_plain(python_value(value))
         channels[name] = entry
-        return parse_scenario(data, self.source)
+        return dataclasses.replace(parse_scenario(data, self.source), overrides=self.overrides)
 
     def without_channel(self, name: str) -> Scenario:
         """A new scenario without channel ``name`` (its budget limits and group memberships go with it, and a
@@ -354,7 +405,7 @@ class Scenario:
                 if group["channels"]:  # a group of that channel alone goes with it
                     groups.append(group)
             budget["groups"] = groups
-        return parse_scenario(data, self.source)
+        return dataclasses.replace(parse_scenario(data, self.source), overrides=self.overrides)
 
     def _data(self) -> dict[str, Any]:
         """A copy of the data this scenario was built from (its raw file data while that still matches it)."""
@@ -419,6 +470,7 @@ def _build(tree: dict[str, Any], raw: dict[str, Any], source: str) -> Scenario:
     return Scenario(
         name=tree["scenario"]["name"],
         population=tree["scenario"]["population"],
+        represents=tree["scenario"]["represents"] or 0,
         horizon_days=tree["scenario"]["horizon_days"],
         seed=tree["scenario"]["seed"],
         economics=Economics(**tree["economics"]),
@@ -480,6 +532,10 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>", override
         With one line per problem, ``source: dotted.path: what is wrong (got X)``; list items are addressed
         ``segments[0].share`` (counting from 0). Malformed overrides come first.
 
+    Notes
+    -----
+    The scenario's :attr:`Scenario.overrides` records ``overrides`` as given, in order.
+
     Examples
     --------
     >>> import tomllib, mixsim
@@ -494,79 +550,6 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>", override
     problems += more
     if problems or scenario is None:
         raise ScenarioError(problems)
-    return scenario
-
-
-def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
-    """The resolved scenario as plain, TOML-shaped data.
-
-    Defaults are written out, per-segment values become tables by segment name, and infinite half-lives and
-    unbounded limits are left out (TOML readers without ``inf`` stay happy). ``parse_scenario`` of the result
-    equals ``scenario``.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        Any scenario (built by hand or loaded).
-
-    Returns
-    -------
-    dict
-        Tables as dicts, arrays as lists; no ``None`` values.
-    """
-    names = scenario.segment_names
-    head: dict[str, Any] = {
-        "name": scenario.name,
-        "population": scenario.population,
-        "horizon_days": scenario.horizon_days,
-    }
-    if scenario.seed is not None:
-        head["seed"] = scenario.seed
-    half_lives = {
-        stage: value
-        for stage, value in (
-            ("aware", scenario.funnel.half_life_aware),
-            ("considering", scenario.funnel.half_life_considering),
-        )
-        if not math.isinf(value)
-    }
-    channels: dict[str, Any] = {}
-    for c in scenario.channels:
-        entry: dict[str, Any] = {}
-        for key in ("cpm", "cpc", "ctr"):
-            if getattr(c, key) is not None:
-                entry[key] = getattr(c, key)
-        entry["spend"] = c.spend
-        if c.flighting is not None:
-            entry["flighting"] = list(c.flighting)
-        entry["reach"] = dict(zip(names, c.reach, strict=True))
-        entry.update(p_aware=c.p_aware, p_consider=c.p_consider, p_convert=c.p_convert, targets=list(c.targets))
-        entry["affinity"] = dict(zip(names, c.affinity, strict=True))
-        if c.frequency_cap is not None:
-            entry["frequency_cap"] = c.frequency_cap
-        entry.update(fixed_cost=c.fixed_cost, min_spend=c.min_spend)
-        channels[c.name] = entry
-    result: dict[str, Any] = {
-        "scenario": head,
-        "economics": dataclasses.asdict(scenario.economics),
-        "funnel": {"half_life_days": half_lives, "synergy": scenario.funnel.synergy},
-        "organic": dataclasses.asdict(scenario.organic),
-        "segments": [{"name": s.name, "share": s.share} for s in scenario.segments],
-        "channels": channels,
-    }
-    if scenario.seasonality is not None:
-        result["seasonality"] = {"weekly": list(scenario.seasonality)}
-    if scenario.budget is not None:
-        limits: dict[str, Any] = {}
-        for name, limit in scenario.budget.limits:
-            limits[name] = {"min": limit.min} if math.isinf(limit.max) else {"min": limit.min, "max": limit.max}
-        groups = []
-        for g in scenario.budget.groups:
-            group: dict[str, Any] = {"name": g.name, "channels": list(g.channels)}
-            if g.min_share is not None:
-                group["min_share"] = g.min_share
-            if g.max_share is not None:
-                group["max_share"] = g.max_share
-            groups.append(group)
-        result["budget"] = {"total": scenario.budget.total, "limits": limits, "groups": groups}
-    return result
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return dataclasses.replace(scenario, overrides=tuple(str(o) for o in overrides)) if overrides else scenario

@@ -133,6 +133,12 @@ FILE_TABLE = Table(
             fields={
                 "name": Text(doc="Scenario name, shown in reports", required=True),
                 "population": Integer(doc="Number of synthetic customers", low=0, low_open=True, required=True),
+                "represents": Integer(
+                    doc="How many real customers the population stands for (each simulated customer stands for "
+                    "represents / population); default the population",
+                    low=0,
+                    low_open=True,
+                ),
                 "horizon_days": Integer(doc="Simulated days", low=0, low_open=True, required=True),
                 "seed": Integer(doc="Default random seed", low=0),
             },
@@ -291,6 +297,7 @@ FILE_TABLE = Table(
 # Rules across keys. They only look at values that passed their own check, so one mistake is reported once.
 
 CROSS_KEY_RULES: tuple[tuple[str, str], ...] = (
+    ("scenario.represents", ">= population (a simulated customer stands for one real customer or more)"),
     ("segments", "segment names are unique; the shares sum to 1"),
     ("channels.NAME", "exactly one price: cpm, or cpc together with ctr (ctr only with cpc)"),
     ("channels.NAME.flighting", "one weight per week of the horizon (ceil(horizon_days / 7)), not all 0"),
@@ -317,6 +324,8 @@ def _cross_check(tree: dict[str, Any], out: Problems) -> None:
     segment_names = _check_segments(tree["segments"], out)
     scenario = tree["scenario"]
     horizon = scenario["horizon_days"] if isinstance(scenario, dict) else INVALID
+    if isinstance(scenario, dict):
+        _check_represents(scenario, out)
     channels = tree["channels"]
     if isinstance(channels, dict):
         for name, channel in channels.items():
@@ -328,6 +337,16 @@ def _cross_check(tree: dict[str, Any], out: Problems) -> None:
     season = tree["seasonality"]
     if isinstance(season, dict) and isinstance(horizon, int):
         _check_seasonality(season, horizon, out)
+
+
+def _check_represents(scenario: dict[str, Any], out: Problems) -> None:
+    population, represents = scenario["population"], scenario["represents"]
+    if represents is not None and is_valid(population, represents) and represents < population:
+        out.add(
+            ("scenario", "represents"),
+            f"must be >= population ({population}): a simulated customer stands for one real customer or more",
+            got=str(represents),
+        )
 
 
 def _check_seasonality(season: dict[str, Any], horizon: int, out: Problems) -> None:

@@ -163,7 +163,7 @@ def plan_weekly(
         progress=progress,
     )
     plan = dataclasses.replace(
-        plan, overrides=tuple(getattr(scenario, "overrides", ())), scenario_source=scenario.source or scenario.name
+        plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name
     )
     if verify_replications and plan.optimal:
         plan = verify_weekly(

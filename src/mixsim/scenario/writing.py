@@ -1,0 +1,90 @@
+"""Writing a scenario back as plain, TOML-shaped data (:func:`scenario_to_dict`): the inverse of
+:func:`~mixsim.scenario.parse_scenario`, for variants of scenarios changed in code and for fingerprints of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mixsim.scenario.model import Scenario
+
+__all__ = ["scenario_to_dict"]
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain, TOML-shaped data.
+
+    Defaults are written out (but ``represents`` only where it is not the population), per-segment values become
+    tables by segment name, and infinite half-lives and unbounded limits are left out (TOML readers without
+    ``inf`` stay happy). ``parse_scenario`` of the result equals ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Any scenario (built by hand or loaded).
+
+    Returns
+    -------
+    dict
+        Tables as dicts, arrays as lists; no ``None`` values.
+    """
+    names = scenario.segment_names
+    head: dict[str, Any] = {
+        "name": scenario.name,
+        "population": scenario.population,
+        "horizon_days": scenario.horizon_days,
+    }
+    if scenario.represents != scenario.population:  # the default follows the population when that changes
+        head["represents"] = scenario.represents
+    if scenario.seed is not None:
+        head["seed"] = scenario.seed
+    half_lives = {
+        stage: value
+        for stage, value in (
+            ("aware", scenario.funnel.half_life_aware),
+            ("considering", scenario.funnel.half_life_considering),
+        )
+        if not math.isinf(value)
+    }
+    channels: dict[str, Any] = {}
+    for c in scenario.channels:
+        entry: dict[str, Any] = {}
+        for key in ("cpm", "cpc", "ctr"):
+            if getattr(c, key) is not None:
+                entry[key] = getattr(c, key)
+        entry["spend"] = c.spend
+        if c.flighting is not None:
+            entry["flighting"] = list(c.flighting)
+        entry["reach"] = dict(zip(names, c.reach, strict=True))
+        entry.update(p_aware=c.p_aware, p_consider=c.p_consider, p_convert=c.p_convert, targets=list(c.targets))
+        entry["affinity"] = dict(zip(names, c.affinity, strict=True))
+        if c.frequency_cap is not None:
+            entry["frequency_cap"] = c.frequency_cap
+        entry.update(fixed_cost=c.fixed_cost, min_spend=c.min_spend)
+        channels[c.name] = entry
+    result: dict[str, Any] = {
+        "scenario": head,
+        "economics": dataclasses.asdict(scenario.economics),
+        "funnel": {"half_life_days": half_lives, "synergy": scenario.funnel.synergy},
+        "organic": dataclasses.asdict(scenario.organic),
+        "segments": [{"name": s.name, "share": s.share} for s in scenario.segments],
+        "channels": channels,
+    }
+    if scenario.seasonality is not None:
+        result["seasonality"] = {"weekly": list(scenario.seasonality)}
+    if scenario.budget is not None:
+        limits: dict[str, Any] = {}
+        for name, limit in scenario.budget.limits:
+            limits[name] = {"min": limit.min} if math.isinf(limit.max) else {"min": limit.min, "max": limit.max}
+        groups = []
+        for g in scenario.budget.groups:
+            group: dict[str, Any] = {"name": g.name, "channels": list(g.channels)}
+            if g.min_share is not None:
+                group["min_share"] = g.min_share
+            if g.max_share is not None:
+                group["max_share"] = g.max_share
+            groups.append(group)
+        result["budget"] = {"total": scenario.budget.total, "limits": limits, "groups": groups}
+    return result
