@@ -3,6 +3,7 @@ a real browser renders."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.image import imread
 
@@ -18,8 +20,9 @@ from conftest import small_data
 from mixsim import simulate
 from mixsim.optimizer import optimize
 from mixsim.optimizer.measure import response_curves
-from mixsim.report import CAVEATS, build_report
-from mixsim.scenario import parse_scenario
+from mixsim.optimizer.plan import Verification
+from mixsim.report import assumptions, build_report, caveats, money, price
+from mixsim.scenario import load_scenario, parse_scenario
 
 RunCli = Callable[..., tuple[int, str, str]]
 # Anything a browser would fetch: src/href/url() that are not data: or in-page anchors, and <link>/<script src>.
@@ -72,15 +75,32 @@ def test_the_report_says_what_a_strategist_needs(report_html: str) -> None:
         "90% interval",
     ]:
         assert words in report_html, words
-    for caveat in CAVEATS:
+    scenario = parse_scenario(small_data(), source="small.toml")
+    for caveat in caveats(scenario, curves=True, plan=True):
         assert caveat.split(";")[0].split(",")[0] in report_html.replace("&#x27;", "'")
 
 
-def test_the_caveats_say_what_seasonality_does_and_leaves_out() -> None:
-    demand = [c for c in CAVEATS if "seasonality" in c]
-    assert len(demand) == 1 and "no seasonality" not in demand[0]
+def test_the_caveats_are_said_of_the_scenario() -> None:
+    flat = parse_scenario(small_data(), source="small.toml")
+    assert flat.seasonality is None
+    said = " ".join(caveats(flat))
+    assert "no seasonality" in said and "weekly multipliers" not in said
+    weeks = [1.0] * -(-flat.horizon_days // 7)
+    weeks[0], weeks[-1] = 0.8, 1.4
+    seasonal = flat.with_overrides([f"seasonality.weekly={weeks}"])
+    demand = [c for c in caveats(seasonal) if "multipliers" in c]
+    assert len(demand) == 1 and "0.80 to 1.40" in demand[0] and "no seasonality" not in " ".join(caveats(seasonal))
     for words in ["organic", "exposure", "forgetting", "day-of-week"]:
         assert words in demand[0], words
+    # Word of mouth and synergy are named only where the scenario has them.
+    quiet = flat.with_overrides(["organic.word_of_mouth=0", "funnel.synergy=0"])
+    assert "Channels interact only through shared audiences." in caveats(quiet)
+    loud = flat.with_overrides(["organic.word_of_mouth=0.05", "funnel.synergy=0.2"])
+    assert any("synergy (0.2 per extra channel seen) and word of mouth" in c for c in caveats(loud))
+    # The optimizer's caveat only where the report shows curves or a plan.
+    assert not any("Response curves" in c for c in caveats(flat)) and any(
+        "Response curves" in c for c in caveats(flat, curves=True)
+    )
 
 
 @pytest.mark.parametrize("optimize", [False, True])
@@ -93,8 +113,10 @@ def test_run_report_makes_what_the_report_shows_in_the_runs_it_counts(optimize: 
     assert isinstance(report, Report) and report.result.incrementality is not None
     assert len(calls) == report_run_count(scenario, 2, optimize=optimize)
     assert (report.plan is not None) == optimize
+    assert (report.plan is not None and report.plan.verification is not None) == optimize  # verified when optimized
     html = report.to_html()
     assert ("Optimized plan" in html) == optimize and "Response curves" in html
+    assert ("Verification: the plan against today's" in html) == optimize
 
 
 def test_report_command_writes_one_file(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
@@ -152,3 +174,63 @@ def test_a_headless_browser_renders_the_report(report_html: str, tmp_path: Path)
     assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1100
     # Not blank: the page has text and figures, so far from every pixel is the background.
     assert float((pixels[..., :3] < 0.9).mean()) > 0.01
+
+
+MONEY_AFTER = re.compile(r"\d[\d,]*(?:\.\d+)? ?\$(?!\d)")  # "40,954 $": currency after the figure
+
+
+def test_the_report_opens_with_the_answer(report_html: str) -> None:
+    summary = report_html.index("<h2>Summary</h2>")
+    assert summary < report_html.index("<h2>Assumptions</h2>") < report_html.index("<h2>Results</h2>")
+    opening = report_html[summary : report_html.index("<h2>Assumptions</h2>")]
+    for words in ("What the plan changes", "Gain", "How sure"):
+        assert words in opening, words
+
+
+def test_the_summary_names_the_largest_moves_and_says_when_a_plan_has_not_settled() -> None:
+    from mixsim.report import summary
+
+    scenario = parse_scenario(small_data(), source="small.toml")
+    result = simulate(scenario, seed=1, replications=2, incrementality=True)
+    plan = optimize(scenario, seed=1, replications=2, max_iterations=1)
+    opening = summary(result, plan)
+    largest = max(plan.channels, key=lambda c: abs(c.change))
+    assert f"<b>{largest.channel}</b>" in opening and "projected by the response curves" in opening
+    unsettled = dataclasses.replace(plan, converged=False, iterations=2, moves=(0.07,))
+    text = summary(result, unsettled)
+    assert "had not settled" in text and "7.0% of the budget" in text
+    assert "had not settled" in build_report(result, None, unsettled)
+    check = Verification(
+        replications=3,
+        seed=1,
+        projected={("revenue", "gain"): plan.projected_gain},
+        runs={("revenue", "gain"): np.array([-50.0, 20.0, 60.0])},
+    )
+    verified = summary(result, dataclasses.replace(plan, verification=check))
+    assert "simulated in 3 paired replications" in verified and "cannot tell the gain from zero" in verified
+    plain = summary(result)  # no plan: the simulation's answer
+    assert "Simulated" in plain and "revenue $" in plain and "returns the most true incremental revenue" in plain
+
+
+def test_money_carries_its_currency_first_and_a_click_priced_channel_its_cost_per_click(report_html: str) -> None:
+    text = re.sub(r"<[^>]+>|data:image/png;base64,[^\"']+", " | ", report_html)  # cells stay apart
+    assert MONEY_AFTER.search(text) is None, MONEY_AFTER.search(text)
+    assert re.search(r"\$\d[\d,]*", text)
+    scenario = parse_scenario(small_data(), source="small.toml")
+    clicks = [c for c in scenario.channels if c.cpc is not None]
+    assert clicks
+    for channel in clicks:
+        assert price(channel) == f"${channel.cpc:,.2f} per click (click-through {channel.ctr:.1%})"
+        assert f"${channel.cpc:,.2f} per click" in text
+    assert "per 1,000 exposures" in price(next(c for c in scenario.channels if c.cpm is not None))
+    assert money(-1234.4) == "-$1,234" and money(5.0, sign=True) == "+$5" and money(float("nan")) == "n/a"
+
+
+def test_the_assumptions_include_season_organic_memory_costs_and_the_budgets_rules() -> None:
+    scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "d2c_ecommerce.toml")
+    rows = dict(assumptions(scenario))
+    for item in ("Season", "Organic (daily rates)", "Memory half-lives", "Fixed costs (channels in use)", "Budget"):
+        assert item in rows, item
+    assert "social $10,000 to $45,000" in rows["Budget limits"] and "search $0 to $25,000" in rows["Budget limits"]
+    assert "prospecting (social, influencers) at least 40%" in rows["Budget groups"]
+    assert rows["Fixed costs (channels in use)"] == f"${scenario.fixed_costs:,.0f}"
