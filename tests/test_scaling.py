@@ -44,6 +44,7 @@ def test_the_default_is_the_population_and_changes_nothing(make_scenario: Callab
     assert implicit.scale == 1.0
     assert_same_record(one_run(implicit), one_run(explicit))
     assert one_run(implicit).daily_stages.dtype == np.int64  # no arithmetic: counts stay integers
+    assert isinstance(one_run(implicit).conversions, int)  # so f"{conversions:d}" keeps working
     a = mixsim.simulate(implicit, seed=2, replications=2, incrementality=True)
     b = mixsim.simulate(explicit, seed=2, replications=2, incrementality=True)
     assert a.to_json() == b.to_json()

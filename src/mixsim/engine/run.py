@@ -79,8 +79,8 @@ class RunRecord:
 
     @property
     def conversions(self) -> float:
-        """Customers converted by the end of the horizon."""
-        return float(self.daily_stages[-1, CONVERTED])
+        """Customers converted by the end of the horizon (a whole number unless the record is scaled to a market)."""
+        return self.daily_stages[-1, CONVERTED].item()
 
 
 def run(
