@@ -508,7 +508,7 @@ class Plan:
             ("budget", self.budget),
             ("locked channels", ", ".join(self.constraints.get("locked", ())) or "none"),
             (
-                ("projected gain (incremental revenue, from the curves)",
+                "projected gain (incremental revenue, from the curves)",
                 round(self.projected_gain) if math.isfinite(self.projected_gain) else None,
             ),
             (

@@ -244,7 +244,7 @@ class WeeklyPlan:
             ("closed loop converged", "yes" if self.converged else "no"),
             ("plans set aside", self.rejected),
             (
-                ("projected gain (revenue, from the curves)",
+                "projected gain (revenue, from the curves)",
                 round(self.projected_gain) if math.isfinite(self.projected_gain) else None,
             ),
             (
