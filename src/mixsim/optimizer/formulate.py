@@ -336,9 +336,9 @@ def why_held(
             return f"{left}: its curve shows no return"
         return f"{left}: its first dollar returns {first_slope:.2f}, less than the next dollar elsewhere"
     if line.spend >= hi - scale and hi_why and hi_why != "the budget":
-        return f"at its most: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)}"
+        return f"at its most, {hi:,.0f}: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)}"
     if lo > 0 and line.spend <= lo + scale and lo_why:
-        return f"at its least: {_BOUND_WORDS.get(lo_why.split(' ')[0], lo_why)}"
+        return f"at its least, {lo:,.0f}: {_BOUND_WORDS.get(lo_why.split(' ')[0], lo_why)}"
     for b in binding:
         if b.name.startswith("group "):
             group = b.name.removeprefix("group ").split(":")[0]

@@ -507,7 +507,10 @@ class Plan:
             ("objective", self.objective),
             ("budget", self.budget),
             ("locked channels", ", ".join(self.constraints.get("locked", ())) or "none"),
-            ("projected gain (incremental revenue, from the curves)", self.projected_gain),
+            (
+                "projected gain (incremental revenue, from the curves)",
+                round(self.projected_gain) if math.isfinite(self.projected_gain) else None,
+            ),
             (
                 "verified gain (simulated, 90% interval)",
                 f"{gain[0]:,.0f} [{gain[1]:,.0f}, {gain[2]:,.0f}]" if gain is not None else "not verified",

@@ -243,7 +243,10 @@ class WeeklyPlan:
             ("closed-loop solves", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
             ("plans set aside", self.rejected),
-            ("projected gain (revenue, from the curves)", self.projected_gain),
+            (
+                "projected gain (revenue, from the curves)",
+                round(self.projected_gain) if math.isfinite(self.projected_gain) else None,
+            ),
             (
                 "verified gain (simulated, 90% interval)",
                 f"{gain[0]:,.0f} [{gain[1]:,.0f}, {gain[2]:,.0f}]" if gain is not None else "not verified",
