@@ -119,7 +119,13 @@ def _export_mmm(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     runs = mmm_study_runs(scenario, args.replications)
     check_memory(scenario, args, runs=runs)
-    flags = {"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}
+    flags = {
+        "weeks": "--weeks",
+        "variation": "--variation",
+        "dark": "--dark",
+        "seed": "--seed",
+        "replications": "--replications",
+    }
     with named_by_flags(flags), ProgressBar(runs) as progress:
         dataset = mmm_study(
             scenario,
