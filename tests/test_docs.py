@@ -344,3 +344,32 @@ def test_docstring_examples(module: str, monkeypatch: pytest.MonkeyPatch) -> Non
     mod = importlib.import_module(module)
     outcome = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False, report=True)
     assert outcome.failed == 0, f"{outcome.failed} example(s) of {module} failed (printed above)"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A first run: how long the demo takes, and how to open the notebooks
+
+
+def test_readme_says_how_long_the_demo_takes_and_shows_its_output() -> None:
+    text = README.read_text(encoding="utf-8")
+    said = re.search(r"`make demo` takes ([^.]*?minutes[^.]*)\.", text)
+    assert said, "the README says how long `make demo` takes"
+    assert "fresh clone" in said.group(1) and "after that" in said.group(1), said.group(1)
+    excerpt = next(b for b in _blocks(README) if b.info[:1] == ("text",))
+    first = excerpt.text.splitlines()[0]
+    scenario = mixsim.load_scenario(ROOT / "scenarios" / "d2c_ecommerce.toml")
+    assert first.startswith(f"{scenario.name}: {scenario.population:,} customers, {scenario.horizon_days} days")
+    assert 5 <= len(excerpt.text.splitlines()) <= 20, "a short excerpt"
+
+
+def test_the_notebooks_extra_brings_jupyter_and_the_docs_say_how_to_start_it() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert any(req.startswith("jupyterlab") for req in extras["notebooks"])
+    for other in ("test", "dask"):  # neither make target brings Jupyter in
+        assert not any("jupyter" in req for req in extras[other]), other
+    assert "notebooks" not in (ROOT / "Makefile").read_text(encoding="utf-8").split("pip install", 1)[1].split("\n")[0]
+    for page in (README, DOCS / "research.md"):
+        text = page.read_text(encoding="utf-8")
+        assert '.venv/bin/pip install -e ".[notebooks]"' in text, page.name
+        assert ".venv/bin/jupyter lab notebooks/" in text, page.name

@@ -32,6 +32,9 @@ Z = 5.0
 """Standard errors allowed in the statistical checks (|z| > 5 has probability 5.7e-7 under a normal law)."""
 
 WEEKS = 8
+SPREAD = ("mean", "low", "high", "distinguishable")
+"""What :func:`mmm_truth` adds to each ROAS figure: its mean and 90% interval over replications, and whether that
+interval leaves zero out."""
 SALES = ["conversions", "revenue", "revenue_per_conversion"]
 """The columns after the channels' (``revenue_per_conversion``: the order value, Meridian's revenue_per_kpi)."""
 
@@ -218,7 +221,9 @@ def test_mmm_truth_is_the_results_incremental_figures(result: SimulationResult) 
         "incremental_conversions",
         "incremental_revenue",
         "roas",
+        *(f"roas_{part}" for part in SPREAD),
         "marginal_roas",
+        *(f"marginal_roas_{part}" for part in SPREAD),
     ]
     assert truth["channel"].tolist() == list(result.channels)
     means = result.to_frame("channels").pivot(index="channel", columns="metric", values="mean").loc[truth["channel"]]
@@ -464,8 +469,16 @@ def test_cli_export_mmm_writes_the_dataset_and_its_truth(
     }
     assert summary["overrides"] == ["scenario.population=400"] and summary["order_value"] == 50.0
     assert list(summary["channels"]) == list(scenario.channel_names)
+    spreads = {f"{figure}_{part}" for figure in ("roas", "marginal_roas") for part in SPREAD}
     for name, row in summary["channels"].items():
-        assert set(row) == {"spend", "incremental_conversions", "incremental_revenue", "roas", "marginal_roas"}
+        assert set(row) == {
+            "spend",
+            "incremental_conversions",
+            "incremental_revenue",
+            "roas",
+            "marginal_roas",
+            *spreads,
+        }
         assert truth[f"{name}_true_conversions"].sum() == row["incremental_conversions"]
         np.testing.assert_allclose(data[f"{name}_spend"].sum(), row["spend"], rtol=1e-9)
         if row["roas"] is not None:
@@ -575,3 +588,114 @@ def test_every_stretch_problem_is_reported_at_once(base: Scenario) -> None:
         "dark must be in [0, 1) (got 1.0)",
         "seed must be >= 0 (got -3)",
     ]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# How sure the truth's ROAS figures are: the replications' interval, '~0' where it holds zero, and no interval
+# from one replication.
+
+
+def with_figures(result: SimulationResult, roas: list[list[float]], marginal: list[list[float]]) -> SimulationResult:
+    """``result`` with its per-replication ROAS and marginal ROAS replaced, to check the summary analytically."""
+    inc = result.incrementality
+    assert inc is not None
+    figures = dataclasses.replace(inc, roas=np.array(roas), marginal_roas=np.array(marginal))
+    return dataclasses.replace(result, incrementality=figures)
+
+
+def test_truth_figures_carry_the_replications_interval_and_whether_it_holds_zero(result: SimulationResult) -> None:
+    """Two replications: the 5th and 95th percentiles lie 5% of the gap inside the two values. A marginal ROAS of
+    -2 in one and 4 in the other cannot be told from zero; a figure only one replication defines has no interval."""
+    nan = math.nan
+    crafted = with_figures(
+        result, roas=[[1.0, 2.0, nan], [3.0, 4.0, 5.0]], marginal=[[-2.0, 0.5, nan], [4.0, 1.5, nan]]
+    )
+    truth = mmm_truth(crafted, replication=0)
+    np.testing.assert_array_equal(truth["roas"], [1.0, 2.0, nan])  # the dataset's own figures stay as they were
+    np.testing.assert_array_equal(truth["marginal_roas"], [-2.0, 0.5, nan])
+    np.testing.assert_allclose(truth["roas_mean"], [2.0, 3.0, 5.0])
+    np.testing.assert_allclose(truth["roas_low"], [1.1, 2.1, nan])
+    np.testing.assert_allclose(truth["roas_high"], [2.9, 3.9, nan])
+    np.testing.assert_allclose(truth["marginal_roas_mean"], [1.0, 1.0, nan])
+    np.testing.assert_allclose(truth["marginal_roas_low"], [-1.7, 0.55, nan])
+    np.testing.assert_allclose(truth["marginal_roas_high"], [3.7, 1.45, nan])
+    roas_clear, marginal_clear = truth["roas_distinguishable"], truth["marginal_roas_distinguishable"]
+    assert roas_clear[:2].tolist() == [True, True] and pd.isna(roas_clear[2])
+    assert marginal_clear[:2].tolist() == [False, True] and pd.isna(marginal_clear[2])
+    assert mmm_truth(crafted)["marginal_roas_low"].equals(truth["marginal_roas_low"])  # over every replication
+
+    from mixsim.research import mmm_dataset
+
+    dataset = mmm_dataset(crafted, result.scenario, weeks=WEEKS, variation=0.5, dark=0.0)
+    summary = json.loads(dataset.to_json())
+    assert summary["replications"] == 2 and dataset.replications == 2
+    tv, search, email = (summary["channels"][name] for name in result.channels)
+    assert tv["marginal_roas_distinguishable"] is False and search["marginal_roas_distinguishable"] is True
+    assert tv["marginal_roas_low"] == pytest.approx(-1.7) and tv["marginal_roas_high"] == pytest.approx(3.7)
+    assert email["roas_low"] is None and email["roas_distinguishable"] is None  # no interval: null, not a guess
+
+
+def test_one_replication_gives_no_interval(long: Scenario) -> None:
+    one = simulate(long, seed=2, replications=1, incrementality=True)
+    truth = mmm_truth(one, replication=0)
+    for figure in ("roas", "marginal_roas"):
+        assert truth[f"{figure}_low"].isna().all() and truth[f"{figure}_high"].isna().all(), figure
+        assert truth[f"{figure}_distinguishable"].isna().all(), figure
+        np.testing.assert_array_equal(truth[f"{figure}_mean"], truth[figure])
+
+
+DUD = ("--set", "channels.dud={spend=400.0, cpm=5.0}", "--set", "funnel.synergy=0", "--set", "funnel.half_life_days={}")
+"""A channel that moves nobody: without synergy or memory its true ROAS is exactly 0 in every replication."""
+
+
+def test_cli_export_mmm_shows_intervals_and_marks_what_cannot_be_told_from_zero(
+    run_cli: Callable[..., CliResult], scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "data.csv"
+    code, stdout, stderr = run_cli(
+        "export-mmm", scenario_file, "--out", out, "--weeks", "4", "--seed", "4", "-r", "3", *DUD, *TINY
+    )
+    assert code == 0, stderr
+    summary = json.loads((tmp_path / "data_truth.json").read_text(encoding="utf-8"))
+    assert summary["replications"] == 3
+    overrides = ["scenario.population=400", DUD[1], DUD[3], DUD[5]]
+    scenario = load_scenario(scenario_file, overrides)
+    long = mmm_scenario(scenario, 4, seed=4)
+    simulated = simulate(long, seed=4, replications=3, incrementality=True)
+    expected = mmm_truth(simulated, replication=0).set_index("channel")
+    for name, row in summary["channels"].items():
+        for figure in ("roas", "marginal_roas"):
+            for part in ("mean", "low", "high"):
+                want = expected.loc[name, f"{figure}_{part}"]
+                got = row[f"{figure}_{part}"]
+                assert (got is None and math.isnan(want)) or got == pytest.approx(want), (name, figure, part)
+    dud = summary["channels"]["dud"]
+    assert dud["roas_low"] == dud["roas_high"] == 0.0 and dud["roas_distinguishable"] is False
+    tv = summary["channels"]["tv"]
+    assert tv["roas_low"] > 0 and tv["roas_distinguishable"] is True
+
+    rows = {line.split()[0]: line for line in stdout.splitlines() if line.strip()}
+    assert rows["dud"].count("~0") == 2 and "0.00 [0.00, 0.00] ~0" in rows["dud"]
+    roas = f"{tv['roas_mean']:.2f} [{tv['roas_low']:.2f}, {tv['roas_high']:.2f}]"
+    assert roas in rows["tv"] and f"{roas} ~0" not in rows["tv"]
+    assert "'~0' marks a figure they cannot tell from zero" in stdout
+    # The dataset is the first replication, however many are simulated for the intervals.
+    first = simulate(long, seed=4, replications=1, incrementality=True).to_mmm_frame()
+    data = pd.read_csv(out, parse_dates=["date"])
+    np.testing.assert_allclose(data.drop(columns="date"), first[data.columns[1:]], rtol=1e-12)
+
+
+def test_cli_export_mmm_says_one_replication_gives_no_interval(
+    run_cli: Callable[..., CliResult], scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "data.csv"
+    code, stdout, stderr = run_cli("export-mmm", scenario_file, "--out", out, "--weeks", "4", *DUD, *TINY)
+    assert code == 0, stderr
+    assert "One replication: these figures have no interval" in stdout and "--replications 5" in stdout
+    table = stdout[stdout.index("channel ") :].splitlines()[1:]
+    assert len(table) == 4 and not any("[" in line or "~0" in line for line in table), table
+    summary = json.loads((tmp_path / "data_truth.json").read_text(encoding="utf-8"))
+    assert summary["replications"] == 1
+    for row in summary["channels"].values():
+        assert row["roas_low"] is None and row["roas_high"] is None and row["roas_distinguishable"] is None
+        assert row["marginal_roas_low"] is None and row["marginal_roas_distinguishable"] is None

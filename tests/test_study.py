@@ -31,6 +31,20 @@ def test_an_mmm_study_is_the_stretch_simulated_once_with_its_truth(make_scenario
     assert calls[-1] == (mmm_study_runs(scenario), mmm_study_runs(scenario))
 
 
+def test_an_mmm_study_of_several_replications_keeps_the_first_as_its_dataset(
+    make_scenario: Callable[..., Scenario],
+) -> None:
+    scenario = make_scenario("scenario.population=500")
+    calls: list[tuple[int, int]] = []
+    study = mmm_study(scenario, 3, seed=5, replications=3, progress=lambda done, total: calls.append((done, total)))
+    once = mmm_study(scenario, 3, seed=5)
+    pd.testing.assert_frame_equal(study.data, once.data)
+    pd.testing.assert_frame_equal(study.truth, once.truth)
+    assert study.replications == 3 and once.replications == 1
+    assert calls[-1] == (mmm_study_runs(scenario, 3), mmm_study_runs(scenario, 3)) == (21, 21)
+    assert study.channels["roas_low"].notna().any() and once.channels["roas_low"].isna().all()
+
+
 def test_an_attribution_study_is_against_truth_on_the_same_runs(make_scenario: Callable[..., Scenario]) -> None:
     scenario = make_scenario()
     calls: list[tuple[int, int]] = []

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from mixsim._version import __version__
+from mixsim.cli._running import COMMAND
 from mixsim.errors import MixsimError
 from mixsim.executors import deferred_executor, scheduler_from
 
@@ -75,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input)."""
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
+    COMMAND.set(f"mixsim {args.command}")  # for the lines a log gets (cli/outputs.py)
     try:
         if not hasattr(args, "workers"):
             return int(args.handler(args))

@@ -1,14 +1,17 @@
 """What the commands share around their work: output paths checked before any work, the memory a run needs,
-the progress bar, and the figure formats."""
+the progress of the runs (a bar on a terminal, a line at the start and one at the end in a log), and the figure
+formats."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from mixsim.cli._running import COMMAND
 from mixsim.errors import MixsimError
 from mixsim.executors import scheduler_from
 from mixsim.memory import memory_available, memory_needed
@@ -85,35 +88,106 @@ def check_writable(path: Path, directory: bool) -> None:
 
 
 class ProgressBar:
-    """A progress bar on stderr for runs longer than a moment; silent when stderr is not a terminal."""
+    """Progress of a command's runs on stderr: a live bar on a terminal, two lines in a log.
+
+    On a terminal the bar shows after :attr:`DELAY` seconds (a quick command leaves the screen as it was) and
+    clears itself at the end. When stderr is not a terminal (a log file, a pipe, a scheduler's capture), a bar's
+    carriage returns would only fill the log, so the command writes one line when its runs start and one when they
+    end (``mixsim optimize: 540 simulation runs ...`` then ``mixsim optimize: done, 540 runs in 38 s``), and
+    nothing per run. The start line waits for the first report, so a request refused before any run leaves none.
+
+    Parameters
+    ----------
+    total : int
+        Runs (or cells) expected, as the ``*_runs`` functions count them.
+    enabled : bool, default=True
+        Whether a terminal gets the live bar (commands turn it off under ``--json``). The two lines of a log are
+        written either way: they go to stderr, and stdout keeps only what the command prints.
+    unit : str, default="run"
+        What is counted: ``run`` (a simulation run) or ``cell`` (a sweep's cell; a sweep's first report, before
+        any cell runs, counts the cells found already done).
+    """
+
+    DELAY = 1.5
+    """Seconds before the live bar shows on a terminal."""
 
     def __init__(self, total: int, enabled: bool = True, unit: str = "run") -> None:
         self.total = total
         self.unit = unit
-        self.enabled = enabled and sys.stderr.isatty()
+        stream = sys.stderr
+        terminal = stream is not None and stream.isatty()
+        self.enabled = enabled and terminal
+        self.log = stream is not None and not terminal
         self.bar: Any = None
+        self.started = 0.0
+        self.count = 0  # runs reported so far (over every measurement)
+        self.found = 0  # cells a resumed sweep found already done
+        self.reports = 0
+        self.announced = False
 
     def __enter__(self) -> Any:
-        if not self.enabled:
+        if not (self.enabled or self.log):
             return None
-        from tqdm import tqdm
+        self.started = time.monotonic()
+        if self.enabled:
+            from tqdm import tqdm  # deferred: tqdm loads only when a terminal shows a bar
 
-        self.bar = tqdm(total=self.total, unit=self.unit, delay=1.5, file=sys.stderr, leave=False)
+            self.bar = tqdm(total=self.total, unit=self.unit, delay=self.DELAY, file=sys.stderr, leave=False)
 
         # Several measurements may report in turn, each counting from 1: carry the finished ones forward.
         state = {"base": 0, "last": 0, "total": 0}
 
         def update(done: int, total: int) -> None:
-            if self.bar.n == 0 and state["base"] == 0 and done > 0 and state["last"] == 0:
-                self.bar.initial = done  # work found already done (a resumed sweep) is not this session's rate
+            if self.reports == 0 and self.unit == "cell":
+                self.found = done  # a sweep's first report, before any cell runs, counts the cells found done
+                if self.bar is not None:
+                    self.bar.initial = done  # work found already done is not this session's rate
             if done < state["last"]:
                 state["base"] += state["total"]
             state["last"], state["total"] = done, total
-            self.bar.n = min(state["base"] + done, self.total)
-            self.bar.refresh()
+            self.count = state["base"] + done
+            self.reports += 1
+            if self.log and not self.announced:
+                self._say(self._start_line())
+                self.announced = True
+            if self.bar is not None:
+                self.bar.n = min(self.count, self.total)
+                self.bar.refresh()
 
         return update
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         if self.bar is not None:
             self.bar.close()
+        if not self.announced:
+            return
+        elapsed = _duration(time.monotonic() - self.started)
+        ran = self.count - self.found
+        if kind is None:
+            self._say(f"done, {_count(ran, self.unit)} in {elapsed}")
+        else:
+            self._say(f"stopped after {ran:,} of {_count(self.total - self.found, self.unit)} ({elapsed})")
+
+    def _start_line(self) -> str:
+        noun = "simulation run" if self.unit == "run" else self.unit
+        line = _count(self.total, noun)
+        return f"{line}, {self.found:,} found done ..." if self.found else f"{line} ..."
+
+    def _say(self, text: str) -> None:
+        print(f"{COMMAND.get()}: {text}", file=sys.stderr, flush=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _duration(seconds: float) -> str:
+    """``2.3 s``, ``38 s``, ``4 min 12 s``, ``1 h 05 min``."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 120:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from pathlib import Path
+from typing import Any
 
 from mixsim._files import write_atomic, write_csv
 from mixsim.cli import options
@@ -12,7 +13,7 @@ from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import attribution_report, num, short_path
 from mixsim.errors import MixsimError
-from mixsim.research import DEFAULT_START, MODELS
+from mixsim.research import DEFAULT_START, MODELS, MMMDataset
 from mixsim.research.study import attribution_study, attribution_study_runs, mmm_study, mmm_study_runs
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
@@ -35,10 +36,7 @@ def setup_export_mmm(parser: argparse.ArgumentParser) -> None:
         "--dark", type=options.share, default=0.0, metavar="SHARE", help="chance a channel is off in a week (default 0)"
     )
     parser.add_argument("--start", type=_date, default=DEFAULT_START, help=f"date of day 0 (default {DEFAULT_START})")
-    parser.add_argument(
-        "--seed", type=options.non_negative, default=None, help="root seed (default: the scenario's, else 0)"
-    )
-    options.add_workers(parser)
+    options.add_runs(parser, 1, "replications: the first is the dataset, all give its ROAS figures' intervals")
     options.add_set(parser)
 
 
@@ -119,9 +117,15 @@ def _export_mmm(args: argparse.Namespace) -> int:
     target = Path(args.out)
     check_writable(target, directory=False)
     scenario = load_scenario(args.scenario, args.overrides)
-    runs = mmm_study_runs(scenario)
+    runs = mmm_study_runs(scenario, args.replications)
     check_memory(scenario, args, runs=runs)
-    flags = {"weeks": "--weeks", "variation": "--variation", "dark": "--dark", "seed": "--seed"}
+    flags = {
+        "weeks": "--weeks",
+        "variation": "--variation",
+        "dark": "--dark",
+        "seed": "--seed",
+        "replications": "--replications",
+    }
     with named_by_flags(flags), ProgressBar(runs) as progress:
         dataset = mmm_study(
             scenario,
@@ -129,6 +133,7 @@ def _export_mmm(args: argparse.Namespace) -> int:
             variation=args.variation,
             dark=args.dark,
             seed=args.seed,
+            replications=args.replications,
             freq=args.freq,
             start=args.start,
             overrides=args.overrides,
@@ -145,16 +150,54 @@ def _export_mmm(args: argparse.Namespace) -> int:
     simulated = dataset.summary["simulated"]
     print(f"{target}: {rows} {unit} of {simulated!r}, {len(scenario.channels)} channels (seed {dataset.seed})")
     print(f"{truth_csv}: each channel's true incremental conversions and revenue per period")
-    print(f"{truth_json}: true ROAS and marginal ROAS over the run\n")
-    truth = dataset.channels
-    width = max(8, *(len(c) for c in truth["channel"])) + 1
-    print(f"{'channel':<{width}}{'spend':>14}{'incr conv':>12}{'iROAS':>8}{'mROAS':>8}")
-    for row in json_records(truth):
-        print(
-            f"{row['channel']:<{width}}{row['spend']:>14,.0f}{row['incremental_conversions']:>12,.0f}"
-            f"{num('{:.2f}', row['roas']):>8}{num('{:.2f}', row['marginal_roas']):>8}"
-        )
+    print(f"{truth_json}: true ROAS and marginal ROAS over the run, with their intervals\n")
+    print(_mmm_truth_report(dataset))
     return 0
+
+
+def _mmm_truth_report(dataset: MMMDataset) -> str:
+    """The truth per channel: the dataset's spend and incremental conversions, and each ROAS as its mean over the
+    replications with their 90% interval, '~0' where that interval holds zero; with one replication, a plain
+    sentence that there is no interval."""
+    truth = json_records(dataset.channels)
+    replications = dataset.replications
+    lines = ["iROAS: true incremental revenue / spend; mROAS: the same for the last 5% of spend."]
+    if replications > 1:
+        lines += [
+            f"Spend and incr conv are the dataset's; iROAS and mROAS are means over {replications} replications of the "
+            "same market",
+            "(the first is the dataset) with the interval holding 90% of them; '~0' marks a figure they cannot tell "
+            "from zero.",
+        ]
+    else:
+        lines += [
+            "One replication: these figures have no interval, and one run cannot tell a small return from noise",
+            "(a marginal ROAS least of all): add --replications 5 (or more) for their 90% intervals.",
+        ]
+    cells = [
+        (_with_interval(row, "roas", replications), _with_interval(row, "marginal_roas", replications)) for row in truth
+    ]
+    width = max(8, *(len(row["channel"]) for row in truth)) + 1
+    first = max(len("iROAS"), *(len(roas) for roas, _ in cells)) + 3
+    lines.append(f"{'channel':<{width}}{'spend':>14}{'incr conv':>12}   {'iROAS':<{first}}mROAS")
+    for row, (roas, marginal) in zip(truth, cells, strict=True):
+        lines.append(
+            f"{row['channel']:<{width}}{row['spend']:>14,.0f}{row['incremental_conversions']:>12,.0f}   "
+            f"{roas:<{first}}{marginal}"
+        )
+    return "\n".join(lines)
+
+
+def _with_interval(row: dict[str, Any], figure: str, replications: int) -> str:
+    """``2.31 [1.90, 2.72]`` (the mean over replications and their 90% interval), with ``~0`` where the interval
+    holds zero; without an interval, the figure alone under one replication (the report says so once), and marked
+    as one run's where only one of several replications defines it."""
+    value = num("{:.2f}", row[f"{figure}_mean"])
+    low, high = row[f"{figure}_low"], row[f"{figure}_high"]
+    if low is None or high is None:
+        return f"{value} (one run)" if replications > 1 and row[f"{figure}_mean"] is not None else value
+    spread = f"{value} [{num('{:.2f}', low)}, {num('{:.2f}', high)}]"
+    return spread if row[f"{figure}_distinguishable"] else f"{spread} ~0"
 
 
 def _journeys(args: argparse.Namespace) -> int:

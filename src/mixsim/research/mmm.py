@@ -29,7 +29,7 @@ from mixsim._display import summary_html
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario, require_scenario
-from mixsim.tables import check_table, json_records
+from mixsim.tables import check_table, interval, json_records
 
 if TYPE_CHECKING:
     from mixsim.results import SimulationResult
@@ -251,7 +251,7 @@ def mmm_frame(
 
 
 def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.DataFrame:
-    """What an MMM fitted to the dataset should find, per channel.
+    """What an MMM fitted to the dataset should find, per channel, and how far the replications let one tell it.
 
     Parameters
     ----------
@@ -265,7 +265,13 @@ def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.Da
     pandas.DataFrame
         One row per channel: ``channel``, ``spend`` (delivered), ``incremental_conversions``,
         ``incremental_revenue``, ``roas`` (incremental revenue per dollar delivered) and ``marginal_roas`` (the
-        revenue of the plan's last 5% per dollar; NaN where it could not be delivered).
+        revenue of the plan's last 5% per dollar; NaN where it could not be delivered), each of ``replication``
+        (or their mean). For ``roas`` and ``marginal_roas``, over every replication of the result whatever
+        ``replication`` is: ``<figure>_mean``, ``<figure>_low`` and ``<figure>_high`` (the mean and the interval
+        holding 90% of the replications: how far the figure moves from one simulated market to the next) and
+        ``<figure>_distinguishable`` (False where that interval holds 0: the replications cannot tell the figure
+        from zero). With fewer than two replications that define a figure there is no interval: its bounds are
+        NaN and ``_distinguishable`` is missing (``pd.NA``; null in JSON).
 
     Raises
     ------
@@ -279,16 +285,32 @@ def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.Da
     if replication is not None and not 0 <= replication < result.replications:
         raise InputError(f"replication must be in [0, {result.replications}) (got {replication})")
     spend = np.stack([run.spend for run in result.runs])
-    return pd.DataFrame(
-        {
-            "channel": list(result.channels),
-            "spend": spend[rows].mean(axis=0),
-            "incremental_conversions": inc.conversions[rows].mean(axis=0),
-            "incremental_revenue": inc.revenue[rows].mean(axis=0),
-            "roas": _nanmean(inc.roas[rows]),
-            "marginal_roas": _nanmean(inc.marginal_roas[rows]),
-        }
-    )
+    columns: dict[str, Any] = {
+        "channel": list(result.channels),
+        "spend": spend[rows].mean(axis=0),
+        "incremental_conversions": inc.conversions[rows].mean(axis=0),
+        "incremental_revenue": inc.revenue[rows].mean(axis=0),
+    }
+    for name, values in (("roas", inc.roas), ("marginal_roas", inc.marginal_roas)):
+        columns[name] = _nanmean(values[rows])
+        columns.update(_spread(name, values))
+    return pd.DataFrame(columns)
+
+
+def _spread(name: str, values: np.ndarray) -> dict[str, Any]:
+    """Mean and 90% interval over replications (rows) of each channel's figure, and whether the interval leaves
+    out zero; no interval (NaN bounds, a missing flag) where fewer than two replications define the figure."""
+    mean, low, high = interval(values)
+    defined = np.isfinite(values).sum(axis=0) >= 2
+    low, high = np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+    clear = pd.array(~((low <= 0) & (high >= 0)), dtype="boolean")
+    clear[~defined] = pd.NA
+    return {
+        f"{name}_mean": mean,
+        f"{name}_low": low,
+        f"{name}_high": high,
+        f"{name}_distinguishable": clear,
+    }
 
 
 def _nanmean(values: np.ndarray) -> np.ndarray:
@@ -311,11 +333,13 @@ class MMMDataset:
     truth : pandas.DataFrame
         ``date`` and, per channel, its true incremental conversions and revenue in each period.
     channels : pandas.DataFrame
-        What an MMM fitted to the data should find per channel over the run (:func:`mmm_truth`).
+        What an MMM fitted to the data should find per channel over the run (:func:`mmm_truth` of the dataset's
+        replication): the dataset's own figures, and for its ROAS and marginal ROAS the mean and 90% interval
+        over every replication simulated, flagged where that interval cannot tell the figure from zero.
     summary : dict
         How the dataset was made (scenario, ``simulated``: the stretched scenario's name, file, overrides, seed,
-        weeks, freq, start, variation, dark, order value, version) and, under ``channels``, the rows of
-        :attr:`channels`; JSON-ready.
+        replications, weeks, freq, start, variation, dark, order value, version) and, under ``channels``, the rows
+        of :attr:`channels`; JSON-ready.
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -327,6 +351,11 @@ class MMMDataset:
     def seed(self) -> int:
         """Root seed of the stretch and of the simulation."""
         return int(self.summary["seed"])
+
+    @property
+    def replications(self) -> int:
+        """Replications simulated: the first is the dataset; all of them give the intervals of its ROAS figures."""
+        return int(self.summary["replications"])
 
     @property
     def version(self) -> str:
@@ -353,9 +382,14 @@ class MMMDataset:
     def _repr_html_(self) -> str:
         s = self.summary
         unit = "weeks" if s["freq"] == "W" else "days"
+        spread = (
+            f"ROAS intervals over {self.replications} replications (the first is the dataset)"
+            if self.replications > 1
+            else "one replication: the ROAS figures have no interval"
+        )
         return summary_html(
             f"MMM dataset: {s['scenario']}",
-            [f"{len(self.data)} {unit} from {s['start']}, {len(self.channels)} channels, seed {s['seed']}"],
+            [f"{len(self.data)} {unit} from {s['start']}, {len(self.channels)} channels, seed {s['seed']}", spread],
             [("What an MMM should find, per channel", self.channels), ("Dataset", self.data)],
         )
 
@@ -377,7 +411,8 @@ def mmm_dataset(
     ----------
     result : SimulationResult
         The simulation of ``mmm_scenario(scenario, weeks, variation=variation, dark=dark, seed=seed)`` with
-        ``incrementality=True``; its first replication is the dataset.
+        ``incrementality=True``; its first replication is the dataset, and every replication gives the intervals
+        of the ROAS figures in :attr:`MMMDataset.channels`.
     scenario : Scenario
         The scenario that was stretched; its name and file are recorded.
     weeks, variation, dark : int, float, float
@@ -410,6 +445,7 @@ def mmm_dataset(
         "source": scenario.source,
         "overrides": list(overrides),
         "seed": result.seed,
+        "replications": result.replications,
         "weeks": weeks,
         "freq": freq,
         "start": start if isinstance(start, str) else start.isoformat(),

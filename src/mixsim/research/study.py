@@ -21,10 +21,10 @@ from mixsim.simulation import ProgressCallback, root_seed, run_count, simulate
 __all__ = ["attribution_study", "attribution_study_runs", "mmm_study", "mmm_study_runs"]
 
 
-def mmm_study_runs(scenario: Scenario) -> int:
-    """Engine runs :func:`mmm_study` makes: one run and its counterfactuals (the stretched scenario has the same
-    channels with spend as ``scenario``)."""
-    return run_count(scenario, 1, incrementality=True)
+def mmm_study_runs(scenario: Scenario, replications: int = 1) -> int:
+    """Engine runs :func:`mmm_study` makes: the replications and their counterfactuals (the stretched scenario has
+    the same channels with spend as ``scenario``)."""
+    return run_count(scenario, replications, incrementality=True)
 
 
 def mmm_study(
@@ -34,6 +34,7 @@ def mmm_study(
     variation: float = 0.5,
     dark: float = 0.0,
     seed: int | None = None,
+    replications: int = 1,
     freq: str = "W",
     start: str | dt.date = DEFAULT_START,
     overrides: Sequence[str] = (),
@@ -41,7 +42,7 @@ def mmm_study(
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
 ) -> MMMDataset:
-    """Stretch ``scenario`` to ``weeks`` of varied weekly spend, simulate it once with the truth, and return the
+    """Stretch ``scenario`` to ``weeks`` of varied weekly spend, simulate it with the truth, and return the
     dataset a marketing-mix model would be fitted on, its true decomposition and a summary.
 
     Parameters
@@ -50,6 +51,9 @@ def mmm_study(
     weeks, variation, dark, seed
         As for :func:`~mixsim.research.mmm.mmm_scenario` (``seed`` defaults to the scenario's, else 0; the same
         root seed draws the spend and runs the simulation).
+    replications : int, default=1
+        Simulations of the same stretch: the first is the dataset; with two or more, its ROAS and marginal ROAS
+        carry the interval holding 90% of the replications (one replication gives no interval).
     freq, start, overrides
         As for :func:`~mixsim.research.mmm.mmm_dataset`.
     workers, executor, progress
@@ -67,7 +71,13 @@ def mmm_study(
     seed = root_seed(require_scenario(scenario), seed)
     long = mmm_scenario(scenario, weeks, variation=variation, dark=dark, seed=seed)
     result = simulate(
-        long, seed=seed, replications=1, workers=workers, executor=executor, incrementality=True, progress=progress
+        long,
+        seed=seed,
+        replications=replications,
+        workers=workers,
+        executor=executor,
+        incrementality=True,
+        progress=progress,
     )
     return mmm_dataset(
         result, scenario, weeks=weeks, variation=variation, dark=dark, freq=freq, start=start, overrides=overrides
