@@ -28,10 +28,10 @@ from mixsim.scenario import Scenario
 
 _ORGANIC_PHASE = 0.5
 _RECORD_PHASE = 0.9
-TOUCH_EDGES: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 50, 100)
-"""Lower edges of the touchpoints-before-conversion histogram: 0, 1, 2, 3-4, 5-9, 10-19, 20-49, 50-99 and 100 or
-more. A touchpoint is a distinct channel-day with an exposure; always-on channels reach a buyer on dozens of
-days in a quarter, so the bins widen as they go (docs/model.md)."""
+TOUCH_EDGES: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
+"""Lower edges of the touchpoints-before-conversion histogram: 0, 1, 2, 3-4, 5-9, 10-19, 20-29, 30-49, 50-74,
+75-99 and 100 or more. A touchpoint is a distinct channel-day with an exposure; always-on channels reach a buyer on
+dozens of days in a quarter, so the bins widen as they go (docs/model.md)."""
 TOUCH_BINS = len(TOUCH_EDGES)
 """Bins of the touchpoints histogram."""
 DAY_BIN_WIDTH = 7

@@ -224,8 +224,8 @@ class Journeys:
 
         A touchpoint is a distinct channel-day with at least one exposure (repeated exposures from one channel on
         one day count once; two channels on one day count twice). The bins are the simulation's own
-        (:data:`mixsim.engine.run.TOUCH_EDGES`: 0, 1, 2, 3-4, 5-9, 10-19, 20-49, 50-99, 100+), so with every
-        customer followed the ``buyers`` column is the run's ``touchpoints`` table.
+        (:data:`mixsim.engine.run.TOUCH_EDGES`: 0, 1, 2, 3-4, 5-9, 10-19, 20-29, 30-49, 50-74, 75-99, 100+),
+        so with every customer followed the ``buyers`` column is the run's ``touchpoints`` table.
 
         Parameters
         ----------
