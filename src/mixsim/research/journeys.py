@@ -64,7 +64,7 @@ class Journeys:
     version: str = ""
 
     def _repr_html_(self) -> str:
-        touches = sum(j.touches.size for j in self.journals)
+        touches = sum(int(_touchpoints(j)[0].sum()) for j in self.journals)
         exposures = sum(int(j.touches["exposures"].sum(dtype=np.int64)) for j in self.journals)
         seed = "" if self.seed is None else f" (seed {self.seed})"
         return summary_html(
