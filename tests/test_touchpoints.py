@@ -140,7 +140,7 @@ def test_cli_journeys_prints_touchpoints_and_exposures(
     assert code == 0, stderr
     journeys = simulate(load_scenario(scenario_file), seed=3, replications=1, journeys=1.0).journeys()
     buyers = journeys.customers().query("converted")
-    assert f"{journeys.multi_touch_share():.0%} of {len(buyers):,} buyers had two or more touchpoints." in stdout
+    assert f"{journeys.multi_touch_share():.1%} of {len(buyers):,} buyers had two or more touchpoints." in stdout
     assert f"a mean of {buyers['touches'].mean():,.1f} touchpoints and {buyers['exposures'].mean():,.1f}" in stdout
     assert "Buyers by touchpoints before buying: 0 " in stdout
     customers = pd.read_csv(out / "customers.csv")

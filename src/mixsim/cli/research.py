@@ -213,7 +213,7 @@ def _touchpoint_lines(journeys: Journeys) -> None:
     bins = ", ".join(f"{label} {s:.0%}" for label, s in zip(table["touchpoints"], table["share"], strict=True))
     buyers = journeys.customers().query("converted")
     print(f"\nBuyers by touchpoints before buying: {bins}.")
-    print(f"{share:.0%} of {len(buyers):,} buyers had two or more touchpoints.")
+    print(f"{share:.1%} of {len(buyers):,} buyers had two or more touchpoints.")
     print(
         f"Per buyer, a mean of {buyers['touches'].mean():,.1f} touchpoints and {buyers['exposures'].mean():,.1f} "
         "exposures (impressions)."
