@@ -143,9 +143,7 @@ def test_cli_attribution_table_json_and_files(scenario_file: Path, run_cli: RunC
         (("--half-life", "-1"), "must be"),
     ],
 )
-def test_cli_attribution_bad_options(
-    scenario_file: Path, run_cli: RunCli, args: tuple[str, ...], message: str
-) -> None:
+def test_cli_attribution_bad_options(scenario_file: Path, run_cli: RunCli, args: tuple[str, ...], message: str) -> None:
     code, _, err = run_cli("attribution", scenario_file, *args)
     assert code == 2
     assert message in err

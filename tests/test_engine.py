@@ -30,6 +30,7 @@ from _analytic import (
 )
 from mixsim.engine import RunRecord, run
 from mixsim.engine.population import segment_sizes
+from mixsim.engine.run import TOUCH_BINS, touch_bins
 from mixsim.scenario import Scenario, load_scenario, parse_scenario
 
 Z = 5.0
@@ -406,7 +407,9 @@ def test_frequency_cap_paces_a_certain_funnel(cap: int) -> None:
         np.testing.assert_array_equal(record.daily_stages[day], expected)
     steps = [min(cap, 3 - min(3, cap * d)) * pool for d in range(horizon)]
     np.testing.assert_array_equal(record.daily_exposures[:, 0], steps)
-    assert record.touchpoints[3] == pool == record.conversions
+    # A touchpoint is a channel-day: 3 exposures at c a day make ceil(3 / c) touchpoints (2 for c = 2, not 3).
+    assert record.touchpoints[touch_bins(np.array(-(-3 // cap)))] == pool == record.conversions
+    assert record.touchpoints.sum() == pool
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -500,8 +503,8 @@ def test_attribution_of_a_primer_closer_path_is_exact() -> None:
     np.testing.assert_array_equal(record.first_touch, [buyers, 0])
     np.testing.assert_array_equal(record.last_touch, [0, buyers])
     np.testing.assert_allclose(record.linear, [2 * buyers / 3, buyers / 3], rtol=1e-12)
-    expected = np.zeros(11, dtype=int)
-    expected[3] = buyers
+    expected = np.zeros(TOUCH_BINS, dtype=int)
+    expected[touch_bins(np.array(2))] = buyers  # two primer exposures on day 0 are one touchpoint, the closer another
     np.testing.assert_array_equal(record.touchpoints, expected)
     np.testing.assert_array_equal(record.days_to_conversion, [7 * daily, 7 * daily])  # first touch on day 0
 

@@ -23,7 +23,7 @@ from conftest import ROOT, CliResult, small_data
 from mixsim.engine import RunRecord
 from mixsim.engine.journal import TOUCH_DTYPE, Journal
 from mixsim.engine.population import segment_sizes
-from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS, touch_bins
 from mixsim.errors import InputError
 from mixsim.research.journeys import PATH_COLUMNS, PATH_SEPARATOR, Journeys
 from mixsim.results import SimulationResult
@@ -180,8 +180,10 @@ def test_touchpoints_and_days_to_conversion_from_the_journal_are_the_runs(everyo
     for r, run, touches in per_replication(everyone):
         mine = customers[customers["replication"] == r].set_index("customer")
         converted = mine.index[mine["converted"]]
-        exposures = touches.groupby("customer")["exposures"].sum().reindex(converted, fill_value=0).to_numpy()
-        touchpoints = np.bincount(np.minimum(exposures, TOUCH_BINS - 1), minlength=TOUCH_BINS)
+        # A touchpoint is a distinct (customer, day, channel): counted here from the rows, not from the recorder.
+        channel_days = touches.drop_duplicates(["customer", "day", "channel"]).groupby("customer").size()
+        counts = channel_days.reindex(converted, fill_value=0).to_numpy()
+        touchpoints = np.bincount(touch_bins(counts), minlength=TOUCH_BINS)
         np.testing.assert_array_equal(touchpoints, run.touchpoints)
 
         first_day = touches.groupby("customer")["day"].min()
@@ -512,10 +514,19 @@ def test_hand_built_touch_and_customer_tables(hand: Journeys) -> None:
     assert list(touches["stage_before"].cat.categories) == list(STAGES)
 
     customers = hand.customers()
-    assert list(customers.columns) == ["replication", "customer", "segment", "touches", "converted", "converted_day"]
+    assert list(customers.columns) == [
+        "replication",
+        "customer",
+        "segment",
+        "touches",
+        "exposures",
+        "converted",
+        "converted_day",
+    ]
     assert customers["customer"].tolist() == HAND_CUSTOMERS
     assert customers["segment"].astype(str).tolist() == [segment_of[c] for c in HAND_CUSTOMERS]
     assert customers["touches"].tolist() == [4, 3, 0, 4, 3, 1, 2]
+    assert customers["exposures"].tolist() == [6, 4, 0, 6, 3, 1, 2]
     assert customers["converted"].tolist() == [s == 3 for s in HAND_STAGES]
     days = customers["converted_day"].tolist()
     assert [None if math.isnan(d) else d for d in days] == [6.0, None, 9.0, 6.0, None, 12.0, None]
@@ -575,7 +586,15 @@ def test_cli_journeys_writes_three_consistent_tables(
     touches = pd.read_csv(out / "touches.csv")
     customers = pd.read_csv(out / "customers.csv")
     assert list(paths.columns) == [*PATH_COLUMNS, "path_days"]
-    assert list(customers.columns) == ["replication", "customer", "segment", "touches", "converted", "converted_day"]
+    assert list(customers.columns) == [
+        "replication",
+        "customer",
+        "segment",
+        "touches",
+        "exposures",
+        "converted",
+        "converted_day",
+    ]
     # The files are the API's tables for the same simulation.
     journeys = simulate(small(), seed=7, replications=2, journeys=1.0).journeys()
     assert len(touches) == len(journeys.touches())

@@ -404,7 +404,7 @@ def test_plot_journeys_has_a_histogram_per_panel_with_intervals(result):
     fig = plot_journeys(result)
     assert len(fig.axes) == 2
     touch_ax, days_ax = fig.axes
-    assert touch_ax.get_xlabel() == "Touchpoints before conversion"
+    assert touch_ax.get_xlabel() == "Touchpoints before conversion (channel-days with an exposure)"
     assert days_ax.get_xlabel().startswith("Days to conversion")
     assert touch_ax.get_ylabel() == days_ax.get_ylabel() == "Converted customers"
     for ax, table, key, gid in (

@@ -100,7 +100,11 @@ def test_to_frame_matches_to_json(result: SimulationResult) -> None:
         row = kpis.loc[kpi]
         assert [row["mean"], row["ci90_low"], row["ci90_high"]] == pytest.approx([figure["mean"], *figure["ci90"]])
     touch = result.to_frame("touchpoints")
-    assert list(touch["touchpoints"]) == list(doc["touchpoints"]) == [*map(str, range(TOUCH_BINS - 1)), "10+"]
+    assert (
+        list(touch["touchpoints"])
+        == list(doc["touchpoints"])
+        == ["0", "1", "2", "3-4", "5-9", "10-19", "20-29", "30-49", "50-74", "75-99", "100+"]
+    )
     days = result.to_frame("days_to_conversion")
     assert list(days["days"]) == list(doc["days_to_conversion"])
     assert days["days"].iloc[0] == "0-6"

@@ -270,9 +270,10 @@ def test_same_resolved_scenarios_same_sweep_and_types_settled(make_scenario: Cal
     explicit = make_scenario(f"budget.total={base.budget.total}")  # the default written out: the same scenario
     assert describe(explicit, {"grid": {"funnel.synergy": [0.0, 0.1]}}).sweep_id == floats.sweep_id
     # A change that resolves differently in the cells is a different sweep, even from an equal base.
-    assert describe(base, {"grid": {"channels.tv.spend": [4000]}}).sweep_id != describe(
-        explicit, {"grid": {"channels.tv.spend": [4000]}}
-    ).sweep_id
+    assert (
+        describe(base, {"grid": {"channels.tv.spend": [4000]}}).sweep_id
+        != describe(explicit, {"grid": {"channels.tv.spend": [4000]}}).sweep_id
+    )
 
 
 def test_integer_ranges_draw_integers_and_seed_cannot_vary(make_scenario: Callable[..., Scenario]) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mixsim._display import summary_html
 from mixsim.engine import RunRecord
-from mixsim.engine.run import DAY_BIN_WIDTH, TOUCH_BINS
+from mixsim.engine.run import DAY_BIN_WIDTH, touch_labels
 from mixsim.errors import InputError
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
@@ -223,7 +223,7 @@ class SimulationResult:
             "kpis": {k: _figure(v) for k, v in self.kpi_values().items()},
             "channels": channels,
             "touchpoints": {
-                label: _figure(v) for label, v in zip(_touch_labels(), self._stack("touchpoints").T, strict=True)
+                label: _figure(v) for label, v in zip(touch_labels(), self._stack("touchpoints").T, strict=True)
             },
             "days_to_conversion": {
                 label: _figure(v)
@@ -289,7 +289,7 @@ class SimulationResult:
                 rows.extend((d, name, mean[d], low[d], high[d]) for d in range(v.shape[1]))
             keys = ["day", "quantity"]
         elif table == "touchpoints":
-            rows = [(b, *_stats(v)) for b, v in zip(_touch_labels(), self._stack("touchpoints").T, strict=True)]
+            rows = [(b, *_stats(v)) for b, v in zip(touch_labels(), self._stack("touchpoints").T, strict=True)]
             keys = ["touchpoints"]
         else:
             labels = _day_labels(self.scenario.horizon_days)
@@ -304,10 +304,6 @@ _ATTRIBUTION = ("first_touch", "last_touch", "linear")
 def _stats(values: np.ndarray) -> tuple[float, float, float]:
     mean, low, high = interval(values)
     return float(mean), float(low), float(high)
-
-
-def _touch_labels() -> list[str]:
-    return [str(i) for i in range(TOUCH_BINS - 1)] + [f"{TOUCH_BINS - 1}+"]
 
 
 def _day_labels(horizon_days: int) -> list[str]:

@@ -13,7 +13,7 @@ from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
 from mixsim.cli.text import attribution_report, num, short_path
 from mixsim.errors import MixsimError
-from mixsim.research import DEFAULT_START, MODELS, MMMDataset
+from mixsim.research import DEFAULT_START, MODELS, Journeys, MMMDataset
 from mixsim.research.study import attribution_study, attribution_study_runs, mmm_study, mmm_study_runs
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
@@ -232,7 +232,8 @@ def _journeys(args: argparse.Namespace) -> int:
         f"replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, {converted:,.0f} conversions "
         f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
-    print("A touch is one channel reaching one customer on one day.")
+    print("A touch (touchpoint) is one channel reaching one customer on one day, however many exposures it brought.")
+    _touchpoint_lines(journeys)
     top = journeys.top_paths(10)
     if len(top):
         print("\nPaths with the most conversions (consecutive touches by the same channel merged):")
@@ -244,6 +245,22 @@ def _journeys(args: argparse.Namespace) -> int:
         print(f"{conversions:>8,.0f} conversions ({share})  {short_path(str(path))}")
     print(f"\nWritten to {out}/: paths.csv, touches.csv, customers.csv")
     return 0
+
+
+def _touchpoint_lines(journeys: Journeys) -> None:
+    """The followed buyers by touchpoints (channel-days) before buying, and their exposures beside them."""
+    share = journeys.multi_touch_share()
+    if share != share:  # NaN: no followed customer converted
+        return
+    table = journeys.touchpoints()
+    bins = ", ".join(f"{label} {s:.0%}" for label, s in zip(table["touchpoints"], table["share"], strict=True))
+    buyers = journeys.customers().query("converted")
+    print(f"\nBuyers by touchpoints before buying: {bins}.")
+    print(f"{share:.1%} of {len(buyers):,} buyers had two or more touchpoints.")
+    print(
+        f"Per buyer, a mean of {buyers['touches'].mean():,.1f} touchpoints and {buyers['exposures'].mean():,.1f} "
+        "exposures (impressions)."
+    )
 
 
 def _attribution(args: argparse.Namespace) -> int:

@@ -327,6 +327,7 @@ def _book(
 ) -> None:
     """Record the day's touches once per customer touched (all of them came before any conversion)."""
     population.channel_touches[model.index, customers] += exposures.astype(np.uint32)
+    population.touchpoints[customers] += 1  # one channel-day, however many exposures it brought
     newcomers = customers[population.first_channel[customers] < 0]
     population.first_channel[newcomers] = model.index
     population.first_touch[newcomers] = day

@@ -51,6 +51,9 @@ class Population:
         Bit ``k`` set once channel ``k`` has touched the customer; kept only when synergy needs it.
     channel_touches : ndarray of uint32, shape (channels, population)
         Exposures received before converting, per channel (converted customers are never exposed again).
+    touchpoints : ndarray of uint32
+        Touchpoints before converting: distinct channel-days with at least one exposure (a channel delivers
+        once a day, so each delivery that reaches the customer adds one, however many exposures it brought).
     first_channel, last_channel : ndarray of int8
         Channel of the first and latest touch before converting, -1 if none.
     first_touch, last_touch, converted_day : ndarray of float32
@@ -61,6 +64,7 @@ class Population:
     segment: np.ndarray
     seen: np.ndarray
     channel_touches: np.ndarray
+    touchpoints: np.ndarray
     first_channel: np.ndarray
     last_channel: np.ndarray
     first_touch: np.ndarray
@@ -77,6 +81,7 @@ class Population:
             segment=np.repeat(np.arange(len(sizes), dtype=np.int8), sizes),
             seen=np.zeros(n, dtype=_mask_dtype(len(scenario.channels))),
             channel_touches=np.zeros((len(scenario.channels), n), dtype=np.uint32),
+            touchpoints=np.zeros(n, dtype=np.uint32),
             first_channel=np.full(n, -1, dtype=np.int8),
             last_channel=np.full(n, -1, dtype=np.int8),
             first_touch=np.full(n, NEVER, dtype=np.float32),

@@ -28,10 +28,28 @@ from mixsim.scenario import Scenario
 
 _ORGANIC_PHASE = 0.5
 _RECORD_PHASE = 0.9
-TOUCH_BINS = 11
-"""Touchpoints-before-conversion histogram: 0, 1, ..., 9 and 10 or more."""
+TOUCH_EDGES: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
+"""Lower edges of the touchpoints-before-conversion histogram: 0, 1, 2, 3-4, 5-9, 10-19, 20-29, 30-49, 50-74,
+75-99 and 100 or more. A touchpoint is a distinct channel-day with an exposure; always-on channels reach a buyer on
+dozens of days in a quarter, so the bins widen as they go (docs/model.md)."""
+TOUCH_BINS = len(TOUCH_EDGES)
+"""Bins of the touchpoints histogram."""
 DAY_BIN_WIDTH = 7
 """Days-from-first-touch-to-conversion histogram: weekly bins."""
+
+
+def touch_bins(touchpoints: np.ndarray) -> np.ndarray:
+    """The bin of :data:`TOUCH_EDGES` each touchpoint count falls in."""
+    return np.searchsorted(TOUCH_EDGES, touchpoints, side="right") - 1
+
+
+def touch_labels() -> list[str]:
+    """Names of the touchpoints bins: ``"0"``, ``"1"``, ``"2"``, ``"3-4"``, ..., ``"100+"``."""
+    upper = [*(e - 1 for e in TOUCH_EDGES[1:]), None]
+    return [
+        f"{low}+" if high is None else str(low) if high == low else f"{low}-{high}"
+        for low, high in zip(TOUCH_EDGES, upper, strict=True)
+    ]
 
 
 def _stream_key(name: str) -> int:
@@ -73,7 +91,7 @@ class RunRecord:
     first_touch: np.ndarray  # (C,) conversions credited to the first touch
     last_touch: np.ndarray  # (C,)
     linear: np.ndarray  # (C,)
-    touchpoints: np.ndarray  # (TOUCH_BINS,) converted customers by touches before converting
+    touchpoints: np.ndarray  # (TOUCH_BINS,) converted customers by touchpoints (channel-days) before converting
     days_to_conversion: np.ndarray  # (ceil(T / 7),) converted, touched customers by days from first touch
     journal: journal.Journal | None = None  # touches of the tracked customers, when asked for
 
@@ -228,7 +246,8 @@ def _record(
     last = np.bincount(population.last_channel[converted[touched]], minlength=n_channels).astype(float)
     linear = (paths[touched] / touches[touched, None]).sum(axis=0)
 
-    touchpoints = np.bincount(np.minimum(touches, TOUCH_BINS - 1).astype(np.int64), minlength=TOUCH_BINS)
+    # Touchpoints are channel-days, not exposures: three TV spots on Monday and a search on Tuesday make two.
+    touchpoints = np.bincount(touch_bins(population.touchpoints[converted]), minlength=TOUCH_BINS)
     n_day_bins = -(-scenario.horizon_days // DAY_BIN_WIDTH)
     buyers = converted[touched]
     days = (population.converted_day[buyers] - population.first_touch[buyers]).astype(np.int64)

@@ -151,9 +151,7 @@ def optimize(
         progress=progress,
         locked=tuple(locked),
     )
-    plan = dataclasses.replace(
-        plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name
-    )
+    plan = dataclasses.replace(plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name)
     if verify_replications > 0 and plan.optimal:
         plan = verify(
             scenario,

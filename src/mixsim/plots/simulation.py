@@ -175,15 +175,16 @@ def plot_journeys(result: SimulationResult) -> Figure:
     Returns
     -------
     Figure
-        Two axes: bars of converted customers by touchpoints (the last bar counts that many or more) and by
-        days to conversion (7-day bins), each with the 90% interval of the replications as error bars.
+        Two axes: bars of converted customers by touchpoints, distinct channel-days with an exposure (bins of
+        :data:`mixsim.engine.run.TOUCH_EDGES`, the last open-ended), and by days to conversion (7-day bins),
+        each with the 90% interval of the replications as error bars.
     """
     touches = result.to_frame("touchpoints")
     days = result.to_frame("days_to_conversion")
     fig = Figure(figsize=(10.0, 4.2), layout="constrained")
     touch_ax, days_ax = fig.subplots(1, 2)
     _histogram(touch_ax, touches, "touchpoints", "touchpoints")
-    touch_ax.set_xlabel("Touchpoints before conversion")
+    touch_ax.set_xlabel("Touchpoints before conversion (channel-days with an exposure)")
     touch_ax.set_title("Touchpoints before conversion", fontsize="medium")
     _histogram(days_ax, days, "days", "days")
     days_ax.set_xlabel("Days to conversion (7-day bins)")

@@ -339,7 +339,6 @@ def _percent(change: float, base: float) -> str:
     return f", {change / base:+.0%}" if base > 0 else ""
 
 
-
 def _value(value: object) -> float:
     """A JSON-ready figure back as a float (None: undefined)."""
     return float(value) if isinstance(value, int | float) else math.nan

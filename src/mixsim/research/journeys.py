@@ -1,6 +1,10 @@
 """Customer journeys: the touches of tracked customers as event tables and as path tables.
 
-A *touch* is one channel reaching one customer on one day (however many exposures that day brought). A customer's
+A *touch* (a *touchpoint*) is one channel reaching one customer on one day, however many exposures that day
+brought: a customer who saw TV three times on Monday and searched once on Tuesday has two touchpoints and four
+exposures. That is the count marketers mean when they say a buyer "had several touchpoints" (a day of an ad
+campaign, a search, an email), and it keeps an always-on channel's frequency from inflating it; the exposures
+(impressions) are kept beside it. A customer's
 *path* is the sequence of channels of its touches, in the order they happened (within a day, channels deliver in
 scenario order). Path tables follow the ChannelAttribution format: one row per distinct path, with the customers
 who converted after it (``total_conversions``), their revenue (``total_conversion_value``) and the customers who
@@ -19,9 +23,10 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim.engine.journal import Journal
 from mixsim.engine.population import CONVERTED
+from mixsim.engine.run import TOUCH_BINS, touch_bins, touch_labels
 from mixsim.errors import InputError
 from mixsim.scenario import STAGES, Scenario
-from mixsim.tables import check_table, json_records
+from mixsim.tables import check_table, json_ready, json_records
 
 __all__ = ["JOURNEY_TABLES", "PATH_COLUMNS", "PATH_SEPARATOR", "Journeys"]
 
@@ -31,7 +36,7 @@ PATH_SEPARATOR = " > "
 PATH_COLUMNS: tuple[str, ...] = ("path", "total_conversions", "total_conversion_value", "total_null")
 """Columns of a path table, in order (``path_days`` may follow)."""
 
-JOURNEY_TABLES: tuple[str, ...] = ("paths", "touches", "customers")
+JOURNEY_TABLES: tuple[str, ...] = ("paths", "touches", "customers", "touchpoints")
 """Tables :meth:`Journeys.to_frame` can return."""
 
 
@@ -59,14 +64,15 @@ class Journeys:
     version: str = ""
 
     def _repr_html_(self) -> str:
-        touches = sum(j.touches.size for j in self.journals)
+        touches = sum(int(_touchpoints(j)[0].sum()) for j in self.journals)
+        exposures = sum(int(j.touches["exposures"].sum(dtype=np.int64)) for j in self.journals)
         seed = "" if self.seed is None else f" (seed {self.seed})"
         return summary_html(
             f"Journeys: {self.scenario.name}",
             [
                 f"{int(self.tracked().sum()):,} customers followed ({self.share:.0%} sample) over "
                 f"{self.replications} replication(s){seed}, {touches:,} touches (a touch: one channel, one "
-                "customer, one day)"
+                f"customer, one day) bringing {exposures:,} exposures"
             ],
             [("Most frequent paths, consecutive repeats merged", self.paths(collapse=True))],
         )
@@ -105,9 +111,10 @@ class Journeys:
 
         Parameters
         ----------
-        table : {"paths", "touches", "customers"}
+        table : {"paths", "touches", "customers", "touchpoints"}
             ``paths``: the path table, replications pooled (see :meth:`paths`); ``touches``: one row per touch
-            (:meth:`touches`); ``customers``: one row per tracked customer (:meth:`customers`).
+            (:meth:`touches`); ``customers``: one row per tracked customer (:meth:`customers`); ``touchpoints``:
+            converted customers by touchpoints, replications pooled (:meth:`touchpoints`).
 
         Returns
         -------
@@ -119,14 +126,21 @@ class Journeys:
             If ``table`` is not one of :data:`JOURNEY_TABLES`.
         """
         check_table(table, JOURNEY_TABLES)
-        tables = {"paths": self.paths, "touches": self.touches, "customers": self.customers}
+        tables = {
+            "paths": self.paths,
+            "touches": self.touches,
+            "customers": self.customers,
+            "touchpoints": self.touchpoints,
+        }
         return tables[table]()
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``scenario``, ``source``, ``seed``, ``version``, ``replications``, ``share``, per
-        replication ``tracked`` customers, ``touches`` and ``untouched_conversions``, and ``paths``: the path
-        table (replications pooled) as a list of records. The touch and customer tables are left out: they have a
-        row per touch and per customer (see :meth:`to_frame`)."""
+        replication ``tracked`` customers, ``touches`` (touchpoints: channel-days), ``exposures`` (impressions)
+        and ``untouched_conversions``; ``multi_touch_share`` (:meth:`multi_touch_share`, null when no one
+        converted), ``touchpoints`` (:meth:`touchpoints` as a list of records) and ``paths``: the path table
+        (replications pooled) as a list of records. The touch and customer tables are left out: they have a row
+        per touch and per customer (see :meth:`to_frame`)."""
         data = {
             "scenario": self.scenario.name,
             "source": self.scenario.source,
@@ -135,8 +149,11 @@ class Journeys:
             "replications": self.replications,
             "share": self.share,
             "tracked": self.tracked().tolist(),
-            "touches": [int(j.touches.size) for j in self.journals],
+            "touches": [int(_touchpoints(j)[0].sum()) for j in self.journals],
+            "exposures": [int(j.touches["exposures"].sum(dtype=np.int64)) for j in self.journals],
             "untouched_conversions": self.untouched_conversions().tolist(),
+            "multi_touch_share": json_ready(self.multi_touch_share()),
+            "touchpoints": json_records(self.touchpoints()),
             "paths": json_records(self.paths()),
         }
         return json.dumps(data, indent=indent, allow_nan=False)
@@ -178,12 +195,14 @@ class Journeys:
         return pd.concat(frames, ignore_index=True)
 
     def customers(self, replication: int | None = None) -> pd.DataFrame:
-        """One row per tracked customer: ``replication``, ``customer``, ``segment``, ``touches``, ``converted``
-        and ``converted_day`` (NaN when it did not convert)."""
+        """One row per tracked customer: ``replication``, ``customer``, ``segment``, ``touches`` (touchpoints:
+        distinct channel-days with an exposure), ``exposures`` (impressions, all of them), ``converted`` and
+        ``converted_day`` (NaN when it did not convert). Touches all come before converting: a converted customer
+        is never exposed again."""
         frames = []
         for r in self._replications(replication):
             j = self.journals[r]
-            counts = np.bincount(np.searchsorted(j.customers, j.touches["customer"]), minlength=j.customers.size)
+            counts, exposures = _touchpoints(j)
             converted = j.stage == CONVERTED
             frames.append(
                 pd.DataFrame(
@@ -192,12 +211,73 @@ class Journeys:
                         "customer": j.customers,
                         "segment": _labels(j.segment, self.scenario.segment_names),
                         "touches": counts,
+                        "exposures": exposures,
                         "converted": converted,
                         "converted_day": np.where(converted, j.converted_day, np.nan),
                     }
                 )
             )
         return pd.concat(frames, ignore_index=True)
+
+    def touchpoints(self, replication: int | None = None) -> pd.DataFrame:
+        """Converted customers by the touchpoints they had before converting, with their exposures.
+
+        A touchpoint is a distinct channel-day with at least one exposure (repeated exposures from one channel on
+        one day count once; two channels on one day count twice). The bins are the simulation's own
+        (:data:`mixsim.engine.run.TOUCH_EDGES`: 0, 1, 2, 3-4, 5-9, 10-19, 20-29, 30-49, 50-74, 75-99, 100+),
+        so with every customer followed the ``buyers`` column is the run's ``touchpoints`` table.
+
+        Parameters
+        ----------
+        replication : int, optional
+            One replication; default all of them pooled.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per bin: ``touchpoints`` (the bin's label), ``buyers`` (converted tracked customers),
+            ``share`` (of the converted tracked customers; NaN when none converted) and ``exposures`` (the mean
+            exposures, impressions, of those buyers before converting; NaN for an empty bin).
+        """
+        buyers = np.zeros(TOUCH_BINS, dtype=np.int64)
+        exposures = np.zeros(TOUCH_BINS)
+        for r in self._replications(replication):
+            j = self.journals[r]
+            counts, seen = _touchpoints(j)
+            converted = j.stage == CONVERTED
+            bins = touch_bins(counts[converted])
+            buyers += np.bincount(bins, minlength=TOUCH_BINS)
+            exposures += np.bincount(bins, weights=seen[converted], minlength=TOUCH_BINS)
+        total = buyers.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.DataFrame(
+                {
+                    "touchpoints": touch_labels(),
+                    "buyers": buyers,
+                    "share": buyers / total if total else np.full(TOUCH_BINS, np.nan),
+                    "exposures": np.where(buyers > 0, exposures / np.maximum(buyers, 1), np.nan),
+                }
+            )
+
+    def multi_touch_share(self, replication: int | None = None, at_least: int = 2) -> float:
+        """Share of the converted tracked customers with ``at_least`` touchpoints (distinct channel-days with an
+        exposure) before converting; NaN when no one converted. Customers who converted untouched count in the
+        denominator.
+
+        Parameters
+        ----------
+        replication : int, optional
+            One replication; default all of them pooled.
+        at_least : int, default=2
+            The least number of touchpoints counted.
+        """
+        many = buyers = 0
+        for r in self._replications(replication):
+            j = self.journals[r]
+            counts = _touchpoints(j)[0][j.stage == CONVERTED]
+            many += int(np.count_nonzero(counts >= at_least))
+            buyers += counts.size
+        return many / buyers if buyers else float("nan")
 
     def paths(self, replication: int | None = None, days: bool = False, collapse: bool = False) -> pd.DataFrame:
         """The path table, in the ChannelAttribution format.
@@ -297,6 +377,27 @@ class Journeys:
                 columns["path_days"] = []
             return pd.DataFrame(columns)
         return pd.concat(rows, ignore_index=True)
+
+
+def _touchpoints(j: Journal) -> tuple[np.ndarray, np.ndarray]:
+    """Per tracked customer of ``j``: touchpoints (distinct channel-days with an exposure) and exposures.
+
+    The journal is sorted by customer, day and channel, so a row starts a new channel-day exactly when its
+    (customer, day, channel) differs from the row before: one comparison of neighbours instead of a
+    ``numpy.unique`` over the keys. The recorder writes one row per channel-day; a journal put together by hand
+    may split one into several rows, and they still count once.
+    """
+    t = j.touches
+    owner = np.searchsorted(j.customers, t["customer"])
+    new = np.ones(t.size, dtype=bool)
+    new[1:] = (
+        (t["customer"][1:] != t["customer"][:-1])
+        | (t["day"][1:] != t["day"][:-1])
+        | (t["channel"][1:] != t["channel"][:-1])
+    )
+    counts = np.bincount(owner[new], minlength=j.customers.size).astype(np.int64)
+    exposures = np.bincount(owner, weights=t["exposures"], minlength=j.customers.size).astype(np.int64)
+    return counts, exposures
 
 
 def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:

@@ -162,9 +162,7 @@ def plan_weekly(
         executor=executor,
         progress=progress,
     )
-    plan = dataclasses.replace(
-        plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name
-    )
+    plan = dataclasses.replace(plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name)
     if verify_replications and plan.optimal:
         plan = verify_weekly(
             scenario, plan, seed=seed, replications=verify_replications, executor=executor, progress=progress
