@@ -6,6 +6,12 @@ so an LP fills them in order by itself and is exact at the breakpoints; S-shaped
 minimum buys and fixed activation costs need binaries (a MILP). The program is a minimization whatever the
 objective (see :mod:`mixsim.optimizer.program`); :func:`read_plan` turns a solution back into the objective's
 own terms. Solving is :func:`mixsim.optimizer.solve`.
+
+Nothing here depends on the size of the budget: the solvers see money in a unit centred on the segments' lengths
+(:func:`~mixsim.optimizer.program.money_unit`), a channel's fixed cost switches on each of its segments (so a
+binary a hair above 0 cannot carry a billion of spend), and a plan is read with tolerances relative to each
+channel's own segments and each row's own amounts. A budget of 3e9 over curves that end at 5,000 gives the plan a
+budget of 5,000 gives.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 from mixsim.optimizer.curves import CurveSet, ResponseCurve
 from mixsim.optimizer.plan import Binding, ChannelPlan, Plan, cost
 from mixsim.optimizer.problem import TOLERANCE, Problem
-from mixsim.optimizer.program import Program, Row, Solution
+from mixsim.optimizer.program import Program, Row, Solution, money_unit
 
 __all__ = ["Layout", "formulate", "read_plan"]
 
@@ -121,7 +127,10 @@ def formulate(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[Pr
         active = None
         if len(seg) and (curve.min_spend > 0 or curve.fixed_cost > 0):
             active = int(new(1, 0.0, 1.0, True)[0])
-            rows.append(Row("on", np.append(seg, active), np.append(ones, -end), -math.inf, 0.0))
+            # Each segment only when on: one row per segment, not one for the sum (whose coefficient, the whole
+            # range, would let an "off" within the solver's integer tolerance carry that share of the range).
+            for k in range(len(seg)):
+                rows.append(Row("on", np.array([seg[k], active]), np.array([1.0, -lengths[k]]), -math.inf, 0.0))
             if curve.min_spend > 0:
                 row(
                     f"{curve.channel}: minimum buy",
@@ -201,6 +210,7 @@ def formulate(problem: Problem, relax: frozenset[str] = frozenset()) -> tuple[Pr
         upper=np.array(upper),
         integer=np.array(integer, dtype=bool),
         rows=rows,
+        unit=money_unit(np.concatenate([np.zeros(0), *layout.lengths])),
     )
     return program, layout
 
@@ -218,7 +228,9 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
         seg = layout.segments[k]
         x = np.clip(sol.x[seg], 0.0, layout.lengths[k])
         spend = float(x.sum())
-        if spend < 1e-6 * max(problem.budget, 1.0):
+        if len(x) and spend <= TOLERANCE * float(layout.lengths[k][0]):
+            # A solver's rounding, judged against the channel's own first segment (never the budget): a millionth
+            # of the spend where its curve starts to bend.
             spend = 0.0
         now = current.get(curve.channel, 0.0)
         delivered_now = curve.to_delivered(now)
@@ -248,14 +260,16 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
     # objective's own terms (for min-spend: the spend it saves), is then minus the dual of an upper bound and
     # the dual of a lower bound, whichever the solver's own sign conventions.
     binding = []
-    scale = max(problem.budget, 1.0)
     spent = {line.channel: line.spend for line in lines}
     notes: list[str] = []
     for name, i in layout.rows.items():
         r = program.rows[i]
-        activity = float(r.coefs @ sol.x[r.index])
-        upper = math.isfinite(r.upper) and activity >= r.upper - TOLERANCE * scale
-        lower = math.isfinite(r.lower) and activity <= r.lower + TOLERANCE * scale
+        terms = r.coefs * sol.x[r.index]
+        activity = float(terms.sum())
+        # Within a millionth of the row's own amounts (its bound, its terms): a row of shares sums to about 0.
+        slack = TOLERANCE * max(float(np.abs(terms).sum()), *(abs(b) for b in (r.lower, r.upper) if math.isfinite(b)))
+        upper = math.isfinite(r.upper) and activity >= r.upper - slack
+        lower = math.isfinite(r.lower) and activity <= r.lower + slack
         if name.endswith(": minimum buy") and not spent[name.removesuffix(": minimum buy")] > 0:
             continue  # a channel not used is at its "minimum buy" of nothing: nothing binds
         if (upper or lower) and name.endswith("(closed-loop step)"):
@@ -266,7 +280,7 @@ def read_plan(problem: Problem, program: Program, layout: Layout, sol: Solution,
     for line in lines:
         name = f"{line.channel}: max (end of its curve)"
         bound = layout.row_bound.get(name)
-        if bound is not None and line.spend >= bound - TOLERANCE * scale and bound > 0:
+        if bound is not None and bound > 0 and line.spend >= bound * (1 - TOLERANCE):
             binding.append(Binding(name, bound))
     budget_dual = float(sol.duals[layout.rows["budget"]]) if len(sol.duals) else math.nan
     shadow = -budget_dual + 0.0
@@ -317,12 +331,11 @@ def why_held(
     its curve, the closed loop's step); a group share that binds.
     """
     lo, lo_why, hi, hi_why = bounds
-    scale = TOLERANCE * max(problem.budget, 1.0)
     if lo_why == "locked" and hi_why == "locked":
         return f"locked at today's spend ({line.spend:,.0f})"
     if line.spend == 0.0:
         left = "dropped" if line.current > 0 else "not used"
-        if hi <= scale and hi_why:
+        if hi <= TOLERANCE and hi_why:  # a millionth of a unit of money allows nothing, at any budget
             return f"{left}: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)} allows nothing"
         curve = problem.curves.curve(line.channel)
         if curve.fixed_cost > 0 or curve.min_spend > 0:
@@ -335,9 +348,9 @@ def why_held(
         if first_slope <= 0:
             return f"{left}: its curve shows no return"
         return f"{left}: its first dollar returns {first_slope:.2f}, less than the next dollar elsewhere"
-    if line.spend >= hi - scale and hi_why and hi_why != "the budget":
+    if line.spend >= hi * (1 - TOLERANCE) and hi_why and hi_why != "the budget":
         return f"at its most, {hi:,.0f}: {_BOUND_WORDS.get(hi_why.split(' ')[0], hi_why)}"
-    if lo > 0 and line.spend <= lo + scale and lo_why:
+    if lo > 0 and line.spend <= lo * (1 + TOLERANCE) and lo_why:
         return f"at its least, {lo:,.0f}: {_BOUND_WORDS.get(lo_why.split(' ')[0], lo_why)}"
     for b in binding:
         if b.name.startswith("group "):

@@ -5,6 +5,13 @@ takes them directly through ``highspy`` (building a large model from arrays is m
 PuLP's expression objects); CBC, bundled with PuLP, gets a PuLP model built from the same arrays. Both are
 minimizations here, so a row's dual is the change of the minimum per unit of the row's bound, whatever
 convention the solver itself uses for maximizations.
+
+Solvers judge feasibility and optimality with absolute tolerances (1e-7 on a bound or a reduced cost, 1e-6 on an
+integer), so the same plan in dollars and in thousands of dollars would be solved to different precision. A
+program therefore says what its money is measured in (:attr:`Program.unit`): :func:`solve` hands the solvers the
+program with its money in that unit (amounts near 1, and returns per unit of it rather than per dollar, so that a
+long segment of small slope still weighs what it earns) and scales the solution back. The unit is a power of two,
+so the scaling itself is exact.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ __all__ = [
     "Solution",
     "available",
     "choose",
+    "money_unit",
     "solve",
 ]
 
@@ -65,6 +73,11 @@ class Program:
         Which columns must take whole values (binaries, with bounds 0 and 1).
     rows : list of Row
         The constraints.
+    unit : float, default=1.0
+        The amount of money the solvers see as 1 (see :func:`money_unit`). Continuous columns are money; a row
+        that holds one is in money too (its bound, and its binaries' coefficients: a fixed cost, a segment's
+        length); a row of binaries alone counts them (weeks on air) and is not scaled. The objective keeps its
+        own units: a continuous column's cost becomes what a unit of its money earns.
     """
 
     cost: np.ndarray
@@ -72,6 +85,7 @@ class Program:
     upper: np.ndarray
     integer: np.ndarray
     rows: list[Row] = field(default_factory=list)
+    unit: float = 1.0
 
     @property
     def n(self) -> int:
@@ -97,7 +111,27 @@ class Program:
         lower, upper = self.lower.copy(), self.upper.copy()
         k = self.integer
         lower[k] = upper[k] = np.round(x[k])
-        return Program(self.cost, lower, upper, np.zeros_like(k), self.rows)
+        return Program(self.cost, lower, upper, np.zeros_like(k), self.rows, self.unit)
+
+    def in_unit(self) -> tuple[Program, np.ndarray]:
+        """The same program with money counted in :attr:`unit` (and a unit of 1), and which rows hold money.
+
+        Its solution has the same objective value, its money columns are the original ones divided by the unit,
+        and a money row's dual is the unit times the original one (its bound is counted in units)."""
+        u = self.unit
+        money = ~self.integer
+        cost = np.where(money, self.cost * u, self.cost)
+        lower = np.where(money, self.lower / u, self.lower)
+        upper = np.where(money, self.upper / u, self.upper)
+        rows, in_money = [], np.zeros(len(self.rows), dtype=bool)
+        for i, r in enumerate(self.rows):
+            if not money[r.index].any():
+                rows.append(r)
+                continue
+            in_money[i] = True
+            coefs = np.where(money[r.index], r.coefs, r.coefs / u)
+            rows.append(Row(r.name, r.index, coefs, r.lower / u, r.upper / u))
+        return Program(cost, lower, upper, self.integer, rows), in_money
 
 
 @dataclass
@@ -134,8 +168,27 @@ def choose(solver: str) -> str:
     return solver
 
 
+def money_unit(amounts: np.ndarray) -> float:
+    """The unit in which to hand a program whose money comes in ``amounts`` to the solvers: the power of two at the
+    geometric middle of the positive finite ones (1 when there are none), so the smallest and the largest stand
+    as far from 1 on either side, where absolute tolerances weigh them alike (dividing by a power of two is exact).
+    """
+    values = np.asarray(amounts, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return 1.0
+    middle = 0.5 * (math.log2(float(values.min())) + math.log2(float(values.max())))
+    return math.ldexp(1.0, round(middle))
+
+
 def solve(program: Program, solver: str = "auto", duals: bool = True) -> Solution:
-    """Solve ``program`` with the named backend; for a MILP, duals come from the LP with integers fixed."""
+    """Solve ``program`` with the named backend, in its money :attr:`~Program.unit`.
+
+    With ``duals`` (the solution is to be read, not only its status), a MILP's binaries are made exact: the
+    solver's integers are rounded and the LP left with them fixed is solved again (a binary at 1e-7 may otherwise
+    carry spend without its fixed cost), which also gives the duals of a MILP. Where that LP fails (a rounding that
+    breaks a row by a hair), the solver's own values stand, without duals.
+    """
     name = choose(solver)
     if program.n == 0:
         # Nothing to decide (every channel capped at 0): the empty plan, which solvers treat as an error.
@@ -144,9 +197,18 @@ def solve(program: Program, solver: str = "auto", duals: bool = True) -> Solutio
         return Solution(status, np.zeros(0), 0.0, np.zeros(len(program.rows)), name, 0.0)
     backend = _highs if name == "highs" else _cbc
     start = time.perf_counter()
-    sol = backend(program)
+    scaled, in_money = program.in_unit()
+    sol = backend(scaled)
     if duals and sol.status == OPTIMAL and program.integer.any():
-        sol.duals = backend(program.fixed_integers(sol.x)).duals
+        fixed = backend(scaled.fixed_integers(sol.x))
+        if fixed.status == OPTIMAL:
+            sol.x, sol.objective, sol.duals = fixed.x, fixed.objective, fixed.duals
+        else:
+            sol.duals = np.full(len(program.rows), np.nan)
+    u = program.unit
+    sol.x = np.where(program.integer, sol.x, sol.x * u)
+    if len(sol.duals):
+        sol.duals = np.where(in_money, sol.duals / u, sol.duals)
     sol.seconds = time.perf_counter() - start
     return sol
 

@@ -77,14 +77,15 @@ def _next_dollar(problem: Problem, program: Program, layout: Layout, x: np.ndarr
     if problem.groups or problem.objective not in ("revenue", "conversions", "profit") or program.integer.any():
         return None
     best = 0.0
-    slack = TOLERANCE * max(problem.budget, 1.0)  # solvers' values are exact to about this (CBC's to 8 digits)
     curves = problem.curves
     for k, (_, _, hi, hi_why) in enumerate(problem.bounds()):
         seg = layout.segments[k]
         used = x[seg]
         if not len(seg):
             continue
-        if used.sum() >= hi - slack:
+        # Full within a millionth of its own amount (solvers' values are exact to about this, CBC's to 8 digits),
+        # never of the budget's: a channel of 2,000 is not full at 0 because the budget is 3e9.
+        if used.sum() >= hi * (1 - TOLERANCE):
             if hi_why == "the budget":
                 # Held only by the budget itself: a dollar more of budget is a dollar more this channel can take.
                 revenue = float(curves.curves[k].marginal(hi))
@@ -93,7 +94,7 @@ def _next_dollar(problem: Problem, program: Program, layout: Layout, x: np.ndarr
                 )
                 best = max(best, worth)
             continue
-        room = np.flatnonzero(used < layout.lengths[k] - slack)
+        room = np.flatnonzero(used < layout.lengths[k] * (1 - TOLERANCE))
         if len(room):
             best = max(best, -float(program.cost[seg[room[0]]]))  # segments of a concave curve fill in order
     return best + 0.0
