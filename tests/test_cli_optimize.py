@@ -407,3 +407,40 @@ def test_lock_works_without_by_week_and_is_recorded(run_cli: RunCli, hill_file: 
     assert sum(locked["allocation"].values()) == pytest.approx(60000.0, rel=1e-6)
     code, _, err = run_cli("optimize", "--curves", hill_file, "--budget", "60000", "--lock", "radi0")
     assert code == 2 and "radi0" in err and "Traceback" not in err
+
+
+def sheets(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every cell value of a workbook, by sheet (the file's bytes carry the time it was written)."""
+    book = load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def test_the_same_run_gives_the_same_bytes(run_cli: RunCli, hill_file: Path, tmp_path: Path) -> None:
+    """Seconds spent solving once made two identical runs differ: they are in the text report only, and in the
+    JSON with --timings."""
+    runs = []
+    for n in (1, 2):
+        outs = [tmp_path / f"plan{n}.{suffix}" for suffix in ("json", "csv", "xlsx")]
+        code, out, err = run_cli(
+            "optimize", "--curves", hill_file, "--budget", "150000", "--json", *(f"--out={o}" for o in outs)
+        )
+        assert code == 0, err
+        runs.append((out, *(o.read_bytes() for o in outs[:2]), sheets(outs[2])))
+    assert runs[0] == runs[1]
+    assert "seconds" not in runs[0][0] and "seconds" not in str(runs[0][3])
+    code, out, err = run_cli("optimize", "--curves", hill_file, "--budget", "150000", "--json", "--timings")
+    assert code == 0, err
+    solver = json.loads(out)["solver"]
+    assert solver["build_seconds"] >= 0 and solver["solve_seconds"] >= 0
+    code, text, _ = run_cli("optimize", "--curves", hill_file, "--budget", "150000")
+    assert " s (built in " in text  # the text report still says how long it took
+
+
+def test_a_budget_far_above_the_curves_gives_their_ends(run_cli: RunCli, tmp_path: Path) -> None:
+    """--budget 3e9 over curves ending at 2,000 and 3,000 once reported every channel at 0 and revenue 0."""
+    path = tmp_path / "points.csv"
+    path.write_text("channel,spend,response\na,0,0\na,1000,3000\na,2000,4000\nb,0,0\nb,1500,2500\nb,3000,3500\n")
+    for budget in ("1e9", "3e9", "1e12"):
+        plan = optimize_json(run_cli, "--curves", path, "--budget", budget)
+        assert plan["allocation"] == {"a": 2000.0, "b": 3000.0}
+        assert plan["objective_value"] == pytest.approx(7500.0)

@@ -117,3 +117,24 @@ def test_cli_by_week_verify_draws_the_projected_funnel(scenario_file: Path, run_
         "plan",
         "gain",
     ]
+
+
+def test_cli_by_week_gives_the_same_bytes_for_the_same_seed(
+    scenario_file: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """The solve's seconds stay out of the JSON and the written plan unless --timings asks for them."""
+    runs = []
+    for n in (1, 2):
+        out = tmp_path / f"plan{n}.json"
+        code, text, err = run_cli(
+            "optimize", scenario_file, "--by-week", "-r", "1", "--iterations", "1", "-w", "1", "--seed", "3",
+            "--json", "--out", out,
+        )  # fmt: skip
+        assert code == 0, err
+        runs.append((text, out.read_bytes()))
+    assert runs[0] == runs[1] and "seconds" not in runs[0][0]
+    code, text, err = run_cli(
+        "optimize", scenario_file, "--by-week", "-r", "1", "--iterations", "1", "-w", "1", "--json", "--timings"
+    )
+    assert code == 0, err
+    assert json.loads(text)["solver"]["seconds"] >= 0

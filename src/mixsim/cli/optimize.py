@@ -89,6 +89,12 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument(
+        "--timings",
+        action="store_true",
+        help="with --json: add the seconds spent solving (they differ from run to run, so the same seed no longer "
+        "gives the same bytes)",
+    )
+    parser.add_argument(
         "--out",
         action="append",
         metavar="FILE",
@@ -340,7 +346,7 @@ def _optimize_channels(args: argparse.Namespace) -> int:
                 locked=args.lock,
             )
     if args.json:
-        print(plan.to_json())
+        print(plan.to_json(timings=args.timings))
     plan.check()
     for target in targets:
         write_plan(plan, target)

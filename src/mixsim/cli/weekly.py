@@ -100,7 +100,7 @@ def optimize_by_week(args: argparse.Namespace) -> int:
             if funnel is not None:
                 save_figure(funnel, stem.with_name(f"{stem.name}_funnel"), FIGURE_FORMATS)
     if args.json:
-        print(plan.to_json())
+        print(plan.to_json(timings=args.timings))
     else:
         print(weekly_report(plan))
         if stems:

@@ -430,7 +430,10 @@ class Plan:
         }
         return pd.DataFrame([row], columns=list(PLAN_COLUMNS))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, timings: bool = False) -> dict[str, Any]:
+        """Everything in the plan as JSON-ready values (undefined figures are None). The seconds spent building and
+        solving differ from run to run, so they are left out unless ``timings``: the same seed gives the same
+        document."""
         projected: dict[str, Any] = {
             "spend": self.spend,
             "revenue": self.revenue,
@@ -465,8 +468,7 @@ class Plan:
             "binding": [{"name": b.name, "bound": b.bound, "shadow_price": b.shadow_price} for b in self.binding],
             "solver": {
                 "name": self.solver,
-                "build_seconds": self.build_seconds,
-                "solve_seconds": self.solve_seconds,
+                **({"build_seconds": self.build_seconds, "solve_seconds": self.solve_seconds} if timings else {}),
                 "iterations": self.iterations,
                 "moves": list(self.moves),
                 "converged": self.converged,
@@ -484,9 +486,9 @@ class Plan:
             doc["verification"] = self.verification.to_dict()
         return json_ready(doc)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """The plan as JSON (undefined figures are null)."""
-        return json.dumps(self.to_dict(), indent=indent)
+    def to_json(self, indent: int | None = 2, timings: bool = False) -> str:
+        """The plan as JSON (:meth:`to_dict`: undefined figures are null, seconds only with ``timings``)."""
+        return json.dumps(self.to_dict(timings), indent=indent)
 
     def to_csv(self) -> str:
         """The allocation table as CSV text: the channels, then the totals row, marked in a ``kind`` column;
@@ -519,7 +521,6 @@ class Plan:
             ("seed", self.seed),
             ("replications per curve level", self.replications),
             ("solver", self.solver),
-            ("solve seconds", round(self.solve_seconds, 4)),
             ("closed-loop iterations", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
             ("order value", self.order_value),

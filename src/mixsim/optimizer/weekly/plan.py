@@ -152,9 +152,10 @@ class WeeklyPlan:
             }
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, timings: bool = False) -> dict[str, Any]:
         """Everything in the plan as JSON-ready values: status, money, projection, solver, provenance, one record
-        per channel-week and the verification (undefined figures are None)."""
+        per channel-week and the verification (undefined figures are None). The seconds spent solving differ from
+        run to run, so they are left out unless ``timings``: the same seed gives the same document."""
         doc: dict[str, Any] = {
             "status": self.status,
             "message": self.message or None,
@@ -168,7 +169,7 @@ class WeeklyPlan:
             "shadow_price": self.shadow_price,
             "solver": {
                 "name": self.solver,
-                "seconds": self.seconds,
+                **({"seconds": self.seconds} if timings else {}),
                 "iterations": self.iterations,
                 "moves": list(self.moves),
                 "converged": self.converged,
@@ -186,9 +187,10 @@ class WeeklyPlan:
         }
         return json_ready(doc)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """The plan as one JSON object (:meth:`to_dict`; undefined figures are null)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+    def to_json(self, indent: int | None = 2, timings: bool = False) -> str:
+        """The plan as one JSON object (:meth:`to_dict`; undefined figures are null, seconds only with
+        ``timings``)."""
+        return json.dumps(self.to_dict(timings), indent=indent, allow_nan=False)
 
     def to_csv(self) -> str:
         """The flighting chart (``to_frame(wide=True)``: channels x weeks, with totals) as CSV text, in whole
@@ -239,7 +241,6 @@ class WeeklyPlan:
             ("replications per curve level", self.replications),
             ("simulation runs", self.runs),
             ("solver", self.solver),
-            ("solve seconds", round(self.seconds, 4)),
             ("closed-loop solves", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
             ("plans set aside", self.rejected),
