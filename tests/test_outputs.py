@@ -164,3 +164,49 @@ def test_a_command_on_a_terminal_draws_its_bar(monkeypatch: pytest.MonkeyPatch, 
     assert cli.main(["simulate", str(scenario_file), "-r", "2", "-w", "1"]) == 0
     shown = screen.getvalue()
     assert "\r" in shown and "2/2" in shown and "mixsim simulate:" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("report", "{scenario}", "--out", "r.pdf"),
+            "--out r.pdf: the report is written as .html or .htm (got '.pdf')",
+        ),
+        (("report", "{scenario}", "--out", "report"), "--out report: the report is written as .html or .htm"),
+        (("export-mmm", "{scenario}", "--out", "d.xlsx"), "--out d.xlsx: the dataset is written as .csv (got '.xlsx')"),
+        (("new", "--template", "d2c_ecommerce", "--out", "x.yaml"), "--out x.yaml: a scenario is written as .toml"),
+    ],
+)
+def test_an_out_file_of_another_format_is_refused_before_any_work(
+    run_cli: Callable[..., tuple[int, str, str]],
+    scenario_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    """Each of these commands writes one format (HTML, CSV, TOML): under another suffix the file would lie about
+    what it holds, so it is refused with one line and exit code 2, as ``optimize --out plan.txt`` is."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(*(a.format(scenario=scenario_file) for a in args))
+    assert code == 2 and err.startswith(message), err
+    assert err.count("\n") == 1 and out == ""
+    assert {p.name for p in tmp_path.iterdir()} <= {scenario_file.name}  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("args", "name"), [(("report", "{scenario}"), "R.HTM"), (("new", "--template", "b2b_saas"), "x.TOML")]
+)
+def test_the_formats_suffix_is_taken_in_any_case(
+    run_cli: Callable[..., tuple[int, str, str]],
+    scenario_file: Path,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    name: str,
+) -> None:
+    if args[0] == "report":
+        args = (*args, "-r", "1", "-w", "1")
+    code, _, err = run_cli(*(a.format(scenario=scenario_file) for a in args), "--out", tmp_path / name)
+    assert code == 0, err
+    assert (tmp_path / name).stat().st_size > 0

@@ -54,6 +54,18 @@ def out_dir(text: str | None) -> Path | None:
     return Path(text)
 
 
+def out_file(text: str, formats: tuple[str, ...], what: str) -> Path:
+    """The file ``--out`` names, refused before any work if its suffix is not one of ``formats`` (``.html``: the
+    command writes that format and no other, so a ``.pdf`` would be HTML under a false name) or it cannot be
+    written. ``what`` says what is written, as in ``the report``."""
+    path = Path(text)
+    check_writable(path, directory=False)
+    if path.suffix.lower() not in formats:
+        names = " or ".join(formats) if len(formats) < 3 else f"{', '.join(formats[:-1])} or {formats[-1]}"
+        raise MixsimError(f"--out {path}: {what} is written as {names} (got {path.suffix or 'no suffix'!r})")
+    return path
+
+
 def plan_paths(texts: list[str] | None) -> list[Path]:
     """The files a plan is to be written to (``--out``, repeatable), each refused before any work if its suffix
     names no format or it cannot be written, and a path given twice refused."""

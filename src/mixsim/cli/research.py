@@ -10,7 +10,7 @@ from typing import Any
 from mixsim._files import write_atomic, write_csv
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
-from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
 from mixsim.cli.text import attribution_report, num, short_path
 from mixsim.errors import MixsimError
 from mixsim.research import DEFAULT_START, MODELS, Journeys, MMMDataset
@@ -22,7 +22,9 @@ from mixsim.tables import json_records
 
 def setup_export_mmm(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the dataset (CSV); the truth goes beside it")
+    parser.add_argument(
+        "--out", required=True, metavar="FILE", help="the dataset, a .csv file; the truth goes beside it"
+    )
     parser.add_argument("--weeks", type=options.integer, default=104, help="length of the run in weeks (default 104)")
     parser.add_argument("--freq", choices=("W", "D"), default="W", help="weekly (W, default) or daily (D) rows")
     parser.add_argument(
@@ -114,8 +116,7 @@ def _number(text: str) -> float:
 
 
 def _export_mmm(args: argparse.Namespace) -> int:
-    target = Path(args.out)
-    check_writable(target, directory=False)
+    target = out_file(args.out, (".csv",), "the dataset")
     scenario = load_scenario(args.scenario, args.overrides)
     runs = mmm_study_runs(scenario, args.replications)
     check_memory(scenario, args, runs=runs)

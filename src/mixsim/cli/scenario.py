@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from mixsim.cli import options
-from mixsim.cli.outputs import check_writable
+from mixsim.cli.outputs import out_file
 from mixsim.errors import InputError
 from mixsim.scenario import json_schema, load_scenario
 from mixsim.scenario.templates import list_templates, template_text, write_template
@@ -28,7 +27,7 @@ def setup_schema(parser: argparse.ArgumentParser) -> None:
 
 def setup_new(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", required=True, metavar="NAME", help="see mixsim list-templates")
-    parser.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
+    parser.add_argument("--out", metavar="FILE", help="write it to FILE, a .toml file (default: print it)")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
@@ -54,7 +53,7 @@ def _new(args: argparse.Namespace) -> int:
     if args.out is None:
         print(template_text(args.template), end="")
         return 0
-    check_writable(Path(args.out), directory=False)
+    out_file(args.out, (".toml",), "a scenario")
     try:
         write_template(args.template, args.out, overwrite=args.force)
     except InputError as exc:  # the library names its parameter; here it is a flag

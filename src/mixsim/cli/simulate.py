@@ -9,7 +9,7 @@ from typing import Any
 
 from mixsim._files import write_atomic
 from mixsim.cli import options
-from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
 from mixsim.cli.text import compare_report, simulation_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
@@ -64,7 +64,9 @@ def setup_report(parser: argparse.ArgumentParser) -> None:
     options.add_runs(parser, 10, "replications")
     options.add_set(parser)
     options.add_scale(parser)
-    parser.add_argument("--out", metavar="FILE", default="report.html", help="the HTML file (default report.html)")
+    parser.add_argument(
+        "--out", metavar="FILE", default="report.html", help="the HTML file, .html or .htm (default report.html)"
+    )
 
 
 def setup_sweep(parser: argparse.ArgumentParser) -> None:
@@ -181,10 +183,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
+    target = out_file(args.out, (".html", ".htm"), "the report")
     scenario = options.load(args)
     check_memory(scenario, args)
-    target = Path(args.out)
-    check_writable(target, directory=False)
     # Deferred: the report draws figures, so it loads matplotlib.
     from mixsim.report import report_run_count, run_report
 
