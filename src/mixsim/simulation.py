@@ -13,7 +13,7 @@ from mixsim.engine import RunRecord, run
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
-from mixsim.memory import tune_malloc
+from mixsim.memory import MAX_REPLICATIONS, tune_malloc
 from mixsim.results import Incrementality, SimulationResult
 from mixsim.scenario import Channel, Scenario, require_scenario
 
@@ -115,8 +115,8 @@ def simulate(
     True
     """
     require_scenario(scenario)
-    if replications < 1:
-        raise InputError(f"replications must be >= 1 (got {replications})")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise InputError(f"replications must be from 1 to {MAX_REPLICATIONS:,} (got {replications:,})")
     if workers < 1:
         raise InputError(f"workers must be >= 1 (got {workers})")
     seed = root_seed(scenario, seed)

@@ -82,7 +82,7 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify", action="store_true", help="simulate the plan against the current plan")
     parser.add_argument(
         "--verify-replications",
-        type=options.positive,
+        type=options.replication_count,
         default=10,
         metavar="R",
         help="replications of --verify (default 10)",
@@ -249,9 +249,7 @@ def _source(args: argparse.Namespace) -> tuple[Scenario | None, CurveSet | None]
         for flag in ("order_value", "margin"):
             if getattr(args, flag) is not None:
                 raise MixsimError(f"{FLAGS[flag]}: only with --curves (a scenario has its own economics)")
-        scenario = options.load(args)
-        check_memory(scenario, args)
-        return scenario, None
+        return options.load(args), None
     if args.overrides:
         raise MixsimError("--set: only with a SCENARIO (curves from a file have no scenario to change)")
     measuring = [
@@ -327,6 +325,7 @@ def _optimize_channels(args: argparse.Namespace) -> int:
             max_iterations=args.iterations,
             verify_replications=verify_replications,
         )
+        check_memory(scenario, args, runs=runs)
         with ProgressBar(runs, enabled=not args.json) as progress:
             plan = optimize(
                 scenario,
@@ -363,7 +362,9 @@ def _frontier(args: argparse.Namespace) -> int:
     out = out_dir(args.out)
     if curves is None:
         assert scenario is not None
-        with ProgressBar(curve_run_count(scenario, args.replications, args.levels), enabled=not args.json) as progress:
+        runs = curve_run_count(scenario, args.replications, args.levels)
+        check_memory(scenario, args, runs=runs)
+        with ProgressBar(runs, enabled=not args.json) as progress:
             result = scenario_frontier(
                 scenario,
                 args.budgets,

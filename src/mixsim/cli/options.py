@@ -15,6 +15,7 @@ import sys
 
 from mixsim.cli.flags import named_by_flags
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV
+from mixsim.memory import MAX_REPLICATIONS
 from mixsim.scenario import Scenario, describe_population, load_scenario
 
 
@@ -24,7 +25,7 @@ def add_runs(
     """--seed, --replications and --workers, as every simulating command takes them."""
     parser.add_argument("--seed", type=non_negative, default=None, help=f"root seed (default: {seed_default}, else 0)")
     parser.add_argument(
-        "--replications", "-r", type=positive, default=replications, help=f"{what} (default {replications})"
+        "--replications", "-r", type=replication_count, default=replications, help=f"{what} (default {replications})"
     )
     parser.set_defaults(default_replications=replications)
     add_workers(parser)
@@ -117,6 +118,18 @@ def positive(text: str) -> int:
     value = integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
+    return value
+
+
+def replication_count(text: str) -> int:
+    """A count of replications from 1 to :data:`~mixsim.memory.MAX_REPLICATIONS` (a billion would fill the
+    memory with their records before the first result)."""
+    value = positive(text)
+    if value > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_REPLICATIONS:,} (got {value:,}): more add nothing an interval can show, and "
+            "every run's record is kept until the result is made"
+        )
     return value
 
 

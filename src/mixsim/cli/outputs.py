@@ -14,28 +14,43 @@ from typing import Any
 from mixsim.cli._running import COMMAND
 from mixsim.errors import MixsimError
 from mixsim.executors import scheduler_from
-from mixsim.memory import memory_available, memory_needed
+from mixsim.memory import memory_available, memory_for
 from mixsim.scenario import Scenario
 
 FIGURE_FORMATS = ("png", "svg")
 """Every figure the command saves is saved in each of these."""
 
 
-def check_memory(scenario: Scenario, args: argparse.Namespace, journeys: float = 0.0, runs: int | None = None) -> None:
-    """Refuse, before any work, a run this machine cannot hold (runs on a Dask cluster use its workers' memory).
+def check_memory(
+    scenario: Scenario,
+    args: argparse.Namespace,
+    journeys: float = 0.0,
+    runs: int | None = None,
+    source: str | None = None,
+    held: int | None = None,
+) -> None:
+    """Refuse, before any work, a run this machine cannot hold.
 
-    ``runs``: how many runs the command makes; no more than that many run at once, whatever ``--workers``.
+    ``runs``: how many runs of ``scenario`` the command makes; no more than that many run at once, whatever
+    ``--workers``, and this process keeps each one's record until the result is made (``held``: the records kept
+    in all, when the command keeps others beside these, as ``compare`` does of every variant's). ``source`` names
+    the scenario in the refusal (default: the command's SCENARIO). On a Dask cluster the runs use its workers'
+    memory, but their records still come back here.
     """
-    if scheduler_from(args.scheduler) not in (None, "local"):
-        return
-    at_once = min(args.workers, runs) if runs is not None else args.workers
-    need = memory_needed(scenario, journeys) * at_once
+    name = source or args.scenario
+    count = runs if runs is not None else args.workers
+    kept = held if held is not None else count
+    local = scheduler_from(args.scheduler) in (None, "local")
+    at_once = min(args.workers, count) if local else 0
+    need = memory_for(scenario, kept, at_once, journeys)
     have = memory_available()
     if have is not None and need > have:
+        records = f"the results of {kept:,} runs" if kept > 1 else "its result"
         raise MixsimError(
-            f"{args.scenario}: scenario.population {scenario.population:,} needs about {_bytes(need)} of memory "
-            f"({at_once} run(s) at once) and this machine has {_bytes(have)} available: lower the "
-            "population or --workers, or run on a cluster (--scheduler)"
+            f"{name}: scenario.population {scenario.population:,} over {scenario.horizon_days:,} days needs about "
+            f"{_bytes(need)} of memory ({at_once} run(s) at once, and {records}) and this machine has "
+            f"{_bytes(have)} available: lower the population, --replications or --workers"
+            + (", or run on a cluster (--scheduler)" if local else "")
         )
 
 

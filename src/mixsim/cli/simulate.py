@@ -83,7 +83,7 @@ def setup_sweep(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replications",
         "-r",
-        type=options.positive,
+        type=options.replication_count,
         default=None,
         help="replications per cell (default: the grid's, else 5)",
     )
@@ -140,8 +140,7 @@ def _compare(args: argparse.Namespace) -> int:
     base_label, *labels = scenario_labels(files)
     base = files[0]
     variants = list(zip(labels, files[1:], strict=True))
-    for scenario in files:
-        check_memory(scenario, args, runs=args.replications)
+    sources = [*args.others]  # what names each variant in a refusal: its file, or the base and the values varied
     grid: dict[str, list[str]] = {}
     for item in args.vary:
         key, sep, values = item.partition("=")
@@ -149,10 +148,16 @@ def _compare(args: argparse.Namespace) -> int:
             raise InputError(f"--vary {item}: expected KEY=V1,V2,... e.g. funnel.synergy=0,0.3")
         grid[key.strip()] = [v.strip() for v in values.split(",")]
     if grid:
-        variants += vary(base, grid)
+        varied = vary(base, grid)
+        variants += varied
+        sources += [f"{args.scenario} (--vary {label})" for label, _ in varied]
     if not variants and not args.optimize:
         raise InputError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
     runs = compare_run_count(base, variants, args.replications, optimize=args.optimize)
+    # Every world is simulated and every run's record kept until the comparison is made: each is checked with
+    # all of them, and a refusal names the one that does not fit.
+    for source, (_, scenario) in zip([args.scenario, *sources], [(base_label, base), *variants], strict=True):
+        check_memory(scenario, args, runs=runs, source=source)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = compare(
             base,
@@ -185,11 +190,12 @@ def _compare(args: argparse.Namespace) -> int:
 def _report_command(args: argparse.Namespace) -> int:
     target = out_file(args.out, (".html", ".htm"), "the report")
     scenario = options.load(args)
-    check_memory(scenario, args)
     # Deferred: the report draws figures, so it loads matplotlib.
     from mixsim.report import report_run_count, run_report
 
-    with ProgressBar(report_run_count(scenario, args.replications, optimize=args.optimize)) as progress:
+    runs = report_run_count(scenario, args.replications, optimize=args.optimize)
+    check_memory(scenario, args, runs=runs)
+    with ProgressBar(runs) as progress:
         report = run_report(
             scenario,
             seed=args.seed,
@@ -214,8 +220,18 @@ def _sweep(args: argparse.Namespace) -> int:
     sweep = describe(
         scenario, grid, seed=args.seed, replications=args.replications, optimize=args.optimize, source=args.grid
     )
-    biggest = max(sweep.scenarios, key=memory_needed, default=sweep.base)
-    check_memory(biggest, args, runs=len(sweep.cells))
+    # Cells run at once, each keeping its replications' records until it is saved: the largest cell decides.
+    if sweep.scenarios:
+        index = max(range(len(sweep.scenarios)), key=lambda i: memory_needed(sweep.scenarios[i]))
+        values = ", ".join(f"{key}={value}" for key, value in sweep.cells[index].items())
+        cells = min(args.workers, len(sweep.cells))
+        check_memory(
+            sweep.scenarios[index],
+            args,
+            runs=len(sweep.cells),
+            source=f"{args.grid}: cell {index} ({values})",
+            held=cells * sweep.replications,
+        )
     with ProgressBar(len(sweep.cells), unit="cell") as progress:
         try:
             table = run_sweep(sweep, out, executor=args.executor, progress=progress)

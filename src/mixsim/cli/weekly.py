@@ -49,7 +49,6 @@ def optimize_by_week(args: argparse.Namespace) -> int:
     limits = _limits(args)
     scenario = options.load(args)
     outs = plan_paths(args.out)
-    check_memory(scenario, args)
     committed = read_committed(args.committed, scenario) if args.committed else None
     pacing_weeks, pacing_share = args.pacing if args.pacing else (None, None)
     measure: dict[str, Any] = {
@@ -63,6 +62,7 @@ def optimize_by_week(args: argparse.Namespace) -> int:
     }
     with named_by_flags(FLAGS):
         runs = plan_weekly_runs(scenario, **measure)
+        check_memory(scenario, args, runs=runs)
         with ProgressBar(runs, enabled=not args.json) as progress:
             plan = plan_weekly(
                 scenario,

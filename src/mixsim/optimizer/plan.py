@@ -431,9 +431,8 @@ class Plan:
         return pd.DataFrame([row], columns=list(PLAN_COLUMNS))
 
     def to_dict(self, timings: bool = False) -> dict[str, Any]:
-        """Everything in the plan as JSON-ready values (undefined figures are None). The seconds spent building and
-        solving differ from run to run, so they are left out unless ``timings``: the same seed gives the same
-        document."""
+        """Everything in the plan as JSON-ready values (undefined figures are None); the seconds spent, which differ
+        from run to run, only with ``timings``."""
         projected: dict[str, Any] = {
             "spend": self.spend,
             "revenue": self.revenue,
