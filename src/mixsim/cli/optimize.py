@@ -34,7 +34,7 @@ from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_c
 from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.optimizer.problem import Problem
 from mixsim.optimizer.program import SOLVERS
-from mixsim.optimizer.read import read_curves
+from mixsim.optimizer.read import FITS_FILE, POINTS_FILE, read_curves
 from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
 
@@ -221,8 +221,9 @@ def _curves(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
-        write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
+        # The names optimize --curves knows: it reads a fits file's unfitted channels from the points beside it.
+        write_atomic(out / POINTS_FILE, curves.to_frame("points").to_csv(index=False))
+        write_atomic(out / FITS_FILE, curves.to_frame("fits").to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mixsim.errors import InputError
+from mixsim.errors import InputError, screenful
 from mixsim.optimizer.weekly.curves import horizon_weeks
 from mixsim.scenario import Scenario
 
@@ -24,9 +24,6 @@ __all__ = ["COMMITTED_COLUMNS", "parse_committed", "read_committed"]
 
 COMMITTED_COLUMNS: tuple[str, ...] = ("channel", "week", "spend")
 """The columns of a committed-spend file."""
-
-MAX_PROBLEMS = 20
-"""Problems listed one by one; the rest are counted (a file with a systematic mistake fails on every row)."""
 
 
 def read_committed(path: str | os.PathLike[str], scenario: Scenario) -> np.ndarray:
@@ -103,13 +100,8 @@ def parse_committed(text: str, channels: Sequence[str], weeks: int, *, source: s
             continue
         seen[key] = row
         out[names.index(name), key[1] - 1] = value
-    if len(problems) > MAX_PROBLEMS:
-        problems = [
-            *problems[:MAX_PROBLEMS],
-            f"{source}: and {len(problems) - MAX_PROBLEMS} more problem(s) like these",
-        ]
     if problems:
-        raise InputError(problems)
+        raise InputError(screenful(problems, source))
     return out
 
 
