@@ -37,6 +37,7 @@ from mixsim.optimizer.program import SOLVERS
 from mixsim.optimizer.read import FITS_FILE, POINTS_FILE, read_curves
 from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
+from mixsim.tables import spreadsheet_safe
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -222,8 +223,8 @@ def _curves(args: argparse.Namespace) -> int:
         )
     if out is not None:
         # The names optimize --curves knows: it reads a fits file's unfitted channels from the points beside it.
-        write_atomic(out / POINTS_FILE, curves.to_frame("points").to_csv(index=False))
-        write_atomic(out / FITS_FILE, curves.to_frame("fits").to_csv(index=False))
+        write_atomic(out / POINTS_FILE, spreadsheet_safe(curves.to_frame("points")).to_csv(index=False))
+        write_atomic(out / FITS_FILE, spreadsheet_safe(curves.to_frame("fits")).to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
@@ -381,7 +382,7 @@ def _frontier(args: argparse.Namespace) -> int:
     result.check()
     table = result.to_frame()
     if out is not None:
-        write_atomic(out / "frontier.csv", table.to_csv(index=False))
+        write_atomic(out / "frontier.csv", spreadsheet_safe(table).to_csv(index=False))
         from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)

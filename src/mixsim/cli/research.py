@@ -17,7 +17,7 @@ from mixsim.research import DEFAULT_START, MODELS, Journeys, MMMDataset
 from mixsim.research.study import attribution_study, attribution_study_runs, mmm_study, mmm_study_runs
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
-from mixsim.tables import json_records
+from mixsim.tables import json_records, spreadsheet_safe
 
 
 def setup_export_mmm(parser: argparse.ArgumentParser) -> None:
@@ -143,8 +143,8 @@ def _export_mmm(args: argparse.Namespace) -> int:
         )
     stem = target.with_suffix("")
     truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
-    write_atomic(target, dataset.data.to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_csv, dataset.truth.to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(target, spreadsheet_safe(dataset.data).to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_csv, spreadsheet_safe(dataset.truth).to_csv(index=False, date_format="%Y-%m-%d"))
     write_atomic(truth_json, dataset.to_json() + "\n")
     rows, unit = len(dataset.data), "weeks" if args.freq == "W" else "days"
     simulated = dataset.summary["simulated"]
@@ -284,8 +284,8 @@ def _attribution(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
-        write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))
+        write_atomic(out / "attribution_channels.csv", spreadsheet_safe(check.to_frame("channels")).to_csv(index=False))
+        write_atomic(out / "attribution_models.csv", spreadsheet_safe(check.to_frame("models")).to_csv(index=False))
         from mixsim.plots import plot_attribution_check, save_figure  # matplotlib loads only when a figure is due
 
         save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)
