@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mixsim._files import write_atomic, write_csv
+from mixsim._names import printable
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, check_writable, out_dir
@@ -228,9 +229,9 @@ def _journeys(args: argparse.Namespace) -> int:
     write_csv(out / "customers.csv", journeys.customers())
     converted = paths["total_conversions"].sum()
     print(
-        f"{scenario.name}: followed {tracked:,} customers ({args.sample:.0%} sample) over {result.replications} "
-        f"replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, {converted:,.0f} conversions "
-        f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
+        f"{printable(scenario.name)}: followed {tracked:,} customers ({args.sample:.0%} sample) over "
+        f"{result.replications} replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, "
+        f"{converted:,.0f} conversions after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
     print("A touch (touchpoint) is one channel reaching one customer on one day, however many exposures it brought.")
     _touchpoint_lines(journeys)
