@@ -36,6 +36,7 @@ __all__ = [
     "MIN_SPEND_STEP",
     "POINTS_FILE",
     "SLOPE_RANGE",
+    "csv_rows",
     "parse_curves",
     "read_curves",
 ]
@@ -56,7 +57,8 @@ MAX_POINTS = 1_000
 variable) of the program."""
 
 MAX_LINE = 10_000
-"""Most characters on one line of a curves file (a row is a name and a few numbers)."""
+"""Most characters on one line of a curves file, or of any CSV file mixsim reads (a row is a name and a few
+numbers)."""
 
 MAX_AMOUNT = 1e15
 """Largest amount (spend, response, ``ymax``, ``half_saturation``, bounds, costs) a curves file may give: past
@@ -147,34 +149,39 @@ def parse_curves(
     return _parse(io.StringIO(text), source, order_value, margin, current)
 
 
-def _lines(handle: TextIO, source: str) -> Iterator[str]:
-    """The file's lines, each read with a bound: a file with no line breaks (``/dev/zero``) is refused at once."""
-    number = 0
-    while line := handle.readline(MAX_LINE + 1):
-        number += 1
-        if len(line) > MAX_LINE and not line.endswith("\n"):
-            raise InputError([f"{source}: line {number}: longer than {MAX_LINE:,} characters (not a curves file?)"])
-        yield line
+def csv_rows(handle: TextIO, source: str, max_rows: int, why: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV file with their numbers (blank lines count), read one at a time, each line with
+    a bound (:data:`MAX_LINE`), so that no file is read whole into memory: a file of more than ``max_rows`` rows
+    besides its header is refused at the first row past them (``why`` says where the limit comes from), and a file
+    without line breaks (``/dev/zero``) at its first line.
 
-
-def _rows(handle: TextIO, source: str) -> Iterator[tuple[int, list[str]]]:
-    """The non-blank rows with their numbers (blank lines count), refused past :data:`MAX_CURVE_ROWS`."""
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the row or line.
+    """
     seen = 0
     try:
         for number, row in enumerate(csv.reader(_lines(handle, source)), start=1):
             if not any(c.strip() for c in row):
                 continue
             seen += 1
-            if seen > MAX_CURVE_ROWS + 1:  # the header and the rows
+            if seen > max_rows + 1:  # the header and the rows
                 raise InputError(
-                    [
-                        f"{source}: row {number}: more than {MAX_CURVE_ROWS:,} rows (the most a curves file may "
-                        f"have, at most {MAX_POINTS:,} points per channel); nothing past it was read"
-                    ]
+                    [f"{source}: row {number}: more than {max_rows:,} rows ({why}); nothing past it was read"]
                 )
             yield number, row
     except csv.Error as exc:
         raise InputError([f"{source}: not a CSV file ({exc})"]) from None
+
+
+def _lines(handle: TextIO, source: str) -> Iterator[str]:
+    number = 0
+    while line := handle.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            raise InputError([f"{source}: line {number}: longer than {MAX_LINE:,} characters (not a CSV file?)"])
+        yield line
 
 
 def _layout(header: list[str], source: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -202,7 +209,8 @@ def _parse(
     current: dict[str, float] | None,
     points_file: Path | None = None,
 ) -> CurveSet:
-    rows = _rows(handle, source)
+    why = f"the most a curves file may have; at most {MAX_POINTS:,} points per channel"
+    rows = csv_rows(handle, source, MAX_CURVE_ROWS, why)
     first = next(rows, None)
     if first is None:
         raise InputError([f"{source}: the curves file is empty (expected a header row)"])
