@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -99,3 +101,22 @@ def test_overrides_in_the_assumptions_are_text_too(name: str) -> None:
     plan = hostile_plan()
     plan = dataclasses.replace(plan, overrides=(f"scenario.name={name}", name))
     assert not [c for c in cells(plan.to_xlsx()) if c[3] == "f"]
+
+
+def test_command_line_csv_files_quote_a_name_that_starts_as_a_formula(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    """Issue 15, point 4: ``compare`` labels its variants by scenario name; a name like ``=HYPERLINK(...)`` reaches
+    compare_kpis.csv quoted, and the figures beside it stay numbers."""
+    from conftest import SMALL_TOML
+
+    base, other = tmp_path / "base.toml", tmp_path / "other.toml"
+    base.write_text(SMALL_TOML, encoding="utf-8")
+    evil = SMALL_TOML.replace('name = "small"', 'name = "=HYPERLINK(\\"http://x\\")"')
+    other.write_text(evil.replace("spend = 2_000", "spend = 2_500"), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli("compare", base, other, "-r", "1", "--workers", "1", "--out", out)
+    assert code == 0, err
+    table = pd.read_csv(out / "compare_kpis.csv")
+    assert set(table["variant"]) == {"small", '\'=HYPERLINK("http://x")'}
+    assert pd.api.types.is_numeric_dtype(table["mean"]) and pd.api.types.is_numeric_dtype(table["diff"])
