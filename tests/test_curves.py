@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def test_hill_derivative_at_zero_follows_the_shape() -> None:
     assert Hill(10.0, 5.0, 1.0).derivative(0.0) == pytest.approx(2.0)  # ymax / h
     assert Hill(10.0, 5.0, 2.0).derivative(0.0) == 0.0  # S-shaped: flat start
     assert Hill(10.0, 5.0, 0.5).derivative(0.0) == math.inf
+
+
+@pytest.mark.parametrize(("half", "slope"), [(1e-3, 10.0), (1e15, 0.1), (1e-3, 0.1), (1e15, 10.0), (5.0, 1.0)])
+def test_hill_stays_finite_without_warnings_at_any_spend(half: float, slope: float) -> None:
+    """Issue 15, point 10: far past the bend ``(s / h)**k`` overflowed (inf / inf made the curve NaN and the plan
+    0, and the overflow warning reached the user); the curve and its slope are now computed from the smaller of
+    the ratio and its inverse. Checked against the closed form where the closed form is finite."""
+    hill = Hill(1e15, half, slope)
+    s = np.array([1e-300, 1e-9, 1e-3, 1.0, 5.0, 1e12, 1e15, 1e30, 1e300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values, slopes = hill(s), hill.derivative(s)
+    assert not np.isnan(values).any() and not np.isnan(slopes).any()
+    assert np.all((values >= 0) & (values <= 1e15)) and np.all(np.diff(values) >= 0)
+    with np.errstate(all="ignore"):
+        ratio = (s / half) ** slope
+        closed = 1e15 * ratio / (1 + ratio)
+    finite = np.isfinite(ratio) & (ratio < 1e150)
+    np.testing.assert_allclose(values[finite], closed[finite], rtol=1e-12)
 
 
 @pytest.mark.parametrize(("ymax", "half", "slope"), [(5e4, 2e4, 0.8), (1e5, 1e4, 1.0), (3e4, 4e4, 2.2)])
