@@ -251,6 +251,9 @@ def _parse(
     measured = _measured(unfitted, source, points_file, problems)
     for name in dict.fromkeys(name for _, name, _ in parsed):
         mine = [(line, v) for line, n, v in parsed if n == name]
+        if layout == "hill" and len(mine) > 1:
+            problems.append(f"{source}: channel {name}: appears on rows {', '.join(str(li) for li, _ in mine)}")
+            continue
         if name in unfitted:
             curve = measured.get(name)
         elif layout == "points":
@@ -385,10 +388,7 @@ def _hill_curve(
     name: str, mine: list[tuple[int, dict[str, float]]], source: str, problems: list[str], current: float
 ) -> ResponseCurve | None:
     """One channel's Hill curve from its row, or ``None`` (with the problems added)."""
-    if len(mine) > 1:
-        problems.append(f"{source}: channel {name}: appears on rows {', '.join(str(li) for li, _ in mine)}")
-        return None
-    line, v = mine[0]
+    line, v = mine[0]  # one row per channel (checked by the caller)
     if any(h not in v for h in _HILL[1:]):
         return None
     hill = Hill(v["ymax"], v["half_saturation"], v["slope"])
