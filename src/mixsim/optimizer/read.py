@@ -42,10 +42,10 @@ __all__ = [
 ]
 
 POINTS_FILE = "curve_points.csv"
-"""The measured points ``mixsim curves --out DIR`` writes (the points layout)."""
+"""The file of measured points the ``curves`` command writes into its folder (the points layout)."""
 
 FITS_FILE = "curve_fits.csv"
-"""The fitted curves ``mixsim curves --out DIR`` writes beside :data:`POINTS_FILE` (the Hill layout; a channel
+"""The file of fitted curves the ``curves`` command writes beside :data:`POINTS_FILE` (the Hill layout; a channel
 without a fit is read from the points file beside it)."""
 
 MAX_CURVE_ROWS = 10_000
