@@ -235,6 +235,65 @@ def test_curves_command_writes_points_fits_and_a_figure(run_cli: RunCli, scenari
         assert word in text
 
 
+def test_optimize_reads_the_files_curves_writes(run_cli: RunCli, scenario_file: Path, tmp_path: Path) -> None:
+    """Issue 15, point 17: ``curves --out D`` then ``optimize --curves D/curve_fits.csv`` (a channel without a fit
+    taken from the points beside it) and ``--curves D/curve_points.csv``; the curves read back are the curves
+    measured (each point's fitted revenue, as the fits file says), and both plans spend the budget."""
+    from mixsim.optimizer.read import read_curves
+
+    out = tmp_path / "curves"
+    code, _, err = run_cli(
+        "curves", scenario_file, "--workers", "1", "-r", "2", "--levels", "0,0.5,1,1.5,2,3", "--out", out
+    )
+    assert code == 0, err
+    fits = list(csv.DictReader((out / "curve_fits.csv").open(encoding="utf-8")))
+    assert {f["ymax"] == "" for f in fits} == {True, False}  # search has too few points for a fit; tv has a fit
+    from_fits = read_curves(out / "curve_fits.csv")
+    assert from_fits.channels == tuple(CHANNELS)
+    for point in csv.DictReader((out / "curve_points.csv").open(encoding="utf-8")):
+        curve = from_fits.curve(point["channel"])
+        assert float(curve(float(point["spend"]))) == pytest.approx(float(point["fitted_revenue"]), abs=1e-6)
+    for fit in fits:
+        curve = from_fits.curve(fit["channel"])
+        assert curve.to_delivered(curve.current) == pytest.approx(float(fit["current_spend"]))
+    for name in ("curve_fits.csv", "curve_points.csv"):
+        plan = optimize_json(run_cli, "--curves", out / name, "--budget", "3000")
+        assert plan["status"] == "optimal" and list(plan["allocation"]) == CHANNELS
+        assert plan["projected"]["spend"] == pytest.approx(3000.0, rel=1e-6)  # media and the fixed cost of tv
+
+
+def test_a_curves_file_with_a_formula_for_a_name_is_refused_before_any_output(run_cli: RunCli, tmp_path: Path) -> None:
+    """Issue 15, points 4 and 5: exit 2 naming the row and the rule; no workbook is written."""
+    path = tmp_path / "curves.csv"
+    path.write_text('channel,spend,response\n"=HYPERLINK(""http://x"")",0,0\n"=HYPERLINK(""http://x"")",9,5\n'
+                    'tv\x07,0,0\ntv\x07,9,4\n', encoding="utf-8")  # fmt: skip
+    target = tmp_path / "plan.xlsx"
+    code, out, err = run_cli("optimize", "--curves", path, "--budget", "10", "--out", target)
+    rule = "channel name must be letters, digits and underscores, not starting with a digit"
+    assert code == 2 and out == "" and not target.exists()
+    assert err.splitlines() == [
+        f"{path}: row 2: channel: {rule} (got '=HYPERLINK(\"http://x\")')",
+        f"{path}: row 3: channel: {rule} (got '=HYPERLINK(\"http://x\")')",
+        f"{path}: row 4: channel: {rule} (got 'tv\\x07')",
+        f"{path}: row 5: channel: {rule} (got 'tv\\x07')",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("tv,1000,1e-300,1", "row 2: half_saturation: must be at least 0.001 (got 1e-300)"),
+        ("tv,1e308,100,1", "row 2: ymax: must be at most 1e+15 (got 1e308)"),
+    ],
+)
+def test_curves_that_cannot_be_solved_exit_2(run_cli: RunCli, tmp_path: Path, row: str, message: str) -> None:
+    """Issue 15, point 10: refused at reading, instead of a plan of 0 or the solver's 'Unbounded'."""
+    path = tmp_path / "hill.csv"
+    path.write_text(f"channel,ymax,half_saturation,slope\n{row}\nradio,100,10,1\n", encoding="utf-8")
+    code, _, err = run_cli("optimize", "--curves", path, "--budget", "3e9")
+    assert code == 2 and err.splitlines() == [f"{path}: {message}"]
+
+
 def test_curves_json(run_cli: RunCli, scenario_file: Path) -> None:
     code, out, err = run_cli("curves", scenario_file, *QUICK, "--json")
     assert code == 0, err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def test_hill_derivative_at_zero_follows_the_shape() -> None:
     assert Hill(10.0, 5.0, 1.0).derivative(0.0) == pytest.approx(2.0)  # ymax / h
     assert Hill(10.0, 5.0, 2.0).derivative(0.0) == 0.0  # S-shaped: flat start
     assert Hill(10.0, 5.0, 0.5).derivative(0.0) == math.inf
+
+
+@pytest.mark.parametrize(("half", "slope"), [(1e-3, 10.0), (1e15, 0.1), (1e-3, 0.1), (1e15, 10.0), (5.0, 1.0)])
+def test_hill_stays_finite_without_warnings_at_any_spend(half: float, slope: float) -> None:
+    """Issue 15, point 10: far past the bend ``(s / h)**k`` overflowed (inf / inf made the curve NaN and the plan
+    0, and the overflow warning reached the user); the curve and its slope are now computed from the smaller of
+    the ratio and its inverse. Checked against the closed form where the closed form is finite."""
+    hill = Hill(1e15, half, slope)
+    s = np.array([1e-300, 1e-9, 1e-3, 1.0, 5.0, 1e12, 1e15, 1e30, 1e300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values, slopes = hill(s), hill.derivative(s)
+    assert not np.isnan(values).any() and not np.isnan(slopes).any()
+    assert np.all((values >= 0) & (values <= 1e15)) and np.all(np.diff(values) >= 0)
+    with np.errstate(all="ignore"):
+        ratio = (s / half) ** slope
+        closed = 1e15 * ratio / (1 + ratio)
+    finite = np.isfinite(ratio) & (ratio < 1e150)
+    np.testing.assert_allclose(values[finite], closed[finite], rtol=1e-12)
 
 
 @pytest.mark.parametrize(("ymax", "half", "slope"), [(5e4, 2e4, 0.8), (1e5, 1e4, 1.0), (3e4, 4e4, 2.2)])
@@ -107,7 +127,8 @@ def test_hill_parameters_with_optional_columns() -> None:
         ("", "the curves file is empty"),
         ("channel,cost,response\ntv,1,2\n", "header: expected columns channel,spend,response"),
         ("channel,spend,response\ntv,abc,2\ntv,3,4\n", "row 2: spend: must be a number (got 'abc')"),
-        ("channel,spend,response\ntv,1,2\ntv,3,-4\n", "row 3: response: must be a finite number >= 0 (got -4)"),
+        # A response may be negative (a measured difference can be: issue 15, point 17); a spend may not.
+        ("channel,spend,response\ntv,1,2\ntv,-3,4\n", "row 3: spend: must be a finite number >= 0 (got -3)"),
         ("channel,spend,response\ntv,1,2\n", "channel tv: needs at least two points (got 1)"),
         ("channel,spend,response\ntv,1,2\ntv,1,4\n", "channel tv: spend: each spend must appear once"),
         ("channel,spend,response\n,1,2\n", "row 2: channel: must not be empty"),
@@ -304,3 +325,153 @@ def test_a_curve_set_keeps_the_result_contract() -> None:
     assert "<table" in curves._repr_html_()
     with pytest.raises(InputError, match="unknown table"):
         curves.to_frame("nope")
+
+
+# ------------------------------------------------------------------------------------------------- untrusted files
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)", "tv\x1b[31m", "tv\x07", "t v", "2tv", "télé", "t\nv"],
+)
+def test_a_channel_name_breaking_the_scenario_s_rule_is_refused_by_row(name: str) -> None:
+    """Issue 15, points 4 and 5: a curves file's channel follows the scenario's name rule; a formula or a control
+    character is refused naming the row, before anything is written."""
+    text = 'channel,spend,response\ntv,0,0\ntv,10,5\n"' + name.replace('"', '""') + '",0,0\n'
+    with pytest.raises(InputError) as info:
+        parse_curves(text, source="c.csv")
+    assert info.value.problems == [
+        f"c.csv: row 4: channel: channel name must be letters, digits and underscores, not starting with a digit "
+        f"(got {name!r})"
+    ]
+
+
+@pytest.mark.parametrize("name", ["NA", "null", "None", "nan", "NaN", "N_A", "_"])
+def test_names_that_look_missing_are_names(name: str) -> None:
+    """Issue 15, point 6: a name is text, never a missing value."""
+    curves = parse_curves(f"channel,ymax,half_saturation,slope\n{name},100,10,1\ntv,50,5,1\n")
+    assert curves.channels == (name, "tv")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("channel,ymax,half_saturation,slope\ntv,1000,1e-300,1\n", "row 2: half_saturation: must be at least 0.001"),
+        ("channel,ymax,half_saturation,slope\ntv,1e308,10,1\n", "row 2: ymax: must be at most 1e+15 (got 1e308)"),
+        ("channel,ymax,half_saturation,slope\ntv,10,10,40\n", "row 2: slope: must be in [0.1, 10] (got 40.0)"),
+        ("channel,ymax,half_saturation,slope\ntv,10,10,1e-300\n", "row 2: slope: must be in [0.1, 10] (got 1e-300)"),
+        ("channel,ymax,half_saturation,slope,current\ntv,10,10,1,1e16\n", "row 2: current: must be at most 1e+15"),
+        ("channel,spend,response\ntv,0,0\ntv,1e308,1e308\n", "row 3: spend: must be at most 1e+15 (got 1e308)"),
+        ("channel,spend,response\ntv,0,0\ntv,10,-1e308\n", "row 3: response: must be a finite number >= -1e15"),
+        ("channel,spend,response\ntv,0,0\ntv,1e-300,5\n", "channel tv: spend: points must be at least 0.001 apart"),
+    ],
+)
+def test_curves_the_program_cannot_solve_are_refused_at_reading(text: str, expected: str) -> None:
+    """Issue 15, point 10: a step at 0 (half-saturation 1e-300), overflowing amounts, a slope that is a step."""
+    with pytest.raises(InputError) as info:
+        parse_curves(text, source="c.csv")
+    assert any(p.startswith("c.csv: ") and expected in p for p in info.value.problems), info.value.problems
+
+
+def test_the_limits_on_amounts_are_inclusive() -> None:
+    curves = parse_curves("channel,ymax,half_saturation,slope\ntv,1e15,0.001,10\nr,1,1e15,0.1\n")
+    assert curves.curve("tv").hill == Hill(1e15, 1e-3, 10.0)
+    assert np.isfinite(curves.curve("tv")(np.array([0.0, 1e-3, 1.0, 1e12]))).all()
+
+
+def test_a_long_curves_file_is_refused_at_the_first_row_past_the_limit(tmp_path: Path) -> None:
+    """Issue 15, point 12: refused at once, without reading (or parsing) the rest of the file."""
+    from mixsim.optimizer.read import MAX_CURVE_ROWS
+
+    class Endless:
+        """A file of points that never ends: reading it whole would never return."""
+
+        read_lines = 0
+
+        def readline(self, size: int = -1) -> str:
+            self.read_lines += 1
+            return "channel,spend,response\n" if self.read_lines == 1 else f"tv,{self.read_lines},1\n"
+
+    from mixsim.optimizer.read import _parse  # the reader's own loop, on a file that would never end
+
+    endless = Endless()
+    with pytest.raises(InputError) as info:
+        _parse(endless, "big.csv", math.nan, 1.0, None)  # type: ignore[arg-type]
+    assert info.value.problems == [
+        f"big.csv: row {MAX_CURVE_ROWS + 2}: more than {MAX_CURVE_ROWS:,} rows (the most a curves file may have; "
+        "at most 1,000 points per channel); nothing past it was read"
+    ]
+    assert endless.read_lines == MAX_CURVE_ROWS + 2
+
+
+def test_a_file_without_line_breaks_is_refused_at_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "zero.csv"
+    path.write_bytes(b"\0" * 50_000)
+    with pytest.raises(InputError, match=r"zero\.csv: line 1: longer than 10,000 characters"):
+        read_curves(path)
+
+
+def test_a_curve_has_at_most_a_thousand_points() -> None:
+    text = "channel,spend,response\n" + "".join(f"tv,{i},{i}\n" for i in range(1001))
+    with pytest.raises(InputError, match="channel tv: at most 1,000 points per curve"):
+        parse_curves(text, source="c.csv")
+    assert len(parse_curves(text.rsplit("tv,1000", 1)[0]).curve("tv").spend) == 1000
+
+
+def test_a_screenful_of_problems_then_their_count() -> None:
+    """Issue 15, point 12: a file with a mistake on every row lists twenty, then counts the rest."""
+    text = "channel,spend,response\n" + "tv,x,1\n" * 500
+    with pytest.raises(InputError) as info:
+        parse_curves(text, source="c.csv")
+    problems = info.value.problems
+    assert len(problems) == 21
+    assert problems[0] == "c.csv: row 2: spend: must be a number (got 'x')"
+    assert problems[-1] == "c.csv: and 480 more problem(s) like these"
+
+
+MIXSIM_POINTS = (
+    "channel,spend,planned,revenue,revenue_low,revenue_high,conversions,conversions_low,conversions_high,"
+    "fitted_revenue\n"
+    "tv,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
+    "tv,100.0,100.0,300.0,250.0,350.0,6.0,5.0,7.0,300.0\n"
+    "tv,150.0,200.0,-20.0,-40.0,10.0,-0.4,-0.8,0.2,-20.0\n"
+    "search,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
+    "search,40.0,50.0,80.0,70.0,90.0,1.6,1.4,1.8,80.0\n"
+)
+MIXSIM_FITS = (
+    "channel,ymax,half_saturation,slope,shape,fit_rmse,fit_r2,min_spend,max_spend,fixed_cost,current_spend,"
+    "revenue_at_current,roas_at_current,marginal_roas_at_current\n"
+    "tv,,,,concave,,,0.0,150.0,300.0,100.0,300.0,3.0,0.0\n"
+    "search,1000.0,200.0,1.2,s-shaped,1.5,0.98,0.0,40.0,0.0,40.0,120.0,3.0,2.5\n"
+)
+
+
+def test_mixsim_s_own_points_file_is_read_with_its_bookings_and_negative_revenue(tmp_path: Path) -> None:
+    """Issue 15, point 17: curve_points.csv as ``mixsim curves --out`` writes it."""
+    path = tmp_path / "curve_points.csv"
+    path.write_text(MIXSIM_POINTS, encoding="utf-8")
+    tv = read_curves(path).curve("tv")
+    np.testing.assert_array_equal(tv.spend, [0.0, 100.0, 150.0])
+    np.testing.assert_array_equal(tv.revenue, [0.0, 300.0, -20.0])  # a measured difference may be below 0
+    np.testing.assert_array_equal(tv.planned, [0.0, 100.0, 200.0])
+    assert tv.to_book(150.0) == pytest.approx(200.0)  # booked 200 to deliver 150, as measured
+
+
+def test_mixsim_s_own_fits_file_is_read_with_unfitted_channels_from_the_points_beside(tmp_path: Path) -> None:
+    """Issue 15, point 17: curve_fits.csv as ``mixsim curves --out`` writes it; a channel with too few points for a
+    fit (empty Hill columns) takes its curve from curve_points.csv beside it, and its current spend from the fits."""
+    fits = tmp_path / "curve_fits.csv"
+    fits.write_text(MIXSIM_FITS, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_curves(fits)  # no points beside it
+    assert info.value.problems == [
+        f"{fits}: row 2: channel tv has no Hill fit (ymax, half_saturation and slope are empty: too few distinct "
+        "points were measured to fit one), and no curve_points.csv beside this file gives its points; give the "
+        "points file as the curves"
+    ]
+    (tmp_path / "curve_points.csv").write_text(MIXSIM_POINTS, encoding="utf-8")
+    curves = read_curves(fits)
+    assert curves.channels == ("tv", "search")
+    tv, search = curves.curve("tv"), curves.curve("search")
+    assert tv.hill is None and float(tv(100.0)) == 300.0 and tv.to_delivered(tv.current) == pytest.approx(100.0)
+    assert search.hill == Hill(1000.0, 200.0, 1.2) and search.current == 40.0 and search.max_spend == 40.0

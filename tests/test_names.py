@@ -12,7 +12,7 @@ import pytest
 
 import mixsim
 from conftest import small_data
-from mixsim._names import MAX_LISTED, name_hint, valid_names
+from mixsim._names import MAX_LISTED, is_channel_name, name_hint, printable, valid_names
 from mixsim.optimizer import Problem
 from mixsim.optimizer.curves import CurveSet, Hill, ResponseCurve
 from mixsim.optimizer.weekly import plan_weekly
@@ -101,3 +101,61 @@ def test_the_command_line_lists_the_channels(
 ) -> None:
     code, out, err = run_cli("optimize", scenario_file, "--workers", "1", *args)
     assert code == 2 and out == "" and message in err
+
+
+# ------------------------------------------------------------------------------------------------- untrusted names
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("tv", "tv"),
+        ("télé 中", "télé 中"),
+        ("a\x1b[31mb", "a\\x1b[31mb"),
+        ("x\ny\tz\r", "x\\ny\\tz\\r"),
+        ("\x9b2J", "\\x9b2J"),
+        ("\x7f", "\\x7f"),
+        ("\u202eevil", "\\u202eevil"),
+        ('it\'s "q" \\', 'it\'s "q" \\'),
+    ],
+)
+def test_printable_shows_control_characters_as_escapes(text: str, shown: str) -> None:
+    """Issue 15, point 7: what a terminal would obey is shown as text, everything else as it is."""
+    assert printable(text) == shown
+    assert printable(text).isprintable()
+
+
+def test_the_channel_rule_matches_whole_names() -> None:
+    assert is_channel_name("tv") and is_channel_name("_x2") and is_channel_name("NA")
+    for name in ("tv\n", "2tv", "t-v", "=tv", "", "télé", "tv\x1b"):
+        assert not is_channel_name(name), name
+
+
+def test_a_scenario_channel_with_a_trailing_newline_is_refused() -> None:
+    """The scenario's rule matched with ``re.match`` and ``$`` let ``'tv\\n'`` through."""
+
+    def newline(data: dict[str, Any]) -> None:
+        data["channels"]["tv\n"] = data["channels"].pop("tv")
+
+    assert broken(newline) == [
+        "small.toml: channels.tv\n: channel name must be letters, digits and underscores, not starting with a "
+        "digit (got 'tv\\n')"
+    ]
+
+
+def test_the_list_of_valid_names_escapes_them() -> None:
+    assert valid_names("segment", ["young", "o\x1b[2Jld"]) == "segments: young, o\\x1b[2Jld"
+
+
+def test_error_lines_on_the_terminal_escape_control_characters(run_cli: RunCli, tmp_path: Path) -> None:
+    """Issue 15, point 7: a problem naming a segment called ``o<ESC>[2Jld`` prints the name, not a cleared screen."""
+    import tomllib
+
+    from conftest import SMALL_TOML
+
+    path = tmp_path / "evil.toml"
+    path.write_text(SMALL_TOML.replace('name = "old"', 'name = "o\\u001b[2Jld"'), encoding="utf-8")
+    assert "o\x1b[2Jld" in [s["name"] for s in tomllib.loads(path.read_text("utf-8"))["segments"]]
+    code, _, err = run_cli("validate", path)
+    assert code == 2 and "\x1b" not in err
+    assert "(segments: young, o\\x1b[2Jld)" in err

@@ -42,11 +42,14 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes | Callable[[IO[
 
 
 def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
-    """Write ``frame`` as CSV (no index) atomically, streaming it to the file rather than building one string."""
+    """Write ``frame`` as CSV (no index) atomically, streaming it to the file rather than building one string; text
+    cells a spreadsheet would take for formulas are quoted (:func:`mixsim.tables.spreadsheet_safe`)."""
+
+    from mixsim.tables import spreadsheet_safe  # deferred: it loads pandas, which this module's importers may not need
 
     def write(handle: IO[bytes]) -> None:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-        frame.to_csv(text, index=False, lineterminator="\n")
+        spreadsheet_safe(frame).to_csv(text, index=False, lineterminator="\n")
         text.flush()
         text.detach()  # leave the file open for write_atomic to sync and close
 

@@ -6,7 +6,26 @@ problem and exits with a non-zero code, never a traceback.
 
 from __future__ import annotations
 
-__all__ = ["InfeasibleError", "InputError", "MixsimError", "ScenarioError", "SolverError"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "InfeasibleError",
+    "InputError",
+    "MixsimError",
+    "ScenarioError",
+    "SolverError",
+    "screenful",
+]
+
+MAX_PROBLEMS = 20
+"""Problems a file's error lists one by one; the rest are counted (a file with one systematic mistake, or a
+million rows, fails on every row, and a screen should still show what is wrong)."""
+
+
+def screenful(problems: list[str], source: str) -> list[str]:
+    """``problems`` cut to :data:`MAX_PROBLEMS`, the rest counted on a last line naming ``source``."""
+    if len(problems) <= MAX_PROBLEMS:
+        return list(problems)
+    return [*problems[:MAX_PROBLEMS], f"{source}: and {len(problems) - MAX_PROBLEMS} more problem(s) like these"]
 
 
 class MixsimError(Exception):

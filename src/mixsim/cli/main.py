@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from mixsim._names import printable
 from mixsim._version import __version__
 from mixsim.cli._running import COMMAND
 from mixsim.errors import MixsimError
@@ -85,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args))
     except MixsimError as exc:
         for line in exc.problems:  # the library's "override 'KEY=VALUE'" was given here as --set
-            print(line.replace("override '", "--set '"), file=sys.stderr)
+            # One problem, one line: a name's control characters are shown escaped, never obeyed by the terminal.
+            print(printable(line.replace("override '", "--set '")), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mixsim: interrupted; no output file was left half-written", file=sys.stderr)

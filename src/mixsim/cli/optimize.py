@@ -34,9 +34,10 @@ from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_c
 from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.optimizer.problem import Problem
 from mixsim.optimizer.program import SOLVERS
-from mixsim.optimizer.read import read_curves
+from mixsim.optimizer.read import FITS_FILE, POINTS_FILE, read_curves
 from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
+from mixsim.tables import spreadsheet_safe
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -227,8 +228,9 @@ def _curves(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
-        write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
+        # The names optimize --curves knows: it reads a fits file's unfitted channels from the points beside it.
+        write_atomic(out / POINTS_FILE, spreadsheet_safe(curves.to_frame("points")).to_csv(index=False))
+        write_atomic(out / FITS_FILE, spreadsheet_safe(curves.to_frame("fits")).to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
@@ -387,7 +389,7 @@ def _frontier(args: argparse.Namespace) -> int:
     result.check()
     table = result.to_frame()
     if out is not None:
-        write_atomic(out / "frontier.csv", table.to_csv(index=False))
+        write_atomic(out / "frontier.csv", spreadsheet_safe(table).to_csv(index=False))
         from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
         save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mixsim._files import write_atomic, write_csv
+from mixsim._names import printable
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
@@ -17,7 +18,7 @@ from mixsim.research import DEFAULT_START, MODELS, Journeys, MMMDataset
 from mixsim.research.study import attribution_study, attribution_study_runs, mmm_study, mmm_study_runs
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
-from mixsim.tables import json_records
+from mixsim.tables import json_records, spreadsheet_safe
 
 
 def setup_export_mmm(parser: argparse.ArgumentParser) -> None:
@@ -144,8 +145,8 @@ def _export_mmm(args: argparse.Namespace) -> int:
         )
     stem = target.with_suffix("")
     truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
-    write_atomic(target, dataset.data.to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_csv, dataset.truth.to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(target, spreadsheet_safe(dataset.data).to_csv(index=False, date_format="%Y-%m-%d"))
+    write_atomic(truth_csv, spreadsheet_safe(dataset.truth).to_csv(index=False, date_format="%Y-%m-%d"))
     write_atomic(truth_json, dataset.to_json() + "\n")
     rows, unit = len(dataset.data), "weeks" if args.freq == "W" else "days"
     simulated = dataset.summary["simulated"]
@@ -229,9 +230,9 @@ def _journeys(args: argparse.Namespace) -> int:
     write_csv(out / "customers.csv", journeys.customers())
     converted = paths["total_conversions"].sum()
     print(
-        f"{scenario.name}: followed {tracked:,} customers ({args.sample:.0%} sample) over {result.replications} "
-        f"replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, {converted:,.0f} conversions "
-        f"after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
+        f"{printable(scenario.name)}: followed {tracked:,} customers ({args.sample:.0%} sample) over "
+        f"{result.replications} replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, "
+        f"{converted:,.0f} conversions after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
     print("A touch (touchpoint) is one channel reaching one customer on one day, however many exposures it brought.")
     _touchpoint_lines(journeys)
@@ -285,8 +286,8 @@ def _attribution(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "attribution_channels.csv", check.to_frame("channels").to_csv(index=False))
-        write_atomic(out / "attribution_models.csv", check.to_frame("models").to_csv(index=False))
+        write_atomic(out / "attribution_channels.csv", spreadsheet_safe(check.to_frame("channels")).to_csv(index=False))
+        write_atomic(out / "attribution_models.csv", spreadsheet_safe(check.to_frame("models")).to_csv(index=False))
         from mixsim.plots import plot_attribution_check, save_figure  # matplotlib loads only when a figure is due
 
         save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)

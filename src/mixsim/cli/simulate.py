@@ -17,6 +17,7 @@ from mixsim.results import TABLES, SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
+from mixsim.tables import spreadsheet_safe
 from mixsim.whatif import compare, compare_run_count, scenario_labels, vary
 
 
@@ -125,7 +126,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _write_tables(result: SimulationResult, out: Path) -> None:
     for table in TABLES:
-        write_atomic(out / f"{table}.csv", result.to_frame(table).to_csv(index=False))
+        write_atomic(out / f"{table}.csv", spreadsheet_safe(result.to_frame(table)).to_csv(index=False))
     write_atomic(out / "summary.json", result.to_json() + "\n")
     # Deferred: matplotlib loads only when figures are drawn.
     from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
@@ -171,8 +172,8 @@ def _compare(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "compare_kpis.csv", result.to_frame("kpis").to_csv(index=False))
-        write_atomic(out / "compare_channels.csv", result.to_frame("channels").to_csv(index=False))
+        write_atomic(out / "compare_kpis.csv", spreadsheet_safe(result.to_frame("kpis")).to_csv(index=False))
+        write_atomic(out / "compare_channels.csv", spreadsheet_safe(result.to_frame("channels")).to_csv(index=False))
         # Deferred: matplotlib loads only when figures are drawn.
         from mixsim.plots import plot_comparison, save_figure
 

@@ -1,5 +1,9 @@
 """The command's text reports: what `mixsim` prints for a simulation, curves, a plan, a frontier, a comparison,
-an attribution check and a week-level plan (the command parses and calls; these only format results)."""
+an attribution check and a week-level plan (the command parses and calls; these only format results).
+
+User strings (a scenario's name, a group's, a file's) reach the terminal escaped (:func:`~mixsim._names.printable`):
+a report shows what a name holds and never passes an escape sequence on to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mixsim._names import printable
 from mixsim.optimizer.export import rounded_tables
 from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.scenario import describe_population
@@ -26,7 +31,7 @@ def weekly_report(plan: WeeklyPlan) -> str:
     """The week-level plan as a flighting chart in thousands, with its projection and, when verified, the
     simulated gain and the spend delivered."""
     if not plan.optimal:
-        return f"Week-level plan: {plan.message}"
+        return printable(f"Week-level plan: {plan.message}")
     wide = plan.to_frame(wide=True) / 1000
     weeks = [c for c in wide.columns if c != "total"]
     width = max(8, *(len(str(i)) for i in wide.index)) + 1
@@ -82,7 +87,7 @@ def weekly_report(plan: WeeklyPlan) -> str:
             f"Spend delivered in simulation: {delivered:,.0f} of the {booked:,.0f} the plan books "
             f"({delivered / max(booked, 1e-9):.1%}); the current flighting delivered {now:,.0f}."
         )
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 _LABEL_COLUMN = 34
@@ -137,7 +142,7 @@ def compare_report(result: Comparison) -> str:
                     f"[{num('{:,.0f}', row['diff_low'])}, {num('{:,.0f}', row['diff_high'])}]{flag}"
                 )
             lines += _labelled(str(variant), width, cells)
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def _labelled(label: str, width: int, cells: list[str]) -> list[str]:
@@ -200,7 +205,7 @@ def attribution_report(check: AttributionCheck) -> str:
         "organic ones included); true incremental conversions need not add up to either: some conversions would",
         "have happened without any channel, and channels that reinforce each other each claim the shared part.",
     ]
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def simulation_report(result: SimulationResult) -> str:
@@ -248,7 +253,7 @@ def simulation_report(result: SimulationResult) -> str:
     lines.append(f"{'channel':<{width}}" + "".join(f"{title:>12}" for _, title, _ in columns))
     for name, row in channels.iterrows():
         lines.append(f"{name!s:<{width}}" + "".join(f"{num(fmt, row[m]):>12}" for m, _, fmt in columns))
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def curves_report(curves: CurveSet) -> str:
@@ -276,7 +281,7 @@ def curves_report(curves: CurveSet) -> str:
         ]
         lines.append(f"{row['channel']!s:<{width}}" + "".join(f"{c:>12}" for c in cells))
     lines.append("ROAS and mROAS (the next dollar's return) at the current spend, from the fitted curve.")
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def plan_report(plan: Plan) -> str:
@@ -380,7 +385,7 @@ def plan_report(plan: Plan) -> str:
                 f"{check['metric'] + ' ' + check['outcome']:<24}{num(fmt, check['projected']):>12}"
                 f"{num(fmt, check['simulated']):>12}  [{num(fmt, check['ci90_low'])}, {num(fmt, check['ci90_high'])}]"
             )
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def frontier_report(table: Any) -> str:
@@ -396,7 +401,14 @@ def frontier_report(table: Any) -> str:
             f"{num('{:.2f}', row['roas']):>8}{num('{:.3f}', row['marginal_return']):>8}"
         )
     lines.append("next $: what one more dollar of budget returns at that budget.")
-    return "\n".join(lines)
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """The report's lines as one text, each :func:`~mixsim._names.printable`: a name's control characters (an
+    escape sequence in a scenario's name, a newline in a group's) are shown escaped, never obeyed by the terminal,
+    and every line of the report stays one line."""
+    return "\n".join(printable(line) for line in lines)
 
 
 def num(fmt: str, value: float | None) -> str:

@@ -49,17 +49,26 @@ class Hill:
     half_saturation: float
     slope: float
 
+    def _ratio(self, s: np.ndarray) -> np.ndarray:
+        """``(s / h)**slope`` or its inverse, whichever is at most 1: the curve is computed from it, so that no
+        power overflows (``(s / h)**slope`` far past the bend would be inf, and inf / inf is NaN)."""
+        h = self.half_saturation
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):
+            return (np.minimum(s, h) / np.maximum(s, h)) ** self.slope
+
     def __call__(self, spend: np.ndarray | float) -> np.ndarray:
         s = np.maximum(np.asarray(spend, dtype=float), 0.0)
-        ratio = (s / self.half_saturation) ** self.slope
-        return self.ymax * ratio / (1.0 + ratio)
+        w = self._ratio(s)
+        # Below the half-saturation w = (s/h)^k and the share is w / (1 + w); above it w = (h/s)^k and 1 / (1 + w).
+        return self.ymax * np.where(s <= self.half_saturation, w, 1.0) / (1.0 + w)
 
     def derivative(self, spend: np.ndarray | float) -> np.ndarray:
         """The slope of the curve: extra response per extra unit of spend."""
         s = np.maximum(np.asarray(spend, dtype=float), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = (s / self.half_saturation) ** self.slope
-            d = self.ymax * self.slope * ratio / (s * (1.0 + ratio) ** 2)
+        w = self._ratio(s)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            # ymax k r / (s (1 + r)^2) is the same with r or 1/r: w (at most 1) keeps every term finite.
+            d = self.ymax * self.slope * w / (s * (1.0 + w) ** 2)
         at_zero = self.ymax / self.half_saturation if self.slope == 1 else (math.inf if self.slope < 1 else 0.0)
         return np.where(s > 0, d, at_zero)
 

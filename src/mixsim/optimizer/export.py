@@ -3,6 +3,10 @@
 A plan (channel-level :class:`~mixsim.optimizer.plan.Plan` or week-level) provides ``to_csv()`` (text),
 ``to_json()`` (text) and ``to_xlsx()`` (bytes); :func:`write_plan` picks one by suffix and refuses any other
 suffix with one error. The workbooks' layout (sheets, number formats) is built here.
+
+Every user string (a channel, a group, a file name, an override) reaches a file as text: a workbook stores it as a
+text cell, never a formula, with its control characters escaped (a workbook cannot hold them); a CSV file quotes a
+text cell that a spreadsheet would take for a formula (:func:`~mixsim.tables.spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from mixsim._files import write_atomic
+from mixsim._names import printable
 from mixsim.errors import InputError
+from mixsim.tables import spreadsheet_safe
 
 if TYPE_CHECKING:
     from mixsim.optimizer.plan import Plan, Verification
@@ -26,6 +32,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "Exportable",
     "check_export_path",
+    "flighting_csv",
     "plan_csv",
     "plan_workbook",
     "round_to_total",
@@ -167,7 +174,7 @@ def plan_csv(plan: Plan) -> str:
     (``total``, last), so that a reader can drop it; money in whole units (:func:`rounded_tables`)."""
     channels, totals = rounded_tables(plan)
     table = pd.concat([channels.assign(kind="channel"), totals.assign(kind="total")], ignore_index=True)
-    return table[["kind", *channels.columns]].to_csv(index=False)
+    return spreadsheet_safe(table[["kind", *channels.columns]]).to_csv(index=False)
 
 
 PLAN_HEADERS: dict[str, tuple[str, str | None]] = {
@@ -199,10 +206,37 @@ def plan_workbook(plan: Plan) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in (("Allocation", channels), ("Totals", totals)):
             sheet = table[list(PLAN_HEADERS)].rename(columns={k: v[0] for k, v in PLAN_HEADERS.items()})
-            sheet.to_excel(writer, sheet_name=name, index=False)
+            _as_text(sheet).to_excel(writer, sheet_name=name, index=False)
             _format_sheet(writer.sheets[name], [fmt for _, fmt in PLAN_HEADERS.values()], len(sheet))
         _assumptions_sheet(writer, plan.assumptions(), plan.verification)
+        _no_formulas(writer.book)
     return buffer.getvalue()
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose strings (cells, index and column labels) a workbook can hold: control characters,
+    which it cannot (openpyxl refuses them), written as their escapes (``\\x1b``)."""
+
+    def text(value: Any) -> Any:
+        return printable(value) if isinstance(value, str) else value
+
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].astype(object).map(text)
+    out.index = out.index.map(text)
+    out.columns = out.columns.map(text)
+    return out
+
+
+def _no_formulas(book: Any) -> None:
+    """Make every cell openpyxl took for a formula a text cell: a workbook of mixsim's holds no formula, and a
+    string that starts with ``=`` (a channel or a file named so) is text, never something a spreadsheet runs."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
 
 
 def _format_sheet(ws: Any, formats: list[str | None], rows: int) -> None:
@@ -236,6 +270,11 @@ def rounded_flighting(plan: WeeklyPlan) -> pd.DataFrame:
     return rounded
 
 
+def flighting_csv(plan: WeeklyPlan) -> str:
+    """A week-level plan's flighting chart (:func:`rounded_flighting`) as CSV text, its labels spreadsheet-safe."""
+    return spreadsheet_safe(rounded_flighting(plan)).to_csv()
+
+
 def weekly_workbook(plan: WeeklyPlan) -> bytes:
     """A week-level plan's workbook: the Flighting sheet laid out as a flighting chart (channels x weeks, with
     totals), the Weeks sheet in long form, the Assumptions, and the Verification when there is one."""
@@ -245,11 +284,11 @@ def weekly_workbook(plan: WeeklyPlan) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         wide = rounded_flighting(plan)
         wide.columns = [f"Week {c}" if c != "total" else "Total" for c in wide.columns]
-        wide.to_excel(writer, sheet_name="Flighting")
+        _as_text(wide).to_excel(writer, sheet_name="Flighting")
         weeks = plan.to_frame()
         for column in ("spend", "current", "revenue"):
             weeks[column] = round_to_total(weeks[column].to_numpy())
-        weeks.to_excel(writer, sheet_name="Weeks", index=False)
+        _as_text(weeks).to_excel(writer, sheet_name="Weeks", index=False)
         sheet = writer.sheets["Flighting"]
         for row in sheet.iter_rows(min_row=2, min_col=2):
             for cell in row:
@@ -258,6 +297,7 @@ def weekly_workbook(plan: WeeklyPlan) -> bytes:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "B2"
         _assumptions_sheet(writer, plan.assumptions(), plan.verification)
+        _no_formulas(writer.book)
     return buffer.getvalue()
 
 
@@ -266,9 +306,9 @@ def _assumptions_sheet(writer: pd.ExcelWriter, assumptions: pd.DataFrame, verifi
     verification table."""
     from openpyxl.styles import Font  # deferred: openpyxl is needed for workbooks only
 
-    assumptions.to_excel(writer, sheet_name="Assumptions", index=False)
+    _as_text(assumptions).to_excel(writer, sheet_name="Assumptions", index=False)
     if verification is not None:
-        verification.to_frame().to_excel(writer, sheet_name="Verification", index=False)
+        _as_text(verification.to_frame()).to_excel(writer, sheet_name="Verification", index=False)
     sheet = writer.sheets["Assumptions"]
     sheet.column_dimensions["A"].width = 34
     sheet.column_dimensions["B"].width = 60

@@ -444,7 +444,7 @@ class MapOf(Spec):
         for key, item in value.items():
             name = str(key)
             bad_name = not isinstance(key, str) or (
-                self.key_pattern is not None and not re.match(self.key_pattern, key)
+                self.key_pattern is not None and not re.fullmatch(self.key_pattern, key)  # '$' alone lets 'tv\n' by
             )
             if bad_name:
                 out.add((*path, name), self.key_rule or "invalid name", key)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mixsim._names import CHANNEL_NAME_PATTERN, CHANNEL_NAME_RULE
 from mixsim.scenario._problems import INVALID, Problems, is_valid, to_plain
 from mixsim.scenario._validate import Choice, Integer, ListOf, MapOf, Number, NumberOrMap, Table, Text
 
@@ -47,7 +48,6 @@ MAX_SEGMENTS = 127
 """Most segments a scenario may have: the engine stores a customer's segment in an int8."""
 
 _SHARE_TOLERANCE = 1e-6
-_CHANNEL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
 def _probability(doc: str, default: float | None = 0.0) -> Number:
@@ -211,8 +211,8 @@ FILE_TABLE = Table(
             doc="The paid channels, by name",
             required=True,
             value=CHANNEL_TABLE,
-            key_pattern=_CHANNEL_NAME,
-            key_rule="channel name must be letters, digits and underscores, not starting with a digit",
+            key_pattern=CHANNEL_NAME_PATTERN,  # the same rule as a channel in a curves or committed-spend file
+            key_rule=CHANNEL_NAME_RULE,
             min_items=1,
             max_items=MAX_CHANNELS,
             noun="channel",

@@ -21,7 +21,7 @@ import pandas as pd
 from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError
-from mixsim.optimizer.export import rounded_flighting, weekly_workbook
+from mixsim.optimizer.export import flighting_csv, weekly_workbook
 from mixsim.optimizer.plan import Verification
 from mixsim.optimizer.program import OPTIMAL
 from mixsim.tables import interval, json_ready, json_records
@@ -195,7 +195,7 @@ class WeeklyPlan:
     def to_csv(self) -> str:
         """The flighting chart (``to_frame(wide=True)``: channels x weeks, with totals) as CSV text, in whole
         currency units that add up to their totals (:func:`~mixsim.optimizer.export.rounded_flighting`)."""
-        return rounded_flighting(self).to_csv()
+        return flighting_csv(self)
 
     def to_xlsx(self) -> bytes:
         """A workbook a planner can forward: the Flighting sheet laid out as a flighting chart, the Weeks sheet in
