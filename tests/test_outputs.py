@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mixsim import cli
-from mixsim.cli._running import COMMAND
+from mixsim.cli._running import COMMAND, PROGRESS, interrupted_line
 from mixsim.cli.outputs import ProgressBar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +35,10 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def named() -> Iterator[None]:
-    token = COMMAND.set("mixsim test")
+    token, progress = COMMAND.set("mixsim test"), PROGRESS.set("")
     yield
     COMMAND.reset(token)
+    PROGRESS.reset(progress)
 
 
 def lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -81,13 +82,29 @@ def test_a_request_refused_before_any_run_leaves_no_line(capsys: pytest.CaptureF
 
 
 def test_runs_cut_short_say_how_far_they_got(capsys: pytest.CaptureFixture[str], named: None) -> None:
+    with pytest.raises(RuntimeError), ProgressBar(5) as update:
+        update(1, 5)
+        update(2, 5)
+        raise RuntimeError("a worker was lost")
+    start, stopped = lines(capsys)
+    assert start == "mixsim test: 5 simulation runs ..."
+    assert re.fullmatch(r"mixsim test: stopped after 2 of 5 runs \([0-9.]+ s\)", stopped), stopped
+
+
+def test_runs_interrupted_leave_how_far_they_got_to_the_one_interrupted_line(
+    capsys: pytest.CaptureFixture[str], named: None
+) -> None:
+    """Ctrl-C (or SIGTERM) ends a command with exactly one line (cli/main.py), which says how far the runs got."""
     with pytest.raises(KeyboardInterrupt), ProgressBar(5) as update:
         update(1, 5)
         update(2, 5)
         raise KeyboardInterrupt
-    start, stopped = lines(capsys)
-    assert start == "mixsim test: 5 simulation runs ..."
-    assert re.fullmatch(r"mixsim test: stopped after 2 of 5 runs \([0-9.]+ s\)", stopped), stopped
+    assert lines(capsys) == ["mixsim test: 5 simulation runs ..."]
+    assert re.fullmatch(r"after 2 of 5 runs \([0-9.]+ s\)", PROGRESS.get()), PROGRESS.get()
+    assert re.fullmatch(
+        r"mixsim test: interrupted after 2 of 5 runs \([0-9.]+ s\); no output file was left half-written",
+        interrupted_line(KeyboardInterrupt()),
+    )
 
 
 def test_a_resumed_sweep_counts_the_cells_it_ran(capsys: pytest.CaptureFixture[str], named: None) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from mixsim._version import __version__
-from mixsim.cli._running import COMMAND
+from mixsim.cli._running import COMMAND, PROGRESS, interrupted_line, stopping
 from mixsim.errors import MixsimError
 from mixsim.executors import deferred_executor, scheduler_from
 
@@ -73,10 +73,26 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input)."""
+    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input, 130 interrupted by
+    Ctrl-C, 143 stopped by SIGTERM).
+
+    SIGTERM is taken like Ctrl-C: the command unwinds (temporary files removed, workers stopped) and says so in one
+    line. Called without ``argv`` (as the ``mixsim`` program), a signal that arrives after the command's work, while
+    the process shuts down, still ends it with that line and code.
+    """
     words = list(sys.argv[1:] if argv is None else argv)
+    with stopping(process_exit=argv is None):
+        try:
+            return _run(words)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (an Interrupted)
+            print(interrupted_line(exc), file=sys.stderr)
+            return getattr(exc, "exit_code", 130)
+
+
+def _run(words: list[str]) -> int:
     args = build_parser(words).parse_args(words)
     COMMAND.set(f"mixsim {args.command}")  # for the lines a log gets (cli/outputs.py)
+    PROGRESS.set("")
     try:
         if not hasattr(args, "workers"):
             return int(args.handler(args))
@@ -87,9 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.problems:  # the library's "override 'KEY=VALUE'" was given here as --set
             print(line.replace("override '", "--set '"), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("mixsim: interrupted; no output file was left half-written", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
     except OSError as exc:  # an output that could not be written (disk full, permissions changed meanwhile)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mixsim._files import write_atomic
+from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli.flags import in_flags, named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, plan_paths
@@ -221,11 +221,12 @@ def _curves(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
-        write_atomic(out / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
-        save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
+        with output_set(out) as staged:  # all of this run's files or none
+            write_atomic(staged / "curve_points.csv", curves.to_frame("points").to_csv(index=False))
+            write_atomic(staged / "curve_fits.csv", curves.to_frame("fits").to_csv(index=False))
+            save_figure(plot_curves(curves), staged / "curves", FIGURE_FORMATS)
     if args.json:
         print(curves.to_json())
     else:
@@ -380,10 +381,11 @@ def _frontier(args: argparse.Namespace) -> int:
     result.check()
     table = result.to_frame()
     if out is not None:
-        write_atomic(out / "frontier.csv", table.to_csv(index=False))
         from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
-        save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
+        with output_set(out) as staged:  # all of this run's files or none
+            write_atomic(staged / "frontier.csv", table.to_csv(index=False))
+            save_figure(plot_frontier(result), staged / "frontier", FIGURE_FORMATS)
     if args.json:
         print(result.to_json())
     else:
