@@ -8,13 +8,14 @@ temporary file, an output folder that holds one run's files and never two runs' 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +25,31 @@ from mixsim import _signals
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = (str(ROOT / "scenarios" / "d2c_ecommerce.toml"), "--set", "scenario.population=20000")
 """A scenario whose runs take a second or more each: the workers are busy when the signal comes."""
+QUICK = (str(ROOT / "scenarios" / "d2c_ecommerce.toml"), "--set", "scenario.population=3000")
+"""The same market, small: its runs are over in a moment, and the command goes on to draw its figures."""
 PROGRESS_LINE = "simulation runs ...", "cells ...", "runs in", "cells in"
 """What the progress lines of a log end with or hold (every other stderr line is counted)."""
+
+
+STARTED: list[int] = []
+"""Every process a test started or saw started (commands and their workers), ended at teardown if still alive, so
+that a failing test leaves nothing running."""
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running() -> Iterator[None]:
+    yield
+    for pid in STARTED:
+        if alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    STARTED.clear()
 
 
 def start(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("MIXSIM_DEBUG", None)
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "mixsim.cli", *map(str, args)],
         cwd=cwd,
         env=env,
@@ -40,6 +58,8 @@ def start(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,  # its own process group: killpg reaches it and its workers, as Ctrl-C would
     )
+    STARTED.append(process.pid)
+    return process
 
 
 def children(pid: int) -> set[int]:
@@ -75,6 +95,7 @@ def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str =
 def workers_of(process: subprocess.Popen[str], count: int = 2) -> set[int]:
     found = wait_for(lambda: len(children(process.pid)) >= count and children(process.pid), what="the workers")
     assert isinstance(found, set)
+    STARTED.extend(found)
     return found
 
 
@@ -169,7 +190,7 @@ def test_ctrl_c_while_idle_workers_wait_and_the_files_are_written(tmp_path: Path
     """The runs are done and the pool's workers sit idle while the figures are drawn: a Ctrl-C (or several, as an
     impatient user sends) reaches them too, and must print no worker's traceback."""
     out = tmp_path / "out"
-    process = start("simulate", *BUSY, "-r", "2", "-w", "2", "--out", out, cwd=tmp_path)
+    process = start("simulate", *QUICK, "-r", "2", "-w", "2", "--out", out, cwd=tmp_path)
     workers = workers_of(process)
     wait_for(lambda: len([p for p in out.rglob("*") if p.is_file()]) >= 2, what="files being written")
     for _ in range(burst):
@@ -206,6 +227,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.slow  # two runs of the command, figures included
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 def test_a_rerun_interrupted_while_writing_leaves_the_earlier_set_whole(
     tmp_path: Path, scenario_file: Path, how: signal.Signals
@@ -260,11 +282,7 @@ def test_the_watchdog_ends_a_process_whose_parent_died_where_the_kernel_cannot()
         "print(os.getpid(), flush=True)\n"
         "time.sleep(60)\n"
     )
-    parent = (
-        "import subprocess, sys, time\n"
-        f"subprocess.Popen([sys.executable, '-c', {child!r}])\n"
-        "time.sleep(60)\n"
-    )
+    parent = f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {child!r}])\ntime.sleep(60)\n"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     process = subprocess.Popen([sys.executable, "-c", parent], env=env, stdout=subprocess.PIPE, text=True)
     try:
