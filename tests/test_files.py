@@ -6,12 +6,15 @@ from __future__ import annotations
 import errno
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mixsim import _files
 from mixsim.errors import InputError
+
+RunCli = Callable[..., tuple[int, str, str]]
 
 
 def write_set(folder: Path, run: str, fail_after: int | None = None) -> None:
@@ -102,3 +105,28 @@ def test_special_files_are_never_replaced(tmp_path: Path) -> None:
             (staged / "kpis.csv").write_text("new", encoding="utf-8")
     assert (tmp_path / "kpis.csv").is_symlink() and real.read_text(encoding="utf-8") == "keep"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_full_disk_in_a_sweep_names_the_cell_file_and_what_is_saved(
+    run_cli: RunCli, scenario_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[grid]\n"funnel.synergy" = [0.0, 0.1]\n[sweep]\nreplications = 1\n', encoding="utf-8")
+    fsync = os.fsync
+    calls: list[int] = []
+
+    def full_after_one(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        fsync(fd)
+
+    monkeypatch.setattr(_files.os, "fsync", full_after_one)
+    code, _, err = run_cli("sweep", scenario_file, "--grid", grid, "--out", tmp_path / "cells", "-w", "1")
+    monkeypatch.undo()
+    line = err.splitlines()[-1]
+    assert code == 2
+    assert line.startswith(f"mixsim sweep: cannot write {tmp_path / 'cells'}/cell-000001-"), line
+    assert line.endswith(
+        ": No space left on device; 1 of 2 cells are saved: run the same command again to finish the rest"
+    )

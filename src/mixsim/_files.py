@@ -132,7 +132,10 @@ def output_set(folder: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(folder)
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=".tmp", dir=target))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=".tmp", dir=target))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
     try:
         try:
             yield staging

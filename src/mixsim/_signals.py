@@ -59,6 +59,8 @@ def die_with_parent(parent: int) -> None:
 
     On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` kills this process the moment the thread that
     forked it exits, whatever this process is doing (even inside a long computation that never returns to Python).
+    That is the thread, not the process: a pool's workers are forked by the thread that first submits work to it,
+    which must outlive the pool (in mixsim the pool lives inside the ``with`` block of the thread that uses it).
     Elsewhere a daemon thread checks twice a second whether this process was handed to another parent (the parent
     died) and ends it. Either way, a parent that died before this was set up is caught at once.
     """

@@ -229,8 +229,13 @@ def _sweep(args: argparse.Namespace) -> int:
             raise Interrupted(getattr(exc, "signum", signal.SIGINT), f"{detail} the rest") from None
         except MixsimError:
             raise
-        except Exception as exc:  # a worker lost, a scheduler gone: what finished is saved
+        except Exception as exc:  # a worker lost, a scheduler gone, a full disk: what finished is saved
             saved = len(read_sweep_safely(out))
+            if isinstance(exc, OSError) and exc.filename:  # a cell that could not be written: named
+                raise MixsimError(
+                    f"mixsim sweep: cannot write {exc.filename}: {exc.strerror or exc}; {saved} of "
+                    f"{len(sweep.cells)} cells are saved: run the same command again to finish the rest"
+                ) from None
             raise MixsimError(
                 f"mixsim sweep: stopped ({type(exc).__name__}: {exc}); {saved} of {len(sweep.cells)} cells are "
                 "saved: run the same command again to finish the rest",
