@@ -294,3 +294,19 @@ def test_the_watchdog_ends_a_process_whose_parent_died_where_the_kernel_cannot()
         wait_for(lambda: not alive(orphan), timeout=5, what="the orphan to end")
     finally:
         process.kill()
+
+
+def test_a_command_started_ignoring_ctrl_c_keeps_ignoring_it(tmp_path: Path, scenario_file: Path) -> None:
+    """A script's background job (``mixsim ... &``) is started with SIGINT ignored, and must stay so."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    code = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "from mixsim.cli.main import main\n"
+        "from mixsim.cli import _running\n"
+        "with _running.stopping(process_exit=False):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    print('still running', flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=30)
+    assert done.returncode == 0 and done.stdout == "still running\n", done.stderr

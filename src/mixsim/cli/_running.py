@@ -65,10 +65,10 @@ def stopping(process_exit: bool) -> Iterator[None]:
     """Take SIGINT and SIGTERM as :class:`Interrupted` for the duration of the block.
 
     The first signal raises; any that follow while the command unwinds are ignored, so that its clean-up (removing
-    temporary files, stopping workers) runs to its end. With ``process_exit`` (the block is the whole of the
-    process's command line) a signal that arrives after the block, while Python shuts down, ends the process at once
-    with the interrupted line (unless it was printed already) and its exit code, rather than a traceback; otherwise
-    the handlers in place before are put back.
+    temporary files, stopping workers) runs to its end. A signal the process was started ignoring stays ignored.
+    With ``process_exit`` (the block is the whole of the process's command line) a signal that arrives after the
+    block, while Python shuts down, ends the process at once with the interrupted line (unless it was printed
+    already) and its exit code, rather than a traceback; otherwise the handlers in place before are put back.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -80,12 +80,14 @@ def stopping(process_exit: bool) -> Iterator[None]:
             raised.append(signum)
             raise Interrupted(signum)
 
-    previous = {signum: signal.signal(signum, stop) for signum in STOPS}
+    # A signal this process was started ignoring (a background job of a script ignores Ctrl-C) stays ignored.
+    taken = [signum for signum in STOPS if signal.getsignal(signum) is not signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, stop) for signum in taken}
     try:
         yield
     finally:
         if process_exit:
-            for signum in STOPS:
+            for signum in taken:
                 signal.signal(signum, _exit_now if not raised else _exit_quietly)
         else:
             for signum, handler in previous.items():
