@@ -310,3 +310,28 @@ def test_a_command_started_ignoring_ctrl_c_keeps_ignoring_it(tmp_path: Path, sce
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=30)
     assert done.returncode == 0 and done.stdout == "still running\n", done.stderr
+
+
+@pytest.mark.parametrize("swallowed", [ImportError("initialization failed"), None])
+def test_what_a_signal_breaks_is_reported_as_the_interrupt(
+    run_cli: Callable[..., tuple[int, str, str]],
+    scenario_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    swallowed: Exception | None,
+) -> None:
+    """A C extension whose import is cut short by the signal turns the interrupt into an ImportError; other code may
+    swallow it. Either way the command was stopped: one line, 143, not "unexpected error" or exit 0."""
+    from mixsim.cli import simulate as command
+
+    def stopped_midway(*args: object, **kwargs: object) -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            if swallowed is not None:
+                raise swallowed from None
+
+    monkeypatch.setattr(command, "simulate", stopped_midway)
+    code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "1", "--json")
+    assert code == 143
+    assert err.splitlines() == ["mixsim simulate: interrupted (SIGTERM); no output file was left half-written"]

@@ -26,6 +26,11 @@ PROGRESS: ContextVar[str] = ContextVar("mixsim_progress", default="")
 """How far the runs had got when the command was stopped (``after 3 of 8 runs``), for its one line."""
 
 
+SIGNALLED: ContextVar[int] = ContextVar("mixsim_signalled", default=0)
+"""The stop signal the command was given (0: none). Whatever fails after it is its doing: an import cut short by
+the signal, for one, fails as an ``ImportError``; the command says it was interrupted rather than failed."""
+
+
 class Interrupted(KeyboardInterrupt):
     """The command was asked to stop by a signal (SIGINT: Ctrl-C; SIGTERM: ``kill``).
 
@@ -74,10 +79,12 @@ def stopping(process_exit: bool) -> Iterator[None]:
         yield
         return
     raised: list[int] = []
+    SIGNALLED.set(0)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         if not raised:
             raised.append(signum)
+            SIGNALLED.set(signum)
             raise Interrupted(signum)
 
     # A signal this process was started ignoring (a background job of a script ignores Ctrl-C) stays ignored.
