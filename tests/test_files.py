@@ -130,3 +130,23 @@ def test_a_full_disk_in_a_sweep_names_the_cell_file_and_what_is_saved(
     assert line.endswith(
         ": No space left on device; 1 of 2 cells are saved: run the same command again to finish the rest"
     )
+
+
+def test_files_in_several_folders_land_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plans = [tmp_path / "a" / "plan.csv", tmp_path / "b" / "plan.json"]
+    with _files.output_files(plans) as staged:
+        for plan in plans:
+            _files.write_atomic(staged(plan), "old")
+        _files.write_atomic(staged(tmp_path / "a" / "plan_flighting.png"), "old figure")
+    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")} == {
+        "a",
+        "b",
+        "a/plan.csv",
+        "a/plan_flighting.png",
+        "b/plan.json",
+    }
+    with pytest.raises(KeyboardInterrupt), _files.output_files(plans) as staged:
+        _files.write_atomic(staged(plans[0]), "new")
+        raise KeyboardInterrupt  # before the second plan and the figure
+    assert [p.read_text(encoding="utf-8") for p in plans] == ["old", "old"]
+    assert not [p for p in tmp_path.rglob(".*")]

@@ -1,6 +1,6 @@
 """File output that readers never see half done: one file written to a temporary file beside it and renamed into
 place (:func:`write_atomic`), and a set of files written into a hidden staging folder and moved into place together
-once every one of them is complete (:func:`output_set`)."""
+once every one of them is complete (:func:`output_set`, and :func:`output_files` for files in several folders)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -158,6 +158,29 @@ def output_set(folder: str | os.PathLike[str]) -> Iterator[Path]:
                 target.rmdir()
         raise
     staging.rmdir()
+
+
+@contextlib.contextmanager
+def output_files(paths: Sequence[str | os.PathLike[str]]) -> Iterator[Callable[[Path], Path]]:
+    """Files that land together, in one folder or several: :func:`output_set` for each folder the ``paths`` are in.
+
+    Yields ``staged(path)``: where to write the file ``path`` (or another file beside one of ``paths``, such as a
+    figure named after it) meanwhile. The folders' files are moved into place one folder after the other once the
+    block ends without an error, with SIGINT and SIGTERM held back until the last is in.
+    """
+    with contextlib.ExitStack() as stack:
+        staging: dict[Path, Path] = {}
+        for path in map(Path, paths):
+            folder = path.parent.resolve()
+            if folder not in staging:
+                staging[folder] = stack.enter_context(output_set(path.parent))
+
+        def staged(path: Path) -> Path:
+            return staging[Path(path).parent.resolve()] / Path(path).name
+
+        yield staged
+        with uninterrupted():  # publishing every folder, not some
+            stack.close()
 
 
 def _unstaged(filename: object, staging: Path, target: Path) -> str | None:

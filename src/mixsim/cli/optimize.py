@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mixsim._files import output_set, write_atomic
+from mixsim._files import output_files, output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli.flags import in_flags, named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, plan_paths
@@ -343,8 +343,10 @@ def _optimize_channels(args: argparse.Namespace) -> int:
     if args.json:
         print(plan.to_json())
     plan.check()
-    for target in targets:
-        write_plan(plan, target)
+    if targets:
+        with output_files(targets) as staged:  # every --out of this plan, or none
+            for target in targets:
+                write_plan(plan, staged(target))
     if not args.json:
         print(in_flags(plan_report(plan), FLAGS))
         if targets:
