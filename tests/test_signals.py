@@ -57,9 +57,16 @@ def start(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group: killpg reaches it and its workers, as Ctrl-C would
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )
     STARTED.append(process.pid)
     return process
+
+
+def _ctrl_c_as_on_a_terminal() -> None:
+    """A command started from a terminal takes Ctrl-C, even where these tests run in a background job (which
+    ignores it, and would hand that on)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def children(pid: int) -> set[int]:
