@@ -42,15 +42,32 @@ def uninterrupted() -> Iterator[None]:
         caught.append(signum)
 
     previous = {signum: signal.signal(signum, record) for signum in STOPS}
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    blocked = block(STOPS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        unblock(STOPS, blocked)
         for signum, handler in previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)  # None: a handler set outside Python
         if caught:
             signal.raise_signal(caught[0])
+
+
+def block(signals: frozenset[int]) -> set[int]:
+    """Block ``signals`` in this thread at the kernel (where the system has signal masks); returns the mask before."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        return set()
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, signals))
+
+
+def unblock(signals: frozenset[int], mask: set[int] | None = None) -> None:
+    """Unblock ``signals``, or put back ``mask`` (from :func:`block`)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    if mask is None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+    else:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def die_with_parent(parent: int) -> None:

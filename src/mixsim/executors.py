@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mixsim._signals import STOPS, die_with_parent, uninterrupted
+from mixsim._signals import STOPS, die_with_parent, unblock, uninterrupted
 from mixsim.errors import InputError
 
 SCHEDULER_ENV = "MIXSIM_SCHEDULER"
@@ -206,7 +206,7 @@ def _worker_started(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, which a fork copies
     die_with_parent(parent)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+    unblock(STOPS)
 
 
 @contextlib.contextmanager
