@@ -342,3 +342,17 @@ def test_what_a_signal_breaks_is_reported_as_the_interrupt(
     code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "1", "--json")
     assert code == 143
     assert err.splitlines() == ["mixsim simulate: interrupted (SIGTERM); no output file was left half-written"]
+
+
+def test_a_failure_asked_to_show_its_traceback_still_does(
+    run_cli: Callable[..., tuple[int, str, str]], scenario_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixsim.cli import simulate as command
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(command, "simulate", fails)
+    monkeypatch.setenv("MIXSIM_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_cli("simulate", scenario_file, "-r", "1", "-w", "1")

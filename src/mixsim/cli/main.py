@@ -90,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (an Interrupted)
             print(interrupted_line(exc), file=sys.stderr)
             return getattr(exc, "exit_code", 130)
-        except Exception:  # only what a stop signal caused reaches here (see _run)
+        except Exception:  # what a stop signal caused (see _run), or a failure under MIXSIM_DEBUG
+            if not SIGNALLED.get():
+                raise
             stopped = Interrupted(SIGNALLED.get())
             print(interrupted_line(stopped), file=sys.stderr)
             return stopped.exit_code
