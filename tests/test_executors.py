@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
 import threading
 import time
 
 import pytest
 
-from mixsim.executors import run_all
+from mixsim.executors import open_executor, run_all
 
 
 def square(x: int) -> int:
@@ -95,3 +96,29 @@ def test_bad_executor_arguments_are_input_errors_in_library_terms(monkeypatch: p
         with open_executor(2, "somewhere"):
             pass
     assert "--" not in str(caught.value)  # the command line names its own option
+
+
+def test_a_block_that_fails_stops_the_workers_and_the_runs_they_hold() -> None:
+    """An error (an interrupt alike) while a local pool's workers hold long runs: they end at once, not when their
+    runs are done (Python would otherwise wait for them as it exits)."""
+    started = time.monotonic()
+    with pytest.raises(RuntimeError), open_executor(2) as pool:
+        assert pool is not None
+        futures = [pool.submit(time.sleep, 60) for _ in range(2)]
+        workers = list(pool._processes.values())  # type: ignore[attr-defined]
+        time.sleep(0.2)
+        raise RuntimeError("stop")
+    assert time.monotonic() - started < 10
+    assert not any(worker.is_alive() for worker in workers)
+    assert all(future.done() for future in futures)
+
+
+def test_workers_ignore_ctrl_c_and_take_sigterm() -> None:
+    with open_executor(2) as pool:
+        assert pool is not None
+        handlers = pool.submit(_handlers).result()
+    assert handlers == (signal.SIG_IGN, signal.SIG_DFL)
+
+
+def _handlers() -> tuple[object, object]:
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)

@@ -7,10 +7,13 @@ long it took, without a carriage-return bar or a line per run, and must keep std
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from mixsim import cli
-from mixsim.cli._running import COMMAND
+from mixsim.cli._running import COMMAND, PROGRESS, interrupted_line
 from mixsim.cli.outputs import ProgressBar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +38,10 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def named() -> Iterator[None]:
-    token = COMMAND.set("mixsim test")
+    token, progress = COMMAND.set("mixsim test"), PROGRESS.set("")
     yield
     COMMAND.reset(token)
+    PROGRESS.reset(progress)
 
 
 def lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -81,13 +85,29 @@ def test_a_request_refused_before_any_run_leaves_no_line(capsys: pytest.CaptureF
 
 
 def test_runs_cut_short_say_how_far_they_got(capsys: pytest.CaptureFixture[str], named: None) -> None:
+    with pytest.raises(RuntimeError), ProgressBar(5) as update:
+        update(1, 5)
+        update(2, 5)
+        raise RuntimeError("a worker was lost")
+    start, stopped = lines(capsys)
+    assert start == "mixsim test: 5 simulation runs ..."
+    assert re.fullmatch(r"mixsim test: stopped after 2 of 5 runs \([0-9.]+ s\)", stopped), stopped
+
+
+def test_runs_interrupted_leave_how_far_they_got_to_the_one_interrupted_line(
+    capsys: pytest.CaptureFixture[str], named: None
+) -> None:
+    """Ctrl-C (or SIGTERM) ends a command with exactly one line (cli/main.py), which says how far the runs got."""
     with pytest.raises(KeyboardInterrupt), ProgressBar(5) as update:
         update(1, 5)
         update(2, 5)
         raise KeyboardInterrupt
-    start, stopped = lines(capsys)
-    assert start == "mixsim test: 5 simulation runs ..."
-    assert re.fullmatch(r"mixsim test: stopped after 2 of 5 runs \([0-9.]+ s\)", stopped), stopped
+    assert lines(capsys) == ["mixsim test: 5 simulation runs ..."]
+    assert re.fullmatch(r"after 2 of 5 runs \([0-9.]+ s\)", PROGRESS.get()), PROGRESS.get()
+    assert re.fullmatch(
+        r"mixsim test: interrupted after 2 of 5 runs \([0-9.]+ s\); no output file was left half-written",
+        interrupted_line(KeyboardInterrupt()),
+    )
 
 
 def test_a_resumed_sweep_counts_the_cells_it_ran(capsys: pytest.CaptureFixture[str], named: None) -> None:
@@ -210,3 +230,101 @@ def test_the_formats_suffix_is_taken_in_any_case(
     code, _, err = run_cli(*(a.format(scenario=scenario_file) for a in args), "--out", tmp_path / name)
     assert code == 0, err
     assert (tmp_path / name).stat().st_size > 0
+
+
+# --- what --out may name (issue 15.13 and 15.15) ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` made unwritable, for root too (immutable) where the test runs as root."""
+    if os.geteuid() == 0:
+        made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+        if made.returncode != 0:
+            pytest.skip("root writes anywhere, and chattr +i is not available here")
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        folder.chmod(0o555)
+        undo = ["chmod", "755", str(folder)]
+    try:
+        yield
+    finally:
+        subprocess.run(undo, check=False)
+
+
+def test_a_read_only_out_folder_is_refused_by_name_before_simulating(
+    run_cli: RunCli, scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ro"
+    out.mkdir()
+    with read_only(out):
+        code, stdout, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "1", "--out", out)
+    assert code == 2 and stdout == ""
+    (line,) = err.splitlines()  # no progress line: nothing was simulated
+    assert line.startswith(f"--out {out}: cannot write in {out} ("), line
+    assert ".tmp" not in line
+
+
+def test_a_full_disk_names_the_file_being_written(
+    run_cli: RunCli, scenario_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mixsim import _files
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_files.os, "fsync", full)
+    code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "1", "--out", tmp_path / "out")
+    monkeypatch.undo()
+    assert code == 2
+    *progress, line = err.splitlines()  # the runs' two lines, then the one line of the problem
+    assert len(progress) == 2
+    folder = re.escape(str(tmp_path / "out"))
+    assert re.fullmatch(rf"mixsim: cannot write {folder}/\w+\.csv: No space left on device", line), line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "pipe"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("new", "--template", "d2c_ecommerce", "--force", "--out"),
+        ("report", "{scenario}", "-r", "1", "-w", "1", "--out"),
+        ("export-mmm", "{scenario}", "--weeks", "2", "--out"),
+    ],
+    ids=["new", "report", "export-mmm"],
+)
+def test_out_onto_a_link_or_a_device_is_refused_and_left_alone(
+    run_cli: RunCli, scenario_file: Path, tmp_path: Path, kind: str, command: tuple[str, ...]
+) -> None:
+    real = tmp_path / "real.txt"
+    real.write_text("keep", encoding="utf-8")
+    target = tmp_path / "target.csv"
+    if kind == "symlink":
+        target.symlink_to(real)
+    else:
+        os.mkfifo(target)  # a special file like /dev/stdout, which a test must not touch
+    args = [str(scenario_file) if word == "{scenario}" else word for word in command]
+    code, _, err = run_cli(*args, target)
+    what = "a symbolic link" if kind == "symlink" else "a pipe"
+    assert code == 2
+    assert err.splitlines() == [f"--out {target}: is {what}, not a regular file: mixsim never writes over one"]
+    assert target.is_symlink() if kind == "symlink" else stat.S_ISFIFO(os.lstat(target).st_mode)
+    assert real.read_text(encoding="utf-8") == "keep"
+
+
+def test_a_link_inside_the_out_folder_is_refused_and_left_alone(
+    run_cli: RunCli, scenario_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    real = tmp_path / "real.csv"
+    real.write_text("keep", encoding="utf-8")
+    (out / "kpis.csv").symlink_to(real)
+    code, _, err = run_cli("simulate", scenario_file, "-r", "1", "-w", "1", "--out", out)
+    assert code == 2
+    assert (
+        err.splitlines()[-1] == f"{out}/kpis.csv: is a symbolic link, not a regular file: mixsim never writes over one"
+    )
+    assert [p.name for p in out.iterdir()] == ["kpis.csv"] and (out / "kpis.csv").is_symlink()
+    assert real.read_text(encoding="utf-8") == "keep"

@@ -4,6 +4,11 @@ Every piece of parallel work (replications, curve levels, what-if variants, swee
 :class:`concurrent.futures.Executor`. :func:`open_executor` picks one: nothing (run here) for one worker, a local
 process pool for several, or a Dask client's executor when a scheduler is named. Results never depend on which:
 every run's seed comes from ``numpy.random.SeedSequence.spawn``, never from a worker or from timing.
+
+A local pool's workers answer to this process alone. They ignore Ctrl-C (it reaches the whole process group, and
+this process stops them itself, so a worker never prints a traceback of its own), they die with this process
+however it ends (see :func:`mixsim._signals.die_with_parent`), and a block that ends with an exception, an
+interrupt included, stops them at once rather than waiting for the runs they hold.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import concurrent.futures as cf
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from mixsim._signals import STOPS, die_with_parent, unblock, uninterrupted
 from mixsim.errors import InputError
 
 SCHEDULER_ENV = "MIXSIM_SCHEDULER"
@@ -145,16 +152,61 @@ def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[cf
         if workers == 1:
             yield None
             return
-        pool = cf.ProcessPoolExecutor(max_workers=workers)
+        pool = _Pool(workers)
+        finished = False
         try:
             yield pool
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+            pool.shutdown()
+            finished = True
+        finally:
+            if not finished:  # an error or an interrupt, also while shutting down: stop the workers now
+                pool.stop()
         return
     with _dask_executor(scheduler, workers) as executor:
         yield executor
+
+
+class _Pool(cf.ProcessPoolExecutor):
+    """A local process pool whose workers ignore Ctrl-C, die with this process, and can be stopped at once."""
+
+    STOP_WAIT = 2.0
+    """Seconds a stopped worker gets to end on SIGTERM before it is killed."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, initializer=_worker_started, initargs=(os.getpid(),))
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        # The workers are started inside submit: they are born with SIGINT and SIGTERM blocked (a fork keeps the
+        # blocked set), so that neither reaches one before it has set its own handling (_worker_started).
+        with uninterrupted():
+            return super().submit(fn, *args, **kwargs)
+
+    def stop(self) -> None:
+        """Cancel the pending work and end the workers now, the runs they hold included (SIGTERM, then SIGKILL for
+        one that does not end within :attr:`STOP_WAIT` seconds)."""
+        with uninterrupted():  # a second Ctrl-C must not leave the workers half stopped
+            # The pool's own record of its processes: ProcessPoolExecutor has no public way to end running work
+            # before Python 3.14 (terminate_workers), and shutdown() waits for the runs the workers hold.
+            processes = list((getattr(self, "_processes", None) or {}).values())
+            self.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(Exception):  # it may have ended already
+                    process.terminate()
+            deadline = time.monotonic() + self.STOP_WAIT
+            for process in processes:
+                process.join(max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    process.kill()
+                    process.join(self.STOP_WAIT)
+
+
+def _worker_started(parent: int) -> None:
+    """What each worker of a local pool does first: leave Ctrl-C to its parent, end on SIGTERM, die with its parent,
+    and only then take the signals it was born blocking (see :meth:`_Pool.submit`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, which a fork copies
+    die_with_parent(parent)
+    unblock(STOPS)
 
 
 @contextlib.contextmanager

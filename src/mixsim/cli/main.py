@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from mixsim._names import printable
 from mixsim._version import __version__
-from mixsim.cli._running import COMMAND
+from mixsim.cli._running import COMMAND, PROGRESS, SIGNALLED, Interrupted, interrupted_line, stopping
 from mixsim.errors import MixsimError
 from mixsim.executors import deferred_executor, scheduler_from
 
@@ -74,33 +74,60 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input)."""
+    """Run the command line; returns the exit code (0 ok, 1 unexpected failure, 2 invalid input, 130 interrupted by
+    Ctrl-C, 143 stopped by SIGTERM).
+
+    SIGTERM is taken like Ctrl-C: the command unwinds (temporary files removed, workers stopped) and says so in one
+    line. Called without ``argv`` (as the ``mixsim`` program), a signal that arrives after the command's work, while
+    the process shuts down, still ends it with that line and code.
+    """
     words = list(sys.argv[1:] if argv is None else argv)
+    with stopping(process_exit=argv is None):
+        try:
+            code = _run(words)
+            if SIGNALLED.get():  # a signal whose interrupt something swallowed: the command was still stopped
+                raise Interrupted(SIGNALLED.get())
+            return code
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (an Interrupted)
+            print(interrupted_line(exc), file=sys.stderr)
+            return getattr(exc, "exit_code", 130)
+        except Exception:  # what a stop signal caused (see _run), or a failure under MIXSIM_DEBUG
+            if not SIGNALLED.get():
+                raise
+            stopped = Interrupted(SIGNALLED.get())
+            print(interrupted_line(stopped), file=sys.stderr)
+            return stopped.exit_code
+
+
+def _run(words: list[str]) -> int:
     args = build_parser(words).parse_args(words)
     COMMAND.set(f"mixsim {args.command}")  # for the lines a log gets (cli/outputs.py)
+    PROGRESS.set("")
     try:
         if not hasattr(args, "workers"):
             return int(args.handler(args))
         with deferred_executor(args.workers, scheduler_from(args.scheduler)) as executor:
             args.executor = executor
             return int(args.handler(args))
-    except MixsimError as exc:
+    except Exception as exc:
+        if SIGNALLED.get():  # a failure the stop signal caused (a C extension's import cut short: ImportError)
+            raise
+        return _failed(exc)
+
+
+def _failed(exc: Exception) -> int:
+    """One line (one per problem) for a failure, and its exit code."""
+    if isinstance(exc, MixsimError):
         for line in exc.problems:  # the library's "override 'KEY=VALUE'" was given here as --set
             # One problem, one line: a name's control characters are shown escaped, never obeyed by the terminal.
             print(printable(line.replace("override '", "--set '")), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("mixsim: interrupted; no output file was left half-written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
+    if isinstance(exc, BrokenPipeError):
         return 0
-    except OSError as exc:  # an output that could not be written (disk full, permissions changed meanwhile)
+    if isinstance(exc, OSError):  # an output that could not be written (disk full, permissions changed meanwhile)
         print(f"mixsim: cannot write {exc.filename or 'an output'}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # an unexpected failure: say so in one line, the traceback on request
-        if os.environ.get("MIXSIM_DEBUG"):
-            raise
-        print(
-            f"mixsim: unexpected error: {type(exc).__name__}: {exc} (set MIXSIM_DEBUG=1 for details)", file=sys.stderr
-        )
-        return 1
+    if os.environ.get("MIXSIM_DEBUG"):  # an unexpected failure: one line, the traceback on request
+        raise exc
+    print(f"mixsim: unexpected error: {type(exc).__name__}: {exc} (set MIXSIM_DEBUG=1 for details)", file=sys.stderr)
+    return 1

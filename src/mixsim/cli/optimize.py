@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mixsim._files import write_atomic
+from mixsim._files import output_files, output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli.flags import in_flags, named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, plan_paths
@@ -228,12 +228,13 @@ def _curves(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        # The names optimize --curves knows: it reads a fits file's unfitted channels from the points beside it.
-        write_atomic(out / POINTS_FILE, spreadsheet_safe(curves.to_frame("points")).to_csv(index=False))
-        write_atomic(out / FITS_FILE, spreadsheet_safe(curves.to_frame("fits")).to_csv(index=False))
         from mixsim.plots import plot_curves, save_figure  # deferred: matplotlib loads only when a figure is saved
 
-        save_figure(plot_curves(curves), out / "curves", FIGURE_FORMATS)
+        with output_set(out) as staged:  # all of this run's files or none
+            # The names optimize --curves knows: it reads a fits file's unfitted channels from the points beside it.
+            write_atomic(staged / POINTS_FILE, spreadsheet_safe(curves.to_frame("points")).to_csv(index=False))
+            write_atomic(staged / FITS_FILE, spreadsheet_safe(curves.to_frame("fits")).to_csv(index=False))
+            save_figure(plot_curves(curves), staged / "curves", FIGURE_FORMATS)
     if args.json:
         print(curves.to_json())
     else:
@@ -349,8 +350,10 @@ def _optimize_channels(args: argparse.Namespace) -> int:
     if args.json:
         print(plan.to_json(timings=args.timings))
     plan.check()
-    for target in targets:
-        write_plan(plan, target)
+    if targets:
+        with output_files(targets) as staged:  # every --out of this plan, or none
+            for target in targets:
+                write_plan(plan, staged(target))
     if not args.json:
         print(in_flags(plan_report(plan), FLAGS))
         if targets:
@@ -389,10 +392,11 @@ def _frontier(args: argparse.Namespace) -> int:
     result.check()
     table = result.to_frame()
     if out is not None:
-        write_atomic(out / "frontier.csv", spreadsheet_safe(table).to_csv(index=False))
         from mixsim.plots import plot_frontier, save_figure  # deferred: matplotlib loads only when a figure is saved
 
-        save_figure(plot_frontier(result), out / "frontier", FIGURE_FORMATS)
+        with output_set(out) as staged:  # all of this run's files or none
+            write_atomic(staged / "frontier.csv", spreadsheet_safe(table).to_csv(index=False))
+            save_figure(plot_frontier(result), staged / "frontier", FIGURE_FORMATS)
     if args.json:
         print(result.to_json())
     else:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from mixsim.cli._running import COMMAND
+from mixsim._files import refuse_special
+from mixsim.cli._running import COMMAND, PROGRESS
 from mixsim.errors import MixsimError
 from mixsim.executors import scheduler_from
 from mixsim.memory import memory_available, memory_for
@@ -63,6 +65,8 @@ def _bytes(n: float) -> str:
 
 
 def out_dir(text: str | None) -> Path | None:
+    """The folder an ``--out DIR`` names, refused before any work if it cannot be written (see
+    :func:`check_writable`); the commands write their files into it as one set (:func:`mixsim._files.output_set`)."""
     if not text:
         return None
     check_writable(Path(text), directory=True)
@@ -100,18 +104,34 @@ def plan_paths(texts: list[str] | None) -> list[Path]:
 
 
 def check_writable(path: Path, directory: bool) -> None:
-    """Refuse an output path that cannot be written, before any work is done."""
-    if directory and path.exists() and not path.is_dir():
-        raise MixsimError(f"--out {path}: exists and is not a directory")
-    if not directory and path.is_dir():
-        raise MixsimError(f"--out {path}: is a directory (give a file name)")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise MixsimError(f"--out {path}: {parent} is a file, not a directory")
-            if not os.access(parent, os.W_OK):
-                raise MixsimError(f"--out {path}: cannot write in {parent}")
-            break
+    """Refuse, before any work, an output path that cannot be written, or that names something mixsim must not
+    replace: a device (``/dev/stdout``), a pipe, a symbolic link (for a file; a folder may be a link to a folder, and
+    is written through).
+
+    Whether the folder the files go to takes a new file is tried (a file created and removed at once), so that a
+    read-only folder is refused by its own name whoever runs the command, root included.
+    """
+    if directory:
+        if path.is_symlink() and not path.exists():
+            raise MixsimError(f"--out {path}: is a symbolic link to nothing")
+        if path.exists() and not path.is_dir():
+            raise MixsimError(f"--out {path}: exists and is not a directory")
+    else:
+        if path.is_dir():
+            raise MixsimError(f"--out {path}: is a directory (give a file name)")
+        try:
+            refuse_special(path)
+        except MixsimError as exc:
+            raise MixsimError(f"--out {exc}") from None
+    folder = path if directory and path.is_dir() else next((p for p in path.parents if p.exists()), Path("."))
+    if not folder.is_dir():
+        raise MixsimError(f"--out {path}: {folder} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mixsim-probe-", dir=folder)
+    except OSError as exc:
+        raise MixsimError(f"--out {path}: cannot write in {folder} ({exc.strerror or exc})") from None
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
 
 
 class ProgressBar:
@@ -190,10 +210,13 @@ class ProgressBar:
             return
         elapsed = _duration(time.monotonic() - self.started)
         ran = self.count - self.found
+        stopped = f"after {ran:,} of {_count(self.total - self.found, self.unit)} ({elapsed})"
         if kind is None:
             self._say(f"done, {_count(ran, self.unit)} in {elapsed}")
+        elif issubclass(kind, KeyboardInterrupt):
+            PROGRESS.set(stopped)  # said in the command's one interrupted line (cli/main.py)
         else:
-            self._say(f"stopped after {ran:,} of {_count(self.total - self.found, self.unit)} ({elapsed})")
+            self._say(f"stopped {stopped}")
 
     def _start_line(self) -> str:
         noun = "simulation run" if self.unit == "run" else self.unit

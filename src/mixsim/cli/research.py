@@ -7,7 +7,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from mixsim._files import write_atomic, write_csv
+from mixsim._files import output_set, write_atomic, write_csv
 from mixsim._names import printable
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
@@ -145,9 +145,12 @@ def _export_mmm(args: argparse.Namespace) -> int:
         )
     stem = target.with_suffix("")
     truth_csv, truth_json = Path(f"{stem}_truth.csv"), Path(f"{stem}_truth.json")
-    write_atomic(target, spreadsheet_safe(dataset.data).to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_csv, spreadsheet_safe(dataset.truth).to_csv(index=False, date_format="%Y-%m-%d"))
-    write_atomic(truth_json, dataset.to_json() + "\n")
+    with output_set(target.parent) as staged:  # the dataset and its truth: all three of this run's, or none
+        write_atomic(staged / target.name, spreadsheet_safe(dataset.data).to_csv(index=False, date_format="%Y-%m-%d"))
+        write_atomic(
+            staged / truth_csv.name, spreadsheet_safe(dataset.truth).to_csv(index=False, date_format="%Y-%m-%d")
+        )
+        write_atomic(staged / truth_json.name, dataset.to_json() + "\n")
     rows, unit = len(dataset.data), "weeks" if args.freq == "W" else "days"
     simulated = dataset.summary["simulated"]
     print(f"{target}: {rows} {unit} of {simulated!r}, {len(scenario.channels)} channels (seed {dataset.seed})")
@@ -225,9 +228,10 @@ def _journeys(args: argparse.Namespace) -> int:
         )
     paths = journeys.paths(days=args.days, collapse=args.collapse)
     touches = journeys.touches()
-    write_csv(out / "paths.csv", paths)
-    write_csv(out / "touches.csv", touches)
-    write_csv(out / "customers.csv", journeys.customers())
+    with output_set(out) as staged:  # all three of this run's tables, or none
+        write_csv(staged / "paths.csv", paths)
+        write_csv(staged / "touches.csv", touches)
+        write_csv(staged / "customers.csv", journeys.customers())
     converted = paths["total_conversions"].sum()
     print(
         f"{printable(scenario.name)}: followed {tracked:,} customers ({args.sample:.0%} sample) over "
@@ -286,11 +290,16 @@ def _attribution(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "attribution_channels.csv", spreadsheet_safe(check.to_frame("channels")).to_csv(index=False))
-        write_atomic(out / "attribution_models.csv", spreadsheet_safe(check.to_frame("models")).to_csv(index=False))
         from mixsim.plots import plot_attribution_check, save_figure  # matplotlib loads only when a figure is due
 
-        save_figure(plot_attribution_check(check), out / "attribution_check", FIGURE_FORMATS)
+        with output_set(out) as staged:  # all of this run's files or none
+            write_atomic(
+                staged / "attribution_channels.csv", spreadsheet_safe(check.to_frame("channels")).to_csv(index=False)
+            )
+            write_atomic(
+                staged / "attribution_models.csv", spreadsheet_safe(check.to_frame("models")).to_csv(index=False)
+            )
+            save_figure(plot_attribution_check(check), staged / "attribution_check", FIGURE_FORMATS)
     if args.json:
         print(check.to_json())
         return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from mixsim._files import write_atomic
+from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
+from mixsim.cli._running import Interrupted
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
 from mixsim.cli.text import compare_report, simulation_report
 from mixsim.errors import InputError, MixsimError
@@ -125,14 +127,16 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _write_tables(result: SimulationResult, out: Path) -> None:
-    for table in TABLES:
-        write_atomic(out / f"{table}.csv", spreadsheet_safe(result.to_frame(table)).to_csv(index=False))
-    write_atomic(out / "summary.json", result.to_json() + "\n")
+    """The tables, summary.json and the figures, into ``out`` as one set (all of this run's or none)."""
     # Deferred: matplotlib loads only when figures are drawn.
     from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
 
-    for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
-        save_figure(draw(result), out / name, FIGURE_FORMATS)
+    with output_set(out) as staged:
+        for table in TABLES:
+            write_atomic(staged / f"{table}.csv", spreadsheet_safe(result.to_frame(table)).to_csv(index=False))
+        write_atomic(staged / "summary.json", result.to_json() + "\n")
+        for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):
+            save_figure(draw(result), staged / name, FIGURE_FORMATS)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -172,13 +176,16 @@ def _compare(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if out is not None:
-        write_atomic(out / "compare_kpis.csv", spreadsheet_safe(result.to_frame("kpis")).to_csv(index=False))
-        write_atomic(out / "compare_channels.csv", spreadsheet_safe(result.to_frame("channels")).to_csv(index=False))
         # Deferred: matplotlib loads only when figures are drawn.
         from mixsim.plots import plot_comparison, save_figure
 
-        for kpi in ("conversions", "profit"):
-            save_figure(plot_comparison(result, kpi), out / f"compare_{kpi}", FIGURE_FORMATS)
+        with output_set(out) as staged:
+            write_atomic(staged / "compare_kpis.csv", spreadsheet_safe(result.to_frame("kpis")).to_csv(index=False))
+            write_atomic(
+                staged / "compare_channels.csv", spreadsheet_safe(result.to_frame("channels")).to_csv(index=False)
+            )
+            for kpi in ("conversions", "profit"):
+                save_figure(plot_comparison(result, kpi), staged / f"compare_{kpi}", FIGURE_FORMATS)
     if args.json:
         print(result.to_json())
     else:
@@ -236,18 +243,19 @@ def _sweep(args: argparse.Namespace) -> int:
     with ProgressBar(len(sweep.cells), unit="cell") as progress:
         try:
             table = run_sweep(sweep, out, executor=args.executor, progress=progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # one line says what is saved (cli/main.py prints it)
             saved = len(read_sweep_safely(out))
-            print(
-                f"mixsim sweep: {saved} of {len(sweep.cells)} cells are saved in {out}/; run the same command "
-                "again to finish the rest",
-                file=sys.stderr,
-            )
-            raise
+            detail = f"{saved} of {len(sweep.cells)} cells are saved in {out}/: run the same command again to finish"
+            raise Interrupted(getattr(exc, "signum", signal.SIGINT), f"{detail} the rest") from None
         except MixsimError:
             raise
-        except Exception as exc:  # a worker lost, a scheduler gone: what finished is saved
+        except Exception as exc:  # a worker lost, a scheduler gone, a full disk: what finished is saved
             saved = len(read_sweep_safely(out))
+            if isinstance(exc, OSError) and exc.filename:  # a cell that could not be written: named
+                raise MixsimError(
+                    f"mixsim sweep: cannot write {exc.filename}: {exc.strerror or exc}; {saved} of "
+                    f"{len(sweep.cells)} cells are saved: run the same command again to finish the rest"
+                ) from None
             raise MixsimError(
                 f"mixsim sweep: stopped ({type(exc).__name__}: {exc}); {saved} of {len(sweep.cells)} cells are "
                 "saved: run the same command again to finish the rest",

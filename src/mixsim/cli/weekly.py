@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mixsim._files import output_files
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, plan_paths
@@ -79,26 +80,26 @@ def optimize_by_week(args: argparse.Namespace) -> int:
                 **measure,
             )
     stems: list[Path] = []
-    if plan.optimal:
-        for out in outs:
-            write_plan(plan, out)
-        stems = list(dict.fromkeys(out.with_suffix("") for out in outs))  # one set of figures per name
-    if stems:
+    if plan.optimal and outs:
         # Deferred: matplotlib loads only when figures are drawn.
         from mixsim.plots import plot_flighting, plot_funnel, save_figure
 
-        flighting = plot_flighting(plan, scenario.seasonality)
-        funnel = None
-        if plan.verification is not None:
-            funnel = plot_funnel(
-                projected_funnel(
-                    scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+        with output_files(outs) as staged:  # the plans and their figures land together, or none of them
+            for out in outs:
+                write_plan(plan, staged(out))
+            stems = list(dict.fromkeys(out.with_suffix("") for out in outs))  # one set of figures per name
+            flighting = plot_flighting(plan, scenario.seasonality)
+            funnel = None
+            if plan.verification is not None:
+                funnel = plot_funnel(
+                    projected_funnel(
+                        scenario, plan, seed=args.seed, replications=args.verify_replications, executor=args.executor
+                    )
                 )
-            )
-        for stem in stems:
-            save_figure(flighting, stem.with_name(f"{stem.name}_flighting"), FIGURE_FORMATS)
-            if funnel is not None:
-                save_figure(funnel, stem.with_name(f"{stem.name}_funnel"), FIGURE_FORMATS)
+            for stem in stems:
+                save_figure(flighting, staged(stem.with_name(f"{stem.name}_flighting")), FIGURE_FORMATS)
+                if funnel is not None:
+                    save_figure(funnel, staged(stem.with_name(f"{stem.name}_funnel")), FIGURE_FORMATS)
     if args.json:
         print(plan.to_json(timings=args.timings))
     else:
