@@ -8,6 +8,7 @@ command parses its options, calls one library function, prints and writes; it ne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -90,13 +91,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (an Interrupted)
             print(interrupted_line(exc), file=sys.stderr)
-            return getattr(exc, "exit_code", 130)
+            return _stopped(getattr(exc, "exit_code", 130), process_exit=argv is None)
         except Exception:  # what a stop signal caused (see _run), or a failure under MIXSIM_DEBUG
             if not SIGNALLED.get():
                 raise
             stopped = Interrupted(SIGNALLED.get())
             print(interrupted_line(stopped), file=sys.stderr)
-            return stopped.exit_code
+            return _stopped(stopped.exit_code, process_exit=argv is None)
+
+
+def _stopped(code: int, process_exit: bool) -> int:
+    """The exit code of a stopped command; as the whole process, it ends here, its clean-up done.
+
+    Python's own shutdown puts the default handlers back before it ends, so a further Ctrl-C of a burst arriving
+    then would kill the process by the signal (no code of its own); ending now leaves it no such moment.
+    """
+    if process_exit:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _run(words: list[str]) -> int:
