@@ -95,8 +95,8 @@ def test_workers_and_executors_give_the_same_result(make_scenario: MakeScenario)
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"replications": 0}, "replications must be >= 1 (got 0)"),
-        ({"replications": -2}, "replications must be >= 1 (got -2)"),
+        ({"replications": 0}, "replications must be from 1 to 100,000 (got 0)"),
+        ({"replications": -2}, "replications must be from 1 to 100,000 (got -2)"),
         ({"workers": 0}, "workers must be >= 1 (got 0)"),
         ({"seed": -1}, "seed must be >= 0 (got -1)"),
     ],

@@ -73,13 +73,14 @@ def out_dir(text: str | None) -> Path | None:
     return Path(text)
 
 
-def out_file(text: str, formats: tuple[str, ...], what: str) -> Path:
+def out_file(text: str, formats: tuple[str, ...], what: str, bare: bool = False) -> Path:
     """The file ``--out`` names, refused before any work if its suffix is not one of ``formats`` (``.html``: the
     command writes that format and no other, so a ``.pdf`` would be HTML under a false name) or it cannot be
-    written. ``what`` says what is written, as in ``the report``."""
+    written. ``what`` says what is written, as in ``the report``; with ``bare``, a name with no suffix at all is
+    taken too (it claims no other format)."""
     path = Path(text)
     check_writable(path, directory=False)
-    if path.suffix.lower() not in formats:
+    if path.suffix.lower() not in formats and not (bare and not path.suffix):
         names = " or ".join(formats) if len(formats) < 3 else f"{', '.join(formats[:-1])} or {formats[-1]}"
         raise MixsimError(f"--out {path}: {what} is written as {names} (got {path.suffix or 'no suffix'!r})")
     return path

@@ -117,7 +117,7 @@ def _number(text: str) -> float:
 
 
 def _export_mmm(args: argparse.Namespace) -> int:
-    target = out_file(args.out, (".csv",), "the dataset")
+    target = out_file(args.out, (".csv",), "the dataset", bare=True)  # a bare name is a CSV file all the same
     scenario = load_scenario(args.scenario, args.overrides)
     runs = mmm_study_runs(scenario, args.replications)
     check_memory(scenario, args, runs=runs)
