@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mixsim._names import did_you_mean, name_hint
@@ -124,10 +124,15 @@ class Problems:
     ----------
     source : str
         The name put in front of every message (usually the file path as given).
+    origins : sequence of (Path, str), default=()
+        Places whose values came from elsewhere than ``source`` (overrides), each with the label that names where:
+        a problem at such a place or inside it starts with the label instead (the last matching one, as later
+        overrides win), ``label: rule (got X)``, or ``label: dotted.path: rule (got X)`` inside it.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, origins: Sequence[tuple[Path, str]] = ()) -> None:
         self.source = source
+        self._origins = list(origins)
         self._found: list[tuple[Path, str]] = []
 
     def __bool__(self) -> bool:
@@ -138,8 +143,12 @@ class Problems:
 
     def add(self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None) -> None:
         """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown."""
-        where = format_path(path)
-        message = f"{self.source}: {where}: {rule}" if where else f"{self.source}: {rule}"
+        where, source = format_path(path), self.source
+        for origin, label in reversed(self._origins):
+            if path[: len(origin)] == origin:
+                where, source = ("" if path == origin else where), label
+                break
+        message = f"{source}: {where}: {rule}" if where else f"{source}: {rule}"
         if got is not None:
             message += f" (got {got})"
         elif value is not _NOTHING:

@@ -36,8 +36,8 @@ __all__ = [
 
 
 def _num(x: float) -> str:
-    """A bound as people write it: 0, 1, 0.5, 1e-06."""
-    return f"{x:g}"
+    """A bound as people write it: 0, 1, 0.5, 1e-06, 1e15."""
+    return f"{x:g}".replace("e+", "e")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,7 +145,8 @@ class Number(Spec):
     low_open, high_open : bool, default=False
         Whether the bound itself is excluded.
     allow_inf : bool, default=False
-        Whether ``inf`` is a meaningful value (it still has to satisfy the bounds). NaN is never accepted.
+        Whether ``inf`` is a meaningful value (above ``high`` too: ``high`` then bounds the finite values, so that
+        a limit is "at most 1e15, or inf"). NaN is never accepted.
     note : str
         Why the range is what it is, appended to the rule ("1 would make conversion impossible").
     """
@@ -159,6 +160,8 @@ class Number(Spec):
 
     def rule(self) -> str:
         text = _range_rule(self.low, self.high, self.low_open, self.high_open)
+        if self.allow_inf and self.high is not None:
+            text += ", or inf"
         if self.note:
             text = f"{text}; {self.note}" if text else self.note
         return text
@@ -174,6 +177,8 @@ class Number(Spec):
         if math.isnan(x):
             out.add(path, "must be a number, not nan", value)
             return INVALID
+        if x == math.inf and self.allow_inf and _in_range(x, self.low, None, self.low_open, False):
+            return x
         if not _in_range(x, self.low, self.high, self.low_open, self.high_open):
             out.add(path, self.rule(), value)
             return INVALID
@@ -197,24 +202,29 @@ class Integer(Spec):
 
     Parameters
     ----------
-    low : int or None
-        Lower bound.
+    low, high : int or None
+        Bounds (``None``: unbounded on that side); ``high`` is always included.
     low_open : bool, default=False
-        Whether the bound itself is excluded.
+        Whether the lower bound itself is excluded.
+    note : str
+        Why the range is what it is, appended to the rule.
     """
 
     low: int | None = None
+    high: int | None = None
     low_open: bool = False
+    note: str = ""
 
     def rule(self) -> str:
-        return _range_rule(self.low, None, self.low_open, False)
+        text = _range_rule(self.low, self.high, self.low_open, False)
+        return f"{text}; {self.note}" if self.note and text else text or self.note
 
     def check(self, value: Any, path: Path, out: Problems) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             out.add(path, "must be an integer", value)
             return INVALID
         n = int(value)
-        if not _in_range(n, self.low, None, self.low_open, False):
+        if not _in_range(n, self.low, self.high, self.low_open, False):
             out.add(path, self.rule(), value)
             return INVALID
         return n
@@ -224,7 +234,7 @@ class Integer(Spec):
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
-        _range_schema(schema, self.low, None, self.low_open, False)
+        _range_schema(schema, self.low, self.high, self.low_open, False)
         return self._annotate(schema)
 
 
