@@ -91,13 +91,18 @@ def is_valid(*values: Any) -> bool:
     return True
 
 
+_IMMUTABLE = (int, float, str, bool, type(None))
+
+
 def to_plain(value: Any) -> Any:
     """Deep copy of ``value`` as plain ``dict`` / ``list`` / scalars (mappings keep their key order)."""
     if isinstance(value, Mapping):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    return copy.deepcopy(value)
+        # Numbers and strings need no copy: skipping the call for them keeps a long array (a flighting of
+        # millions of weights, refused right after) from taking seconds to copy.
+        return [v if type(v) in _IMMUTABLE else to_plain(v) for v in value]
+    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
 
 def _document_order(path: Path, document: Any) -> tuple[int, ...]:
@@ -141,12 +146,21 @@ class Problems:
     def __len__(self) -> int:
         return len(self._found)
 
-    def add(self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None) -> None:
-        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown."""
+    def add(
+        self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None, because: Sequence[Path] = ()
+    ) -> None:
+        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown.
+
+        ``because`` lists the other places whose values the rule derives from: a problem caused by an override
+        there is the override's (``override 'channels.tv.ctr=1e-300': channels.tv: price too low``).
+        """
         where, source = format_path(path), self.source
         for origin, label in reversed(self._origins):
             if path[: len(origin)] == origin:
                 where, source = ("" if path == origin else where), label
+                break
+            if any(place[: len(origin)] == origin or origin[: len(place)] == place for place in because):
+                source = label
                 break
         message = f"{source}: {where}: {rule}" if where else f"{source}: {rule}"
         if got is not None:

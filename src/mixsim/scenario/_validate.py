@@ -36,8 +36,16 @@ __all__ = [
 
 
 def _num(x: float) -> str:
-    """A bound as people write it: 0, 1, 0.5, 1e-06, 1e15."""
+    """A bound as people write it: 0, 1, 0.5, 1e-06, 1e15, 3660."""
     return f"{x:g}".replace("e+", "e")
+
+
+def _limit_rule(most: float | None, note: str = "") -> str:
+    """mixsim's own limit on a value, in words: "at most 1e15" (apart from the meaning's range, so that a message
+    says which side is wrong)."""
+    if most is None:
+        return ""
+    return f"at most {_num(most)}" + (f" ({note})" if note else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,10 +153,13 @@ class Number(Spec):
     low_open, high_open : bool, default=False
         Whether the bound itself is excluded.
     allow_inf : bool, default=False
-        Whether ``inf`` is a meaningful value (above ``high`` too: ``high`` then bounds the finite values, so that
-        a limit is "at most 1e15, or inf"). NaN is never accepted.
+        Whether ``inf`` is a meaningful value (it still has to satisfy the bounds). NaN is never accepted.
     note : str
         Why the range is what it is, appended to the rule ("1 would make conversion impossible").
+    most : float or None
+        mixsim's limit on the finite values (:data:`~mixsim.scenario.limits.MAX_NUMBER`), beyond the range the
+        meaning sets: a larger value is refused with its own message ("must be at most 1e15"); ``inf`` is still
+        accepted where ``allow_inf``.
     """
 
     low: float | None = None
@@ -157,14 +168,19 @@ class Number(Spec):
     high_open: bool = False
     allow_inf: bool = False
     note: str = ""
+    most: float | None = None
 
     def rule(self) -> str:
         text = _range_rule(self.low, self.high, self.low_open, self.high_open)
-        if self.allow_inf and self.high is not None:
-            text += ", or inf"
         if self.note:
             text = f"{text}; {self.note}" if text else self.note
         return text
+
+    def constraint(self) -> str:
+        limit = _limit_rule(self.most)
+        if limit and self.allow_inf:
+            limit += ", or inf"
+        return "; ".join(p for p in (self.rule(), limit) if p)
 
     def check(self, value: Any, path: Path, out: Problems) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -177,13 +193,14 @@ class Number(Spec):
         if math.isnan(x):
             out.add(path, "must be a number, not nan", value)
             return INVALID
-        if x == math.inf and self.allow_inf and _in_range(x, self.low, None, self.low_open, False):
-            return x
         if not _in_range(x, self.low, self.high, self.low_open, self.high_open):
             out.add(path, self.rule(), value)
             return INVALID
         if math.isinf(x) and not self.allow_inf:
             out.add(path, "must be finite", value)
+            return INVALID
+        if self.most is not None and math.isfinite(x) and x > self.most:
+            out.add(path, "must be " + _limit_rule(self.most) + (", or inf" if self.allow_inf else ""), value)
             return INVALID
         return x
 
@@ -193,6 +210,8 @@ class Number(Spec):
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "number"}
         _range_schema(schema, self.low, self.high, self.low_open, self.high_open)
+        if self.most is not None and "maximum" not in schema and "exclusiveMaximum" not in schema:
+            schema["maximum"] = self.most
         return self._annotate(schema)
 
 
@@ -202,30 +221,37 @@ class Integer(Spec):
 
     Parameters
     ----------
-    low, high : int or None
-        Bounds (``None``: unbounded on that side); ``high`` is always included.
+    low : int or None
+        Lower bound.
     low_open : bool, default=False
-        Whether the lower bound itself is excluded.
-    note : str
-        Why the range is what it is, appended to the rule.
+        Whether the bound itself is excluded.
+    most : int or None
+        mixsim's limit on the value, refused with its own message ("must be at most 3660 (ten years)").
+    why : str
+        Why the limit is what it is, shown with it.
     """
 
     low: int | None = None
-    high: int | None = None
     low_open: bool = False
-    note: str = ""
+    most: int | None = None
+    why: str = ""
+
+    def constraint(self) -> str:
+        return "; ".join(p for p in (self.rule(), _limit_rule(self.most, self.why)) if p)
 
     def rule(self) -> str:
-        text = _range_rule(self.low, self.high, self.low_open, False)
-        return f"{text}; {self.note}" if self.note and text else text or self.note
+        return _range_rule(self.low, None, self.low_open, False)
 
     def check(self, value: Any, path: Path, out: Problems) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             out.add(path, "must be an integer", value)
             return INVALID
         n = int(value)
-        if not _in_range(n, self.low, self.high, self.low_open, False):
+        if not _in_range(n, self.low, None, self.low_open, False):
             out.add(path, self.rule(), value)
+            return INVALID
+        if self.most is not None and n > self.most:
+            out.add(path, "must be " + _limit_rule(self.most, self.why), value)
             return INVALID
         return n
 
@@ -234,7 +260,7 @@ class Integer(Spec):
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
-        _range_schema(schema, self.low, self.high, self.low_open, False)
+        _range_schema(schema, self.low, self.most, self.low_open, False)
         return self._annotate(schema)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mixsim.scenario._problems import INVALID, Problems, is_valid
+from mixsim.scenario._problems import INVALID, Path, Problems, is_valid
 
 __all__ = [
     "DERIVED_RULES",
@@ -90,15 +90,15 @@ def check_derived(tree: dict[str, Any], out: Problems) -> None:
     if isinstance(channels, dict):
         spends = [c["spend"] for c in channels.values() if isinstance(c, dict)]
         total = budget["total"] if isinstance(budget, dict) else INVALID
-        what = "the budget"
+        what, budget_keys = "the budget", [("budget", "total")]
         if total is None:  # the default budget: the plan's spend
             total = math.fsum(spends) if len(spends) == len(channels) and is_valid(spends) else INVALID
-            what = "the budget (the plan's total spend)"
+            what, budget_keys = "the budget (the plan's total spend)", [("channels", name, "spend") for name in channels]
         scenario = tree["scenario"]
         share = _simulated_share(scenario) if isinstance(scenario, dict) else None
         for name, channel in channels.items():
             if isinstance(channel, dict) and share is not None:
-                _check_exposures(("channels", name), channel, (total, what), share, out)
+                _check_exposures(("channels", name), channel, (total, what), share, out, budget_keys)
     season, scenario = tree["seasonality"], tree["scenario"]
     horizon = scenario["horizon_days"] if isinstance(scenario, dict) else INVALID
     if isinstance(season, dict) and isinstance(horizon, int) and horizon is not INVALID:
@@ -114,7 +114,12 @@ def _simulated_share(scenario: dict[str, Any]) -> float | None:
 
 
 def _check_exposures(
-    path: tuple[str, str], channel: dict[str, Any], budget: tuple[Any, str], share: float, out: Problems
+    path: tuple[str, str],
+    channel: dict[str, Any],
+    budget: tuple[Any, str],
+    share: float,
+    out: Problems,
+    budget_keys: list[Path],
 ) -> None:
     cpm, cpc, ctr, spend = channel["cpm"], channel["cpc"], channel["ctr"], channel["spend"]
     if cpm is not None and cpc is None and is_valid(cpm):
@@ -135,6 +140,7 @@ def _check_exposures(
             f"price too low: at {_g(cost)} per exposure, {what}, {_g(amount)}{simulated}, buys the simulated "
             f"customers {_g(exposures)} exposures (at most {_g(MAX_EXPOSURES)})",
             got=_g(cpm) if where[-1] == "cpm" else f"cpc * ctr = {_g(cost)}",
+            because=[path, *budget_keys, ("scenario", "population"), ("scenario", "represents")],
         )
 
 
@@ -158,6 +164,7 @@ def _check_demand(season: dict[str, Any], weeks: int, out: Problems) -> None:
                 f"week {week + 1}'s demand multiplier (weekly times the periods over it) must be at most "
                 f"{_g(MAX_NUMBER)}",
                 got=_g(multiplier),
+                because=[("seasonality", "weekly"), ("seasonality", "periods"), ("scenario", "horizon_days")],
             )
             return
 

@@ -20,7 +20,7 @@ from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
 from mixsim.scenario._problems import Path, show, to_plain
 from mixsim.scenario.limits import MAX_NUMBER, shown
-from mixsim.scenario.overrides import origins, override_data, python_value, set_keys
+from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import TARGETABLE, check_document
 from mixsim.scenario.scaling import scale_overrides
 from mixsim.scenario.writing import scenario_to_dict
@@ -271,9 +271,10 @@ class Scenario:
             try:
                 new[name] = float(value)
             except (TypeError, ValueError, OverflowError):
-                new[name] = math.nan
-            if not 0.0 <= new[name] <= MAX_NUMBER:  # NaN too
-                rule = f"must be a number in [0, {MAX_NUMBER:.0e}]".replace("e+", "e")
+                problems.append(f"{self.source}: channels.{name}.spend: must be a number (got {show(value)})")
+                continue
+            if not 0.0 <= new[name] <= MAX_NUMBER:  # NaN too: it never reaches the engine
+                rule = f"must be in [0, {MAX_NUMBER:.0e}]".replace("e+", "e")
                 problems.append(f"{self.source}: channels.{name}.spend: {rule} (got {show(value)})")
         if problems:
             raise ScenarioError(problems)
@@ -344,7 +345,7 @@ class Scenario:
         items = [(key, value, f"replace {key!r}") for key, value in (changes or {}).items()]
         items += [(f"scenario.{key}", value, f"replace {key}=") for key, value in scenario_keys.items()]
         data, problems = set_keys(self._data(), items, self.source)
-        scenario, more = _parse(data, self.source, origins(items))
+        scenario, more = _parse(data, self.source)
         if problems or more or scenario is None:
             raise ScenarioError(shown(problems + more, self.source))
         return dataclasses.replace(scenario, overrides=self.overrides)

@@ -82,8 +82,9 @@ def _cell(text: str) -> str:
 
 
 def _sentence(text: str) -> str:
-    """``text`` ending with a full stop (the docs in the table are written without one)."""
+    """``text`` as a sentence: a capital first and a full stop last (the docs in the table have neither always)."""
     text = text.strip()
+    text = text[:1].upper() + text[1:]
     return text + ("" if not text or text.endswith(".") else ".")
 
 

@@ -56,12 +56,12 @@ def _probability(doc: str, default: float | None = 0.0) -> Number:
 
 
 def _rate(doc: str) -> Number:
-    return Number(doc=doc, low=0.0, high=MAX_NUMBER, default=0.0)
+    return Number(doc=doc, low=0.0, most=MAX_NUMBER, default=0.0)
 
 
 def _amount(doc: str, **keys: Any) -> Number:
     """A number >= 0 and at most :data:`~mixsim.scenario.limits.MAX_NUMBER`: money, a multiplier, a weight."""
-    return Number(doc=doc, low=0.0, high=MAX_NUMBER, **keys)
+    return Number(doc=doc, low=0.0, most=MAX_NUMBER, **keys)
 
 
 def _per_segment(doc: str, number: Number, missing: str) -> NumberOrMap:
@@ -109,7 +109,7 @@ CHANNEL_TABLE = Table(
             doc="Stages the channel can touch",
             item=Choice(doc="A funnel stage", options=TARGETABLE),
             min_items=1,
-            max_items=len(TARGETABLE),
+            max_items=16,  # room to report a duplicate or a misspelt stage, not ten million of them
             unique=True,
             noun="stage",
             default=list(TARGETABLE),
@@ -145,14 +145,14 @@ FILE_TABLE = Table(
                     "represents / population); default the population",
                     low=0,
                     low_open=True,
-                    high=int(MAX_NUMBER),
+                    most=int(MAX_NUMBER),
                 ),
                 "horizon_days": Integer(
                     doc="Simulated days",
                     low=0,
                     low_open=True,
-                    high=MAX_HORIZON_DAYS,
-                    note="ten years at most",
+                    most=MAX_HORIZON_DAYS,
+                    why="ten years",
                     required=True,
                 ),
                 "seed": Integer(doc="Default random seed", low=0),
@@ -184,7 +184,7 @@ FILE_TABLE = Table(
                             doc="Half-life of awareness, days",
                             low=0.0,
                             low_open=True,
-                            high=MAX_NUMBER,
+                            most=MAX_NUMBER,
                             allow_inf=True,
                             note=_HALF_LIFE_NOTE,
                         ),
@@ -192,7 +192,7 @@ FILE_TABLE = Table(
                             doc="Half-life of consideration, days",
                             low=0.0,
                             low_open=True,
-                            high=MAX_NUMBER,
+                            most=MAX_NUMBER,
                             allow_inf=True,
                             note=_HALF_LIFE_NOTE,
                         ),
