@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SMALL_TOML, CliResult, small_data
 from mixsim.errors import InputError, ScenarioError
 from mixsim.scenario import Scenario, load_scenario, parse_scenario
 from mixsim.scenario.limits import MAX_EXPOSURES, MAX_FILE_BYTES, MAX_HORIZON_DAYS, MAX_PROBLEMS_SHOWN, MAX_WEEKS
 from mixsim.sweep import MAX_CELLS, describe
-
-from conftest import SMALL_TOML, CliResult, small_data
 
 RunCli = Callable[..., CliResult]
 
@@ -57,7 +56,9 @@ AUDIT_KEYS = (
 )
 
 # A problem line: the override that set the value, or the file and a dotted key.
-PROBLEM = re.compile(r"^(--set '.*?(?:'|\.\.\.): |small\.toml: (channels|seasonality|budget|scenario|economics)[\w.\[\]]*: )")
+PROBLEM = re.compile(
+    r"^(--set '.*?(?:'|\.\.\.): |small\.toml: (channels|seasonality|budget|scenario|economics)[\w.\[\]]*: )"
+)
 
 
 def audit_value(key: str, value: str) -> str:
@@ -149,9 +150,9 @@ def test_a_weeks_demand_is_the_product_of_its_multipliers() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(small_data(), "small.toml", overrides)
     assert info.value.problems == [
-        "override 'seasonality.periods=[{name = \"a\", first_week = 2, last_week = 3, multiplier = 1e10}, "
-        "{name = \"b\", first_week = 2, last_week = 3, multiplier = 1e10}]': seasonality: week 2's demand multiplier (weekly "
-        "times the periods over it) must be at most 1e15 (got 1e20)"
+        'override \'seasonality.periods=[{name = "a", first_week = 2, last_week = 3, multiplier = 1e10}, '
+        "{name = \"b\", first_week = 2, last_week = 3, multiplier = 1e10}]': seasonality: week 2's demand "
+        "multiplier (weekly times the periods over it) must be at most 1e15 (got 1e20)"
     ]
     ok = parse_scenario(small_data(), "small.toml", ["seasonality.weekly=[1e5, 1e5, 1e5]"])
     assert ok.seasonality == (1e5, 1e5, 1e5)
@@ -257,7 +258,8 @@ def test_deep_nesting_is_refused_with_a_clear_line(run_cli: RunCli, tmp_path: Pa
 
 
 def test_deep_set_values_and_keys_are_refused(run_cli: RunCli, scenario_file: Path) -> None:
-    for override in ("scenario.name=" + "[" * 5_000, "x=" + "{a=" * 5_000 + "1" + "}" * 5_000, "a" + ".a" * 5_000 + "=1"):
+    deep = ("scenario.name=" + "[" * 5_000, "x=" + "{a=" * 5_000 + "1" + "}" * 5_000, "a" + ".a" * 5_000 + "=1")
+    for override in deep:
         code, _, err = run_cli("validate", scenario_file, "--set", override)
         assert code == 2, err
         assert err.startswith("--set '") and "nested too deeply" in err and len(err) < 400, err
@@ -270,7 +272,7 @@ def test_data_built_in_python_nested_too_deeply_is_refused() -> None:
     for _ in range(100_000):
         node["x"] = {}
         node = node["x"]  # type: ignore[assignment]
-    with pytest.raises(ScenarioError, match="small.toml: nested too deeply"):
+    with pytest.raises(ScenarioError, match=r"small\.toml: nested too deeply"):
         parse_scenario(data, "small.toml")
 
 

@@ -14,13 +14,12 @@ import re
 import stat
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from mixsim.errors import ScenarioError
 from mixsim.scenario._nesting import nesting_problem
-from mixsim.scenario.model import Scenario, parse_scenario
 from mixsim.scenario.limits import MAX_FILE_BYTES
+from mixsim.scenario.model import Scenario, parse_scenario
 from mixsim.scenario.rules import FILE_TABLE
 
 __all__ = ["json_schema", "load_scenario", "read_toml"]

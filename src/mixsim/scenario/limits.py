@@ -13,6 +13,7 @@ rules across keys.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from mixsim.scenario._problems import INVALID, Path, Problems, is_valid
@@ -90,10 +91,12 @@ def check_derived(tree: dict[str, Any], out: Problems) -> None:
     if isinstance(channels, dict):
         spends = [c["spend"] for c in channels.values() if isinstance(c, dict)]
         total = budget["total"] if isinstance(budget, dict) else INVALID
-        what, budget_keys = "the budget", [("budget", "total")]
+        what = "the budget"
+        budget_keys: list[Path] = [("budget", "total")]
         if total is None:  # the default budget: the plan's spend
             total = math.fsum(spends) if len(spends) == len(channels) and is_valid(spends) else INVALID
-            what, budget_keys = "the budget (the plan's total spend)", [("channels", name, "spend") for name in channels]
+            what = "the budget (the plan's total spend)"
+            budget_keys = [("channels", name, "spend") for name in channels]
         scenario = tree["scenario"]
         share = _simulated_share(scenario) if isinstance(scenario, dict) else None
         for name, channel in channels.items():
@@ -119,9 +122,10 @@ def _check_exposures(
     budget: tuple[Any, str],
     share: float,
     out: Problems,
-    budget_keys: list[Path],
+    budget_keys: Sequence[Path],
 ) -> None:
     cpm, cpc, ctr, spend = channel["cpm"], channel["cpc"], channel["ctr"], channel["spend"]
+    where: Path
     if cpm is not None and cpc is None and is_valid(cpm):
         cost, where = cpm / 1000, (*path, "cpm")
     elif cpc is not None and cpm is None and ctr is not None and is_valid(cpc, ctr):

@@ -54,10 +54,14 @@ def override_data(
     if isinstance(overrides, str):  # one override given bare, not in a list
         overrides = [overrides]
     if isinstance(overrides, Mapping):  # {key: value}: the form Scenario.replace takes, not this one
-        return to_plain(data), [
-            "overrides: must be 'dotted.key=VALUE' strings, e.g. ['scenario.population=5000'] (got a "
-            f"{type(overrides).__name__}; a mapping of dotted keys to values is what Scenario.replace takes)"
-        ], []
+        return (
+            to_plain(data),
+            [
+                "overrides: must be 'dotted.key=VALUE' strings, e.g. ['scenario.population=5000'] (got a "
+                f"{type(overrides).__name__}; a mapping of dotted keys to values is what Scenario.replace takes)"
+            ],
+            [],
+        )
     items: list[tuple[str, Any, str]] = []
     problems: list[str] = []
     for override in overrides:

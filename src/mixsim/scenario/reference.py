@@ -82,9 +82,8 @@ def _cell(text: str) -> str:
 
 
 def _sentence(text: str) -> str:
-    """``text`` as a sentence: a capital first and a full stop last (the docs in the table have neither always)."""
+    """``text`` ending with a full stop (the docs in the table are written without one)."""
     text = text.strip()
-    text = text[:1].upper() + text[1:]
     return text + ("" if not text or text.endswith(".") else ".")
 
 
@@ -151,7 +150,7 @@ def key_reference() -> str:
             about.append("Required.")
         limits = section.container.constraint()
         if limits:
-            about.append(_sentence(limits))
+            about.append(_sentence(limits[:1].upper() + limits[1:]))  # a sentence of its own after the doc
         lines += [
             "",
             f"## `{section.header}`",
