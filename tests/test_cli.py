@@ -233,10 +233,11 @@ def test_later_set_wins(run_cli: RunCli, scenario_file: Path) -> None:
     assert doc["channels"]["tv"]["spend"]["mean"] + doc["channels"]["tv"]["unspent"]["mean"] == pytest.approx(500)
 
 
-def test_invalid_set_is_reported_like_the_file(run_cli: RunCli, scenario_file: Path) -> None:
+def test_invalid_set_is_reported_as_the_set(run_cli: RunCli, scenario_file: Path) -> None:
     code, out, err = run_cli("simulate", scenario_file, *FAST, "--set", "channels.tv.cpm=-3")
     assert code == 2 and out == ""
-    assert err.splitlines() == [f"{scenario_file}: channels.tv.cpm: must be > 0 (got -3)"]
+    # The file does not hold -3: the message names the --set that gave it.
+    assert err.splitlines() == ["--set 'channels.tv.cpm=-3': must be > 0 (got -3)"]
 
 
 def test_every_bad_set_is_reported_at_once(run_cli: RunCli, scenario_file: Path) -> None:
@@ -246,8 +247,8 @@ def test_every_bad_set_is_reported_at_once(run_cli: RunCli, scenario_file: Path)
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 3, err
-    assert any("channels.tv.cpm: must be > 0" in line for line in lines)
-    assert any("economics.margin: must be in [0, 1] (got 2)" in line for line in lines)
+    assert any("--set 'channels.tv.cpm=-3': must be > 0" in line for line in lines)
+    assert any("--set 'economics.margin=2': must be in [0, 1] (got 2)" in line for line in lines)
     assert any("'a..b=1'" in line for line in lines)
 
 
@@ -271,7 +272,7 @@ def test_misspelt_channel_in_set_gets_a_hint(run_cli: RunCli, scenario_file: Pat
 def test_misspelt_key_in_set_gets_a_hint(run_cli: RunCli, scenario_file: Path) -> None:
     code, _, err = run_cli("validate", scenario_file, "--set", "channels.tv.cmp=3")
     assert code == 2
-    assert "channels.tv.cmp: unknown key; did you mean 'cpm'?" in err
+    assert "--set 'channels.tv.cmp=3': unknown key; did you mean 'cpm'?" in err
 
 
 def test_validate_applies_set(run_cli: RunCli, scenario_file: Path) -> None:
@@ -392,7 +393,7 @@ def test_real_process_exit_codes(scenario_file: Path, tmp_path: Path) -> None:
 
     bad = call("simulate", scenario_file, "--set", "channels.tv.cpm=-3", module=True)
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr.strip() == f"{scenario_file}: channels.tv.cpm: must be > 0 (got -3)"
+    assert bad.stderr.strip() == "--set 'channels.tv.cpm=-3': must be > 0 (got -3)"
 
     invalid: list[list[str | Path]] = [["simulate", tmp_path / "missing.toml"], ["simulate", scenario_file, "-r", "0"]]
     for args in invalid:

@@ -40,6 +40,11 @@ from mixsim.tables import interval, json_ready
 SWEPT_CHANNEL_METRICS: tuple[str, ...] = ("spend", "exposures", "reach", "frequency", "linear")
 """Per-channel figures each row carries (means over replications)."""
 
+MAX_CELLS = 10_000
+"""Most cells of a sweep, refused before any is built: each cell is a scenario validated up front and a file in the
+output folder, and at a few cells a second (one replication of a small scenario) 10,000 cells already take about an
+hour. Split a larger design into several sweeps, or sample it (``[sample]``)."""
+
 _PART = "cell-"
 
 
@@ -222,6 +227,10 @@ def _grid_cells(grid: Any, source: str) -> list[dict[str, Any]]:
     if bad:
         raise InputError([f"{source}: grid.{k}: must be a non-empty list of values (got {grid[k]!r})" for k in bad])
     keys = list(grid)
+    cells = math.prod(len(grid[k]) for k in keys)
+    if cells > MAX_CELLS:  # counted before building any, so a huge grid is refused at once
+        sizes = " x ".join(f"{len(grid[k]):,}" for k in keys)
+        raise InputError(f"{source}: grid: {sizes} = {cells:,} cells; at most {MAX_CELLS:,} in one sweep")
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
@@ -243,6 +252,8 @@ def _sample_cells(sample: Any, source: str) -> list[dict[str, Any]]:
         raise InputError(problems)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         problems.append(f"{source}: sample.cells: must be an integer >= 1 (got {n!r})")
+    elif n > MAX_CELLS:
+        problems.append(f"{source}: sample.cells: at most {MAX_CELLS:,} in one sweep (got {n:,})")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         problems.append(f"{source}: sample.seed: must be an integer >= 0 (got {seed!r})")
     for key, bounds in ranges.items():

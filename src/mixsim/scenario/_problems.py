@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mixsim._names import did_you_mean, name_hint
@@ -91,13 +91,18 @@ def is_valid(*values: Any) -> bool:
     return True
 
 
+_IMMUTABLE = (int, float, str, bool, type(None))
+
+
 def to_plain(value: Any) -> Any:
     """Deep copy of ``value`` as plain ``dict`` / ``list`` / scalars (mappings keep their key order)."""
     if isinstance(value, Mapping):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    return copy.deepcopy(value)
+        # Numbers and strings need no copy: skipping the call for them keeps a long array (a flighting of
+        # millions of weights, refused right after) from taking seconds to copy.
+        return [v if type(v) in _IMMUTABLE else to_plain(v) for v in value]
+    return value if type(value) in _IMMUTABLE else copy.deepcopy(value)
 
 
 def _document_order(path: Path, document: Any) -> tuple[int, ...]:
@@ -124,10 +129,15 @@ class Problems:
     ----------
     source : str
         The name put in front of every message (usually the file path as given).
+    origins : sequence of (Path, str), default=()
+        Places whose values came from elsewhere than ``source`` (overrides), each with the label that names where:
+        a problem at such a place or inside it starts with the label instead (the last matching one, as later
+        overrides win), ``label: rule (got X)``, or ``label: dotted.path: rule (got X)`` inside it.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, origins: Sequence[tuple[Path, str]] = ()) -> None:
         self.source = source
+        self._origins = list(origins)
         self._found: list[tuple[Path, str]] = []
 
     def __bool__(self) -> bool:
@@ -136,10 +146,23 @@ class Problems:
     def __len__(self) -> int:
         return len(self._found)
 
-    def add(self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None) -> None:
-        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown."""
-        where = format_path(path)
-        message = f"{self.source}: {where}: {rule}" if where else f"{self.source}: {rule}"
+    def add(
+        self, path: Path, rule: str, value: Any = _NOTHING, *, got: str | None = None, because: Sequence[Path] = ()
+    ) -> None:
+        """Record that the value at ``path`` breaks ``rule``; ``value`` (or a ready ``got`` text) is shown.
+
+        ``because`` lists the other places whose values the rule derives from: a problem caused by an override
+        there is the override's (``override 'channels.tv.ctr=1e-300': channels.tv: price too low``).
+        """
+        where, source = format_path(path), self.source
+        for origin, label in reversed(self._origins):
+            if path[: len(origin)] == origin:
+                where, source = ("" if path == origin else where), label
+                break
+            if any(place[: len(origin)] == origin or origin[: len(place)] == place for place in because):
+                source = label
+                break
+        message = f"{source}: {where}: {rule}" if where else f"{source}: {rule}"
         if got is not None:
             message += f" (got {got})"
         elif value is not _NOTHING:

@@ -36,8 +36,16 @@ __all__ = [
 
 
 def _num(x: float) -> str:
-    """A bound as people write it: 0, 1, 0.5, 1e-06."""
-    return f"{x:g}"
+    """A bound as people write it: 0, 1, 0.5, 1e-06, 1e15, 3660."""
+    return f"{x:g}".replace("e+", "e")
+
+
+def _limit_rule(most: float | None, note: str = "") -> str:
+    """mixsim's own limit on a value, in words: "at most 1e15" (apart from the meaning's range, so that a message
+    says which side is wrong)."""
+    if most is None:
+        return ""
+    return f"at most {_num(most)}" + (f" ({note})" if note else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +156,10 @@ class Number(Spec):
         Whether ``inf`` is a meaningful value (it still has to satisfy the bounds). NaN is never accepted.
     note : str
         Why the range is what it is, appended to the rule ("1 would make conversion impossible").
+    most : float or None
+        mixsim's limit on the finite values (:data:`~mixsim.scenario.limits.MAX_NUMBER`), beyond the range the
+        meaning sets: a larger value is refused with its own message ("must be at most 1e15"); ``inf`` is still
+        accepted where ``allow_inf``.
     """
 
     low: float | None = None
@@ -156,12 +168,19 @@ class Number(Spec):
     high_open: bool = False
     allow_inf: bool = False
     note: str = ""
+    most: float | None = None
 
     def rule(self) -> str:
         text = _range_rule(self.low, self.high, self.low_open, self.high_open)
         if self.note:
             text = f"{text}; {self.note}" if text else self.note
         return text
+
+    def constraint(self) -> str:
+        limit = _limit_rule(self.most)
+        if limit and self.allow_inf:
+            limit += ", or inf"
+        return "; ".join(p for p in (self.rule(), limit) if p)
 
     def check(self, value: Any, path: Path, out: Problems) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -180,6 +199,9 @@ class Number(Spec):
         if math.isinf(x) and not self.allow_inf:
             out.add(path, "must be finite", value)
             return INVALID
+        if self.most is not None and math.isfinite(x) and x > self.most:
+            out.add(path, "must be " + _limit_rule(self.most) + (", or inf" if self.allow_inf else ""), value)
+            return INVALID
         return x
 
     def kind(self) -> str:
@@ -188,6 +210,8 @@ class Number(Spec):
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "number"}
         _range_schema(schema, self.low, self.high, self.low_open, self.high_open)
+        if self.most is not None and "maximum" not in schema and "exclusiveMaximum" not in schema:
+            schema["maximum"] = self.most
         return self._annotate(schema)
 
 
@@ -201,10 +225,19 @@ class Integer(Spec):
         Lower bound.
     low_open : bool, default=False
         Whether the bound itself is excluded.
+    most : int or None
+        mixsim's limit on the value, refused with its own message ("must be at most 3660 (ten years)").
+    why : str
+        Why the limit is what it is, shown with it.
     """
 
     low: int | None = None
     low_open: bool = False
+    most: int | None = None
+    why: str = ""
+
+    def constraint(self) -> str:
+        return "; ".join(p for p in (self.rule(), _limit_rule(self.most, self.why)) if p)
 
     def rule(self) -> str:
         return _range_rule(self.low, None, self.low_open, False)
@@ -217,6 +250,9 @@ class Integer(Spec):
         if not _in_range(n, self.low, None, self.low_open, False):
             out.add(path, self.rule(), value)
             return INVALID
+        if self.most is not None and n > self.most:
+            out.add(path, "must be " + _limit_rule(self.most, self.why), value)
+            return INVALID
         return n
 
     def kind(self) -> str:
@@ -224,7 +260,7 @@ class Integer(Spec):
 
     def schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
-        _range_schema(schema, self.low, None, self.low_open, False)
+        _range_schema(schema, self.low, self.most, self.low_open, False)
         return self._annotate(schema)
 
 

@@ -8,14 +8,17 @@ column where TOML says so; the content is then checked like any data (:func:`~mi
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from mixsim.errors import ScenarioError
+from mixsim.scenario._nesting import nesting_problem
+from mixsim.scenario.limits import MAX_FILE_BYTES
 from mixsim.scenario.model import Scenario, parse_scenario
 from mixsim.scenario.rules import FILE_TABLE
 
@@ -38,13 +41,38 @@ def _toml_problem(source: str, err: tomllib.TOMLDecodeError) -> str:
 def read_toml(source: str) -> dict[str, Any]:
     """The TOML document in file ``source``, as plain data (not checked against the scenario contract).
 
+    A file is read whole only if it is a regular file or a pipe of at most :data:`~mixsim.scenario.limits.
+    MAX_FILE_BYTES`; a UTF-8 byte-order mark at its start is skipped (editors on Windows write one).
+
     Raises
     ------
     ScenarioError
-        If the file is missing, unreadable or a directory, is not UTF-8, or is not TOML (naming line and column).
+        If the file is missing, unreadable, a directory or a device, larger than the limit, not UTF-8, nested
+        too deeply, or not TOML (naming line and column).
     """
+    text = _read_text(source)
+    problem = nesting_problem(text)
+    if problem is not None:
+        raise ScenarioError([f"{source}: {problem}"])
     try:
-        content = Path(source).read_bytes()
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([_toml_problem(source, err)]) from None
+    except RecursionError:  # a nesting the scan above let through: still the file's fault, not a crash
+        raise ScenarioError([f"{source}: nested too deeply"]) from None
+
+
+def _read_text(source: str) -> str:
+    """The file's text: at most ``MAX_FILE_BYTES`` of a regular file or a pipe, decoded as UTF-8."""
+    try:
+        with open(source, "rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                # A device (/dev/zero, a terminal) or a socket never ends, or is not a file someone wrote.
+                raise ScenarioError([f"{source}: not a regular file (a scenario is a TOML file)"])
+            # Reading one byte more than the limit tells a file at the limit from a larger one without reading it
+            # all (a pipe has no size to look at first).
+            content = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([f"{source}: file not found"]) from None
     except IsADirectoryError:
@@ -53,15 +81,16 @@ def read_toml(source: str) -> dict[str, Any]:
         raise ScenarioError([f"{source}: permission denied"]) from None
     except OSError as err:
         raise ScenarioError([f"{source}: cannot read file ({err.strerror or err})"]) from None
+    if len(content) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        raise ScenarioError([f"{source}: larger than {limit} MiB; a scenario file is far smaller"])
+    if content.startswith(codecs.BOM_UTF8):  # a byte-order mark, not part of the TOML text
+        content = content[len(codecs.BOM_UTF8) :]
     try:
-        text = content.decode("utf-8")
+        return content.decode("utf-8")
     except UnicodeDecodeError as err:
         line = content.count(b"\n", 0, err.start) + 1
         raise ScenarioError([f"{source}: line {line}: not UTF-8 text (a TOML file must be UTF-8)"]) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError([_toml_problem(source, err)]) from None
 
 
 def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:

@@ -18,7 +18,8 @@ import numpy as np
 
 from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
-from mixsim.scenario._problems import show, to_plain
+from mixsim.scenario._problems import Path, show, to_plain
+from mixsim.scenario.limits import MAX_NUMBER, shown
 from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import TARGETABLE, check_document
 from mixsim.scenario.scaling import scale_overrides
@@ -261,15 +262,20 @@ class Scenario:
         Raises
         ------
         ScenarioError
-            For a channel the scenario does not have, or a spend that is not a number.
+            For a channel the scenario does not have, or a spend that is not a number in [0, MAX_NUMBER] (NaN and
+            inf never reach the engine).
         """
         problems = [self._no_channel(name) for name in spend if name not in self.channel_names]
         new: dict[str, float] = {}
         for name, value in spend.items():
             try:
                 new[name] = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 problems.append(f"{self.source}: channels.{name}.spend: must be a number (got {show(value)})")
+                continue
+            if not 0.0 <= new[name] <= MAX_NUMBER:  # NaN too: it never reaches the engine
+                rule = f"must be in [0, {MAX_NUMBER:.0e}]".replace("e+", "e")
+                problems.append(f"{self.source}: channels.{name}.spend: {rule} (got {show(value)})")
         if problems:
             raise ScenarioError(problems)
         channels = tuple(dataclasses.replace(c, spend=new[c.name]) if c.name in new else c for c in self.channels)
@@ -341,7 +347,7 @@ class Scenario:
         data, problems = set_keys(self._data(), items, self.source)
         scenario, more = _parse(data, self.source)
         if problems or more or scenario is None:
-            raise ScenarioError(problems + more)
+            raise ScenarioError(shown(problems + more, self.source))
         return dataclasses.replace(scenario, overrides=self.overrides)
 
     def with_channel(self, name: str, **fields: Any) -> Scenario:
@@ -497,8 +503,12 @@ def _season(season: dict[str, Any], horizon: int) -> tuple[float, ...] | None:
     return None if np.all(weekly == 1.0) else tuple(float(w) for w in weekly)
 
 
-def _parse(data: Any, source: str) -> tuple[Scenario | None, list[str]]:
-    tree, raw, problems = check_document(data, source)
+def _parse(data: Any, source: str, where: Sequence[tuple[Path, str]] = ()) -> tuple[Scenario | None, list[str]]:
+    """The scenario ``data`` describes, or the problems found; ``where`` holds the places set by overrides."""
+    try:
+        tree, raw, problems = check_document(data, source, where)
+    except RecursionError:  # data built in Python, nested deeper than any file may be
+        return None, [f"{source}: nested too deeply"]
     if problems or tree is None or raw is None:
         return None, problems
     return _build(tree, raw, source), []
@@ -544,12 +554,16 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<scenario>", override
     'D2C skincare brand, one quarter'
     """
     problems: list[str] = []
+    where: list[tuple[Path, str]] = []
     if (isinstance(overrides, str) or overrides) and isinstance(data, Mapping):  # not a table: _parse says so
-        data, problems = override_data(data, overrides, source)
-    scenario, more = _parse(data, source)
+        try:
+            data, problems, where = override_data(data, overrides, source)
+        except RecursionError:  # data built in Python, nested deeper than any file may be
+            raise ScenarioError([f"{source}: nested too deeply"]) from None
+    scenario, more = _parse(data, source, where)
     problems += more
     if problems or scenario is None:
-        raise ScenarioError(problems)
+        raise ScenarioError(shown(problems, source))
     if isinstance(overrides, str):
         overrides = [overrides]
     return dataclasses.replace(scenario, overrides=tuple(str(o) for o in overrides)) if overrides else scenario

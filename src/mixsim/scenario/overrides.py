@@ -15,46 +15,84 @@ from typing import Any
 
 from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
-from mixsim.scenario._problems import show, to_plain
+from mixsim.scenario._nesting import MAX_DEPTH, nesting_problem
+from mixsim.scenario._problems import Path, show, to_plain
 
-__all__ = ["apply_overrides", "override_data", "python_value", "set_keys"]
+__all__ = ["apply_overrides", "origins", "override_data", "python_value", "set_keys"]
 
 _OVERRIDE_KEY = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
 
 
 def _override_value(text: str) -> Any:
-    """``text`` as a TOML value, or as the plain string if it is not one."""
+    """``text`` as a TOML value, or as the plain string if it is not one.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` nests too deeply to be read (saying so).
+    """
+    problem = nesting_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     try:
         parsed = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:  # a nesting the scan let through
+        raise ValueError("nested too deeply") from None
     # Text such as "1\nx = 2" parses but smuggles in another key: it is not one value.
     return parsed["v"] if list(parsed) == ["v"] else text
 
 
-def override_data(data: Mapping[str, Any], overrides: Sequence[str], source: str) -> tuple[dict[str, Any], list[str]]:
-    """:func:`apply_overrides` without raising: the new data and the problems found (so that a caller can report
-    them together with the problems of the data itself)."""
+def override_data(
+    data: Mapping[str, Any], overrides: Sequence[str], source: str
+) -> tuple[dict[str, Any], list[str], list[tuple[Path, str]]]:
+    """:func:`apply_overrides` without raising: the new data, the problems found (so that a caller can report
+    them together with the problems of the data itself), and the :func:`origins` of the keys set."""
     if not isinstance(data, Mapping):
-        return {}, [f"{source}: a scenario must be a table (got {show(data)})"]
+        return {}, [f"{source}: a scenario must be a table (got {show(data)})"], []
     if isinstance(overrides, str):  # one override given bare, not in a list
         overrides = [overrides]
     if isinstance(overrides, Mapping):  # {key: value}: the form Scenario.replace takes, not this one
-        return to_plain(data), [
-            "overrides: must be 'dotted.key=VALUE' strings, e.g. ['scenario.population=5000'] (got a "
-            f"{type(overrides).__name__}; a mapping of dotted keys to values is what Scenario.replace takes)"
-        ]
+        return (
+            to_plain(data),
+            [
+                "overrides: must be 'dotted.key=VALUE' strings, e.g. ['scenario.population=5000'] (got a "
+                f"{type(overrides).__name__}; a mapping of dotted keys to values is what Scenario.replace takes)"
+            ],
+            [],
+        )
     items: list[tuple[str, Any, str]] = []
     problems: list[str] = []
     for override in overrides:
         key, sep, text = str(override).partition("=")
         key = key.strip()
         if not sep or not _OVERRIDE_KEY.match(key):
-            problems.append(f"override {override!r}: {_override_form(key, sep)}")
+            problems.append(f"{_label(override)}: {_override_form(key, sep)}")
             continue
-        items.append((key, _override_value(text.strip()), f"override {override!r}"))
+        if key.count(".") >= MAX_DEPTH:
+            problems.append(f"{_label(override)}: nested too deeply (a key of more than {MAX_DEPTH} parts)")
+            continue
+        try:
+            value = _override_value(text.strip())
+        except ValueError as err:
+            problems.append(f"{_label(override)}: {err}")
+            continue
+        items.append((key, value, _label(override)))
     result, more = set_keys(data, items, source)
-    return result, problems + more
+    return result, problems + more, origins(items)
+
+
+def origins(items: Sequence[tuple[str, Any, str]]) -> list[tuple[Path, str]]:
+    """Where each ``(dotted.key, value, label)`` item put its value, and its label: a problem with a value set
+    there (or inside it) is told as the item's (``override 'economics.margin=2': must be in [0, 1]``), not the
+    file's, since the file does not hold that value."""
+    return [(tuple(key.split(".")), label) for key, _, label in items if isinstance(key, str) and key]
+
+
+def _label(override: str) -> str:
+    """How a message names an override: whole, unless it is too long to read in one line."""
+    return f"override {show(str(override), limit=200)}"
 
 
 def _override_form(key: str, sep: str) -> str:
@@ -137,7 +175,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], source: s
         channel that does not exist, and every key that would have to go inside a value that is not a table; and
         if ``data`` is not a table.
     """
-    result, problems = override_data(data, overrides, source)
+    result, problems, _ = override_data(data, overrides, source)
     if problems:
         raise ScenarioError(problems)
     return result

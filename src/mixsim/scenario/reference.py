@@ -150,7 +150,7 @@ def key_reference() -> str:
             about.append("Required.")
         limits = section.container.constraint()
         if limits:
-            about.append(_sentence(limits))
+            about.append(_sentence(limits[:1].upper() + limits[1:]))  # a sentence of its own after the doc
         lines += [
             "",
             f"## `{section.header}`",

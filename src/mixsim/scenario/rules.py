@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mixsim._names import CHANNEL_NAME_PATTERN, CHANNEL_NAME_RULE
-from mixsim.scenario._problems import INVALID, Problems, is_valid, to_plain
+from mixsim.scenario._problems import INVALID, Path, Problems, is_valid, to_plain
 from mixsim.scenario._validate import Choice, Integer, ListOf, MapOf, Number, NumberOrMap, Table, Text
+from mixsim.scenario.limits import DERIVED_RULES, MAX_GROUPS, MAX_HORIZON_DAYS, MAX_NUMBER, MAX_WEEKS, check_derived
 
 __all__ = [
     "CHANNEL_TABLE",
@@ -55,7 +56,12 @@ def _probability(doc: str, default: float | None = 0.0) -> Number:
 
 
 def _rate(doc: str) -> Number:
-    return Number(doc=doc, low=0.0, default=0.0)
+    return Number(doc=doc, low=0.0, most=MAX_NUMBER, default=0.0)
+
+
+def _amount(doc: str, **keys: Any) -> Number:
+    """A number >= 0 and at most :data:`~mixsim.scenario.limits.MAX_NUMBER`: money, a multiplier, a weight."""
+    return Number(doc=doc, low=0.0, most=MAX_NUMBER, **keys)
 
 
 def _per_segment(doc: str, number: Number, missing: str) -> NumberOrMap:
@@ -64,7 +70,7 @@ def _per_segment(doc: str, number: Number, missing: str) -> NumberOrMap:
     return NumberOrMap(
         doc=f"{doc}: one number for every segment, or a table segment name -> number ({missing})",
         number=value,
-        table=MapOf(doc="Per-segment values, by segment name", value=value, noun="segment"),
+        table=MapOf(doc="Per-segment values, by segment name", value=value, max_items=MAX_SEGMENTS, noun="segment"),
         default=number.default,
     )
 
@@ -72,10 +78,9 @@ def _per_segment(doc: str, number: Number, missing: str) -> NumberOrMap:
 CHANNEL_TABLE = Table(
     doc="A paid channel; its name is the table key",
     fields={
-        "cpm": Number(doc="Price per 1000 exposures (give exactly one of cpm or cpc)", low=0.0, low_open=True),
-        "cpc": Number(
-            doc="Price per click; an exposure is an impression, so it costs cpc * ctr (give exactly one of cpm or cpc)",
-            low=0.0,
+        "cpm": _amount("Price per 1000 exposures (give exactly one of cpm or cpc)", low_open=True),
+        "cpc": _amount(
+            "Price per click; an exposure is an impression, so it costs cpc * ctr (give exactly one of cpm or cpc)",
             low_open=True,
         ),
         "ctr": Number(
@@ -84,11 +89,12 @@ CHANNEL_TABLE = Table(
             low_open=True,
             high=1.0,
         ),
-        "spend": Number(doc="The current plan: spend over the whole horizon", low=0.0, required=True),
+        "spend": _amount("The current plan: spend over the whole horizon", required=True),
         "flighting": ListOf(
             doc="Relative weight of each week of the horizon, one per week (ceil(horizon_days / 7)), not all 0; "
             "default even",
-            item=Number(doc="Weight of one week", low=0.0),
+            item=_amount("Weight of one week"),
+            max_items=MAX_WEEKS,
             noun="week",
         ),
         "reach": _per_segment(
@@ -103,18 +109,19 @@ CHANNEL_TABLE = Table(
             doc="Stages the channel can touch",
             item=Choice(doc="A funnel stage", options=TARGETABLE),
             min_items=1,
+            max_items=16,  # room to report a duplicate or a misspelt stage, not ten million of them
             unique=True,
             noun="stage",
             default=list(TARGETABLE),
         ),
         "affinity": _per_segment(
             "Multiplier on the channel's probabilities per segment",
-            Number(doc="Multiplier", low=0.0, default=1.0),
+            _amount("Multiplier", default=1.0),
             "a segment missing from the table gets 1; default 1",
         ),
         "frequency_cap": Integer(doc="Most exposures per customer per day; default none", low=1),
-        "fixed_cost": Number(doc="Paid once if the channel is used at all", low=0.0, default=0.0),
-        "min_spend": Number(doc="Minimum buy if the channel is used at all", low=0.0, default=0.0),
+        "fixed_cost": _amount("Paid once if the channel is used at all", default=0.0),
+        "min_spend": _amount("Minimum buy if the channel is used at all", default=0.0),
     },
     extra_schema={
         "oneOf": [{"required": ["cpm"]}, {"required": ["cpc"]}],
@@ -138,8 +145,16 @@ FILE_TABLE = Table(
                     "represents / population); default the population",
                     low=0,
                     low_open=True,
+                    most=int(MAX_NUMBER),
                 ),
-                "horizon_days": Integer(doc="Simulated days", low=0, low_open=True, required=True),
+                "horizon_days": Integer(
+                    doc="Simulated days",
+                    low=0,
+                    low_open=True,
+                    most=MAX_HORIZON_DAYS,
+                    why="ten years",
+                    required=True,
+                ),
                 "seed": Integer(doc="Default random seed", low=0),
             },
         ),
@@ -147,7 +162,7 @@ FILE_TABLE = Table(
             doc="What a conversion is worth",
             required=True,
             fields={
-                "order_value": Number(doc="Revenue per conversion", low=0.0, low_open=True, required=True),
+                "order_value": _amount("Revenue per conversion", low_open=True, required=True),
                 "margin": Number(doc="Gross margin", low=0.0, high=1.0, required=True),
                 "checkout_abandonment": Number(
                     doc="Share of conversion attempts abandoned at checkout",
@@ -169,6 +184,7 @@ FILE_TABLE = Table(
                             doc="Half-life of awareness, days",
                             low=0.0,
                             low_open=True,
+                            most=MAX_NUMBER,
                             allow_inf=True,
                             note=_HALF_LIFE_NOTE,
                         ),
@@ -176,12 +192,13 @@ FILE_TABLE = Table(
                             doc="Half-life of consideration, days",
                             low=0.0,
                             low_open=True,
+                            most=MAX_NUMBER,
                             allow_inf=True,
                             note=_HALF_LIFE_NOTE,
                         ),
                     },
                 ),
-                "synergy": Number(doc="Boost per extra distinct channel already seen", low=0.0, default=0.0),
+                "synergy": _amount("Boost per extra distinct channel already seen", default=0.0),
             },
         ),
         "organic": Table(
@@ -224,7 +241,8 @@ FILE_TABLE = Table(
             fields={
                 "weekly": ListOf(
                     doc="One multiplier per week of the horizon (ceil(horizon_days / 7)); default 1 every week",
-                    item=Number(doc="Multiplier of one week", low=0.0),
+                    item=_amount("Multiplier of one week"),
+                    max_items=MAX_WEEKS,
                     noun="week",
                 ),
                 "periods": ListOf(
@@ -237,9 +255,10 @@ FILE_TABLE = Table(
                                 doc="First week of the period (1 is the first week)", low=1, required=True
                             ),
                             "last_week": Integer(doc="Last week of the period (>= first_week)", low=1, required=True),
-                            "multiplier": Number(doc="Multiplier in the period's weeks", low=0.0, required=True),
+                            "multiplier": _amount("Multiplier in the period's weeks", required=True),
                         },
                     ),
+                    max_items=MAX_WEEKS,
                     noun="period",
                     default=[],
                 ),
@@ -248,16 +267,17 @@ FILE_TABLE = Table(
         "budget": Table(
             doc="What the optimizer may allocate, and the planner's constraints",
             fields={
-                "total": Number(doc="Budget to allocate; default the sum of channel spends", low=0.0),
+                "total": _amount("Budget to allocate; default the sum of channel spends"),
                 "limits": MapOf(
                     doc="Per-channel bounds on spend, by channel name",
                     value=Table(
                         doc="Bounds on one channel's spend (min <= max)",
                         fields={
-                            "min": Number(doc="Least spend", low=0.0),
-                            "max": Number(doc="Most spend; default unbounded", low=0.0, allow_inf=True),
+                            "min": _amount("Least spend"),
+                            "max": _amount("Most spend; default unbounded", allow_inf=True),
                         },
                     ),
+                    max_items=MAX_CHANNELS,
                     noun="channel",
                     default={},
                 ),
@@ -271,6 +291,7 @@ FILE_TABLE = Table(
                                 doc="Channels in the group",
                                 item=Text(doc="A channel name"),
                                 min_items=1,
+                                max_items=MAX_CHANNELS,
                                 unique=True,
                                 noun="channel",
                                 required=True,
@@ -284,6 +305,7 @@ FILE_TABLE = Table(
                         },
                         extra_schema={"anyOf": [{"required": ["min_share"]}, {"required": ["max_share"]}]},
                     ),
+                    max_items=MAX_GROUPS,
                     noun="group",
                     default=[],
                 ),
@@ -311,6 +333,7 @@ CROSS_KEY_RULES: tuple[tuple[str, str], ...] = (
     ),
     ("seasonality.weekly", "one multiplier per week of the horizon (ceil(horizon_days / 7))"),
     ("seasonality.periods[i]", "first_week <= last_week <= the number of weeks of the horizon"),
+    *DERIVED_RULES,
 )
 """The rules across keys in words, for the key reference; the ``_check_*`` functions below enforce them."""
 
@@ -337,6 +360,7 @@ def _cross_check(tree: dict[str, Any], out: Problems) -> None:
     season = tree["seasonality"]
     if isinstance(season, dict) and isinstance(horizon, int):
         _check_seasonality(season, horizon, out)
+    check_derived(tree, out)
 
 
 def _check_represents(scenario: dict[str, Any], out: Problems) -> None:
@@ -471,7 +495,9 @@ def _check_budget(budget: dict[str, Any], channels: list[str] | None, out: Probl
 # Checking a whole document.
 
 
-def check_document(data: Any, source: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
+def check_document(
+    data: Any, source: str, origins: Sequence[tuple[Path, str]] = ()
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
     """Check plain data against the table and the rules across keys.
 
     Parameters
@@ -480,6 +506,8 @@ def check_document(data: Any, source: str) -> tuple[dict[str, Any] | None, dict[
         The document as parsed (tables as mappings, arrays as lists); it is not modified.
     source : str
         The name that starts every message.
+    origins : sequence of (Path, str), default=()
+        Places set by overrides and their labels: a problem there names the override, not ``source``.
 
     Returns
     -------
@@ -490,7 +518,7 @@ def check_document(data: Any, source: str) -> tuple[dict[str, Any] | None, dict[
     problems : list of str
         Every problem, ``source: dotted.path: rule (got X)``, in the order of the places they name in the file.
     """
-    out = Problems(source)
+    out = Problems(source, origins)
     if not isinstance(data, Mapping):
         out.add((), "a scenario must be a table", data)
         return None, None, out.messages()
