@@ -198,6 +198,7 @@ def test_infeasible_with_json_prints_the_status_too(run_cli: RunCli, hill_file: 
         (["--curves", "{hill}", "--budget", "5", "--verify"], "--verify: needs a SCENARIO"),
         (["--curves", "{hill}", "--budget", "5", "--set", "a=1"], "--set: only with a SCENARIO"),
         (["--curves", "{hill}", "--budget", "-5"], "must be a finite number >= 0"),
+        (["--curves", "{hill}", "--budget", "2e15"], "--budget: must be at most 1e15 (got 2e15)"),
         (["--curves", "{hill}", "--budget", "5", "--objective", "cpa"], "--target: objective cpa needs one"),
         (["--curves", "{hill}", "--budget", "5", "--solver", "gurobi"], "invalid choice"),
         (["--curves", "{hill}", "--budget", "5", "--seed", "3", "-r", "9"], "--seed, --replications: only with a"),

@@ -17,6 +17,7 @@ from mixsim.cli.flags import named_by_flags
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV
 from mixsim.memory import MAX_REPLICATIONS
 from mixsim.scenario import Scenario, describe_population, load_scenario
+from mixsim.scenario.limits import MAX_NUMBER
 
 
 def add_runs(
@@ -154,6 +155,8 @@ def money(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (got {text})")
+    if value > MAX_NUMBER:  # the scenario's own limit on any amount (see docs/scenario.md, Limits)
+        raise argparse.ArgumentTypeError(f"must be at most 1e15 (got {text})")
     return value
 
 
