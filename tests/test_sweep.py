@@ -94,6 +94,19 @@ def test_grid_file_must_have_one_kind_of_cells(tmp_path: Path) -> None:
         read_grid(tmp_path / "missing.toml")
 
 
+def test_a_grid_file_is_read_as_a_scenario_file_is(tmp_path: Path) -> None:
+    """Size, devices and nesting bounded, a byte-order mark skipped: a grid file cannot crash or exhaust the reader."""
+    marked = tmp_path / "marked.toml"
+    marked.write_bytes(b"\xef\xbb\xbf[grid]\nx = [1, 2]\n")
+    assert read_grid(marked) == {"grid": {"x": [1, 2]}}
+    deep = tmp_path / "deep.toml"
+    deep.write_text("[grid]\nx = " + "[" * 5_000 + "]" * 5_000 + "\n", encoding="utf-8")
+    with pytest.raises(MixsimError, match="nested too deeply"):
+        read_grid(deep)
+    with pytest.raises(MixsimError, match="/dev/zero"):
+        read_grid("/dev/zero")
+
+
 def test_a_row_per_cell_with_the_values_and_figures(sweep: Sweep, reference: pd.DataFrame) -> None:
     assert list(reference["cell"]) == list(range(6))
     assert reference["cell_id"].is_unique and set(reference["sweep_id"]) == {sweep.sweep_id}

@@ -18,7 +18,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from mixsim.errors import InputError, ScenarioError
 from mixsim.executors import run_all
 from mixsim.optimizer import optimize as optimize_plan
 from mixsim.scenario import Scenario, require_scenario, scenario_to_dict
+from mixsim.scenario.files import read_toml
 from mixsim.simulation import root_seed, simulate
 from mixsim.tables import interval, json_ready
 
@@ -145,14 +145,12 @@ def read_grid(path: str | Path) -> dict[str, Any]:
         Naming the file and what is wrong with it.
     """
     source = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such grid file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source}: cannot read the grid file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    if not Path(path).exists():
+        raise InputError(f"{source}: no such grid file")
+    try:  # read as a scenario file is: size limited, devices refused, nesting bounded, a byte-order mark skipped
+        data = read_toml(source)
+    except ScenarioError as exc:
+        raise InputError(exc.problems) from None
     problems = []
     unknown = sorted(set(data) - {"grid", "sample", "sweep"})
     if unknown:
