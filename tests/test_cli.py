@@ -574,3 +574,30 @@ def test_journeys_command_refuses_a_sample_that_follows_no_one(scenario_file: Pa
     )
     assert code == 2 and "followed no one" in err and "--sample" in err
     assert not (tmp_path / "j" / "paths.csv").exists()
+
+
+def test_numerical_warnings_never_reach_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A numpy warning raised during a command (overflow, 0/0) is not printed; the command's own lines say what
+    is wrong. Under MIXSIM_DEBUG it is shown."""
+    import importlib
+    import warnings
+
+    import numpy as np
+
+    entry = importlib.import_module("mixsim.cli.main")  # the module (mixsim.cli.main is also the function's name)
+
+    def noisy(words: list[str]) -> int:
+        np.log(np.zeros(1))  # RuntimeWarning: divide by zero
+        return 0
+
+    monkeypatch.setattr(entry, "_run", noisy)
+    monkeypatch.delenv("MIXSIM_DEBUG", raising=False)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert entry.main(["validate", "x.toml"]) == 0
+    assert [w for w in seen if issubclass(w.category, RuntimeWarning)] == []
+    monkeypatch.setenv("MIXSIM_DEBUG", "1")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert entry.main(["validate", "x.toml"]) == 0
+    assert any(issubclass(w.category, RuntimeWarning) for w in seen)

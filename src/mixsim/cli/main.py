@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -83,7 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     the process shuts down, still ends it with that line and code.
     """
     words = list(sys.argv[1:] if argv is None else argv)
-    with stopping(process_exit=argv is None):
+    with warnings.catch_warnings(), stopping(process_exit=argv is None):
+        if not os.environ.get("MIXSIM_DEBUG"):
+            # Numerical warnings (numpy's overflow, division by zero) are not for the user: validation keeps
+            # non-finite values out of the engine, and what is wrong is said in a line of its own. A process pool's
+            # workers are forked from here and keep the filter.
+            warnings.simplefilter("ignore", RuntimeWarning)
         try:
             code = _run(words)
             if SIGNALLED.get():  # a signal whose interrupt something swallowed: the command was still stopped
