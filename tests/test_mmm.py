@@ -319,7 +319,7 @@ def test_weekly_factors_are_independent_log_normals_of_mean_one() -> None:
     data = small_data()
     data["scenario"]["horizon_days"] = 21
     data["channels"]["tv"]["flighting"] = [3.0, 1.0, 2.0]
-    n, sigma = 3000, 0.5
+    n, sigma = 520, 0.5  # ten years of weeks, the longest horizon a scenario takes
     long = mmm_scenario(small(data=data), n, variation=sigma, seed=12)
     pattern = np.resize(np.array([1.5, 0.5, 1.0]), n)
     factors = weights(long) / np.vstack([pattern, np.ones(n), np.ones(n)])
@@ -336,7 +336,7 @@ def test_weekly_factors_are_independent_log_normals_of_mean_one() -> None:
 
 
 def test_dark_weeks_come_at_the_requested_rate_independently() -> None:
-    n, dark = 3000, 0.3
+    n, dark = 520, 0.3
     off = weights(mmm_scenario(small(), n, dark=dark, seed=13)) == 0
     for k in range(3):
         # One week per channel is forced on, so the count may fall one short of its binomial law.
@@ -370,7 +370,7 @@ def test_a_large_variation_still_gives_a_valid_scenario() -> None:
 
 
 def test_no_week_goes_dark_unless_asked() -> None:
-    long = mmm_scenario(small(), 3000, variation=3.0, dark=0.0, seed=1)
+    long = mmm_scenario(small(), 520, variation=3.0, dark=0.0, seed=1)
     assert (weights(long) > 0).all()
 
 

@@ -93,7 +93,10 @@ def test_the_optimizer_s_arguments_list_the_channels(scenario: Scenario) -> None
         (("--by-week", "--lock", "radio"), f"--lock: no channel 'radio' {CHANNELS}"),
         (("--by-week", "--week-max", "radio=5"), f"--week-max: no channel 'radio' {CHANNELS}"),
         (("--set", "channels.tvv.spend=5"), f"channels.tvv: no such channel; did you mean 'tv'? {CHANNELS}"),
-        (("--set", "budget.limits.radio={max=5}"), f"budget.limits.radio: unknown channel {CHANNELS}"),
+        (
+            ("--set", "budget.limits.radio={max=5}"),
+            f"--set 'budget.limits.radio={{max=5}}': unknown channel {CHANNELS}",
+        ),
     ],
 )
 def test_the_command_line_lists_the_channels(

@@ -14,8 +14,8 @@ import re
 __all__ = ["MAX_DEPTH", "nesting_problem"]
 
 MAX_DEPTH = 64
-"""Most levels of nested arrays and inline tables, and most parts of a dotted key, in a scenario file or a
-``--set`` value. The scenario itself nests five levels at most."""
+"""Most levels of nested arrays and inline tables, and most parts of a dotted key, in a scenario file or an
+override's value. The scenario itself nests five levels at most."""
 
 # Leftmost match wins, so a '#' or a bracket inside a string is read as part of the string, and a quote inside a
 # comment as part of the comment, as a TOML reader would. A string left open ends at the end of its line (or of the
