@@ -30,6 +30,9 @@ from mixsim.results import SimulationResult
 from mixsim.scenario import STAGES, Scenario, apply_overrides, load_scenario, parse_scenario
 from mixsim.simulation import simulate
 
+CUSTOMER_COLUMNS = ["replication", "customer", "segment", "touches", "exposures", "converted", "converted_day"]
+"""The columns of a customers table, from the API and in customers.csv alike."""
+
 Z = 5.0
 """Standard errors allowed in the statistical checks (|z| > 5 has probability 5.7e-7 under a normal law)."""
 
@@ -514,15 +517,7 @@ def test_hand_built_touch_and_customer_tables(hand: Journeys) -> None:
     assert list(touches["stage_before"].cat.categories) == list(STAGES)
 
     customers = hand.customers()
-    assert list(customers.columns) == [
-        "replication",
-        "customer",
-        "segment",
-        "touches",
-        "exposures",
-        "converted",
-        "converted_day",
-    ]
+    assert list(customers.columns) == CUSTOMER_COLUMNS
     assert customers["customer"].tolist() == HAND_CUSTOMERS
     assert customers["segment"].astype(str).tolist() == [segment_of[c] for c in HAND_CUSTOMERS]
     assert customers["touches"].tolist() == [4, 3, 0, 4, 3, 1, 2]
@@ -586,15 +581,7 @@ def test_cli_journeys_writes_three_consistent_tables(
     touches = pd.read_csv(out / "touches.csv")
     customers = pd.read_csv(out / "customers.csv")
     assert list(paths.columns) == [*PATH_COLUMNS, "path_days"]
-    assert list(customers.columns) == [
-        "replication",
-        "customer",
-        "segment",
-        "touches",
-        "exposures",
-        "converted",
-        "converted_day",
-    ]
+    assert list(customers.columns) == CUSTOMER_COLUMNS
     # The files are the API's tables for the same simulation.
     journeys = simulate(small(), seed=7, replications=2, journeys=1.0).journeys()
     assert len(touches) == len(journeys.touches())
