@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,6 +201,76 @@ def run(
     return dataclasses.replace(
         record, journal=recorder.finish(population.segment, population.stage, population.converted_day)
     )
+
+
+@dataclass(frozen=True)
+class World:
+    """One run of a batch: a scenario (its channels' spend and flighting may differ from the batch's other worlds),
+    a seed, and the share of customers whose touches are journaled."""
+
+    scenario: Scenario
+    seed: np.random.SeedSequence
+    journeys: float = 0.0
+
+
+def batch_key(scenario: Scenario) -> Hashable:
+    """What worlds of one batch must share: everything the engine reads but the channels' spend and flighting.
+
+    Two scenarios with equal keys differ only in how much each channel buys and when, so they can run on one clock
+    over one population array with a world axis.
+    """
+    channels = tuple(
+        dataclasses.replace(c, spend=0.0, flighting=None, fixed_cost=0.0, min_spend=0.0) for c in scenario.channels
+    )
+    return (
+        scenario.population,
+        scenario.horizon_days,
+        scenario.represents,
+        scenario.economics.checkout_abandonment,
+        channels,
+        scenario.segments,
+        scenario.funnel,
+        scenario.organic,
+        scenario.seasonality,
+    )
+
+
+def batches(worlds: Sequence[World], size: int) -> list[list[int]]:
+    """Indices of ``worlds`` grouped into batches of at most ``size`` worlds that share a :func:`batch_key`.
+
+    Worlds keep their order within a batch, and batches come in the order of their first world.
+    """
+    if size < 1:
+        raise ValueError(f"size must be >= 1 (got {size})")
+    groups: dict[Hashable, list[int]] = {}
+    for i, world in enumerate(worlds):
+        groups.setdefault(batch_key(world.scenario), []).append(i)
+    return [group[k : k + size] for group in groups.values() for k in range(0, len(group), size)]
+
+
+def run_batch(worlds: Sequence[World], on_day: Callable[[int], None] | None = None) -> list[RunRecord]:
+    """Simulate a batch of worlds on one clock; each world's record is exactly the record :func:`run` gives it alone.
+
+    Parameters
+    ----------
+    worlds : sequence of World
+        Worlds sharing one :func:`batch_key` (see :func:`batches`).
+    on_day : callable, optional
+        Called with the day number after each simulated day of the batch.
+
+    Returns
+    -------
+    list of RunRecord
+        One per world, in order.
+
+    Raises
+    ------
+    ValueError
+        If the worlds do not share a batch key.
+    """
+    if len({batch_key(w.scenario) for w in worlds}) > 1:
+        raise ValueError("the worlds of a batch must differ only in their channels' spend and flighting")
+    return [run(w.scenario, w.seed, on_day=on_day, journeys=w.journeys) for w in worlds]
 
 
 MARKET_FIELDS: tuple[str, ...] = (
