@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixsim._version import __version__
-from mixsim.engine import RunRecord, run
+from mixsim.engine import RunRecord, World, run, run_batch
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
@@ -156,6 +156,29 @@ def run_tasks(
         with open_executor(min(workers, len(tasks))) as pool:
             return run_all(_run_task, jobs, pool, progress)
     return run_all(_run_task, jobs, executor, progress)
+
+
+def run_worlds(
+    worlds: Sequence[World],
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[RunRecord]:
+    """Run every world, in batches and in parallel when asked; records come back in world order.
+
+    Each world's record is exactly the one it gives run alone (see :func:`mixsim.engine.run_batch`), whatever the
+    batches, the workers or the executor.
+    """
+    jobs = [([w],) for w in worlds]
+    if executor is None and workers > 1 and len(jobs) > 1:
+        with open_executor(min(workers, len(jobs))) as pool:
+            return [r for rs in run_all(_run_batch_job, jobs, pool, progress) for r in rs]
+    return [r for rs in run_all(_run_batch_job, jobs, executor, progress) for r in rs]
+
+
+def _run_batch_job(worlds: list[World]) -> list[RunRecord]:
+    tune_malloc()
+    return run_batch(worlds)
 
 
 def _incrementality(
