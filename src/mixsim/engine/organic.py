@@ -1,9 +1,11 @@
 """Organic forces: memory (forgetting), awareness (Bass innovation and word of mouth), consideration, and
 conversion by direct visits.
 
-Each force runs once a day over the whole population. Every customer gets one uniform number per force and
-day whatever its stage, so two runs with the same seed use the same numbers for the same customer even when
-their states differ (common random numbers for counterfactual runs).
+Each force acts once a day on every customer of every world of a seed group (the worlds of a batch that share a
+seed). Every customer has one uniform number per force and day whatever its stage, the same in every world of the
+group, so two runs with the same seed use the same numbers for the same customer even when their states differ
+(common random numbers for counterfactual runs). Only the numbers that can move someone are drawn
+(:func:`mixsim.engine.streams.candidates`): a force with a small daily chance costs in proportion to it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mixsim.engine.population import AWARE, CONSIDERING, CONVERTED, UNAWARE, Population
+from mixsim.engine.streams import candidates
 from mixsim.scenario import Scenario
 
 
@@ -29,50 +32,86 @@ def demand(scenario: Scenario, day: float) -> float:
     return scenario.seasonality[int(day) // 7]
 
 
-Force = Callable[[Scenario, Population, float, np.random.Generator], None]
-"""An organic force: acts on the population in place for one day."""
+Force = Callable[[Scenario, Population, slice, float, np.random.Generator], None]
+"""An organic force: acts in place for one day on the worlds ``rows`` of the population, which share a seed."""
 
 
-def forget(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+def _move(
+    population: Population, rows: slice, chosen: np.ndarray, moves: np.ndarray, stage: np.ndarray, to: int
+) -> None:
+    """Move the customers ``chosen[k]`` of world ``rows.start + w`` where ``moves[w, k]`` to stage ``to`` (from their
+    ``stage[w, k]``)."""
+    w, k = np.nonzero(moves)
+    if w.size == 0:
+        return
+    world = w + rows.start
+    population.stage[world, chosen[k]] = to
+    population.moved(world, stage[w, k], np.full(w.size, to))
+
+
+def forget(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
     """Aware and considering customers not touched today fall back one stage with their half-life's hazard."""
     funnel = scenario.funnel
     fall = np.zeros(4)
     fall[AWARE] = daily_probability(math.log(2.0) / funnel.half_life_aware)
     fall[CONSIDERING] = daily_probability(math.log(2.0) / funnel.half_life_considering)
-    stage = population.stage
-    u = rng.random(stage.size)
-    falls = (u < fall[stage]) & (population.last_touch != day)
-    stage[falls] -= 1
+    chosen, u = candidates(rng, population.size, float(fall.max()))
+    if chosen.size == 0:
+        return
+    stage = population.stage[rows, chosen]
+    falls = (u < fall[stage]) & (population.last_touch[rows, chosen] != day)
+    w, k = np.nonzero(falls)
+    if w.size == 0:
+        return
+    world = w + rows.start
+    before = stage[w, k]
+    population.stage[world, chosen[k]] = before - 1
+    population.moved(world, before, before - 1)
 
 
-def become_aware(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+def become_aware(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
     """Bass diffusion: hazard = (innovation + imitation x share of the population converted) x the week's demand."""
     organic = scenario.organic
-    stage = population.stage
-    converted_share = np.count_nonzero(stage == CONVERTED) / stage.size
-    p = daily_probability((organic.awareness_rate + organic.word_of_mouth * converted_share) * demand(scenario, day))
-    u = rng.random(stage.size)
-    stage[(u < p) & (stage == UNAWARE)] = AWARE
+    season = demand(scenario, day)
+    n = population.size
+    # The chance is the world's own (its converted share); the numbers are drawn up to the highest it can reach.
+    chance = np.array(
+        [
+            daily_probability((organic.awareness_rate + organic.word_of_mouth * (int(c) / n)) * season)
+            for c in population.counts[rows, CONVERTED]
+        ]
+    )
+    ceiling = daily_probability((organic.awareness_rate + organic.word_of_mouth) * season)
+    chosen, u = candidates(rng, n, ceiling)
+    if chosen.size == 0:
+        return
+    stage = population.stage[rows, chosen]
+    _move(population, rows, chosen, (u[None, :] < chance[:, None]) & (stage == UNAWARE), stage, AWARE)
 
 
-def consider(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+def consider(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
     """Aware customers start considering at the organic consideration hazard (times the week's demand)."""
     p = daily_probability(scenario.organic.consideration_rate * demand(scenario, day))
-    stage = population.stage
-    u = rng.random(stage.size)
-    stage[(u < p) & (stage == AWARE)] = CONSIDERING
+    chosen, _ = candidates(rng, population.size, p)
+    if chosen.size == 0:
+        return
+    stage = population.stage[rows, chosen]
+    _move(population, rows, chosen, stage == AWARE, stage, CONSIDERING)
 
 
-def convert(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+def convert(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
     """Considering customers attempt to buy at the direct-visit hazard (times the week's demand); checkout
     abandonment spoils some."""
     p = daily_probability(scenario.organic.conversion_rate * demand(scenario, day))
     p *= 1.0 - scenario.economics.checkout_abandonment
-    stage = population.stage
-    u = rng.random(stage.size)
-    buyers = np.flatnonzero((u < p) & (stage == CONSIDERING))
-    stage[buyers] = CONVERTED
-    population.converted_day[buyers] = day
+    chosen, _ = candidates(rng, population.size, p)
+    if chosen.size == 0:
+        return
+    stage = population.stage[rows, chosen]
+    buys = stage == CONSIDERING
+    w, k = np.nonzero(buys)
+    population.converted_day[w + rows.start, chosen[k]] = day
+    _move(population, rows, chosen, buys, stage, CONVERTED)
 
 
 def forces(scenario: Scenario) -> list[tuple[str, Force]]:

@@ -1,7 +1,9 @@
-"""The synthetic population: one compact numpy array per customer attribute.
+"""The synthetic population: one compact numpy array per customer attribute, with a world axis.
 
-Nothing here is a Python object per customer. A million customers with eight channels take about 50 MB,
-plus the channels' lists of reachable customers (4 bytes per reachable customer per channel).
+A batch simulates several worlds (the same customers under different plans or seeds) at once: every attribute is
+an array of worlds x customers, and world ``w`` of a batch is exactly what a run of that world alone holds. Nothing
+here is a Python object per customer. A million customers with eight channels take about 60 MB per world, plus
+the channels' lists of reachable customers (4 bytes per reachable customer per channel and seed).
 """
 
 from __future__ import annotations
@@ -39,17 +41,19 @@ def _mask_dtype(n_channels: int) -> type[np.unsignedinteger]:
 
 @dataclass
 class Population:
-    """Per-customer state, updated in place by the channel and organic processes of one run.
+    """Per-customer state of every world of a batch, updated in place by the channel and organic processes.
+
+    Arrays are worlds x customers unless said otherwise; customers are laid out segment by segment.
 
     Attributes
     ----------
     stage : ndarray of int8
         0 unaware, 1 aware, 2 considering, 3 converted.
-    segment : ndarray of int8
-        Index into the scenario's segments; customers are laid out segment by segment.
+    segment : ndarray of int8, shape (customers,)
+        Index into the scenario's segments (the same in every world).
     seen : ndarray of unsigned integers
         Bit ``k`` set once channel ``k`` has touched the customer; kept only when synergy needs it.
-    channel_touches : ndarray of uint32, shape (channels, population)
+    channel_touches : ndarray of uint32, shape (channels, worlds, customers)
         Exposures received before converting, per channel (converted customers are never exposed again).
     touchpoints : ndarray of uint32
         Touchpoints before converting: distinct channel-days with at least one exposure (a channel delivers
@@ -58,6 +62,8 @@ class Population:
         Channel of the first and latest touch before converting, -1 if none.
     first_touch, last_touch, converted_day : ndarray of float32
         Days of those events, -1 if none.
+    counts : ndarray of int64, shape (worlds, 4)
+        Customers per stage in each world, kept up to date by every move (so no day counts the whole array).
     """
 
     stage: np.ndarray
@@ -70,30 +76,50 @@ class Population:
     first_touch: np.ndarray
     last_touch: np.ndarray
     converted_day: np.ndarray
+    counts: np.ndarray
 
     @classmethod
-    def create(cls, scenario: Scenario) -> Population:
-        """Everyone unaware and untouched, laid out segment by segment."""
+    def create(cls, scenario: Scenario, worlds: int = 1) -> Population:
+        """Everyone unaware and untouched in each of ``worlds`` worlds, laid out segment by segment."""
         n = scenario.population
         sizes = segment_sizes(n, tuple(s.share for s in scenario.segments))
+        shape = (worlds, n)
+        counts = np.zeros((worlds, 4), dtype=np.int64)
+        counts[:, UNAWARE] = n
         return cls(
-            stage=np.zeros(n, dtype=np.int8),
+            stage=np.zeros(shape, dtype=np.int8),
             segment=np.repeat(np.arange(len(sizes), dtype=np.int8), sizes),
-            seen=np.zeros(n, dtype=_mask_dtype(len(scenario.channels))),
-            channel_touches=np.zeros((len(scenario.channels), n), dtype=np.uint32),
-            touchpoints=np.zeros(n, dtype=np.uint32),
-            first_channel=np.full(n, -1, dtype=np.int8),
-            last_channel=np.full(n, -1, dtype=np.int8),
-            first_touch=np.full(n, NEVER, dtype=np.float32),
-            last_touch=np.full(n, NEVER, dtype=np.float32),
-            converted_day=np.full(n, NEVER, dtype=np.float32),
+            seen=np.zeros(shape, dtype=_mask_dtype(len(scenario.channels))),
+            channel_touches=np.zeros((len(scenario.channels), *shape), dtype=np.uint32),
+            touchpoints=np.zeros(shape, dtype=np.uint32),
+            first_channel=np.full(shape, -1, dtype=np.int8),
+            last_channel=np.full(shape, -1, dtype=np.int8),
+            first_touch=np.full(shape, NEVER, dtype=np.float32),
+            last_touch=np.full(shape, NEVER, dtype=np.float32),
+            converted_day=np.full(shape, NEVER, dtype=np.float32),
+            counts=counts,
         )
 
     @property
     def size(self) -> int:
-        """Number of customers."""
-        return int(self.stage.size)
+        """Number of customers (in each world)."""
+        return int(self.segment.size)
+
+    @property
+    def worlds(self) -> int:
+        """Number of worlds."""
+        return int(self.stage.shape[0])
+
+    def moved(self, world: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Count customers of ``world`` (one entry per customer moved) going from stage ``before`` to ``after``."""
+        if world.size == 0:
+            return
+        n = self.counts.size
+        flat = self.counts.reshape(-1)
+        key = world.astype(np.intp) * 4
+        flat -= np.bincount(key + before, minlength=n)
+        flat += np.bincount(key + after, minlength=n)
 
     def stage_counts(self) -> np.ndarray:
-        """Customers per stage, shape (4,)."""
-        return np.bincount(self.stage, minlength=4)[:4]
+        """Customers per stage by counting the stage array itself, shape (worlds, 4) (for checks)."""
+        return np.stack([np.bincount(s, minlength=4)[:4] for s in self.stage])
