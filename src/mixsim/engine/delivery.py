@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mixsim.engine import kernels
 from mixsim.engine.journal import Recorder
 from mixsim.engine.population import CONVERTED, Population
 from mixsim.engine.streams import Streams
@@ -31,7 +32,11 @@ from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**31 - 1
 _MIN_OPEN_SHARE = 0.02
+_MIN_MARKED_SHARE = 0.002  # with the open customers marked, a draw costs so little that a smaller share still pays
 _MAX_BATCH = 1 << 24  # draws held in memory at once (a few hundred MB at most)
+_ENDLESS = 2**62
+_BITS_SHARE = 0.7  # below this estimated open share, a day with many draws marks the open customers first
+_MARGIN = 3.0  # draws a world looks at, over its want divided by its estimated open share, before it counts again
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,10 @@ class Reach:
     ----------
     reachable : ndarray of int32
         The reachable customers (sorted); draws are positions in this list.
-    used : ndarray of int32, shape (worlds, reachable)
+    used : ndarray of int32, shape (reachable, worlds)
         Exposures each reachable customer took today in each world of the group (zero between days).
     tracked : list of ndarray or None
-        Per world, the positions in ``reachable`` of customers whose touches are journaled.
+        Per world, the positions in ``reachable`` of customers whose touches are journaled (sorted).
     """
 
     reachable: np.ndarray
@@ -126,7 +131,7 @@ class Reach:
         reachable = np.flatnonzero(u < model.reach[segment]).astype(np.int32)
         return cls(
             reachable=reachable,
-            used=np.zeros((len(recorders), reachable.size), dtype=np.int32),
+            used=np.zeros((reachable.size, len(recorders)), dtype=np.int32),
             tracked=[None if r is None else r.positions(reachable) for r in recorders],
         )
 
@@ -145,14 +150,13 @@ def deliver(
     model: ChannelModel,
     reach: Reach,
     population: Population,
-    rows: slice,
     day: int,
     spend: np.ndarray,
     streams: Streams,
     recorders: Sequence[Recorder | None],
     demand: float = 1.0,
 ) -> Day:
-    """Deliver one day of ``model``'s channel to the worlds ``rows`` of ``population`` (updated in place).
+    """Deliver one day of ``model``'s channel to every world of a seed group's ``population`` (updated in place).
 
     Parameters
     ----------
@@ -161,15 +165,13 @@ def deliver(
     reach : Reach
         The channel's reachable customers under the group's seed.
     population : Population
-        Customer state; stages, touches and attribution fields are updated in place.
-    rows : slice
-        The worlds of the group (they share the seed of ``streams``).
+        The group's customers; stages, touches and attribution fields are updated in place.
     day : int
         The simulated day (recorded as the touch and conversion time).
     spend : ndarray
-        Planned spend of the day in each world of the group.
+        Planned spend of the day in each world.
     streams : Streams
-        The group's random streams: which customers are drawn, and whether an exposure moves them.
+        The group's random streams.
     recorders : sequence of Recorder or None
         Per world, the journal of its tracked customers' touches (it draws no random numbers).
     demand : float, default=1.0
@@ -182,69 +184,177 @@ def deliver(
 
     Notes
     -----
-    Two runs with the same seed that differ a little (a channel at 95% of its spend, another channel off) should
-    see the same random numbers wherever they can: draws are made over the channel's fixed list of reachable
-    customers (a draw on one outside the targeted stages is rejected), so the smaller run's draws are the first
-    ones of the larger run's; and the uniform number deciding a customer's j-th chance of the day is a function of
-    (stream key, customer, j) alone (see :func:`uniforms`), not of how many other customers were drawn.
+    The day's draws are one sequence, the same in every world: draw ``i`` is a reachable position computed from the
+    day's key and ``i`` alone. A world takes them in order until it has its exposures, so a smaller buy takes the
+    first draws of a larger one, and two worlds that differ a little (a channel at 95%, another channel off) see
+    the same draws; the number deciding a customer's j-th chance of the day depends on (key, customer, j) alone.
+    Only when few reachable customers are left open (under 2%) does a world draw among its open ones instead (the
+    same law), from a sequence of its own.
     """
-    worlds = rows.stop - rows.start
+    worlds = population.worlds
     out = Day(np.zeros(worlds, dtype=np.int64), np.zeros(worlds), np.zeros(worlds))
-    buying = [w for w in range(worlds) if spend[w] > 0.0]
-    if not buying:
+    buying = np.flatnonzero(spend > 0.0)
+    if buying.size == 0:
         return out
-    name = f"channel:{model.name}"
-    draws = streams.get(name, day)
-    u = draws.random()  # stochastic rounding: the same number in every world
+    rng = streams.get(f"channel:{model.name}", day)
+    u = rng.random()  # stochastic rounding: the same number in every world
+    draw_key, chance_key, pool_key = (np.uint64(k) for k in rng.integers(2**63, size=3, dtype=np.uint64))
     wanted = np.zeros(worlds, dtype=np.int64)
     share = np.zeros(worlds)  # estimated share of the reachable customers still open
+    n = reach.reachable.size
     going = []
     for w in buying:
         exact = float(spend[w]) / model.cost_per_exposure
         wanted[w] = int(exact) + int(u < exact - int(exact))
         # The world's stage counts give the share of all customers in a targeted stage: exactly 0 when nobody is.
-        share[w] = float(population.counts[rows.start + w, model.targeted].sum()) / population.size
-        nobody = reach.reachable.size == 0 or share[w] == 0.0
+        share[w] = float(population.counts[w, model.targeted].sum()) / population.size
+        nobody = n == 0 or share[w] == 0.0
         if not nobody and wanted[w] == 0:
-            nobody = _open(model, reach, population, rows.start + w, w).size == 0
+            nobody = _open(model, reach, population, w).size == 0
         if nobody:
             out.unspent[w] = float(spend[w])  # nobody reachable can take an exposure
         elif wanted[w] == 0:
             out.spend[w] = float(spend[w])  # stochastic rounding bought nothing today
         else:
-            going.append(w)
+            going.append(int(w))
     if not going:
         return out
 
-    key = np.uint64(streams.get(f"{name}:chances", day).integers(2**63))
-    probability = model.table(demand)
-    journaled = [w for w in going if recorders[w] is not None and _tracks(reach.tracked[w])]
-    stage_before = {w: _tracked_stage(reach, population, rows.start + w, w) for w in journaled}
-    n = reach.reachable.size
+    table = model.table(demand)
+    touched = np.empty(min(n, int(wanted.sum())), dtype=np.int32)  # positions touched today in some world
+    n_touched = np.zeros(1, dtype=np.int64)
+    moves = np.zeros((worlds, 4), dtype=np.int64)
     delivered = np.zeros(worlds, dtype=np.int64)
-    touched: list[np.ndarray] = []
-    block = 0
+    journaled = [w for w in going if recorders[w] is not None and _tracks(reach.tracked[w])]
+    stage_before = {w: population.stage[reach.reachable[reach.tracked[w]], w] for w in journaled}  # type: ignore[index]
+    no_pool = np.empty(0, dtype=np.int32)
+    no_bits = np.empty((0, 1), dtype=np.uint8)
+    left = np.zeros(worlds, dtype=np.int64)
+
+    def take(
+        members: list[int],
+        start: int,
+        limits: list[int],
+        pool: np.ndarray,
+        key: np.uint64,
+        bits: np.ndarray = no_bits,
+        shift: int = 3,
+    ) -> np.ndarray:
+        index = np.array(members, dtype=np.int64)
+        accepted = delivered[index].copy()
+        stopped = np.zeros(index.size, dtype=np.int64)
+        kernels.take(
+            start,
+            index,
+            np.array(limits, dtype=np.int64),
+            wanted[index],
+            accepted,
+            stopped,
+            pool,
+            reach.reachable,
+            key,
+            chance_key,
+            population.stage,
+            population.segment,
+            population.seen,
+            reach.used,
+            table,
+            model.table_stride,
+            model.targeted,
+            model.cap,
+            int(model.bit),
+            model.synergy > 0.0,
+            population.converted_day,
+            float(day),
+            moves,
+            touched,
+            n_touched,
+            bits,
+            shift,
+            left,
+        )
+        delivered[index] = accepted
+        return stopped
+
+    if any(share[w] < _BITS_SHARE and int(wanted[w]) > share[w] * n / 8 for w in going):
+        # Many draws will fall on customers who cannot take them: one pass over the list marks, in a bit per world,
+        # who can (an exact count of them too), and each draw then costs one small load for every world.
+        shift = 3 if worlds <= 8 else 4 if worlds <= 16 else 5 if worlds <= 32 else 6
+        bits = np.zeros((n, -(-worlds >> shift)), dtype=(np.uint8, np.uint16, np.uint32, np.uint64)[shift - 3])
+        left[:] = kernels.open_bits(reach.reachable, population.stage, model.targeted, bits, shift)
+        for w in going:
+            share[w] = left[w] / n
+        over_all = [w for w in going if share[w] >= _MIN_MARKED_SHARE]
+        if over_all:
+            take(over_all, 0, [_ENDLESS] * len(over_all), no_pool, draw_key, bits, shift)
+        going = [w for w in going if delivered[w] < wanted[w] and w not in over_all]
+        for w in going:
+            share[w] = 0.0  # few open: drawn among them below
+    # Every world looks at the shared draws from the first, as many as its want over its open share (with a margin);
+    # a world that has looked at that many without its exposures is paused: the share of open customers it saw
+    # sizes the next stretch, and only when that share is small are its open customers counted.
+    start = dict.fromkeys(going, 0)
     while going:
-        keys = _draw(model, reach, population, rows, going, wanted - delivered, share, streams, name, day, block, draws)
-        if keys.size:
-            hit, drawn = _tally(keys, worlds * n)
-            delivered += _chances(model, reach, population, rows, hit, drawn, day, key, probability)
-            touched.append(hit)
-        going = [w for w in going if delivered[w] < wanted[w] and share[w] >= 0.0]
-        block += 1
-    if touched:
-        hit = touched[0] if len(touched) == 1 else _union(touched)
-        _book(model, reach, population, rows, hit, float(day))
+        over_all = [w for w in going if share[w] >= _MIN_OPEN_SHARE]
+        by_start: dict[int, list[int]] = {}
+        for w in over_all:
+            by_start.setdefault(start[w], []).append(w)
+        for first, members in by_start.items():
+            before = delivered[members].copy()
+            limits = [first + int(int(wanted[w] - delivered[w]) / share[w] * _MARGIN) + 64 for w in members]
+            stops = take(members, first, limits, no_pool, draw_key)
+            for k, w in enumerate(members):
+                start[w] = int(stops[k])
+                if delivered[w] < wanted[w]:
+                    share[w] = (delivered[w] - before[k]) / max(start[w] - first, 1)
+        for w in going:
+            if delivered[w] >= wanted[w] or share[w] >= _MIN_OPEN_SHARE:
+                continue
+            open_ = _open(model, reach, population, w)
+            share[w] = open_.size / n
+            if open_.size == 0 or share[w] >= _MIN_OPEN_SHARE:
+                continue
+            # Few left open: draw among them, from a sequence of the world's own, as many draws as it still wants,
+            # then count them again.
+            pools = 0
+            while delivered[w] < wanted[w] and open_.size:
+                pools += 1
+                key = np.uint64(kernels.derived_key(pool_key, pools))
+                take([w], 0, [int(wanted[w] - delivered[w])], open_, key)
+                open_ = _open(model, reach, population, w)
+            share[w] = open_.size / n
+        going = [w for w in going if delivered[w] < wanted[w] and share[w] > 0.0]
+
+    hit = touched[: n_touched[0]]
+    took = {w: reach.used[hit, w] for w in journaled}  # the day's counters end in book
+    kernels.book(
+        hit,
+        reach.reachable,
+        reach.used,
+        model.index,
+        float(day),
+        population.channel_touches[model.index],
+        population.touchpoints,
+        population.first_channel,
+        population.first_touch,
+        population.last_channel,
+        population.last_touch,
+    )
     for w in journaled:
         recorder, tracked = recorders[w], reach.tracked[w]
         assert recorder is not None and tracked is not None
-        took = reach.used[w, tracked]
-        seen = np.flatnonzero(took)
-        customers = reach.reachable[tracked[seen]]
-        after = population.stage[rows.start + w, customers]
-        recorder.add(customers, day, model.index, took[seen], stage_before[w][seen], after)
-    if touched:
-        reach.used.reshape(-1)[hit] = 0  # the next day starts with no exposure taken
+        mine = took[w] > 0
+        order = np.argsort(hit[mine])
+        positions = hit[mine][order]
+        seen = np.isin(positions, tracked)
+        positions = positions[seen]
+        customers = reach.reachable[positions]
+        before = stage_before[w][np.searchsorted(tracked, positions)]
+        after = population.stage[customers, w]
+        recorder.add(customers, day, model.index, took[w][mine][order][seen], before, after)
+    up = moves[:, :3]
+    population.counts[:, :3] -= up
+    population.counts[:, 1:] += up
     for w in buying:
         if wanted[w] > 0 and out.spend[w] == 0.0 and out.unspent[w] == 0.0:
             planned = float(spend[w])
@@ -259,209 +369,7 @@ def _tracks(tracked: np.ndarray | None) -> bool:
     return tracked is not None and tracked.size > 0
 
 
-def _tracked_stage(reach: Reach, population: Population, row: int, w: int) -> np.ndarray:
-    tracked = reach.tracked[w]
-    assert tracked is not None
-    return population.stage[row, reach.reachable[tracked]]
-
-
-def _open_mask(model: ChannelModel, reach: Reach, population: Population, row: int, w: int) -> np.ndarray:
-    """Whether each customer of the reachable list can take an exposure now in world ``row`` (group world ``w``)."""
-    is_open = model.targeted[population.stage[row][reach.reachable]]
-    if model.cap < _NO_CAP:
-        is_open &= reach.used[w] < model.cap
-    return is_open
-
-
-def _open(model: ChannelModel, reach: Reach, population: Population, row: int, w: int) -> np.ndarray:
-    """Positions in the reachable list of world ``row``'s customers who can take an exposure now (a pass over the
-    whole list: only when few are open)."""
-    return np.flatnonzero(_open_mask(model, reach, population, row, w))
-
-
-def _draw(
-    model: ChannelModel,
-    reach: Reach,
-    population: Population,
-    rows: slice,
-    going: list[int],
-    deficit: np.ndarray,
-    share: np.ndarray,
-    streams: Streams,
-    name: str,
-    day: int,
-    block: int,
-    draws: np.random.Generator,
-) -> np.ndarray:
-    """One block of accepted draws for each world still ``going``, as keys ``world * reachable + position``.
-
-    Block ``b`` of a day draws from its own stream, the same in every world: a world whose open share is large
-    enough takes the first draws over the whole reachable list and keeps the first ``deficit`` that fall on open
-    customers; the others draw among their open customers only (the same law). ``share`` is updated with each
-    world's open share seen in the block (``-1``: nobody is open any more).
-    """
-    n = reach.reachable.size
-    stream = draws if block == 0 else streams.get(f"{name}:{block}", day)
-    over_all: list[tuple[int, int, int]] = []  # (world, tries, wanted)
-    keys: list[np.ndarray] = []
-    for w in going:
-        want = int(min(deficit[w], _MAX_BATCH))
-        if share[w] >= _MIN_OPEN_SHARE:
-            tries = int(want / share[w] * 1.05) + 16
-            if tries <= 2 * _MAX_BATCH:
-                over_all.append((w, tries, want))
-                continue
-        open_ = _open(model, reach, population, rows.start + w, w)
-        if open_.size == 0:
-            share[w] = -1.0
-            continue
-        share[w] = open_.size / n
-        fresh = streams.get(f"{name}:{block}", day) if block else streams.get(name, day)
-        if block == 0:
-            fresh.random()  # the stochastic rounding's number comes first in the day's stream
-        keys.append(w * n + open_[fresh.integers(open_.size, size=want, dtype=np.int32)].astype(np.int64))
-    if over_all:
-        shared = stream.integers(n, size=max(t for _, t, _ in over_all), dtype=np.int32)  # a world's: its first ones
-        for w, tries, want in over_all:
-            position = shared[:tries]
-            if tries >= n:
-                # Many draws: one pass over the list, then a lookup per draw, beats three lookups per draw.
-                ok = _open_mask(model, reach, population, rows.start + w, w)[position]
-            else:
-                ok = model.targeted[population.stage[rows.start + w][reach.reachable[position]]]
-                if model.cap < _NO_CAP:
-                    ok &= reach.used[w][position] < model.cap
-            accepted = np.flatnonzero(ok)
-            share[w] = accepted.size / tries  # 0 sends the world to draw among its open customers next
-            keys.append(position[accepted[:want]] + np.int64(w * n))
-    if not keys:
-        return np.empty(0, dtype=np.int64)
-    return np.concatenate(keys) if len(keys) > 1 else keys[0]
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_ODD = np.uint64(0xD1B54A32D192ED03)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def uniforms(key: np.uint64, position: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Counter-based uniform numbers in [0, 1): one per (``position``, ``index``) pair, fixed by ``key``.
-
-    The SplitMix64 output function applied to a counter made of the key, the customer's position and the chance
-    number. Unlike a sequential stream, the number a customer gets does not depend on how many numbers other
-    customers (or other worlds) took, which keeps counterfactual runs on common random numbers.
-    """
-    x = position.astype(np.uint64) * _GOLDEN
-    x += index.astype(np.uint64) * _ODD
-    x += key
-    x ^= x >> np.uint64(30)
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
-    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53  # 53 bits: exact for any probability
-
-
-def _tally(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys drawn (sorted) and how often each was drawn."""
-    if keys.size * 16 >= space:
-        counts = np.bincount(keys, minlength=space)
-        hit = np.flatnonzero(counts.astype(bool))  # far faster on booleans than on integers
-        return hit, counts[hit]
-    # A few draws: sorting them beats a pass over every world's whole list.
-    keys = np.sort(keys)
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return keys[starts], np.diff(np.r_[starts, keys.size])
-
-
-def _chances(
-    model: ChannelModel,
-    reach: Reach,
-    population: Population,
-    rows: slice,
-    hit: np.ndarray,
-    drawn: np.ndarray,
-    day: int,
-    key: np.uint64,
-    probability: np.ndarray,
-) -> np.ndarray:
-    """Apply one block of draws in turn: ``drawn[i]`` draws on key ``hit[i]`` (world and reachable position).
-
-    Works on compact arrays of the customers drawn, one round per chance: round j gives the j-th chance to every
-    customer drawn at least j times and still open, so each customer's chances come one after another. The working
-    arrays shrink to the customers still going after each round.
-
-    Returns
-    -------
-    ndarray of int64
-        Draws accepted (exposures delivered) in each world of the group.
-    """
-    n = reach.reachable.size
-    world = hit // n
-    position = hit - world * n
-    customers = reach.reachable[position]
-    flat = (world + rows.start) * population.size + customers  # into the worlds x customers arrays
-    used = reach.used.reshape(-1)
-    before = used[hit]
-    stages = population.stage.reshape(-1)
-    start = stages[flat]
-    offset = population.segment[customers].astype(np.intp) * 4
-    if model.synergy > 0.0:
-        # The customer has now seen this channel too; its boost is fixed for the whole day's delivery.
-        seen = population.seen.reshape(-1)[flat] | model.bit
-        population.seen.reshape(-1)[flat] = seen
-        offset += (np.bitwise_count(seen).astype(np.intp) - 1) * model.table_stride
-    stage = start.copy()
-    applied = np.empty(hit.size, dtype=np.int64)  # chances taken in this block
-    # Working arrays of the customers still going: position in the block, stage, table offset, chances allowed.
-    pos = np.arange(hit.size)
-    st = start.copy()
-    off = offset
-    allowed = drawn if model.cap >= _NO_CAP else np.minimum(drawn, model.cap - before)
-    chance = 0
-    while pos.size:
-        chance += 1
-        u = uniforms(key, position[pos], before[pos] + chance)
-        up = np.flatnonzero(u < probability[off + st])
-        st[up] += 1
-        going = model.targeted[st] & (allowed > chance)
-        stop = np.flatnonzero(~going)
-        stopped = pos[stop]
-        stage[stopped] = st[stop]
-        applied[stopped] = chance
-        keep = np.flatnonzero(going)
-        pos, st, off, allowed = pos[keep], st[keep], off[keep], allowed[keep]
-    moved = np.flatnonzero(stage != start)
-    if moved.size:
-        converted = moved[stage[moved] == CONVERTED]
-        population.converted_day.reshape(-1)[flat[converted]] = day
-        stages[flat[moved]] = stage[moved]
-        population.moved(world[moved] + rows.start, start[moved], stage[moved])
-    used[hit] = before + applied
-    worlds = rows.stop - rows.start
-    return np.bincount(world, weights=applied, minlength=worlds).astype(np.int64)
-
-
-def _union(sorted_arrays: list[np.ndarray]) -> np.ndarray:
-    """Sorted distinct values of several sorted arrays (a stable sort merges sorted runs in linear time)."""
-    merged = np.sort(np.concatenate(sorted_arrays), kind="stable")
-    distinct = np.ones(merged.size, dtype=bool)
-    distinct[1:] = merged[1:] != merged[:-1]
-    return merged[distinct]
-
-
-def _book(model: ChannelModel, reach: Reach, population: Population, rows: slice, hit: np.ndarray, day: float) -> None:
-    """Record the day's touches once per customer touched (all of them came before any conversion)."""
-    n = reach.reachable.size
-    world = hit // n
-    flat = (world + rows.start) * population.size + reach.reachable[hit - world * n]
-    exposures = reach.used.reshape(-1)[hit]
-    population.channel_touches[model.index].reshape(-1)[flat] += exposures.astype(np.uint32)
-    population.touchpoints.reshape(-1)[flat] += 1  # one channel-day, however many exposures it brought
-    first = population.first_channel.reshape(-1)
-    new = flat[first[flat] < 0]
-    first[new] = model.index
-    population.first_touch.reshape(-1)[new] = day
-    population.last_channel.reshape(-1)[flat] = model.index
-    population.last_touch.reshape(-1)[flat] = day
+def _open(model: ChannelModel, reach: Reach, population: Population, w: int) -> np.ndarray:
+    """Positions in the reachable list of world ``w``'s customers who can take an exposure now (a pass over the
+    whole list)."""
+    return kernels.open_positions(reach.reachable, population.stage, reach.used, w, model.targeted, model.cap)

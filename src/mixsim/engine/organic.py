@@ -32,24 +32,20 @@ def demand(scenario: Scenario, day: float) -> float:
     return scenario.seasonality[int(day) // 7]
 
 
-Force = Callable[[Scenario, Population, slice, float, np.random.Generator], None]
-"""An organic force: acts in place for one day on the worlds ``rows`` of the population, which share a seed."""
+Force = Callable[[Scenario, Population, float, np.random.Generator], None]
+"""An organic force: acts in place for one day on every world of a seed group's population."""
 
 
-def _move(
-    population: Population, rows: slice, chosen: np.ndarray, moves: np.ndarray, stage: np.ndarray, to: int
-) -> None:
-    """Move the customers ``chosen[k]`` of world ``rows.start + w`` where ``moves[w, k]`` to stage ``to`` (from their
-    ``stage[w, k]``)."""
-    w, k = np.nonzero(moves)
+def _move(population: Population, chosen: np.ndarray, moves: np.ndarray, stage: np.ndarray, to: int) -> None:
+    """Move customer ``chosen[k]`` of world ``w`` to stage ``to`` where ``moves[k, w]`` (from its ``stage[k, w]``)."""
+    k, w = np.nonzero(moves)
     if w.size == 0:
         return
-    world = w + rows.start
-    population.stage[world, chosen[k]] = to
-    population.moved(world, stage[w, k], np.full(w.size, to))
+    population.stage[chosen[k], w] = to
+    population.moved(w, stage[k, w], np.full(w.size, to))
 
 
-def forget(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
+def forget(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
     """Aware and considering customers not touched today fall back one stage with their half-life's hazard."""
     funnel = scenario.funnel
     fall = np.zeros(4)
@@ -58,48 +54,47 @@ def forget(scenario: Scenario, population: Population, rows: slice, day: float, 
     chosen, u = candidates(rng, population.size, float(fall.max()))
     if chosen.size == 0:
         return
-    stage = population.stage[rows, chosen]
-    falls = (u < fall[stage]) & (population.last_touch[rows, chosen] != day)
-    w, k = np.nonzero(falls)
+    stage = population.stage[chosen]
+    falls = (u[:, None] < fall[stage]) & (population.last_touch[chosen] != day)
+    k, w = np.nonzero(falls)
     if w.size == 0:
         return
-    world = w + rows.start
-    before = stage[w, k]
-    population.stage[world, chosen[k]] = before - 1
-    population.moved(world, before, before - 1)
+    before = stage[k, w]
+    population.stage[chosen[k], w] = before - 1
+    population.moved(w, before, before - 1)
 
 
-def become_aware(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
+def become_aware(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
     """Bass diffusion: hazard = (innovation + imitation x share of the population converted) x the week's demand."""
     organic = scenario.organic
     season = demand(scenario, day)
     n = population.size
-    # The chance is the world's own (its converted share); the numbers are drawn up to the highest it can reach.
+    # The chance is each world's own (its converted share); the numbers are drawn up to the highest it can reach.
     chance = np.array(
         [
             daily_probability((organic.awareness_rate + organic.word_of_mouth * (int(c) / n)) * season)
-            for c in population.counts[rows, CONVERTED]
+            for c in population.counts[:, CONVERTED]
         ]
     )
     ceiling = daily_probability((organic.awareness_rate + organic.word_of_mouth) * season)
     chosen, u = candidates(rng, n, ceiling)
     if chosen.size == 0:
         return
-    stage = population.stage[rows, chosen]
-    _move(population, rows, chosen, (u[None, :] < chance[:, None]) & (stage == UNAWARE), stage, AWARE)
+    stage = population.stage[chosen]
+    _move(population, chosen, (u[:, None] < chance[None, :]) & (stage == UNAWARE), stage, AWARE)
 
 
-def consider(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
+def consider(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
     """Aware customers start considering at the organic consideration hazard (times the week's demand)."""
     p = daily_probability(scenario.organic.consideration_rate * demand(scenario, day))
     chosen, _ = candidates(rng, population.size, p)
     if chosen.size == 0:
         return
-    stage = population.stage[rows, chosen]
-    _move(population, rows, chosen, stage == AWARE, stage, CONSIDERING)
+    stage = population.stage[chosen]
+    _move(population, chosen, stage == AWARE, stage, CONSIDERING)
 
 
-def convert(scenario: Scenario, population: Population, rows: slice, day: float, rng: np.random.Generator) -> None:
+def convert(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
     """Considering customers attempt to buy at the direct-visit hazard (times the week's demand); checkout
     abandonment spoils some."""
     p = daily_probability(scenario.organic.conversion_rate * demand(scenario, day))
@@ -107,11 +102,11 @@ def convert(scenario: Scenario, population: Population, rows: slice, day: float,
     chosen, _ = candidates(rng, population.size, p)
     if chosen.size == 0:
         return
-    stage = population.stage[rows, chosen]
+    stage = population.stage[chosen]
     buys = stage == CONSIDERING
-    w, k = np.nonzero(buys)
-    population.converted_day[w + rows.start, chosen[k]] = day
-    _move(population, rows, chosen, buys, stage, CONVERTED)
+    k, w = np.nonzero(buys)
+    population.converted_day[chosen[k], w] = day
+    _move(population, chosen, buys, stage, CONVERTED)
 
 
 def forces(scenario: Scenario) -> list[tuple[str, Force]]:

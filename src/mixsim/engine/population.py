@@ -1,9 +1,10 @@
 """The synthetic population: one compact numpy array per customer attribute, with a world axis.
 
-A batch simulates several worlds (the same customers under different plans or seeds) at once: every attribute is
-an array of worlds x customers, and world ``w`` of a batch is exactly what a run of that world alone holds. Nothing
-here is a Python object per customer. A million customers with eight channels take about 60 MB per world, plus
-the channels' lists of reachable customers (4 bytes per reachable customer per channel and seed).
+A batch simulates several worlds (the same customers under different plans) at once: every attribute is an array
+of customers x worlds, so that a customer's state in every world sits in one place in memory, and world ``w``
+holds exactly what a run of that world alone holds. Nothing here is a Python object per customer. A million
+customers with eight channels take about 60 MB per world, plus the channels' lists of reachable customers (4 bytes
+per reachable customer and channel, and 4 more per world for the day's exposure counters).
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ def _mask_dtype(n_channels: int) -> type[np.unsignedinteger]:
 
 @dataclass
 class Population:
-    """Per-customer state of every world of a batch, updated in place by the channel and organic processes.
+    """Per-customer state of the worlds of a seed group, updated in place by the channel and organic processes.
 
-    Arrays are worlds x customers unless said otherwise; customers are laid out segment by segment.
+    Arrays are customers x worlds unless said otherwise; customers are laid out segment by segment.
 
     Attributes
     ----------
@@ -53,7 +54,7 @@ class Population:
         Index into the scenario's segments (the same in every world).
     seen : ndarray of unsigned integers
         Bit ``k`` set once channel ``k`` has touched the customer; kept only when synergy needs it.
-    channel_touches : ndarray of uint32, shape (channels, worlds, customers)
+    channel_touches : ndarray of uint32, shape (channels, customers, worlds)
         Exposures received before converting, per channel (converted customers are never exposed again).
     touchpoints : ndarray of uint32
         Touchpoints before converting: distinct channel-days with at least one exposure (a channel delivers
@@ -83,7 +84,7 @@ class Population:
         """Everyone unaware and untouched in each of ``worlds`` worlds, laid out segment by segment."""
         n = scenario.population
         sizes = segment_sizes(n, tuple(s.share for s in scenario.segments))
-        shape = (worlds, n)
+        shape = (n, worlds)
         counts = np.zeros((worlds, 4), dtype=np.int64)
         counts[:, UNAWARE] = n
         return cls(
@@ -108,7 +109,7 @@ class Population:
     @property
     def worlds(self) -> int:
         """Number of worlds."""
-        return int(self.stage.shape[0])
+        return int(self.stage.shape[1])
 
     def moved(self, world: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
         """Count customers of ``world`` (one entry per customer moved) going from stage ``before`` to ``after``."""
@@ -122,4 +123,4 @@ class Population:
 
     def stage_counts(self) -> np.ndarray:
         """Customers per stage by counting the stage array itself, shape (worlds, 4) (for checks)."""
-        return np.stack([np.bincount(s, minlength=4)[:4] for s in self.stage])
+        return np.stack([np.bincount(s, minlength=4)[:4] for s in self.stage.T])

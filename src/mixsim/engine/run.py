@@ -176,6 +176,17 @@ def run_batch(worlds: Sequence[World], on_day: Callable[[int], None] | None = No
     return result
 
 
+@dataclass
+class _Group:
+    """The worlds of a batch that share a seed: their population, streams, channels' reach and journals."""
+
+    worlds: list[int]  # indices into the batch
+    population: Population
+    streams: Streams
+    reaches: list[Reach]  # by channel
+    recorders: list[journal.Recorder | None]  # by world of the group
+
+
 def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int], None] | None) -> list[RunRecord]:
     """Run ``worlds``, laid out in seed groups of ``group_sizes`` consecutive worlds."""
     scenario = worlds[0].scenario
@@ -187,31 +198,32 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
         plans = [p.with_spend({c.name: c.spend * share for c in p.channels}) for p in plans]
     horizon = scenario.horizon_days
     n_worlds, n_channels = len(worlds), len(scenario.channels)
-    population = Population.create(scenario, n_worlds)
-    models = [ChannelModel.compile(scenario, k, population.seen.dtype.type) for k in range(n_channels)]
     # planned[k, w, t]: channel k's planned spend in world w on day t.
-    planned = np.array([[daily_spend(p.channels[k], horizon) for p in plans] for k in range(n_channels)])
-    planned = planned.reshape(n_channels, n_worlds, horizon)
+    planned = np.zeros((n_channels, n_worlds, horizon))
+    for w, plan in enumerate(plans):
+        for k, channel in enumerate(plan.channels):
+            planned[k, w] = daily_spend(channel, horizon)
 
-    rows: list[slice] = []
-    streams: list[Streams] = []
-    reaches: list[list[Reach]] = []  # [group][channel]
-    recorders: list[journal.Recorder | None] = []
-    start = 0
+    groups: list[_Group] = []
+    models: list[ChannelModel] = []
+    first = 0
     for size in group_sizes:
-        group = slice(start, start + size)
-        start += size
-        stream = Streams(worlds[group.start].seed)
-        own = [
-            journal.Recorder(journal.sample(population.size, w.journeys, stream.get("journeys")), w.journeys)
-            if w.journeys > 0.0
+        members = list(range(first, first + size))
+        first += size
+        population = Population.create(scenario, size)
+        if not models:
+            models = [ChannelModel.compile(scenario, k, population.seen.dtype.type) for k in range(n_channels)]
+        streams = Streams(worlds[members[0]].seed)
+        recorders = [
+            journal.Recorder(
+                journal.sample(population.size, worlds[w].journeys, streams.get("journeys")), worlds[w].journeys
+            )
+            if worlds[w].journeys > 0.0
             else None
-            for w in worlds[group]
+            for w in members
         ]
-        recorders.extend(own)
-        rows.append(group)
-        streams.append(stream)
-        reaches.append([Reach.draw(m, population.segment, stream.get(f"reach:{m.name}"), own) for m in models])
+        reaches = [Reach.draw(m, population.segment, streams.get(f"reach:{m.name}"), recorders) for m in models]
+        groups.append(_Group(members, population, streams, reaches, recorders))
 
     daily_stages = np.zeros((n_worlds, horizon, 4), dtype=np.int64)
     spent = np.zeros((n_worlds, horizon, n_channels))
@@ -223,36 +235,36 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
         k = model.index
         while True:
             day = int(env.now)
-            for g, group in enumerate(rows):
+            for group in groups:
                 delivered = deliver(
                     model,
-                    reaches[g][k],
-                    population,
-                    group,
+                    group.reaches[k],
+                    group.population,
                     day,
-                    planned[k, group, day],
-                    streams[g],
-                    recorders[group],
+                    planned[k, group.worlds, day],
+                    group.streams,
+                    group.recorders,
                     organic.demand(scenario, day),
                 )
-                spent[group, day, k] = delivered.spend
-                exposures[group, day, k] = delivered.exposures
-                unspent[group, k] += delivered.unspent
+                spent[group.worlds, day, k] = delivered.spend
+                exposures[group.worlds, day, k] = delivered.exposures
+                unspent[group.worlds, k] += delivered.unspent
             yield env.timeout(1)
 
     def organic_process(name: str, force: organic.Force):  # type: ignore[no-untyped-def]
         yield env.timeout(_ORGANIC_PHASE)
         while True:
             day = int(env.now)
-            for g, group in enumerate(rows):
-                force(scenario, population, group, float(day), streams[g].get(f"organic:{name}", day))
+            for group in groups:
+                force(scenario, group.population, float(day), group.streams.get(f"organic:{name}", day))
             yield env.timeout(1)
 
     def stage_recorder():  # type: ignore[no-untyped-def]
         yield env.timeout(_RECORD_PHASE)
         while True:
             day = int(env.now)
-            daily_stages[:, day] = population.counts
+            for group in groups:
+                daily_stages[group.worlds, day] = group.population.counts
             if on_day is not None:
                 on_day(day)
             yield env.timeout(1)
@@ -264,27 +276,32 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
     env.process(stage_recorder())
     env.run(until=horizon)
 
-    records = []
-    for w in range(n_worlds):
-        record = make_record(
-            horizon,
-            population.stage[w],
-            population.channel_touches[:, w],
-            population.touchpoints[w],
-            population.first_channel[w],
-            population.last_channel[w],
-            population.first_touch[w],
-            population.converted_day[w],
-            daily_stages[w].copy(),
-            spent[w].copy(),
-            exposures[w].copy(),
-            unspent[w].copy(),
-        )
-        if represented:
-            record = in_market(record, scenario.represents / scenario.population)
-        recorder = recorders[w]
-        if recorder is not None:
-            finished = recorder.finish(population.segment, population.stage[w], population.converted_day[w])
-            record = dataclasses.replace(record, journal=finished)
-        records.append(record)
+    records: list[RunRecord] = []
+    for group in groups:
+        population = group.population
+        for g, w in enumerate(group.worlds):
+            record = make_record(
+                horizon,
+                population.stage[:, g],
+                population.channel_touches[:, :, g],
+                population.touchpoints[:, g],
+                population.first_channel[:, g],
+                population.last_channel[:, g],
+                population.first_touch[:, g],
+                population.converted_day[:, g],
+                daily_stages[w].copy(),
+                spent[w].copy(),
+                exposures[w].copy(),
+                unspent[w].copy(),
+            )
+            if represented:
+                record = in_market(record, scenario.represents / scenario.population)
+            recorder = group.recorders[g]
+            if recorder is not None:
+                stage = np.ascontiguousarray(population.stage[:, g])
+                finished = recorder.finish(
+                    population.segment, stage, np.ascontiguousarray(population.converted_day[:, g])
+                )
+                record = dataclasses.replace(record, journal=finished)
+            records.append(record)
     return records
