@@ -325,7 +325,7 @@ def deliver(
             share[w] = open_.size / n
         going = [w for w in going if delivered[w] < wanted[w] and share[w] > 0.0]
 
-    hit = touched[: n_touched[0]]
+    hit = _in_order(touched[: n_touched[0]], n)  # booking then reads the customer arrays in turn
     took = {w: reach.used[hit, w] for w in journaled}  # the day's counters end in book
     kernels.book(
         hit,
@@ -363,6 +363,15 @@ def deliver(
             out.unspent[w] = unspent
             out.spend[w] = planned - unspent
     return out
+
+
+def _in_order(positions: np.ndarray, n: int) -> np.ndarray:
+    """``positions`` (distinct, below ``n``) sorted: by marking them when they are many, else by sorting."""
+    if positions.size * 32 < n:
+        return np.sort(positions)
+    marked = np.zeros(n, dtype=bool)
+    marked[positions] = True
+    return np.flatnonzero(marked).astype(np.int32)
 
 
 def _tracks(tracked: np.ndarray | None) -> bool:

@@ -22,6 +22,7 @@ _MIX1 = uint64(0xBF58476D1CE4E5B9)
 _MIX2 = uint64(0x94D049BB133111EB)
 _CONVERTED = 3
 _ACTIVE, _DONE, _PAUSED = 0, 1, 2
+_AHEAD = 64  # draws whose memory is read ahead of the loop that uses it
 
 
 @njit(cache=True, inline="always")
@@ -76,7 +77,7 @@ def take(
     bits: np.ndarray,
     shift: int,
     left: np.ndarray,
-) -> None:
+) -> int:
     """Look at draws ``start, start + 1, ...`` in the worlds ``members`` until each has accepted ``wants[m]`` more
     draws or looked at every draw below ``limits[m]``.
 
@@ -103,13 +104,33 @@ def take(
             state[m] = _DONE
             stopped[m] = start
             active -= 1
+    ahead = np.empty(_AHEAD, dtype=np.int64)  # the positions of the next draws
+    ahead_customer = np.empty(_AHEAD, dtype=np.int64)
+    touch = 0
     i = start
     while active > 0:
-        j = int(uniform(draw_key, i, 0) * size)
-        if j >= size:  # a product rounded up to the size itself
-            j = size - 1
-        position = pool[j] if pool.size > 0 else j
-        customer = -1 if use_bits else reachable[position]  # with bits, read only for a world that takes the draw
+        k = (i - start) % _AHEAD
+        if k == 0:
+            # The next draws' positions and customers first, then a read of what the loop below will read for them:
+            # the reads go out together instead of one after another (the results are the same, the waits shorter).
+            for t in range(_AHEAD):
+                j = int(uniform(draw_key, i + t, 0) * size)
+                if j >= size:  # a product rounded up to the size itself
+                    j = size - 1
+                p = pool[j] if pool.size > 0 else j
+                ahead[t] = p
+                if use_bits:
+                    touch += bits[p, 0]
+                else:
+                    ahead_customer[t] = reachable[p]
+            if not use_bits:
+                for t in range(_AHEAD):
+                    c = ahead_customer[t]
+                    touch += stage[c, 0] + used[ahead[t], 0] + segment[c]
+                    if synergy:
+                        touch += seen[c, 0]
+        position = ahead[k]
+        customer = -1 if use_bits else ahead_customer[k]  # with bits, read only for a world that takes the draw
         last_taken = -1
         u = 0.0
         for m in range(n_members):
@@ -170,6 +191,7 @@ def take(
                 stopped[m] = i + 1
                 active -= 1
         i += 1
+    return touch
 
 
 @njit(cache=True)
