@@ -32,7 +32,6 @@ from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**31 - 1
 _MIN_OPEN_SHARE = 0.02
-_MIN_MARKED_SHARE = 0.002  # with the open customers marked, a draw costs so little that a smaller share still pays
 _MAX_BATCH = 1 << 24  # draws held in memory at once (a few hundred MB at most)
 _ENDLESS = 2**62
 _BITS_SHARE = 0.7  # below this estimated open share, a day with many draws marks the open customers first
@@ -276,24 +275,28 @@ def deliver(
         delivered[index] = accepted
         return stopped
 
-    if any(share[w] < _BITS_SHARE and int(wanted[w]) > share[w] * n / 8 for w in going):
-        # Many draws will fall on customers who cannot take them: one pass over the list marks, in a bit per world,
-        # who can (an exact count of them too), and each draw then costs one small load for every world.
+    marked = [w for w in going if share[w] < _BITS_SHARE and int(wanted[w]) > share[w] * n / 8]
+    if marked:
+        # Many of these worlds' draws would fall on customers who cannot take them: one pass over the list marks,
+        # in a bit per world, who can (an exact count of them too), and each draw then costs one small load for
+        # every world. (Whether a world is marked depends on its own state alone, like everything it does.)
         shift = 3 if worlds <= 8 else 4 if worlds <= 16 else 5 if worlds <= 32 else 6
         bits = np.zeros((n, -(-worlds >> shift)), dtype=(np.uint8, np.uint16, np.uint32, np.uint64)[shift - 3])
         left[:] = kernels.open_bits(reach.reachable, population.stage, model.targeted, bits, shift)
-        for w in going:
+        for w in marked:
             share[w] = left[w] / n
-        over_all = [w for w in going if share[w] >= _MIN_MARKED_SHARE]
-        if over_all:
-            take(over_all, 0, [_ENDLESS] * len(over_all), no_pool, draw_key, bits, shift)
-        going = [w for w in going if delivered[w] < wanted[w] and w not in over_all]
-        for w in going:
-            share[w] = 0.0  # few open: drawn among them below
+        enough = [w for w in marked if share[w] >= _MIN_OPEN_SHARE]
+        if enough:
+            take(enough, 0, [_ENDLESS] * len(enough), no_pool, draw_key, bits, shift)
+        for w in marked:
+            if w not in enough:
+                share[w] = 0.0  # few open: drawn among them below
+        going = [w for w in going if w not in enough and delivered[w] < wanted[w]]
     # Every world looks at the shared draws from the first, as many as its want over its open share (with a margin);
     # a world that has looked at that many without its exposures is paused: the share of open customers it saw
     # sizes the next stretch, and only when that share is small are its open customers counted.
     start = dict.fromkeys(going, 0)
+    recount: set[int] = set()  # worlds that looked at twice their list in a stretch: their open customers are counted
     while going:
         over_all = [w for w in going if share[w] >= _MIN_OPEN_SHARE]
         by_start: dict[int, list[int]] = {}
@@ -301,15 +304,20 @@ def deliver(
             by_start.setdefault(start[w], []).append(w)
         for first, members in by_start.items():
             before = delivered[members].copy()
-            limits = [first + int(int(wanted[w] - delivered[w]) / share[w] * _MARGIN) + 64 for w in members]
+            # At most twice the list between counts: past that, counting the open customers costs less than looking.
+            stretch = [min(int(int(wanted[w] - delivered[w]) / share[w] * _MARGIN), 2 * n) + 64 for w in members]
+            limits = [first + k for k in stretch]
             stops = take(members, first, limits, no_pool, draw_key)
             for k, w in enumerate(members):
                 start[w] = int(stops[k])
                 if delivered[w] < wanted[w]:
                     share[w] = (delivered[w] - before[k]) / max(start[w] - first, 1)
+                    if stretch[k] > 2 * n:
+                        recount.add(w)
         for w in going:
-            if delivered[w] >= wanted[w] or share[w] >= _MIN_OPEN_SHARE:
+            if delivered[w] >= wanted[w] or (share[w] >= _MIN_OPEN_SHARE and w not in recount):
                 continue
+            recount.discard(w)
             open_ = _open(model, reach, population, w)
             share[w] = open_.size / n
             if open_.size == 0 or share[w] >= _MIN_OPEN_SHARE:

@@ -280,15 +280,17 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
     for group in groups:
         population = group.population
         for g, w in enumerate(group.worlds):
+            # Each world's own contiguous arrays: sums then add in the same order as a world run alone.
+            own = np.ascontiguousarray
             record = make_record(
                 horizon,
-                population.stage[:, g],
-                population.channel_touches[:, :, g],
-                population.touchpoints[:, g],
-                population.first_channel[:, g],
-                population.last_channel[:, g],
-                population.first_touch[:, g],
-                population.converted_day[:, g],
+                own(population.stage[:, g]),
+                own(population.channel_touches[:, :, g]),
+                own(population.touchpoints[:, g]),
+                own(population.first_channel[:, g]),
+                own(population.last_channel[:, g]),
+                own(population.first_touch[:, g]),
+                own(population.converted_day[:, g]),
                 daily_stages[w].copy(),
                 spent[w].copy(),
                 exposures[w].copy(),
