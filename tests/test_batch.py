@@ -132,12 +132,26 @@ def reduced(path: Path) -> Scenario:
     return load_scenario(path, overrides=["scenario.population=4000", f"scenario.represents={full.represents}"])
 
 
+def test_every_shipped_scenario_is_here() -> None:
+    assert {p.stem for p in SHIPPED} >= {"b2b_saas", "d2c_ecommerce", "genz_launch", "retail_omnichannel"}
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_shipped_scenario_batched_as_alone(path: Path) -> None:
     worlds = caller_worlds(reduced(path))
     records = check_batch(worlds)
     assert_distinct(records)
     assert records[4].journal is not None and records[0].journal is None
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenario_saturated_batched_as_alone(path: Path) -> None:
+    """4,000 customers with the whole market's money: caps bind, most buys go partly unspent and channels draw
+    among the few customers left open."""
+    worlds = caller_worlds(load_scenario(path, overrides=["scenario.population=4000"]))
+    records = check_batch([worlds[i] for i in (0, 2, 3, 5)])
+    assert_distinct(records)
+    assert records[0].unspent.sum() > 0.0
 
 
 @pytest.mark.slow
