@@ -32,7 +32,6 @@ from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**31 - 1
 _MIN_OPEN_SHARE = 0.02
-_MAX_BATCH = 1 << 24  # draws held in memory at once (a few hundred MB at most)
 _ENDLESS = 2**62
 _BITS_SHARE = 0.7  # below this estimated open share, a day with many draws marks the open customers first
 _MARGIN = 3.0  # draws a world looks at, over its want divided by its estimated open share, before it counts again
@@ -192,8 +191,8 @@ def deliver(
     """
     worlds = population.worlds
     out = Day(np.zeros(worlds, dtype=np.int64), np.zeros(worlds), np.zeros(worlds))
-    buying = np.flatnonzero(spend > 0.0)
-    if buying.size == 0:
+    buying = [int(w) for w in np.flatnonzero(spend > 0.0)]
+    if not buying:
         return out
     rng = streams.get(f"channel:{model.name}", day)
     u = rng.random()  # stochastic rounding: the same number in every world
@@ -215,7 +214,7 @@ def deliver(
         elif wanted[w] == 0:
             out.spend[w] = float(spend[w])  # stochastic rounding bought nothing today
         else:
-            going.append(int(w))
+            going.append(w)
     if not going:
         return out
 

@@ -26,7 +26,7 @@ _AHEAD = 64  # draws whose memory is read ahead of the loop that uses it
 
 
 @njit(cache=True, inline="always")
-def uniform(key: np.uint64, counter: np.int64, index: np.int64) -> float:
+def uniform(key: np.uint64, counter: int, index: int) -> float:
     """Counter-based uniform number in [0, 1) of (``counter``, ``index``) under ``key``: SplitMix64's output
     function of ``counter * golden + index * odd + key``, 53 bits (exact for any probability)."""
     x = uint64(counter) * _GOLDEN + uint64(index) * _ODD + key
@@ -133,6 +133,7 @@ def take(
         customer = -1 if use_bits else ahead_customer[k]  # with bits, read only for a world that takes the draw
         last_taken = -1
         u = 0.0
+        listed = False
         for m in range(n_members):
             if state[m] != _ACTIVE:
                 continue
@@ -157,14 +158,16 @@ def take(
                 if taken >= cap:
                     continue
             if taken == 0:
-                first = True  # the customer's first exposure today in any world: it joins the day's list
-                for v in range(used.shape[1]):
-                    if used[position, v]:
-                        first = False
-                        break
-                if first:
-                    touched[n_touched[0]] = position
-                    n_touched[0] += 1
+                if not listed:  # once a draw: is this the customer's first exposure today in any world?
+                    listed = True
+                    fresh = True
+                    for v in range(used.shape[1]):
+                        if used[position, v]:
+                            fresh = False
+                            break
+                    if fresh:  # it joins the day's list
+                        touched[n_touched[0]] = position
+                        n_touched[0] += 1
                 if synergy:
                     seen[customer, w] |= bit
             offset = segment[customer] * 4 + s

@@ -17,6 +17,11 @@ DENSE = 0.25
 customers it may move (see :func:`candidates`)."""
 
 
+_GAPS = 1e-6
+"""From this chance up, the chosen customers are found by geometric gaps (cheaper); below, a gap could pass any
+integer."""
+
+
 def _stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
@@ -46,10 +51,11 @@ def candidates(rng: np.random.Generator, n: int, p: float) -> tuple[np.ndarray, 
     """The customers whose uniform number of the day falls below ``p``, and those numbers.
 
     Every customer ``i`` of ``n`` has a uniform number ``u_i``; this returns the ``i`` with ``u_i < p`` (sorted) and
-    their ``u_i``, without drawing the others: the gaps between successive ones are geometric, and given
-    ``u_i < p``, ``u_i`` is uniform on ``[0, p)``. A force that moves customer ``i`` when ``u_i < q_i`` (with every
-    ``q_i <= p``) thus acts exactly as with one number per customer, at a cost that grows with ``n p``, not ``n``.
-    Above :data:`DENSE` it draws one number per customer (as cheap, then).
+    their ``u_i``, without drawing the others: the gaps between successive ones are geometric (for a tiny ``p``,
+    their count is binomial and which ones a uniform sample of that many), and given ``u_i < p``, ``u_i`` is uniform
+    on ``[0, p)``. A force that moves customer ``i`` when
+    ``u_i < q_i`` (with every ``q_i <= p``) thus acts exactly as with one number per customer, at a cost that grows
+    with ``n p``, not ``n``. Above :data:`DENSE` it draws one number per customer (as cheap, then).
     """
     if p <= 0.0 or n == 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
@@ -57,6 +63,10 @@ def candidates(rng: np.random.Generator, n: int, p: float) -> tuple[np.ndarray, 
         u = rng.random(n)
         chosen = np.flatnonzero(u < p)
         return chosen, u[chosen]
+    if p < _GAPS:
+        count = int(rng.binomial(n, p))
+        chosen = np.sort(rng.choice(n, size=count, replace=False, shuffle=False)).astype(np.int64)
+        return chosen, p * rng.random(count)
     expected = n * p
     chunks = []
     last = -1
