@@ -87,7 +87,8 @@ class ChannelModel:
             targeted=targeted,
             probability=probability.ravel(),
             table_stride=4 * len(scenario.segments),
-            cap=ch.frequency_cap if ch.frequency_cap is not None else _NO_CAP,
+            # A cap above what a day's counter holds never binds (no customer takes 2**31 exposures in a day).
+            cap=_NO_CAP if ch.frequency_cap is None else min(ch.frequency_cap, _NO_CAP),
             synergy=synergy,
             uncapped=None if scenario.seasonality is None else uncapped.ravel(),
             keep=None if scenario.seasonality is None else np.broadcast_to(keep, uncapped.shape).ravel(),
@@ -196,143 +197,30 @@ def deliver(
         return out
     rng = streams.get(f"channel:{model.name}", day)
     u = rng.random()  # stochastic rounding: the same number in every world
-    draw_key, chance_key, pool_key = (np.uint64(k) for k in rng.integers(2**63, size=3, dtype=np.uint64))
-    wanted = np.zeros(worlds, dtype=np.int64)
-    share = np.zeros(worlds)  # estimated share of the reachable customers still open
-    n = reach.reachable.size
+    keys = [np.uint64(k) for k in rng.integers(2**63, size=3, dtype=np.uint64)]  # draws, chances, draws among few
+    work = _Work(model, reach, population, day, model.table(demand), *keys)
     going = []
     for w in buying:
         exact = float(spend[w]) / model.cost_per_exposure
-        wanted[w] = int(exact) + int(u < exact - int(exact))
+        work.wanted[w] = int(exact) + int(u < exact - int(exact))
         # The world's stage counts give the share of all customers in a targeted stage: exactly 0 when nobody is.
-        share[w] = float(population.counts[w, model.targeted].sum()) / population.size
-        nobody = n == 0 or share[w] == 0.0
-        if not nobody and wanted[w] == 0:
-            nobody = _open(model, reach, population, w).size == 0
+        work.share[w] = float(population.counts[w, model.targeted].sum()) / population.size
+        nobody = reach.reachable.size == 0 or work.share[w] == 0.0
+        if not nobody and work.wanted[w] == 0:
+            nobody = work.open(w).size == 0
         if nobody:
             out.unspent[w] = float(spend[w])  # nobody reachable can take an exposure
-        elif wanted[w] == 0:
+        elif work.wanted[w] == 0:
             out.spend[w] = float(spend[w])  # stochastic rounding bought nothing today
         else:
             going.append(w)
     if not going:
         return out
 
-    table = model.table(demand)
-    touched = np.empty(min(n, int(wanted.sum())), dtype=np.int32)  # positions touched today in some world
-    n_touched = np.zeros(1, dtype=np.int64)
-    moves = np.zeros((worlds, 4), dtype=np.int64)
-    delivered = np.zeros(worlds, dtype=np.int64)
     journaled = [w for w in going if recorders[w] is not None and _tracks(reach.tracked[w])]
     stage_before = {w: population.stage[reach.reachable[reach.tracked[w]], w] for w in journaled}  # type: ignore[index]
-    no_pool = np.empty(0, dtype=np.int32)
-    no_bits = np.empty((0, 1), dtype=np.uint8)
-    left = np.zeros(worlds, dtype=np.int64)
-
-    def take(
-        members: list[int],
-        start: int,
-        limits: list[int],
-        pool: np.ndarray,
-        key: np.uint64,
-        bits: np.ndarray = no_bits,
-        shift: int = 3,
-    ) -> np.ndarray:
-        index = np.array(members, dtype=np.int64)
-        accepted = delivered[index].copy()
-        stopped = np.zeros(index.size, dtype=np.int64)
-        kernels.take(
-            start,
-            index,
-            np.array(limits, dtype=np.int64),
-            wanted[index],
-            accepted,
-            stopped,
-            pool,
-            reach.reachable,
-            key,
-            chance_key,
-            population.stage,
-            population.segment,
-            population.seen,
-            reach.used,
-            table,
-            model.table_stride,
-            model.targeted,
-            model.cap,
-            int(model.bit),
-            model.synergy > 0.0,
-            population.converted_day,
-            float(day),
-            moves,
-            touched,
-            n_touched,
-            bits,
-            shift,
-            left,
-        )
-        delivered[index] = accepted
-        return stopped
-
-    marked = [w for w in going if share[w] < _BITS_SHARE and int(wanted[w]) > share[w] * n / 8]
-    if marked:
-        # Many of these worlds' draws would fall on customers who cannot take them: one pass over the list marks,
-        # in a bit per world, who can (an exact count of them too), and each draw then costs one small load for
-        # every world. (Whether a world is marked depends on its own state alone, like everything it does.)
-        shift = 3 if worlds <= 8 else 4 if worlds <= 16 else 5 if worlds <= 32 else 6
-        bits = np.zeros((n, -(-worlds >> shift)), dtype=(np.uint8, np.uint16, np.uint32, np.uint64)[shift - 3])
-        left[:] = kernels.open_bits(reach.reachable, population.stage, model.targeted, bits, shift)
-        for w in marked:
-            share[w] = left[w] / n
-        enough = [w for w in marked if share[w] >= _MIN_OPEN_SHARE]
-        if enough:
-            take(enough, 0, [_ENDLESS] * len(enough), no_pool, draw_key, bits, shift)
-        for w in marked:
-            if w not in enough:
-                share[w] = 0.0  # few open: drawn among them below
-        going = [w for w in going if w not in enough and delivered[w] < wanted[w]]
-    # Every world looks at the shared draws from the first, as many as its want over its open share (with a margin);
-    # a world that has looked at that many without its exposures is paused: the share of open customers it saw
-    # sizes the next stretch, and only when that share is small are its open customers counted.
-    start = dict.fromkeys(going, 0)
-    recount: set[int] = set()  # worlds that looked at twice their list in a stretch: their open customers are counted
-    while going:
-        over_all = [w for w in going if share[w] >= _MIN_OPEN_SHARE]
-        by_start: dict[int, list[int]] = {}
-        for w in over_all:
-            by_start.setdefault(start[w], []).append(w)
-        for first, members in by_start.items():
-            before = delivered[members].copy()
-            # At most twice the list between counts: past that, counting the open customers costs less than looking.
-            stretch = [min(int(int(wanted[w] - delivered[w]) / share[w] * _MARGIN), 2 * n) + 64 for w in members]
-            limits = [first + k for k in stretch]
-            stops = take(members, first, limits, no_pool, draw_key)
-            for k, w in enumerate(members):
-                start[w] = int(stops[k])
-                if delivered[w] < wanted[w]:
-                    share[w] = (delivered[w] - before[k]) / max(start[w] - first, 1)
-                    if stretch[k] > 2 * n:
-                        recount.add(w)
-        for w in going:
-            if delivered[w] >= wanted[w] or (share[w] >= _MIN_OPEN_SHARE and w not in recount):
-                continue
-            recount.discard(w)
-            open_ = _open(model, reach, population, w)
-            share[w] = open_.size / n
-            if open_.size == 0 or share[w] >= _MIN_OPEN_SHARE:
-                continue
-            # Few left open: draw among them, from a sequence of the world's own, as many draws as it still wants,
-            # then count them again.
-            pools = 0
-            while delivered[w] < wanted[w] and open_.size:
-                pools += 1
-                key = np.uint64(kernels.derived_key(pool_key, pools))
-                take([w], 0, [int(wanted[w] - delivered[w])], open_, key)
-                open_ = _open(model, reach, population, w)
-            share[w] = open_.size / n
-        going = [w for w in going if delivered[w] < wanted[w] and share[w] > 0.0]
-
-    hit = _in_order(touched[: n_touched[0]], n)  # booking then reads the customer arrays in turn
+    work.run(going)
+    hit = _in_order(work.touched[: work.n_touched[0]], reach.reachable.size)  # booking reads the arrays in turn
     took = {w: reach.used[hit, w] for w in journaled}  # the day's counters end in book
     kernels.book(
         hit,
@@ -359,17 +247,182 @@ def deliver(
         before = stage_before[w][np.searchsorted(tracked, positions)]
         after = population.stage[customers, w]
         recorder.add(customers, day, model.index, took[w][mine][order][seen], before, after)
-    up = moves[:, :3]
+    up = work.moves[:, :3]
     population.counts[:, :3] -= up
     population.counts[:, 1:] += up
-    for w in buying:
-        if wanted[w] > 0 and out.spend[w] == 0.0 and out.unspent[w] == 0.0:
-            planned = float(spend[w])
-            unspent = planned if delivered[w] == 0 else planned * int(wanted[w] - delivered[w]) / int(wanted[w])
-            out.exposures[w] = delivered[w]
-            out.unspent[w] = unspent
-            out.spend[w] = planned - unspent
+    for w in going:
+        planned, wanted, delivered = float(spend[w]), int(work.wanted[w]), int(work.delivered[w])
+        unspent = planned if delivered == 0 else planned * (wanted - delivered) / wanted
+        out.exposures[w] = delivered
+        out.unspent[w] = unspent
+        out.spend[w] = planned - unspent
     return out
+
+
+_NO_POOL = np.empty(0, dtype=np.int32)
+_NO_BITS = np.empty((0, 1), dtype=np.uint8)
+
+
+class _Work:
+    """One channel-day in the worlds of a group: what each world wants, has taken and is estimated to find open,
+    and the ways of taking draws (shared, marked, or among the few open)."""
+
+    def __init__(
+        self,
+        model: ChannelModel,
+        reach: Reach,
+        population: Population,
+        day: int,
+        table: np.ndarray,
+        draw_key: np.uint64,
+        chance_key: np.uint64,
+        pool_key: np.uint64,
+    ) -> None:
+        worlds, n = population.worlds, reach.reachable.size
+        self.model, self.reach, self.population, self.day, self.table = model, reach, population, day, table
+        self.draw_key, self.chance_key, self.pool_key = draw_key, chance_key, pool_key
+        self.n = n
+        self.wanted = np.zeros(worlds, dtype=np.int64)
+        self.delivered = np.zeros(worlds, dtype=np.int64)
+        self.share = np.zeros(worlds)  # estimated share of the reachable customers still open
+        self.left = np.zeros(worlds, dtype=np.int64)  # open customers of a marked world
+        self.moves = np.zeros((worlds, 4), dtype=np.int64)
+        self.touched = np.empty(0, dtype=np.int32)  # positions touched today in some world
+        self.n_touched = np.zeros(1, dtype=np.int64)
+
+    def open(self, w: int) -> np.ndarray:
+        """Positions in the reachable list of world ``w``'s customers who can take an exposure now (a pass over
+        the whole list)."""
+        model, reach = self.model, self.reach
+        return kernels.open_positions(reach.reachable, self.population.stage, reach.used, w, model.targeted, model.cap)
+
+    def take(
+        self,
+        members: list[int],
+        start: int,
+        limits: list[int],
+        pool: np.ndarray = _NO_POOL,
+        key: np.uint64 | None = None,
+        bits: np.ndarray = _NO_BITS,
+        shift: int = 3,
+    ) -> np.ndarray:
+        """The worlds ``members`` take draws from ``start`` until each has its exposures or reaches its limit;
+        returns where each stopped (see :func:`mixsim.engine.kernels.take`)."""
+        model, reach, population = self.model, self.reach, self.population
+        index = np.array(members, dtype=np.int64)
+        accepted = self.delivered[index].copy()
+        stopped = np.zeros(index.size, dtype=np.int64)
+        kernels.take(
+            start,
+            index,
+            np.array(limits, dtype=np.int64),
+            self.wanted[index],
+            accepted,
+            stopped,
+            pool,
+            reach.reachable,
+            self.draw_key if key is None else key,
+            self.chance_key,
+            population.stage,
+            population.segment,
+            population.seen,
+            reach.used,
+            self.table,
+            model.table_stride,
+            model.targeted,
+            model.cap,
+            int(model.bit),
+            model.synergy > 0.0,
+            population.converted_day,
+            float(self.day),
+            self.moves,
+            self.touched,
+            self.n_touched,
+            bits,
+            shift,
+            self.left,
+        )
+        self.delivered[index] = accepted
+        return stopped
+
+    def run(self, going: list[int]) -> None:
+        """Deliver the day's exposures in the worlds ``going`` (each wants some, and someone is open in each)."""
+        self.touched = np.empty(min(self.n, int(self.wanted.sum())), dtype=np.int32)
+        going = self.marked(going)
+        start = dict.fromkeys(going, 0)
+        recount: set[int] = set()  # worlds that looked at twice their list in a stretch: their open ones are counted
+        while going:
+            self.stretches([w for w in going if self.share[w] >= _MIN_OPEN_SHARE], start, recount)
+            for w in going:
+                if self.delivered[w] < self.wanted[w] and (self.share[w] < _MIN_OPEN_SHARE or w in recount):
+                    recount.discard(w)
+                    self.count_open(w)
+            going = [w for w in going if self.delivered[w] < self.wanted[w] and self.share[w] > 0.0]
+
+    def marked(self, going: list[int]) -> list[int]:
+        """Deliver in the worlds whose draws would mostly fall on customers who cannot take them; returns the
+        worlds still going.
+
+        One pass over the list marks, in a bit per world, who can take an exposure (an exact count of them too),
+        and each draw then costs one small load for every world. Whether a world is marked depends on its own state
+        alone, like everything it does.
+        """
+        n, share, wanted = self.n, self.share, self.wanted
+        marked = [w for w in going if share[w] < _BITS_SHARE and int(wanted[w]) > share[w] * n / 8]
+        if not marked:
+            return going
+        worlds = self.population.worlds
+        shift = 3 if worlds <= 8 else 4 if worlds <= 16 else 5 if worlds <= 32 else 6
+        bits = np.zeros((n, -(-worlds >> shift)), dtype=(np.uint8, np.uint16, np.uint32, np.uint64)[shift - 3])
+        self.left[:] = kernels.open_bits(self.reach.reachable, self.population.stage, self.model.targeted, bits, shift)
+        for w in marked:
+            share[w] = self.left[w] / n
+        enough = [w for w in marked if share[w] >= _MIN_OPEN_SHARE]
+        if enough:
+            self.take(enough, 0, [_ENDLESS] * len(enough), bits=bits, shift=shift)
+        for w in marked:
+            if w not in enough:
+                share[w] = 0.0  # few open: drawn among them
+        return [w for w in going if w not in enough and self.delivered[w] < wanted[w]]
+
+    def stretches(self, worlds: list[int], start: dict[int, int], recount: set[int]) -> None:
+        """One stretch of the shared draws for each of ``worlds``, from where it stopped.
+
+        A stretch is as many draws as the world's want over its open share (with a margin), at most twice the list
+        (past that, counting the open customers costs less than looking); a world that ends one without its
+        exposures takes the share of open customers it saw as its new estimate.
+        """
+        n, share = self.n, self.share
+        by_start: dict[int, list[int]] = {}
+        for w in worlds:
+            by_start.setdefault(start[w], []).append(w)
+        for first, members in by_start.items():
+            before = self.delivered[members].copy()
+            stretch = [
+                min(int(int(self.wanted[w] - self.delivered[w]) / share[w] * _MARGIN), 2 * n) + 64 for w in members
+            ]
+            stops = self.take(members, first, [first + k for k in stretch])
+            for k, w in enumerate(members):
+                start[w] = int(stops[k])
+                if self.delivered[w] < self.wanted[w]:
+                    share[w] = (self.delivered[w] - before[k]) / max(start[w] - first, 1)
+                    if stretch[k] > 2 * n:
+                        recount.add(w)
+
+    def count_open(self, w: int) -> None:
+        """Count world ``w``'s open customers; when they are few, draw among them, from a sequence of the world's
+        own, as many draws as it still wants, and count them again, until it has its exposures or none is open."""
+        open_ = self.open(w)
+        self.share[w] = open_.size / self.n
+        if open_.size == 0 or self.share[w] >= _MIN_OPEN_SHARE:
+            return
+        pools = 0
+        while self.delivered[w] < self.wanted[w] and open_.size:
+            pools += 1
+            key = np.uint64(kernels.derived_key(self.pool_key, pools))
+            self.take([w], 0, [int(self.wanted[w] - self.delivered[w])], open_, key)
+            open_ = self.open(w)
+        self.share[w] = open_.size / self.n
 
 
 def _in_order(positions: np.ndarray, n: int) -> np.ndarray:
@@ -383,9 +436,3 @@ def _in_order(positions: np.ndarray, n: int) -> np.ndarray:
 
 def _tracks(tracked: np.ndarray | None) -> bool:
     return tracked is not None and tracked.size > 0
-
-
-def _open(model: ChannelModel, reach: Reach, population: Population, w: int) -> np.ndarray:
-    """Positions in the reachable list of world ``w``'s customers who can take an exposure now (a pass over the
-    whole list)."""
-    return kernels.open_positions(reach.reachable, population.stage, reach.used, w, model.targeted, model.cap)
