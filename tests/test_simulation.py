@@ -133,7 +133,10 @@ def test_progress_counts_every_run(make_scenario: MakeScenario, workers: int, in
         progress=lambda done, total: calls.append((done, total)),
     )
     total = 2 * (1 + 2 * 2) if incrementality else 2  # per replication: the run, then off and 95% for tv, search
-    assert calls == [(i, total) for i in range(1, total + 1)]
+    # Runs go in batches: the count rises with each batch (and with a batch's days when it runs here), to the total.
+    done = [d for d, _ in calls]
+    assert calls and all(t == total for _, t in calls)
+    assert done == sorted(done) and done[-1] == total and done[0] >= 1
 
 
 # --- incrementality ---------------------------------------------------------------------------------------------

@@ -14,12 +14,27 @@ import numpy as np
 
 from mixsim.scenario import Scenario
 
-__all__ = ["MAX_REPLICATIONS", "memory_available", "memory_for", "memory_needed", "record_bytes", "tune_malloc"]
+__all__ = [
+    "MAX_BATCH",
+    "MAX_REPLICATIONS",
+    "batch_size",
+    "memory_available",
+    "memory_for",
+    "memory_needed",
+    "record_bytes",
+    "tune_malloc",
+    "world_bytes",
+]
 
 MAX_REPLICATIONS = 100_000
 """The most replications of one simulation. A 90% interval over 100,000 runs is already as sharp as its figures are
 printed, and every run's record is kept until the result is made (tens of kilobytes each): a billion would fill
 any machine's memory before the first result."""
+
+MAX_BATCH = 64
+"""The most worlds in one batch. The worlds of a batch that share a seed read a customer's state from one place in
+memory, so a batch costs less per world as it grows; past a few dozen worlds the saving is small, while a batch's
+records arrive only when its last day is done (a progress bar moves once a batch)."""
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
 _MMAP_THRESHOLD = 1 << 28
@@ -91,12 +106,42 @@ def record_bytes(scenario: Scenario, journeys: float = 0.0) -> int:
     return int(_RUN_OVERHEAD + 1.25 * (8 * values + 16 * exposures * journeys))
 
 
+def world_bytes(scenario: Scenario) -> int:
+    """Bytes each world of a batch adds to the first (with a 25% margin): its customers' arrays (stage, the
+    seen-channels mask, touchpoints, first and last channel and day, conversion day, touches per channel) and each
+    channel's counter of the day's exposures per reachable customer. The reachable lists and the SimPy clock are
+    shared by every world of a seed."""
+    n = scenario.population
+    channels = scenario.channels
+    shares = np.array([s.share for s in scenario.segments])
+    reachable = sum(n * float(shares @ np.asarray(c.reach, dtype=float)) for c in channels)
+    mask = 1 if len(channels) <= 8 else 2 if len(channels) <= 16 else 4 if len(channels) <= 32 else 8
+    per_customer = 1 + mask + 4 + 2 + 12 + 4 * len(channels)
+    return int(1.25 * (per_customer * n + 4 * reachable))
+
+
+def batch_size(scenario: Scenario, workers: int = 1, available: int | None = None) -> int:
+    """Worlds of ``scenario`` per batch: as many as fit in half of the memory available to each of ``workers``
+    after the first world's peak (:func:`memory_needed`), at most :data:`MAX_BATCH`, and at least 1.
+
+    ``available`` defaults to what the machine can still give (:func:`memory_available`); where that cannot be read,
+    batches are of 8 worlds.
+    """
+    if available is None:
+        available = memory_available()
+        if available is None:
+            return min(8, MAX_BATCH)
+    room = available / max(workers, 1) / 2 - memory_needed(scenario)
+    return int(max(1, min(MAX_BATCH, 1 + room // world_bytes(scenario))))
+
+
 def memory_for(scenario: Scenario, runs: int, at_once: int, journeys: float = 0.0) -> int:
     """Bytes a command making ``runs`` runs of ``scenario``, ``at_once`` of them at a time, needs at its peak.
 
     Each run at once holds :func:`memory_needed` (in a worker of its own, or in this process), and this process
     holds every finished run's record (:func:`record_bytes`) until the result is made: replications count, not
-    only the population.
+    only the population. Batches of several worlds are sized afterwards to fit in what is left
+    (:func:`batch_size`), so a batch of one per worker is what must fit.
     """
     return at_once * memory_needed(scenario, journeys) + runs * record_bytes(scenario, journeys)
 

@@ -9,16 +9,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixsim._version import __version__
-from mixsim.engine import RunRecord, World, run, run_batch
+from mixsim.engine import RunRecord, World, batches, run_batch, seed_key
 from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
-from mixsim.memory import MAX_REPLICATIONS, tune_malloc
+from mixsim.memory import MAX_REPLICATIONS, batch_size, tune_malloc
 from mixsim.results import Incrementality, SimulationResult
 from mixsim.scenario import Channel, Scenario, require_scenario
 
 MARGINAL_SHARE = 0.05
 """Marginal ROAS is measured on the last 5% of a channel's spend."""
+
+_EXECUTOR_BATCHES = 4
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (runs done, runs in all) as runs finish."""
@@ -52,11 +54,6 @@ def run_count(scenario: Scenario, replications: int, incrementality: bool = Fals
     """How many engine runs :func:`simulate` makes (for sizing a progress bar)."""
     measured = sum(c.spend > 0 for c in scenario.channels) if incrementality else 0
     return replications * (1 + 2 * measured)
-
-
-def _run_task(scenario: Scenario, seed: np.random.SeedSequence, task: Task) -> RunRecord:
-    tune_malloc()
-    return run(scenario, seed, dict(task.spend) if task.spend else None, journeys=task.journeys)
 
 
 def simulate(
@@ -147,15 +144,15 @@ def run_tasks(
     executor: cf.Executor | None,
     progress: ProgressCallback | None,
 ) -> list[RunRecord]:
-    """Run every task, in parallel when asked; results come back in task order whatever finishes first.
+    """Run every task, in batches and in parallel when asked; results come back in task order.
 
     Task ``t`` runs with ``seeds[t.replication]``: tasks of one replication share their random numbers.
     """
-    jobs = [(scenario, seeds[t.replication], t) for t in tasks]
-    if executor is None and workers > 1:
-        with open_executor(min(workers, len(tasks))) as pool:
-            return run_all(_run_task, jobs, pool, progress)
-    return run_all(_run_task, jobs, executor, progress)
+    worlds = [
+        World(scenario.with_spend(dict(t.spend)) if t.spend else scenario, seeds[t.replication], t.journeys)
+        for t in tasks
+    ]
+    return run_worlds(worlds, workers, executor, progress)
 
 
 def run_worlds(
@@ -166,19 +163,73 @@ def run_worlds(
 ) -> list[RunRecord]:
     """Run every world, in batches and in parallel when asked; records come back in world order.
 
-    Each world's record is exactly the one it gives run alone (see :func:`mixsim.engine.run_batch`), whatever the
-    batches, the workers or the executor.
+    Worlds that can share a batch (:func:`mixsim.engine.batch_key`) are grouped, those of one seed next to each
+    other, and cut into batches of at most :func:`mixsim.memory.batch_size` worlds, and into at least as many
+    batches as there are workers (four, on an executor given); a worker (a local process or a Dask worker) takes
+    a batch at a time. Each world's record is exactly the one it gives run alone (see
+    :func:`mixsim.engine.run_batch`), whatever the batches, the workers or the executor. ``progress(done,
+    total)`` counts runs.
     """
-    jobs = [([w],) for w in worlds]
+    total = len(worlds)
+    if total == 0:
+        return []
+    parallel = executor is not None or workers > 1
+    # An executor's workers are not known here: at least four batches keep a few of them busy.
+    share = max(workers, _EXECUTOR_BATCHES if executor is not None else 1)
+    size = batch_size(worlds[0].scenario, share)
+    if parallel:
+        size = max(1, min(size, -(-total // share)))  # every worker gets a batch
+    order = _by_seed(worlds)
+    chunks = [[order[i] for i in chunk] for chunk in batches([worlds[i] for i in order], size)]
+    jobs = [([worlds[i] for i in chunk],) for chunk in chunks]
+    done = shown = 0
+
+    def counted(index: int, _: object) -> None:
+        nonlocal done, shown
+        done += len(chunks[index])
+        if progress is not None and done > shown:
+            shown = done
+            progress(done, total)
+
     if executor is None and workers > 1 and len(jobs) > 1:
         with open_executor(min(workers, len(jobs))) as pool:
-            return [r for rs in run_all(_run_batch_job, jobs, pool, progress) for r in rs]
-    return [r for rs in run_all(_run_batch_job, jobs, executor, progress) for r in rs]
+            results = run_all(_run_batch_job, jobs, pool, on_result=counted)
+    elif executor is None:
+        # Here, a batch also reports its days: its runs count as done in proportion, so a progress bar moves.
+        results = []
+        for index, (batch,) in enumerate(jobs):
+            base, horizon = done, batch[0].scenario.horizon_days
+
+            def ticked(day: int, base: int = base, runs: int = len(batch), horizon: int = horizon) -> None:
+                nonlocal shown
+                now = base + runs * (day + 1) // horizon
+                if progress is not None and shown < now < base + runs:
+                    shown = now
+                    progress(now, total)
+
+            results.append(_run_batch_job(batch, ticked))
+            counted(index, None)
+    else:
+        results = run_all(_run_batch_job, jobs, executor, on_result=counted)
+    records: list[RunRecord] = [None] * total  # type: ignore[list-item]
+    for chunk, batch in zip(chunks, results, strict=True):
+        for i, record in zip(chunk, batch, strict=True):
+            records[i] = record
+    return records
 
 
-def _run_batch_job(worlds: list[World]) -> list[RunRecord]:
+def _by_seed(worlds: Sequence[World]) -> list[int]:
+    """World indices with those of one seed next to each other (in the order seeds first appear), so that a batch
+    cut from them holds whole seed groups."""
+    first: dict[tuple[object, ...], int] = {}
+    for i, world in enumerate(worlds):
+        first.setdefault(seed_key(world.seed), i)
+    return sorted(range(len(worlds)), key=lambda i: (first[seed_key(worlds[i].seed)], i))
+
+
+def _run_batch_job(worlds: list[World], on_day: Callable[[int], None] | None = None) -> list[RunRecord]:
     tune_malloc()
-    return run_batch(worlds)
+    return run_batch(worlds, on_day)
 
 
 def _incrementality(

@@ -4,13 +4,14 @@ Owns the runs of a scenario: the customers' arrays (stage, segment, reachability
 delivery by the exact exposure semantics (docs/scenario.md), the organic forces, and each run's record. It takes
 :class:`~mixsim.scenario.Scenario` objects and seeds and never reads files, prints, plots or optimizes; the rest
 of mixsim uses this public face: :func:`run` (one world), :func:`run_batch` (many worlds on one clock, each
-exactly as it runs alone), :class:`World`, :func:`batches`, :class:`RunRecord`, the stage codes and
+exactly as it runs alone), :class:`World`, :func:`batches`, :func:`seed_key`, :class:`RunRecord`, the stage codes and
 :func:`daily_spend`.
 """
 
 from mixsim.engine.delivery import daily_spend
 from mixsim.engine.population import AWARE, CONSIDERING, CONVERTED, UNAWARE
 from mixsim.engine.run import RunRecord, World, batch_key, batches, run, run_batch
+from mixsim.engine.streams import seed_key
 
 __all__ = [
     "AWARE",
@@ -24,4 +25,5 @@ __all__ = [
     "daily_spend",
     "run",
     "run_batch",
+    "seed_key",
 ]

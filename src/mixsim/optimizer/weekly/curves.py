@@ -17,13 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixsim._version import __version__
-from mixsim.engine import run
-from mixsim.engine.delivery import daily_spend
+from mixsim.engine import World, daily_spend
 from mixsim.errors import InputError
-from mixsim.executors import run_all
-from mixsim.memory import tune_malloc
 from mixsim.scenario import Scenario
-from mixsim.simulation import root_seed
+from mixsim.simulation import ProgressCallback, root_seed, run_worlds
 
 __all__ = [
     "WEEK_KEY",
@@ -144,11 +141,18 @@ def with_week_spend(scenario: Scenario, spend: np.ndarray) -> Scenario:
     return dataclasses.replace(scenario, channels=tuple(channels))
 
 
-def _outcome_run(scenario: Scenario, seed: np.random.SeedSequence) -> tuple[float, float]:
-    """Revenue and the spend delivered over the horizon."""
-    tune_malloc()
-    record = run(scenario, seed)
-    return record.conversions * scenario.economics.order_value, float(record.spend.sum())
+def outcomes(
+    runs: Sequence[tuple[Scenario, np.random.SeedSequence]],
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[tuple[float, float]]:
+    """Revenue and the spend delivered over the horizon of each (scenario, seed) run, in batches (runs that differ
+    only in their flighting share one)."""
+    records = run_worlds([World(scenario, seed) for scenario, seed in runs], executor=executor, progress=progress)
+    return [
+        (record.conversions * scenario.economics.order_value, float(record.spend.sum()))
+        for record, (scenario, _) in zip(records, runs, strict=True)
+    ]
 
 
 def _average_week(base: np.ndarray) -> np.ndarray:
@@ -314,7 +318,7 @@ def measure_week_curves(
                         made[key] = len(jobs)
                         jobs.append((with_week_spend(scenario, spend), seeds[r]))
                     where.append((i, int(j), k, r, made[key]))
-    results = [value for value, _ in run_all(_outcome_run, jobs, executor, progress)]
+    results = [value for value, _ in outcomes(jobs, executor, progress)]
     revenue = np.zeros((c, w, len(grid), replications))
     for i, j, k, r, job in where:
         revenue[i, j, k, r] = results[job]

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mixsim.errors import InfeasibleError, InputError
-from mixsim.executors import run_all
 from mixsim.optimizer.plan import Verification
 from mixsim.optimizer.weekly.curves import (
     WEEK_LEVELS,
     WeekCurves,
     _average_week,
     _check_replications,
-    _outcome_run,
     measure_week_curves,
+    outcomes,
     week_run_count,
     week_spend,
     with_week_spend,
@@ -351,7 +350,7 @@ def verify_weekly(
     seeds = np.random.SeedSequence(seed, spawn_key=(VERIFY_WEEK_KEY,)).spawn(replications)
     planned = with_week_spend(scenario, plan.spend)
     jobs = [(scenario, s) for s in seeds] + [(planned, s) for s in seeds]
-    values = np.array(run_all(_outcome_run, jobs, executor, progress))  # (2 * replications, 2)
+    values = np.array(outcomes(jobs, executor, progress))  # (2 * replications, 2)
     now, then = values[:replications], values[replications:]
     runs = {
         ("revenue", "current"): now[:, 0],
