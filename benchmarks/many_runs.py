@@ -30,6 +30,7 @@ COMMANDS: dict[str, list[str]] = {
     "one run, retail_omnichannel (engine)": [PYTHON, "benchmarks/one_run.py", "scenarios/retail_omnichannel.toml"],
     "one run, genz_launch (engine)": [PYTHON, "benchmarks/one_run.py", "scenarios/genz_launch.toml"],
     "one run, b2b_saas (engine)": [PYTHON, "benchmarks/one_run.py", "scenarios/b2b_saas.toml"],
+    "one run, a year's plan of 15 channels (engine)": [PYTHON, "benchmarks/realistic_plans.py"],
     "simulate curves100k -r 1": [*MIXSIM, "simulate", "benchmarks/curves100k.toml", "-r", "1", "-w", "1"],
     "curves curves100k -r 3 -w 1": [*MIXSIM, "curves", "benchmarks/curves100k.toml", "-r", "3", "-w", "1"],
     "optimize d2c --verify -w 2": [*MIXSIM, "optimize", "scenarios/d2c_ecommerce.toml", "--verify", "-w", "2"],
