@@ -68,6 +68,15 @@ def test_a_log_gets_a_line_at_the_start_and_one_at_the_end(capsys: pytest.Captur
     assert len(start_and_done) == 1 and re.fullmatch(DONE.format("40 runs"), start_and_done[0])
 
 
+def test_measurements_that_report_in_batches_add_up(capsys: pytest.CaptureFixture[str], named: None) -> None:
+    """Runs go in batches: a measurement's first report may count more than the last one's final report did."""
+    with ProgressBar(14) as update:
+        for done, total in ((2, 2), (4, 6), (6, 6), (3, 6), (6, 6)):
+            update(done, total)
+    start, done = lines(capsys)
+    assert start == "mixsim test: 14 simulation runs ..." and re.fullmatch(DONE.format("14 runs"), done)
+
+
 def test_measurements_that_count_from_one_again_add_up(capsys: pytest.CaptureFixture[str], named: None) -> None:
     """The closed loop measures several times, each counting from 1, and may stop before its announced total."""
     with ProgressBar(12) as update:

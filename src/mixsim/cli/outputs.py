@@ -182,7 +182,8 @@ class ProgressBar:
 
             self.bar = tqdm(total=self.total, unit=self.unit, delay=self.DELAY, file=sys.stderr, leave=False)
 
-        # Several measurements may report in turn, each counting from 1: carry the finished ones forward.
+        # Several measurements may report in turn, each counting from its first batch to its total: carry the
+        # finished ones forward (a report after one that reached its total, or counting lower, starts the next).
         state = {"base": 0, "last": 0, "total": 0}
 
         def update(done: int, total: int) -> None:
@@ -190,7 +191,7 @@ class ProgressBar:
                 self.found = done  # a sweep's first report, before any cell runs, counts the cells found done
                 if self.bar is not None:
                     self.bar.initial = done  # work found already done is not this session's rate
-            if done < state["last"]:
+            if done < state["last"] or (state["total"] and state["last"] >= state["total"]):
                 state["base"] += state["total"]
             state["last"], state["total"] = done, total
             self.count = state["base"] + done
