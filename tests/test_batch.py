@@ -423,3 +423,17 @@ def test_on_day_sees_each_day_of_the_batch_once() -> None:
     days: list[int] = []
     engine.run_batch([World(scenario, np.random.SeedSequence(s)) for s in range(3)], on_day=days.append)
     assert days == list(range(9))
+
+
+def test_stage_counts_kept_as_customers_move_are_a_count_of_the_stages() -> None:
+    """The engine keeps each world's customers per stage as they move (no day counts the whole array); with every
+    customer journaled, the final stages can be counted directly, and the two agree in every world."""
+    scenario = engine_scenario(represents=3_000)
+    seed = np.random.SeedSequence(12)
+    names = scenario.channel_names
+    worlds = [World(scenario, seed, 1.0), World(scenario.with_spend({names[0]: 0.0}), seed, 1.0)]
+    for record in engine.run_batch(worlds):
+        assert record.journal is not None and record.journal.stage.size == scenario.population
+        counted = np.bincount(record.journal.stage, minlength=4)
+        np.testing.assert_array_equal(record.daily_stages[-1], counted)
+        assert record.daily_stages[-1, 0] < scenario.population  # customers did move
