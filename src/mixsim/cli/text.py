@@ -37,8 +37,6 @@ def weekly_report(plan: WeeklyPlan) -> str:
     width = max(8, *(len(str(i)) for i in wide.index)) + 1
     cell = max(6, len(f"{float(wide[weeks].to_numpy().max()):.1f}") + 1)
     loop = f"{plan.iterations} solve(s), money moved " + ", ".join(f"{m:.1%}" for m in plan.moves)
-    if plan.gain_steps:
-        loop += ", step's projected gain " + ", ".join(f"{g:.1%}" for g in plan.gain_steps) + " of the plan's"
     if plan.runs:
         loop += f" ({plan.runs:,} simulation runs)"
     if plan.iterations > 1 or plan.converged:

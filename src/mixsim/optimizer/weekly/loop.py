@@ -82,7 +82,6 @@ def plan_weekly(
     every: int = 1,
     max_iterations: int = 3,
     tolerance: float = 0.02,
-    gain_tolerance: float | None = None,
     solver: str = "auto",
     verify_replications: int = 0,
     executor: cf.Executor | None = None,
@@ -100,7 +99,7 @@ def plan_weekly(
     week_min, week_max, min_weeks_on, max_dark_weeks, pacing_weeks, pacing_share, locked, committed, additional
         The time constraints and the money, as for :class:`WeeklyProblem` (``committed`` from
         :func:`~mixsim.optimizer.weekly.read_committed`).
-    seed, replications, levels, every, max_iterations, tolerance, gain_tolerance, solver
+    seed, replications, levels, every, max_iterations, tolerance, solver
         As for :func:`optimize_weekly`.
     verify_replications : int, default=0
         Replications of :func:`verify_weekly` for an optimal plan (0: not verified).
@@ -158,7 +157,6 @@ def plan_weekly(
         around=start,
         max_iterations=max_iterations,
         tolerance=tolerance,
-        gain_tolerance=gain_tolerance,
         solver=solver,
         executor=executor,
         progress=progress,
@@ -219,14 +217,12 @@ def optimize_weekly(
     around: np.ndarray | None = None,
     max_iterations: int = 3,
     tolerance: float = 0.02,
-    gain_tolerance: float | None = None,
     solver: str = "auto",
     executor: cf.Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WeeklyPlan:
     """Measure channel-week curves around a starting plan, solve, then measure around the new plan and solve
-    again within a trust region, until a solve settles (it moves no more than ``tolerance`` of the money and its
-    curves project it to gain no more than ``gain_tolerance`` of the plan's projected gain) or ``max_iterations``
+    again within a trust region, until a solve moves no more than ``tolerance`` of the money or ``max_iterations``
     solves are made.
 
     Each measurement also simulates the plan it is measured around (on the same random numbers every time). The
@@ -248,17 +244,14 @@ def optimize_weekly(
     max_iterations : int, default=3
         Most solves (each follows a measurement).
     tolerance : float, default=0.02
-        The loop has converged when a solve moves no more than this share of the money between channel-weeks, and
-    gain_tolerance : float, optional
-        the step is projected, on the curves it was solved on, to gain no more than this share of the plan's
-        projected gain against the current flighting (default: ``tolerance``).
+        The loop has converged when a solve moves no more than this share of the money between channel-weeks.
     solver : {"auto", "highs", "cbc"}
 
     Returns
     -------
     WeeklyPlan
-        The last solve's plan, with ``iterations``, ``moves``, ``gain_steps``, ``converged``, ``rejected`` and
-        ``runs``, and the seed and replications of its curves.
+        The last solve's plan, with ``iterations``, ``moves``, ``converged``, ``rejected`` and ``runs``, and the
+        seed and replications of its curves.
 
     Raises
     ------
@@ -280,8 +273,6 @@ def optimize_weekly(
     scale = 0.5
     region: np.ndarray | None = None  # the first solve ranges over the whole measured curves
     moves: list[float] = []
-    steps: list[float] = []
-    gain_tolerance = tolerance if gain_tolerance is None else gain_tolerance
     rejected = 0
     for iteration in range(1, max_iterations + 1):
         described = problem(dataclasses.replace(curves, current=current))
@@ -290,21 +281,9 @@ def optimize_weekly(
         plan = solve_weekly(described, solver)
         if plan.optimal:
             moves.append(float(np.abs(plan.spend - anchor).sum() / 2 / max(plan.total, 1.0)))
-            # What this step is projected to gain, on the curves it was solved on, as a share of what the plan is
-            # projected to gain against the current flighting (at least one unit of money, so a plan that gains
-            # nothing does not divide by zero).
-            step = float(curves.response(plan.spend).sum() - curves.response(anchor).sum())
-            whole = float(curves.response(plan.spend).sum() - curves.response(current).sum())
-            steps.append(abs(step) / max(abs(whole), 1.0))
-        converged = plan.optimal and moves[-1] <= tolerance and steps[-1] <= gain_tolerance
+        converged = plan.optimal and moves[-1] <= tolerance
         plan = dataclasses.replace(
-            plan,
-            iterations=iteration,
-            moves=tuple(moves),
-            gain_steps=tuple(steps),
-            rejected=rejected,
-            runs=runs,
-            converged=converged,
+            plan, iterations=iteration, moves=tuple(moves), rejected=rejected, runs=runs, converged=converged
         )
         if not plan.optimal:
             return plan

@@ -61,13 +61,9 @@ class WeeklyPlan:
     moves : tuple of float
         Each solve's move from the plan it was measured around: the money moved between channel-weeks
         (half the sum of absolute changes), as a share of the money.
-    gain_steps : tuple of float
-        Each solve's step as its curves project it: the revenue gained from the plan it was measured around, as a
-        share of the plan's projected gain against the current flighting.
     converged : bool
-        False when the closed loop stopped before its last solve settled: it moved no more than its tolerance of
-        the money and gained, projected, no more than its tolerance of the projected gain (True for a plan solved
-        once on given curves, as for the channel-level :class:`~mixsim.optimizer.plan.Plan`).
+        False when the closed loop stopped before its last solve moved no more than its tolerance (True for a
+        plan solved once on given curves, as for the channel-level :class:`~mixsim.optimizer.plan.Plan`).
     rejected : int
         Plans the closed loop set aside because, simulated, they earned less than the plan they moved from.
     runs : int
@@ -102,7 +98,6 @@ class WeeklyPlan:
     current_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     iterations: int = 1
     moves: tuple[float, ...] = ()
-    gain_steps: tuple[float, ...] = ()
     converged: bool = True
     rejected: int = 0
     runs: int = 0
@@ -177,7 +172,6 @@ class WeeklyPlan:
                 **({"seconds": self.seconds} if timings else {}),
                 "iterations": self.iterations,
                 "moves": list(self.moves),
-                "gain_steps": list(self.gain_steps),
                 "converged": self.converged,
                 "rejected": self.rejected,
             },
@@ -249,7 +243,6 @@ class WeeklyPlan:
             ("solver", self.solver),
             ("closed-loop solves", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
-            ("last solve: money moved, projected gain of its step", self._last_step()),
             ("plans set aside", self.rejected),
             (
                 "projected gain (revenue, from the curves)",
@@ -266,13 +259,6 @@ class WeeklyPlan:
             items.append(("message", self.message))
         return pd.DataFrame(items, columns=["item", "value"])
 
-    def _last_step(self) -> str:
-        """The last solve's move and projected gain, each as a share (what settling is judged on)."""
-        if not self.moves:
-            return "one solve on given curves"
-        gain = f", {self.gain_steps[-1]:.1%} of the projected gain" if self.gain_steps else ""
-        return f"{self.moves[-1]:.1%} of the money{gain}"
-
     def _repr_html_(self) -> str:
         c, w = self.spend.shape
         lines = [f"{self.status}: {c} channels x {w} weeks, money {self.total:,.0f}"]
@@ -284,7 +270,6 @@ class WeeklyPlan:
             )
             lines.append(
                 f"{self.iterations} solve(s), {'converged' if self.converged else 'not converged'}"
-                + (f" (last solve: {self._last_step()})" if self.moves else "")
                 + (f", {self.runs:,} simulation runs" if self.runs else "")
             )
         else:
