@@ -4,7 +4,9 @@
 
 Three programs on the same random concave curves: the budget alone (an LP); with pacing (no 4-week block above
 12% of the budget) and weekly maximums; and with weeks on air / dark weeks for a quarter of the channels
-(binaries: a MILP). Prints each run's time and the median. A benchmark, not a test.
+(binaries: a MILP). Prints each run's time and the median. This is the solve alone, a small part of each of
+the closed loop's steps; ``benchmarks/weekly_loop.py`` times the whole command at the same size. A benchmark, not
+a test.
 """
 
 from __future__ import annotations

@@ -37,10 +37,14 @@ def weekly_report(plan: WeeklyPlan) -> str:
     width = max(8, *(len(str(i)) for i in wide.index)) + 1
     cell = max(6, len(f"{float(wide[weeks].to_numpy().max()):.1f}") + 1)
     loop = f"{plan.iterations} solve(s), money moved " + ", ".join(f"{m:.1%}" for m in plan.moves)
+    if plan.gain_changes:
+        loop += ", projected gain changed " + ", ".join(f"{g:.1%}" for g in plan.gain_changes)
     if plan.runs:
         loop += f" ({plan.runs:,} simulation runs)"
     if plan.iterations > 1 or plan.converged:
-        loop += "; converged" if plan.converged else "; not converged (more --iterations may move it further)"
+        loop += f"; {plan.convergence}"
+        if not plan.converged:
+            loop += " (more --iterations or --replications may settle it)"
     if plan.rejected:
         loop += f"; {plan.rejected} plan(s) set aside (simulated, they earned less than the plan they moved from)"
     if plan.verification is not None:

@@ -23,6 +23,7 @@ from mixsim.optimizer.weekly.curves import (
     with_week_spend,
 )
 from mixsim.optimizer.weekly.loop import (
+    GAIN_TOLERANCE,
     VERIFY_WEEK_KEY,
     optimize_weekly,
     plan_weekly,
@@ -37,6 +38,7 @@ from mixsim.optimizer.weekly.solve import solve_weekly
 
 __all__ = [
     "COMMITTED_COLUMNS",
+    "GAIN_TOLERANCE",
     "VERIFY_WEEK_KEY",
     "WEEK_KEY",
     "WEEK_LEVELS",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mixsim.results import SimulationResult
 
 __all__ = [
+    "GAIN_TOLERANCE",
     "VERIFY_WEEK_KEY",
     "optimize_weekly",
     "plan_weekly",
@@ -48,6 +49,9 @@ __all__ = [
 
 VERIFY_WEEK_KEY = 0x3EED
 """Spawn key of a week-level plan's verification runs (out of sample)."""
+
+GAIN_TOLERANCE = 0.05
+"""Default most change in projected gain between solves of a converged closed loop, as a share of the gain."""
 
 
 def _check_money(budget: float | None, committed: np.ndarray | None, additional: float | None) -> None:
@@ -82,6 +86,7 @@ def plan_weekly(
     every: int = 1,
     max_iterations: int = 3,
     tolerance: float = 0.02,
+    gain_tolerance: float = GAIN_TOLERANCE,
     solver: str = "auto",
     verify_replications: int = 0,
     executor: cf.Executor | None = None,
@@ -99,7 +104,7 @@ def plan_weekly(
     week_min, week_max, min_weeks_on, max_dark_weeks, pacing_weeks, pacing_share, locked, committed, additional
         The time constraints and the money, as for :class:`WeeklyProblem` (``committed`` from
         :func:`~mixsim.optimizer.weekly.read_committed`).
-    seed, replications, levels, every, max_iterations, tolerance, solver
+    seed, replications, levels, every, max_iterations, tolerance, gain_tolerance, solver
         As for :func:`optimize_weekly`.
     verify_replications : int, default=0
         Replications of :func:`verify_weekly` for an optimal plan (0: not verified).
@@ -144,7 +149,7 @@ def plan_weekly(
     check_settings(scenario.channel_names, current.shape[1], **settings, current=current, total=total)
     if conflict := minimums_conflict(scenario.channel_names, current.shape[1], total, **settings, current=current):
         raise InfeasibleError(conflict)  # no curve can lower what the settings force: say so before measuring
-    _check_loop(max_iterations, verify_replications)
+    _check_loop(max_iterations, verify_replications, tolerance, gain_tolerance)
     start = starting_plan(scenario, committed)
     week_run_count(start, replications, levels, every, scenario.seasonality)  # refuses bad measurement options now
     plan = optimize_weekly(
@@ -157,6 +162,7 @@ def plan_weekly(
         around=start,
         max_iterations=max_iterations,
         tolerance=tolerance,
+        gain_tolerance=gain_tolerance,
         solver=solver,
         executor=executor,
         progress=progress,
@@ -196,10 +202,15 @@ def starting_plan(scenario: Scenario, committed: np.ndarray | None = None) -> np
     return current if committed is None else np.maximum(current, committed)
 
 
-def _check_loop(max_iterations: int, verify_replications: int = 0) -> None:
+def _check_loop(
+    max_iterations: int, verify_replications: int = 0, tolerance: float = 0.0, gain_tolerance: float = 0.0
+) -> None:
     problems = []
     if max_iterations < 1:
         problems.append(f"max_iterations: must be >= 1 (got {max_iterations})")
+    for name, value in (("tolerance", tolerance), ("gain_tolerance", gain_tolerance)):
+        if not value >= 0.0:  # NaN too
+            problems.append(f"{name}: must be >= 0 (got {value})")
     if verify_replications < 0:
         problems.append(f"verify_replications: must be >= 0 (got {verify_replications})")
     if problems:
@@ -217,13 +228,21 @@ def optimize_weekly(
     around: np.ndarray | None = None,
     max_iterations: int = 3,
     tolerance: float = 0.02,
+    gain_tolerance: float = GAIN_TOLERANCE,
     solver: str = "auto",
     executor: cf.Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WeeklyPlan:
     """Measure channel-week curves around a starting plan, solve, then measure around the new plan and solve
-    again within a trust region, until a solve moves no more than ``tolerance`` of the money or ``max_iterations``
-    solves are made.
+    again within a trust region, until the loop converges or ``max_iterations`` solves are made.
+
+    The loop converges when a solve both moves no more than ``tolerance`` of the money between channel-weeks
+    and changes the projected gain (the plan's projected revenue less the current flighting's, on the curves it
+    was solved on) by no more than ``gain_tolerance`` from the solve before. The change is a share of the larger
+    of the two gains (or of 1 currency unit, if both are smaller); the first solve's is from the starting plan's
+    gain on the same curves, so a start the first solve keeps converges at once. Either alone can mislead: a plan
+    that stops moving can still be projected differently each time its curves are measured again (too few
+    replications), and a projection that stops changing can come from plans that still swap money around.
 
     Each measurement also simulates the plan it is measured around (on the same random numbers every time). The
     first plan is always taken (the start may break the budget or a limit). After it, a plan that earns less,
@@ -244,21 +263,25 @@ def optimize_weekly(
     max_iterations : int, default=3
         Most solves (each follows a measurement).
     tolerance : float, default=0.02
-        The loop has converged when a solve moves no more than this share of the money between channel-weeks.
+        Most money a solve of a converged loop moves between channel-weeks (half the sum of absolute changes), as
+        a share of the money.
+    gain_tolerance : float, default=0.05
+        Most change in projected gain from the solve before, for a converged loop (see above).
     solver : {"auto", "highs", "cbc"}
 
     Returns
     -------
     WeeklyPlan
-        The last solve's plan, with ``iterations``, ``moves``, ``converged``, ``rejected`` and ``runs``, and the
-        seed and replications of its curves.
+        The last solve's plan, with ``iterations``, ``moves``, ``gain_changes``, ``converged`` (and in words
+        ``convergence``), both tolerances, ``rejected`` and ``runs``, and the seed and replications of its curves.
 
     Raises
     ------
     InputError
-        If ``max_iterations`` < 1, a setting of the problem is out of range, or a measurement option is.
+        If ``max_iterations`` < 1, a tolerance is negative, a setting of the problem is out of range, or a
+        measurement option is.
     """
-    _check_loop(max_iterations)
+    _check_loop(max_iterations, 0, tolerance, gain_tolerance)
     start = week_spend(scenario) if around is None else np.asarray(around, dtype=float)
 
     def measure(plan: np.ndarray) -> WeekCurves:
@@ -273,6 +296,9 @@ def optimize_weekly(
     scale = 0.5
     region: np.ndarray | None = None  # the first solve ranges over the whole measured curves
     moves: list[float] = []
+    changes: list[float] = []
+    # The gain before the first solve: the start's, on the curves measured around it.
+    before = float(curves.response(start).sum() - curves.response(current).sum())
     rejected = 0
     for iteration in range(1, max_iterations + 1):
         described = problem(dataclasses.replace(curves, current=current))
@@ -281,9 +307,19 @@ def optimize_weekly(
         plan = solve_weekly(described, solver)
         if plan.optimal:
             moves.append(float(np.abs(plan.spend - anchor).sum() / 2 / max(plan.total, 1.0)))
-        converged = plan.optimal and moves[-1] <= tolerance
+            changes.append(_gain_change(plan.projected_gain, before))
+            before = plan.projected_gain
+        converged = plan.optimal and moves[-1] <= tolerance and changes[-1] <= gain_tolerance
         plan = dataclasses.replace(
-            plan, iterations=iteration, moves=tuple(moves), rejected=rejected, runs=runs, converged=converged
+            plan,
+            iterations=iteration,
+            moves=tuple(moves),
+            gain_changes=tuple(changes),
+            rejected=rejected,
+            runs=runs,
+            converged=converged,
+            tolerance=tolerance,
+            gain_tolerance=gain_tolerance,
         )
         if not plan.optimal:
             return plan
@@ -304,6 +340,12 @@ def optimize_weekly(
             scale /= 2  # the curves were a poor guide this far from where they were measured
         region = scale * np.maximum(anchor, _average_week(anchor))
     raise AssertionError("unreachable")  # the loop returns on its last iteration
+
+
+def _gain_change(gain: float, before: float) -> float:
+    """The change from projected gain ``before`` to ``gain``, as a share of the larger of the two (or of 1 currency
+    unit, if both are smaller: two gains of nearly nothing differ by nearly nothing, not by 100%)."""
+    return abs(gain - before) / max(abs(gain), abs(before), 1.0)
 
 
 def verify_weekly(

@@ -2,8 +2,9 @@
 channel-level :class:`~mixsim.optimizer.plan.Plan`.
 
 A :class:`WeeklyPlan` is a frozen record of one solved flighting: spend, projected revenue and the current
-flighting per channel-week; the money's shadow price; how the closed loop went (``converged``); seed,
-replications and version; and, once verified, a :class:`~mixsim.optimizer.plan.Verification`. It is a table
+flighting per channel-week; the money's shadow price; how the closed loop went (``converged``, and the money
+moved and change in projected gain against their tolerances: ``convergence``); seed, replications and version;
+and, once verified, a :class:`~mixsim.optimizer.plan.Verification`. It is a table
 (``to_frame``, ``to_csv``: the flighting chart), JSON (``to_json``) and a workbook (``to_xlsx``), so
 :func:`mixsim.optimizer.export.write_plan` writes it like any plan. It must not simulate or solve.
 """
@@ -61,9 +62,17 @@ class WeeklyPlan:
     moves : tuple of float
         Each solve's move from the plan it was measured around: the money moved between channel-weeks
         (half the sum of absolute changes), as a share of the money.
+    gain_changes : tuple of float
+        Each solve's change in projected gain (:attr:`projected_gain`) from the solve before, as a share of the
+        larger of the two gains (or of 1 currency unit, if both are smaller); the first solve's is from the
+        starting plan's gain on the same curves.
     converged : bool
-        False when the closed loop stopped before its last solve moved no more than its tolerance (True for a
-        plan solved once on given curves, as for the channel-level :class:`~mixsim.optimizer.plan.Plan`).
+        Whether the closed loop settled: its last solve moved no more than ``tolerance`` of the money and changed
+        the projected gain by no more than ``gain_tolerance`` (True for a plan solved once on given curves, as for
+        the channel-level :class:`~mixsim.optimizer.plan.Plan`). :attr:`convergence` says it in words.
+    tolerance, gain_tolerance : float or None
+        The closed loop's tolerances on the money moved and on the change in projected gain (None for a plan
+        solved once on given curves).
     rejected : int
         Plans the closed loop set aside because, simulated, they earned less than the plan they moved from.
     runs : int
@@ -98,7 +107,10 @@ class WeeklyPlan:
     current_revenue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     iterations: int = 1
     moves: tuple[float, ...] = ()
+    gain_changes: tuple[float, ...] = ()
     converged: bool = True
+    tolerance: float | None = None
+    gain_tolerance: float | None = None
     rejected: int = 0
     runs: int = 0
     constraints: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +142,23 @@ class WeeklyPlan:
         if not self.optimal or self.current_revenue.shape != self.revenue.shape:
             return math.nan
         return float(self.revenue.sum() - self.current_revenue.sum())
+
+    @property
+    def convergence(self) -> str:
+        """How the closed loop ended, in words: whether it converged, and the last solve's money moved and change
+        in projected gain, each against its tolerance."""
+        if self.tolerance is None or self.gain_tolerance is None or not self.moves or not self.gain_changes:
+            return "solved once on given curves" if self.optimal else "no plan"
+        moved, changed = self.moves[-1], self.gain_changes[-1]
+        money = (
+            f"moved {moved:.1%} of the money ({'within' if moved <= self.tolerance else 'above'} {self.tolerance:.1%})"
+        )
+        gain = (
+            f"changed the projected gain by {changed:.1%} "
+            f"({'within' if changed <= self.gain_tolerance else 'above'} {self.gain_tolerance:.1%})"
+        )
+        head = "converged" if self.converged else f"not converged after {self.iterations} solve(s)"
+        return f"{head}: the last solve {money} and {gain}"
 
     def to_frame(self, wide: bool = False) -> pd.DataFrame:
         """The flighting plan: one row per channel and week (``channel``, ``week`` from 1, ``spend``,
@@ -172,7 +201,11 @@ class WeeklyPlan:
                 **({"seconds": self.seconds} if timings else {}),
                 "iterations": self.iterations,
                 "moves": list(self.moves),
+                "gain_changes": list(self.gain_changes),
+                "tolerance": self.tolerance,
+                "gain_tolerance": self.gain_tolerance,
                 "converged": self.converged,
+                "convergence": self.convergence,
                 "rejected": self.rejected,
             },
             "runs": self.runs,
@@ -243,6 +276,9 @@ class WeeklyPlan:
             ("solver", self.solver),
             ("closed-loop solves", self.iterations),
             ("closed loop converged", "yes" if self.converged else "no"),
+            ("how the closed loop ended", self.convergence),
+            ("money moved by each solve", ", ".join(f"{m:.2%}" for m in self.moves) or "none"),
+            ("change in projected gain at each solve", ", ".join(f"{g:.2%}" for g in self.gain_changes) or "none"),
             ("plans set aside", self.rejected),
             (
                 "projected gain (revenue, from the curves)",
@@ -269,7 +305,7 @@ class WeeklyPlan:
                 f"{self.shadow_price:,.3f} ({self.solver})"
             )
             lines.append(
-                f"{self.iterations} solve(s), {'converged' if self.converged else 'not converged'}"
+                f"{self.iterations} solve(s), {self.convergence}"
                 + (f", {self.runs:,} simulation runs" if self.runs else "")
             )
         else:
