@@ -1,12 +1,16 @@
 """A plan shaped like real ones: exposures per second of one engine run (one core), median of K.
 
-    python benchmarks/realistic_plans.py [--channels C] [--population N] [--repeat K]
+    python benchmarks/realistic_plans.py [--channels C] [--population N] [--repeat K] [--batch W]
 
 Default: 15 channels over 52 weeks and 200,000 customers in three segments. Unlike ``engine_scale.py`` (every
 channel buys half a million exposures a day), most channels here are targeted (aware and considering customers,
 or considering ones only), several have frequency caps, buys are small (a few hundred to a few thousand
 exposures a day) and flighting switches channels on and off by week, with a season: the shape of a year's media
 plan. Works with any version of mixsim on the path, so two versions can be timed side by side.
+
+With ``--batch W`` it also times one ``engine.run_batch`` of W worlds (the plan with each of W channels at half
+its spend, one seed, as a response curve makes them) against the same W worlds run one by one (versions without
+batches skip this).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=15)
     parser.add_argument("--population", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=0, help="also time one batch of this many worlds")
     args = parser.parse_args()
     scenario = plan_scenario(args.channels, args.population)
     run(scenario, np.random.SeedSequence(0))  # not timed: loads what the engine compiles
@@ -92,6 +97,29 @@ def main() -> None:
         f"{args.channels} channels x {WEEKS} weeks, {args.population:,} customers: median {median:.3f} s, "
         f"{exposures:,} exposures, {exposures / median / 1e6:.1f} M/s"
     )
+    if args.batch:
+        batch(scenario, args.batch)
+
+
+def batch(scenario: Scenario, size: int) -> None:
+    """One batch of ``size`` curve worlds against the same worlds one by one (both timed once)."""
+    try:
+        from mixsim.engine import World, run_batch
+    except ImportError:
+        print("this version has no batched runs")
+        return
+    seed = np.random.SeedSequence(1)
+    channels = scenario.channels
+    plans = [scenario.with_spend({channels[k % len(channels)].name: channels[k % len(channels)].spend * 0.5})
+             for k in range(size)]  # fmt: skip
+    start = time.perf_counter()
+    run_batch([World(plan, seed) for plan in plans])
+    together = time.perf_counter() - start
+    start = time.perf_counter()
+    for plan in plans:
+        run(plan, seed)
+    alone = time.perf_counter() - start
+    print(f"a batch of {size} worlds: {together:.2f} s; one by one: {alone:.2f} s ({alone / together:.1f}x)")
 
 
 if __name__ == "__main__":
