@@ -120,7 +120,3 @@ class Population:
         key = world.astype(np.intp) * 4
         flat -= np.bincount(key + before, minlength=n)
         flat += np.bincount(key + after, minlength=n)
-
-    def stage_counts(self) -> np.ndarray:
-        """Customers per stage by counting the stage array itself, shape (worlds, 4) (for checks)."""
-        return np.stack([np.bincount(s, minlength=4)[:4] for s in self.stage.T])
