@@ -15,7 +15,21 @@ import time
 import numpy as np
 
 from mixsim.engine import run
-from mixsim.scenario import load_scenario
+from mixsim.scenario import Scenario, load_scenario
+
+
+def timed_runs(scenario: Scenario, repeat: int) -> str:
+    """Median seconds of ``repeat`` runs of ``scenario`` (seeds 1..repeat, after an untimed run that loads what the
+    engine compiles), with the last run's exposures and the rate, as one line of text."""
+    run(scenario, np.random.SeedSequence(0))
+    times = []
+    for k in range(repeat):
+        start = time.perf_counter()
+        record = run(scenario, np.random.SeedSequence(k + 1))
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    exposures = int(record.exposures.sum())
+    return f"median {median:.3f} s, {exposures:,} exposures, {exposures / median / 1e6:.1f} M/s"
 
 
 def main() -> None:
@@ -23,16 +37,7 @@ def main() -> None:
     parser.add_argument("scenario")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    scenario = load_scenario(args.scenario)
-    run(scenario, np.random.SeedSequence(0))
-    times = []
-    for k in range(args.repeat):
-        start = time.perf_counter()
-        record = run(scenario, np.random.SeedSequence(k + 1))
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    exposures = int(record.exposures.sum())
-    print(f"{args.scenario}: median {median:.3f} s, {exposures:,} exposures, {exposures / median / 1e6:.1f} M/s")
+    print(f"{args.scenario}: {timed_runs(load_scenario(args.scenario), args.repeat)}")
 
 
 if __name__ == "__main__":

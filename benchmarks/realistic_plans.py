@@ -16,11 +16,11 @@ batches skip this).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from typing import Any
 
 import numpy as np
+from one_run import timed_runs
 
 from mixsim.engine import run
 from mixsim.scenario import Scenario, parse_scenario
@@ -85,18 +85,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=0, help="also time one batch of this many worlds")
     args = parser.parse_args()
     scenario = plan_scenario(args.channels, args.population)
-    run(scenario, np.random.SeedSequence(0))  # not timed: loads what the engine compiles
-    times = []
-    for k in range(args.repeat):
-        start = time.perf_counter()
-        record = run(scenario, np.random.SeedSequence(k + 1))
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    exposures = int(record.exposures.sum())
-    print(
-        f"{args.channels} channels x {WEEKS} weeks, {args.population:,} customers: median {median:.3f} s, "
-        f"{exposures:,} exposures, {exposures / median / 1e6:.1f} M/s"
-    )
+    line = timed_runs(scenario, args.repeat)
+    print(f"{args.channels} channels x {WEEKS} weeks, {args.population:,} customers: {line}")
     if args.batch:
         batch(scenario, args.batch)
 
