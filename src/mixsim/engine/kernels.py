@@ -1,10 +1,11 @@
-"""Compiled loops of a channel's day: the draws taken one at a time, in the order they were drawn, in every world of
-a seed group at once.
+"""Compiled loops of a channel's day: the draws taken in every world of a seed group at once.
 
 numpy would need a dozen passes over a day's draws (and a round per repeated chance) where one pass does, and the
 worlds of a group look at the same draws: these loops run the exposure semantics (docs/scenario.md) draw by draw,
 exactly as written there, reading each drawn customer's state in every world from one place in memory (the
-customer arrays are customers x worlds). They are compiled once and cached next to this file.
+customer arrays are customers x worlds). Draws are taken in blocks in the order of the customers they fall on,
+which reads memory in order and changes no number (see :func:`take`). They are compiled once and cached next to
+this file.
 
 Random numbers here are counter-based (SplitMix64's output function of a key and a counter), so a number depends
 on the key, the draw's index and the customer's own count of chances, never on what other customers or other
@@ -21,8 +22,9 @@ _ODD = uint64(0xD1B54A32D192ED03)
 _MIX1 = uint64(0xBF58476D1CE4E5B9)
 _MIX2 = uint64(0x94D049BB133111EB)
 _CONVERTED = 3
-_ACTIVE, _DONE, _PAUSED = 0, 1, 2
-_AHEAD = 64  # draws whose memory is read ahead of the loop that uses it
+_ENDLESS = 2**62
+_BLOCK = 1 << 15  # the most draws taken at once in the order of their positions
+_MIN_BLOCK = 64  # with less room than this, draws are taken one at a time
 
 
 @njit(cache=True, inline="always")
@@ -45,6 +47,32 @@ def _popcount(x: np.uint64) -> int:
         x &= x - uint64(1)
         count += 1
     return count
+
+
+def _lowest_bit_table() -> np.ndarray:
+    """Index of the lowest set bit of ``x`` from ``((x & -x) * _DE_BRUIJN) >> 58`` (a de Bruijn sequence)."""
+    table = np.zeros(64, dtype=np.int64)
+    for k in range(64):
+        table[((1 << k) * int(_DE_BRUIJN) % 2**64) >> 58] = k
+    return table
+
+
+_DE_BRUIJN = uint64(0x03F79D71B4CB0A89)
+_LOWEST_BIT = _lowest_bit_table()
+
+
+@njit(cache=True, inline="always")
+def _lowest_bit(x: np.uint64) -> int:
+    return _LOWEST_BIT[((x & (~x + uint64(1))) * _DE_BRUIJN) >> uint64(58)]
+
+
+@njit(cache=True, inline="always")
+def _position(draw_key: np.uint64, i: int, size: int, pool: np.ndarray) -> int:
+    """The reachable position of draw ``i``: uniform over the list, or over ``pool`` when it is not empty."""
+    j = int(uniform(draw_key, i, 0) * size)
+    if j >= size:  # a product rounded up to the size itself
+        j = size - 1
+    return pool[j] if pool.size > 0 else j
 
 
 @njit(cache=True)
@@ -77,7 +105,7 @@ def take(
     bits: np.ndarray,
     shift: int,
     left: np.ndarray,
-) -> int:
+) -> None:
     """Look at draws ``start, start + 1, ...`` in the worlds ``members`` until each has accepted ``wants[m]`` more
     draws or looked at every draw below ``limits[m]``.
 
@@ -90,111 +118,161 @@ def take(
     counts them), and ``moves[w, s]`` counts the customers who left stage ``s`` for ``s + 1``.
 
     When ``bits`` has rows (see :func:`open_bits`; ``2**shift`` bits a word), bit ``w`` of row ``position`` says
-    whether the customer can take an exposure in world ``w``: one load answers for every world, and a world whose
-    ``left`` open customers fall to zero stops (its limit is then not needed).
+    whether the customer can take an exposure in world ``w``: one load tells which worlds can take the draw, and
+    only those are visited; a world whose ``left`` open customers fall to zero stops (its limit is then not needed).
+
+    Draws are taken in blocks, in the order of their positions: whether a draw is accepted, and what it does,
+    depends on the earlier draws on the same customer alone (they keep their order within a block) and on whether
+    the world has stopped. A block is never longer than any world still looking can take without reaching its
+    exposures or its limit, so no world stops inside one but for having no open customer left (and then every
+    later draw is rejected anyway): each world ends exactly as it does taking the draws one at a time, and a
+    block reads the customers' memory in order instead of at random.
     """
     use_bits = bits.shape[0] > 0
     low = (1 << shift) - 1
     size = pool.size if pool.size > 0 else reachable.size
     n_members = members.size
-    state = np.zeros(n_members, dtype=np.int8)
-    active = n_members
+    # The members still looking, in a compact list; with bits, also as a mask over the world axis.
+    live = np.empty(n_members, dtype=np.int64)
+    n_live = 0
+    member_of = np.full(stage.shape[1], -1, dtype=np.int64)
+    mask = np.zeros(max(bits.shape[1], 1), dtype=np.uint64)
+    finished = np.zeros(n_members, dtype=np.bool_)
+    last = np.full(n_members, start - 1, dtype=np.int64)  # the last draw each member accepted
     for m in range(n_members):
         if accepted[m] >= wants[m]:
-            state[m] = _DONE
             stopped[m] = start
-            active -= 1
-    ahead = np.empty(_AHEAD, dtype=np.int64)  # the positions of the next draws
-    ahead_customer = np.empty(_AHEAD, dtype=np.int64)
-    touch = 0
+            continue
+        w = members[m]
+        live[n_live] = m
+        n_live += 1
+        member_of[w] = m
+        if use_bits:
+            mask[w >> shift] |= uint64(1) << uint64(w & low)
+    drawn = np.empty(_BLOCK, dtype=np.int64)
+    order = np.empty(_BLOCK, dtype=np.int64)
+    counts = np.empty(_BLOCK + 2, dtype=np.int64)
     i = start
-    while active > 0:
-        k = (i - start) % _AHEAD
-        if k == 0:
-            # The next draws' positions and customers first, then a read of what the loop below will read for them:
-            # the reads go out together instead of one after another (the results are the same, the waits shorter).
-            for t in range(_AHEAD):
-                j = int(uniform(draw_key, i + t, 0) * size)
-                if j >= size:  # a product rounded up to the size itself
-                    j = size - 1
-                p = pool[j] if pool.size > 0 else j
-                ahead[t] = p
-                if use_bits:
-                    touch += bits[p, 0]
-                else:
-                    ahead_customer[t] = reachable[p]
-            if not use_bits:
-                for t in range(_AHEAD):
-                    c = ahead_customer[t]
-                    touch += stage[c, 0] + used[ahead[t], 0] + segment[c]
-                    if synergy:
-                        touch += seen[c, 0]
-        position = ahead[k]
-        customer = -1 if use_bits else ahead_customer[k]  # with bits, read only for a world that takes the draw
-        last_taken = -1
-        u = 0.0
-        listed = False
-        for m in range(n_members):
-            if state[m] != _ACTIVE:
-                continue
-            if i >= limits[m]:
-                state[m] = _PAUSED
+    while n_live > 0:
+        room = _ENDLESS
+        kept = 0
+        for r in range(n_live):
+            m = live[r]
+            if finished[m]:  # stopped after its last accepted draw
+                stopped[m] = last[m] + 1
+            elif i >= limits[m]:  # paused at its limit
                 stopped[m] = i
-                active -= 1
-                continue
-            w = members[m]
-            if use_bits:
-                if not (bits[position, w >> shift] >> (w & low)) & 1:
-                    continue
-                if customer < 0:
-                    customer = reachable[position]
-                s = stage[customer, w]
-                taken = used[position, w]
+                w = members[m]
+                if use_bits:
+                    mask[w >> shift] &= ~(uint64(1) << uint64(w & low))
             else:
-                s = stage[customer, w]
-                if not targeted[s]:
-                    continue
-                taken = used[position, w]  # read only for a customer in a targeted stage: most draws stop above
-                if taken >= cap:
-                    continue
-            if taken == 0:
-                if not listed:  # once a draw: is this the customer's first exposure today in any world?
-                    listed = True
-                    fresh = True
-                    for v in range(used.shape[1]):
-                        if used[position, v]:
-                            fresh = False
-                            break
-                    if fresh:  # it joins the day's list
-                        touched[n_touched[0]] = position
-                        n_touched[0] += 1
+                live[kept] = m
+                kept += 1
+                room = min(room, limits[m] - i, wants[m] - accepted[m])
+        n_live = kept
+        if n_live == 0:
+            break
+        span = 1 if room < _MIN_BLOCK else min(room, _BLOCK)
+        if span == 1:
+            drawn[0] = _position(draw_key, i, size, pool)
+            order[0] = 0
+        else:
+            # The block's positions, then their order by position (a counting sort on the position's high bits:
+            # stable, so the draws on one customer keep their order).
+            spread = 0
+            while (reachable.size >> spread) > span:  # positions (in the pool too) are below the list's size
+                spread += 1
+            buckets = (reachable.size >> spread) + 1
+            counts[: buckets + 1] = 0
+            for t in range(span):
+                p = _position(draw_key, i + t, size, pool)
+                drawn[t] = p
+                counts[(p >> spread) + 1] += 1
+            for b in range(buckets):
+                counts[b + 1] += counts[b]
+            for t in range(span):
+                b = drawn[t] >> spread
+                order[counts[b]] = t
+                counts[b] += 1
+        for q in range(span):
+            t = order[q]
+            index = i + t
+            position = drawn[t]
+            customer = -1 if use_bits else reachable[position]  # with bits, read only for a world that takes the draw
+            last_taken = -1
+            u = 0.0
+            listed = False
+            r = 0
+            word = 0
+            x = uint64(0)
+            while True:
+                # The next world to look at: one whose bit says it can take the draw, or the next member still looking.
+                if use_bits:
+                    while x == 0 and word < mask.size:
+                        x = uint64(bits[position, word]) & mask[word]
+                        word += 1
+                    if x == 0:
+                        break
+                    w = ((word - 1) << shift) | _lowest_bit(x)
+                    x &= x - uint64(1)
+                    m = member_of[w]
+                    if customer < 0:
+                        customer = reachable[position]
+                    s = stage[customer, w]
+                    taken = used[position, w]
+                else:
+                    if r == n_live:
+                        break
+                    m = live[r]
+                    r += 1
+                    if finished[m]:
+                        continue
+                    w = members[m]
+                    s = stage[customer, w]
+                    if not targeted[s]:
+                        continue
+                    taken = used[position, w]  # read only for a customer in a targeted stage: most draws stop above
+                    if taken >= cap:
+                        continue
+                if taken == 0:
+                    if not listed:  # once a draw: is this the customer's first exposure today in any world?
+                        listed = True
+                        fresh = True
+                        for v in range(used.shape[1]):
+                            if used[position, v]:
+                                fresh = False
+                                break
+                        if fresh:  # it joins the day's list
+                            touched[n_touched[0]] = position
+                            n_touched[0] += 1
+                    if synergy:
+                        seen[customer, w] |= bit
+                offset = segment[customer] * 4 + s
                 if synergy:
-                    seen[customer, w] |= bit
-            offset = segment[customer] * 4 + s
-            if synergy:
-                offset += (_popcount(uint64(seen[customer, w])) - 1) * stride
-            taken += 1
-            used[position, w] = taken
-            if taken != last_taken:  # worlds with the same count of chances share the number
-                u = uniform(chance_key, position, taken)
-                last_taken = taken
-            after = s
-            if u < table[offset]:
-                after = s + 1
-                stage[customer, w] = after
-                moves[w, s] += 1
-                if after == _CONVERTED:
-                    converted_day[customer, w] = day
-            accepted[m] += 1
-            if use_bits and (not targeted[after] or taken >= cap):
-                bits[position, w >> shift] ^= 1 << (w & low)  # the bit was set: clear it
-                left[w] -= 1
-            if accepted[m] >= wants[m] or (use_bits and left[w] == 0):
-                state[m] = _DONE
-                stopped[m] = i + 1
-                active -= 1
-        i += 1
-    return touch
+                    offset += (_popcount(uint64(seen[customer, w])) - 1) * stride
+                taken += 1
+                used[position, w] = taken
+                if taken != last_taken:  # worlds with the same count of chances share the number
+                    u = uniform(chance_key, position, taken)
+                    last_taken = taken
+                after = s
+                if u < table[offset]:
+                    after = s + 1
+                    stage[customer, w] = after
+                    moves[w, s] += 1
+                    if after == _CONVERTED:
+                        converted_day[customer, w] = day
+                accepted[m] += 1
+                if index > last[m]:
+                    last[m] = index
+                if use_bits and (not targeted[after] or taken >= cap):
+                    bits[position, w >> shift] ^= 1 << (w & low)  # the bit was set: clear it
+                    left[w] -= 1
+                if accepted[m] >= wants[m] or (use_bits and left[w] == 0):
+                    finished[m] = True
+                    if use_bits:
+                        mask[w >> shift] &= ~(uint64(1) << uint64(w & low))
+        i += span
 
 
 @njit(cache=True)
