@@ -122,10 +122,11 @@ def take(
     only those are visited; a world whose ``left`` open customers fall to zero stops (its limit is then not needed).
 
     Draws are taken in blocks, in the order of their positions: whether a draw is accepted, and what it does,
-    depends on the earlier draws on the same customer alone (they keep their order within a block) and on whether
-    the world has stopped. A block is never longer than any world still looking can take without reaching its
-    exposures or its limit, so no world stops inside one but for having no open customer left (and then every
-    later draw is rejected anyway): each world ends exactly as it does taking the draws one at a time, and a
+    depends on the earlier draws on the same customer alone (the k-th accepted one is the customer's k-th chance of
+    the day, whichever draw it is) and on whether the world has stopped. A block is never longer than any world
+    still looking can take without reaching its exposures or its limit, so no world stops inside one but for having
+    no open customer left (and then every later draw is rejected anyway): each world ends exactly as it does taking
+    the draws one at a time, and a
     block reads the customers' memory in order instead of at random.
     """
     use_bits = bits.shape[0] > 0
@@ -177,8 +178,7 @@ def take(
             drawn[0] = _position(draw_key, i, size, pool)
             order[0] = 0
         else:
-            # The block's positions, then their order by position (a counting sort on the position's high bits:
-            # stable, so the draws on one customer keep their order).
+            # The block's positions, then their order by position (a counting sort on the position's high bits).
             spread = 0
             while (reachable.size >> spread) > span:  # positions (in the pool too) are below the list's size
                 spread += 1
