@@ -126,8 +126,7 @@ def take(
     the day, whichever draw it is) and on whether the world has stopped. A block is never longer than any world
     still looking can take without reaching its exposures or its limit, so no world stops inside one but for having
     no open customer left (and then every later draw is rejected anyway): each world ends exactly as it does taking
-    the draws one at a time, and a
-    block reads the customers' memory in order instead of at random.
+    the draws one at a time, and a block reads the customers' memory in order instead of at random.
     """
     use_bits = bits.shape[0] > 0
     low = (1 << shift) - 1
