@@ -32,7 +32,6 @@ from mixsim.scenario import STAGES, Channel, Scenario
 
 _NO_CAP = 2**31 - 1
 _MIN_OPEN_SHARE = 0.02
-_ENDLESS = 2**62
 _BITS_SHARE = 0.7  # below this estimated open share, a day with many draws marks the open customers first
 _MARGIN = 3.0  # draws a world looks at, over its want divided by its estimated open share, before it counts again
 
@@ -239,14 +238,13 @@ def deliver(
         recorder, tracked = recorders[w], reach.tracked[w]
         assert recorder is not None and tracked is not None
         mine = took[w] > 0
-        order = np.argsort(hit[mine])
-        positions = hit[mine][order]
+        positions = hit[mine]  # in order already
         seen = np.isin(positions, tracked)
         positions = positions[seen]
         customers = reach.reachable[positions]
         before = stage_before[w][np.searchsorted(tracked, positions)]
         after = population.stage[customers, w]
-        recorder.add(customers, day, model.index, took[w][mine][order][seen], before, after)
+        recorder.add(customers, day, model.index, took[w][mine][seen], before, after)
     up = work.moves[:, :3]
     population.counts[:, :3] -= up
     population.counts[:, 1:] += up
@@ -379,7 +377,7 @@ class _Work:
             share[w] = self.left[w] / n
         enough = [w for w in marked if share[w] >= _MIN_OPEN_SHARE]
         if enough:
-            self.take(enough, 0, [_ENDLESS] * len(enough), bits=bits, shift=shift)
+            self.take(enough, 0, [kernels.ENDLESS] * len(enough), bits=bits, shift=shift)
         for w in marked:
             if w not in enough:
                 share[w] = 0.0  # few open: drawn among them

@@ -22,7 +22,7 @@ _ODD = uint64(0xD1B54A32D192ED03)
 _MIX1 = uint64(0xBF58476D1CE4E5B9)
 _MIX2 = uint64(0x94D049BB133111EB)
 _CONVERTED = 3
-_ENDLESS = 2**62
+ENDLESS = 2**62  # a limit no day's draws reach
 _BLOCK = 1 << 15  # the most draws taken at once in the order of their positions
 _MIN_BLOCK = 64  # with less room than this, draws are taken one at a time
 
@@ -154,7 +154,7 @@ def take(
     counts = np.empty(_BLOCK + 2, dtype=np.int64)
     i = start
     while n_live > 0:
-        room = _ENDLESS
+        room = ENDLESS
         kept = 0
         for r in range(n_live):
             m = live[r]
