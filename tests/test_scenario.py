@@ -21,6 +21,7 @@ import pytest
 from mixsim.errors import ScenarioError
 from mixsim.scenario import (
     MAX_SEGMENTS,
+    STAGES,
     TARGETABLE,
     Channel,
     Limit,
@@ -381,13 +382,15 @@ def test_with_overrides_on_a_scenario_built_by_hand() -> None:
 
 CONTRACT_KEYS = {
     "scenario": ["name", "population", "represents", "horizon_days", "seed"],
-    "economics": ["order_value", "margin", "checkout_abandonment"],
+    "economics": ["order_value", "margin", "checkout_abandonment", "future_value", "discount_rate"],
+    "repeat": ["purchase_rate", "mean_days_between", "lapse_half_life_days", "order_value"],
     "funnel": ["half_life_days", "synergy"],
     "organic": ["awareness_rate", "word_of_mouth", "consideration_rate", "conversion_rate"],
     "budget": ["total", "limits", "groups"],
 }
 CHANNEL_KEYS = [
-    "cpm", "cpc", "ctr", "spend", "flighting", "reach", "p_aware", "p_consider", "p_convert", "targets", "affinity",
+    "cpm", "cpc", "ctr", "spend", "flighting", "reach", "p_aware", "p_consider", "p_convert", "p_repurchase",
+    "targets", "affinity",
     "frequency_cap", "fixed_cost", "min_spend",
 ]  # fmt: skip
 
@@ -421,7 +424,8 @@ def test_json_schema_carries_the_constraints() -> None:
     channel = props["channels"]["additionalProperties"]["properties"]
     assert channel["cpm"]["exclusiveMinimum"] == 0
     assert channel["ctr"]["exclusiveMinimum"] == 0 and channel["ctr"]["maximum"] == 1
-    assert channel["targets"]["items"]["enum"] == list(TARGETABLE)
+    assert channel["targets"]["items"]["enum"] == list(STAGES)
+    assert channel["targets"]["default"] == list(TARGETABLE)
     assert channel["frequency_cap"] == {**channel["frequency_cap"], "type": "integer", "minimum": 1}
     assert "description" in channel["reach"] and channel["reach"]["default"] == 1.0
     assert props["channels"]["maxProperties"] == 64

@@ -26,7 +26,7 @@ import numpy as np
 
 from mixsim.engine import kernels
 from mixsim.engine.journal import Recorder
-from mixsim.engine.population import CONVERTED, Population
+from mixsim.engine.population import Population
 from mixsim.engine.streams import Streams
 from mixsim.scenario import STAGES, Channel, Scenario
 
@@ -50,6 +50,7 @@ class ChannelModel:
     table_stride: int
     cap: int
     synergy: float
+    after_won: bool = False  # whether a customer may be touched after being won (see kernels.book)
     uncapped: np.ndarray | None = None  # probability before the cap at 1 and checkout, for seasonal scaling
     keep: np.ndarray | None = None  # per entry of the table: the share of attempts that survive checkout
 
@@ -64,16 +65,16 @@ class ChannelModel:
         """Compile channel ``index`` of ``scenario`` (``mask``: the dtype of the seen-channels bits)."""
         ch: Channel = scenario.channels[index]
         targeted = np.array([stage in ch.targets for stage in STAGES], dtype=bool)
-        targeted[CONVERTED] = False  # converted customers are never exposed again
-        base = np.array([ch.p_aware, ch.p_consider, ch.p_convert, 0.0])
-        # probability[((m - 1) * segments + segment) * 4 + stage]: the chance that an exposure moves a customer up,
-        # for a customer who has seen m distinct channels: affinity and synergy applied, capped at 1, and a
-        # conversion attempt surviving checkout abandonment.
+        base = np.array([ch.p_aware, ch.p_consider, ch.p_convert, ch.p_repurchase])
+        # probability[((m - 1) * segments + segment) * 4 + stage]: the chance that an exposure moves a customer up
+        # (a customer: makes it buy again), for a customer who has seen m distinct channels: affinity and synergy
+        # applied, capped at 1, and a purchase attempt surviving checkout abandonment.
         synergy = scenario.funnel.synergy
         distinct = np.arange(1, len(scenario.channels) + 1) if synergy > 0.0 else np.ones(1)
         boost = 1.0 + synergy * (distinct - 1.0)
         affinity = np.asarray(ch.affinity, dtype=float)
-        keep = np.array([1.0, 1.0, 1.0 - scenario.economics.checkout_abandonment, 0.0])
+        kept = 1.0 - scenario.economics.checkout_abandonment
+        keep = np.array([1.0, 1.0, kept, kept])
         base = np.minimum(1.0, affinity[:, None] * base[None, :])
         uncapped = boost[:, None, None] * base[None, :, :]
         probability = np.minimum(1.0, uncapped) * keep
@@ -89,6 +90,7 @@ class ChannelModel:
             # A cap above what a day's counter holds never binds (no customer takes 2**31 exposures in a day).
             cap=_NO_CAP if ch.frequency_cap is None else min(ch.frequency_cap, _NO_CAP),
             synergy=synergy,
+            after_won=scenario.repeats,
             uncapped=None if scenario.seasonality is None else uncapped.ravel(),
             keep=None if scenario.seasonality is None else np.broadcast_to(keep, uncapped.shape).ravel(),
         )
@@ -233,6 +235,10 @@ def deliver(
         population.first_touch,
         population.last_channel,
         population.last_touch,
+        population.seen,
+        int(model.bit),
+        population.converted_day,
+        model.after_won,
     )
     for w in journaled:
         recorder, tracked = recorders[w], reach.tracked[w]
@@ -248,6 +254,9 @@ def deliver(
     up = work.moves[:, :3]
     population.counts[:, :3] -= up
     population.counts[:, 1:] += up
+    won_back = work.moves[:, 4]
+    population.sales[:, 0] += work.moves[:, 2] - won_back
+    population.sales[:, 1] += work.moves[:, 3] + won_back
     for w in going:
         planned, wanted, delivered = float(spend[w]), int(work.wanted[w]), int(work.delivered[w])
         unspent = planned if delivered == 0 else planned * (wanted - delivered) / wanted
@@ -284,7 +293,7 @@ class _Work:
         self.delivered = np.zeros(worlds, dtype=np.int64)
         self.share = np.zeros(worlds)  # estimated share of the reachable customers still open
         self.left = np.zeros(worlds, dtype=np.int64)  # open customers of a marked world
-        self.moves = np.zeros((worlds, 4), dtype=np.int64)
+        self.moves = np.zeros((worlds, 5), dtype=np.int64)  # stage moves, repeat purchases, won back
         self.touched = np.empty(0, dtype=np.int32)  # positions touched today in some world
         self.n_touched = np.zeros(1, dtype=np.int64)
 
@@ -332,6 +341,8 @@ class _Work:
             int(model.bit),
             model.synergy > 0.0,
             population.converted_day,
+            population.purchases,
+            population.last_purchase,
             float(self.day),
             self.moves,
             self.touched,

@@ -22,6 +22,7 @@ _ODD = uint64(0xD1B54A32D192ED03)
 _MIX1 = uint64(0xBF58476D1CE4E5B9)
 _MIX2 = uint64(0x94D049BB133111EB)
 _CONVERTED = 3
+_WON_BACK = 4  # the column of moves counting customers who lapsed and were won again
 ENDLESS = 2**62  # a limit no day's draws reach
 _BLOCK = 1 << 15  # the most draws taken at once in the order of their positions
 _MIN_BLOCK = 64  # with less room than this, draws are taken one at a time
@@ -98,6 +99,8 @@ def take(
     bit: int,
     synergy: bool,
     converted_day: np.ndarray,
+    purchases: np.ndarray,
+    last_purchase: np.ndarray,
     day: float,
     moves: np.ndarray,
     touched: np.ndarray,
@@ -115,7 +118,12 @@ def take(
     next chance of the day (number ``used + 1``): it moves the customer one stage up with the table's probability
     for its segment, stage and channels seen. ``stopped[m]`` receives the index of the first draw world ``m`` did
     not look at; ``touched`` gains the positions touched for the first time today in any world (``n_touched[0]``
-    counts them), and ``moves[w, s]`` counts the customers who left stage ``s`` for ``s + 1``.
+    counts them), and ``moves[w, s]`` counts the customers who left stage ``s`` for ``s + 1`` (``s`` < 3).
+
+    A customer (converted) who is targeted and accepts a draw makes a repeat purchase with the table's probability
+    and stays a customer: ``moves[w, 3]`` counts those purchases, and ``moves[w, 4]`` the customers who had lapsed
+    and are won again (a repeat purchase too). ``converted_day`` is set on a customer's first purchase only;
+    ``purchases`` and ``last_purchase`` (when they have rows) count every purchase and keep the day of the latest.
 
     When ``bits`` has rows (see :func:`open_bits`; ``2**shift`` bits a word), bit ``w`` of row ``position`` says
     whether the customer can take an exposure in world ``w``: one load tells which worlds can take the draw, and
@@ -256,11 +264,20 @@ def take(
                     last_taken = taken
                 after = s
                 if u < table[offset]:
-                    after = s + 1
-                    stage[customer, w] = after
-                    moves[w, s] += 1
+                    if s == _CONVERTED:  # a customer buys again, and stays a customer
+                        moves[w, _CONVERTED] += 1
+                    else:
+                        after = s + 1
+                        stage[customer, w] = after
+                        moves[w, s] += 1
                     if after == _CONVERTED:
-                        converted_day[customer, w] = day
+                        if converted_day[customer, w] < 0:  # won
+                            converted_day[customer, w] = day
+                        elif s != _CONVERTED:  # won back after a lapse: a repeat purchase
+                            moves[w, _WON_BACK] += 1
+                        if purchases.shape[0] > 0:
+                            purchases[customer, w] += 1
+                            last_purchase[customer, w] = day
                 accepted[m] += 1
                 if index > last[m]:
                     last[m] = index
@@ -287,10 +304,18 @@ def book(
     first_touch: np.ndarray,
     last_channel: np.ndarray,
     last_touch: np.ndarray,
+    seen: np.ndarray,
+    bit: int,
+    converted_day: np.ndarray,
+    after_won: bool,
 ) -> None:
     """Record the day's touches once per customer touched (``touched``: positions touched in some world), in every
-    world where it was (all of them came before any conversion): exposures, one touchpoint, first and last channel;
-    the day's counters go back to zero."""
+    world where it was: the channel's bit in ``seen``; and for a touch before the customer was won, exposures, one
+    touchpoint, first and last channel. The day's counters go back to zero.
+
+    Without ``after_won`` no customer is touched after being won (no channel targets customers and nobody lapses),
+    and every touch counts; with it, a touch of a customer won on an earlier day is not one of the touches that won
+    it (touches on the day a customer is won count)."""
     worlds = used.shape[1]
     for k in range(touched.size):
         position = touched[k]
@@ -300,6 +325,9 @@ def book(
             if taken == 0:
                 continue
             used[position, w] = 0
+            seen[customer, w] |= bit
+            if after_won and 0 <= converted_day[customer, w] < day:
+                continue
             touches[customer, w] += taken
             touchpoints[customer, w] += 1
             if first_channel[customer, w] < 0:

@@ -1,5 +1,5 @@
-"""Organic forces: memory (forgetting), awareness (Bass innovation and word of mouth), consideration, and
-conversion by direct visits.
+"""Organic forces: memory (forgetting), awareness (Bass innovation and word of mouth), consideration, conversion
+by direct visits, and, for customers, repeat purchases and lapse.
 
 Each force acts once a day on every customer of every world of a seed group (the worlds of a batch that share a
 seed). Every customer has one uniform number per force and day whatever its stage, the same in every world of the
@@ -105,15 +105,44 @@ def convert(scenario: Scenario, population: Population, day: float, rng: np.rand
     stage = population.stage[chosen]
     buys = stage == CONSIDERING
     k, w = np.nonzero(buys)
-    population.converted_day[chosen[k], w] = day
+    population.bought(chosen[k], w, day)  # a lapsed customer won again buys again: a repeat purchase
     _move(population, chosen, buys, stage, CONVERTED)
+
+
+def repurchase(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+    """Customers buy again at the repeat-purchase hazard (times the week's demand); checkout abandonment spoils
+    some. A customer stays a customer."""
+    p = daily_probability(scenario.repeat.purchase_rate * demand(scenario, day))
+    p *= 1.0 - scenario.economics.checkout_abandonment
+    chosen, _ = candidates(rng, population.size, p)
+    if chosen.size == 0:
+        return
+    k, w = np.nonzero(population.stage[chosen] == CONVERTED)
+    population.bought(chosen[k], w, day)
+
+
+def lapse(scenario: Scenario, population: Population, day: float, rng: np.random.Generator) -> None:
+    """Customers who did not buy today lapse back to aware with the lapse half-life's hazard."""
+    p = daily_probability(math.log(2.0) / scenario.repeat.lapse_half_life)
+    chosen, _ = candidates(rng, population.size, p)
+    if chosen.size == 0:
+        return
+    stage = population.stage[chosen]
+    lapses = (stage == CONVERTED) & (population.last_purchase[chosen] != day)
+    k, w = np.nonzero(lapses)
+    if w.size == 0:
+        return
+    first = population.lapsed_day[chosen[k], w] < 0
+    population.lapsed_day[chosen[k[first]], w[first]] = day
+    _move(population, chosen, lapses, stage, AWARE)
 
 
 def forces(scenario: Scenario) -> list[tuple[str, Force]]:
     """The organic forces this scenario switches on, in the order they act each day.
 
     Memory acts first, on the state the paid channels left, so a customer moved up by an organic force is not
-    also made to forget on the same day.
+    also made to forget on the same day. Repeat purchases and lapse act last: a customer who bought that day (won,
+    or buying again) does not lapse on it.
     """
     funnel, organic = scenario.funnel, scenario.organic
     active: list[tuple[str, Force]] = []
@@ -125,4 +154,8 @@ def forces(scenario: Scenario) -> list[tuple[str, Force]]:
         active.append(("consideration", consider))
     if organic.conversion_rate > 0:
         active.append(("conversion", convert))
+    if scenario.repeat.purchase_rate > 0:
+        active.append(("repurchase", repurchase))
+    if math.isfinite(scenario.repeat.lapse_half_life):
+        active.append(("lapse", lapse))
     return active

@@ -65,6 +65,16 @@ class Population:
         Days of those events, -1 if none.
     counts : ndarray of int64, shape (worlds, 4)
         Customers per stage in each world, kept up to date by every move (so no day counts the whole array).
+    sales : ndarray of int64, shape (worlds, 2)
+        Customers won so far (their first purchase) and repeat purchases so far, in each world.
+    purchases : ndarray of uint32
+        Purchases of each customer so far (kept only when customers buy again or lapse: else it has no rows, and a
+        customer who converted bought once).
+    last_purchase, lapsed_day : ndarray of float32
+        Day of each customer's latest purchase and first lapse, -1 if none (rows only when ``purchases`` has them).
+
+    ``converted_day`` is the day a customer was won (its first purchase): a customer who lapses and buys again keeps
+    it.
     """
 
     stage: np.ndarray
@@ -78,6 +88,10 @@ class Population:
     last_touch: np.ndarray
     converted_day: np.ndarray
     counts: np.ndarray
+    sales: np.ndarray
+    purchases: np.ndarray
+    last_purchase: np.ndarray
+    lapsed_day: np.ndarray
 
     @classmethod
     def create(cls, scenario: Scenario, worlds: int = 1) -> Population:
@@ -87,6 +101,7 @@ class Population:
         shape = (n, worlds)
         counts = np.zeros((worlds, 4), dtype=np.int64)
         counts[:, UNAWARE] = n
+        rows = n if scenario.repeats else 0
         return cls(
             stage=np.zeros(shape, dtype=np.int8),
             segment=np.repeat(np.arange(len(sizes), dtype=np.int8), sizes),
@@ -99,6 +114,10 @@ class Population:
             last_touch=np.full(shape, NEVER, dtype=np.float32),
             converted_day=np.full(shape, NEVER, dtype=np.float32),
             counts=counts,
+            sales=np.zeros((worlds, 2), dtype=np.int64),
+            purchases=np.zeros((rows, worlds), dtype=np.uint32),
+            last_purchase=np.full((rows, worlds), NEVER, dtype=np.float32),
+            lapsed_day=np.full((rows, worlds), NEVER, dtype=np.float32),
         )
 
     @property
@@ -110,6 +129,20 @@ class Population:
     def worlds(self) -> int:
         """Number of worlds."""
         return int(self.stage.shape[1])
+
+    def bought(self, customers: np.ndarray, world: np.ndarray, day: float) -> None:
+        """Record a purchase by customer ``customers[k]`` of world ``world[k]`` on ``day`` (each pair once): its
+        first (the customer is won) or a repeat one."""
+        if world.size == 0:
+            return
+        first = self.converted_day[customers, world] < 0
+        self.converted_day[customers[first], world[first]] = day
+        worlds = self.worlds
+        self.sales[:, 0] += np.bincount(world[first], minlength=worlds)
+        self.sales[:, 1] += np.bincount(world[~first], minlength=worlds)
+        if self.purchases.shape[0]:
+            self.purchases[customers, world] += 1
+            self.last_purchase[customers, world] = day
 
     def moved(self, world: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
         """Count customers of ``world`` (one entry per customer moved) going from stage ``before`` to ``after``."""

@@ -122,6 +122,7 @@ def batch_key(scenario: Scenario) -> Hashable:
         scenario.segments,
         scenario.funnel,
         scenario.organic,
+        scenario.repeat,
         scenario.seasonality,
     )
 
@@ -226,6 +227,7 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
         groups.append(_Group(members, population, streams, reaches, recorders))
 
     daily_stages = np.zeros((n_worlds, horizon, 4), dtype=np.int64)
+    daily_sales = np.zeros((n_worlds, horizon, 2), dtype=np.int64)
     spent = np.zeros((n_worlds, horizon, n_channels))
     exposures = np.zeros((n_worlds, horizon, n_channels), dtype=np.int64)
     unspent = np.zeros((n_worlds, n_channels))
@@ -265,6 +267,7 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
             day = int(env.now)
             for group in groups:
                 daily_stages[group.worlds, day] = group.population.counts
+                daily_sales[group.worlds, day] = group.population.sales
             if on_day is not None:
                 on_day(day)
             yield env.timeout(1)
@@ -295,6 +298,11 @@ def _simulate(worlds: list[World], group_sizes: list[int], on_day: Callable[[int
                 spent[w].copy(),
                 exposures[w].copy(),
                 unspent[w].copy(),
+                own(population.seen[:, g]),
+                daily_sales[w].copy(),
+                own(population.purchases[:, g]),
+                own(population.last_purchase[:, g]),
+                own(population.lapsed_day[:, g]),
             )
             if represented:
                 record = in_market(record, scenario.represents / scenario.population)

@@ -21,7 +21,7 @@ from mixsim.errors import ScenarioError
 from mixsim.scenario._problems import Path, show, to_plain
 from mixsim.scenario.limits import MAX_NUMBER, shown
 from mixsim.scenario.overrides import override_data, python_value, set_keys
-from mixsim.scenario.rules import TARGETABLE, check_document
+from mixsim.scenario.rules import STAGES, TARGETABLE, check_document
 from mixsim.scenario.scaling import scale_overrides
 from mixsim.scenario.writing import scenario_to_dict
 
@@ -33,6 +33,7 @@ __all__ = [
     "Group",
     "Limit",
     "Organic",
+    "Repeat",
     "Scenario",
     "Segment",
     "parse_scenario",
@@ -64,6 +65,7 @@ class Channel:
     p_aware: float = 0.0
     p_consider: float = 0.0
     p_convert: float = 0.0
+    p_repurchase: float = 0.0
     targets: tuple[str, ...] = TARGETABLE
     affinity: tuple[float, ...] = (1.0,)
     frequency_cap: int | None = None
@@ -88,11 +90,23 @@ class Channel:
 
 @dataclass(frozen=True)
 class Economics:
-    """What a conversion is worth."""
+    """What a purchase is worth, and how the customers still active at the end are valued."""
 
     order_value: float
     margin: float
     checkout_abandonment: float = 0.0
+    future_value: str = "none"
+    discount_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Customers who buy again: a daily repeat-purchase hazard, a lapse half-life (days, ``inf`` = never) and the
+    revenue of a repeat purchase (``None``: the first order's)."""
+
+    purchase_rate: float = 0.0
+    lapse_half_life: float = math.inf
+    order_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,7 @@ class Scenario:
     segments: tuple[Segment, ...] = (Segment("all", 1.0),)
     funnel: Funnel = Funnel()
     organic: Organic = Organic()
+    repeat: Repeat = Repeat()
     budget: Budget | None = None
     seed: int | None = None
     seasonality: tuple[float, ...] | None = None
@@ -211,6 +226,23 @@ class Scenario:
         """
         overrides = scale_overrides(self, factor)
         return self.with_overrides(overrides) if overrides else self
+
+    @property
+    def repeats(self) -> bool:
+        """Whether customers can buy again or lapse: a repeat purchase rate, a lapse half-life, or a channel that
+        targets the customers. Without, a customer buys once and stays a customer, as before repeat purchases."""
+        repeat = self.repeat
+        return (
+            repeat.purchase_rate > 0
+            or math.isfinite(repeat.lapse_half_life)
+            or any("converted" in c.targets for c in self.channels)
+        )
+
+    @property
+    def repeat_order_value(self) -> float:
+        """Revenue of a repeat purchase: ``repeat.order_value``, else ``economics.order_value``."""
+        value = self.repeat.order_value
+        return self.economics.order_value if value is None else value
 
     @property
     def channel_names(self) -> tuple[str, ...]:
@@ -446,7 +478,8 @@ def _build(tree: dict[str, Any], raw: dict[str, Any], source: str) -> Scenario:
             p_aware=c["p_aware"],
             p_consider=c["p_consider"],
             p_convert=c["p_convert"],
-            targets=tuple(t for t in TARGETABLE if t in c["targets"]),
+            p_repurchase=c["p_repurchase"],
+            targets=tuple(t for t in STAGES if t in c["targets"]),
             affinity=per_segment(c["affinity"], 1.0),
             frequency_cap=c["frequency_cap"],
             fixed_cost=c["fixed_cost"],
@@ -486,12 +519,22 @@ def _build(tree: dict[str, Any], raw: dict[str, Any], source: str) -> Scenario:
             synergy=f["synergy"],
         ),
         organic=Organic(**tree["organic"]),
+        repeat=_repeat(tree["repeat"]),
         seasonality=_season(tree["seasonality"], tree["scenario"]["horizon_days"]),
         segments=segments,
         channels=channels,
         budget=budget,
         source=source,
         raw=raw,
+    )
+
+
+def _repeat(repeat: dict[str, Any]) -> Repeat:
+    mean_days, half_life = repeat["mean_days_between"], repeat["lapse_half_life_days"]
+    return Repeat(
+        purchase_rate=repeat["purchase_rate"] if mean_days is None else 1.0 / mean_days,
+        lapse_half_life=math.inf if half_life is None else half_life,
+        order_value=repeat["order_value"],
     )
 
 

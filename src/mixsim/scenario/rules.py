@@ -3,23 +3,24 @@
 The table (:data:`FILE_TABLE`) declares each key of the file once: its type, range, default, whether it is
 required, and what it means. The messages, the did-you-mean hints, the JSON Schema and the key reference
 (:mod:`mixsim.scenario.reference`) are all generated from it. Rules that relate several keys (exactly one price,
-shares summing to 1, flighting as long as the horizon, names that must exist) are the ``_check_*`` functions
-below; :func:`check_document` runs both and returns the checked data. The words the table is written in live
-here too: the funnel's :data:`STAGES` and the most channels and segments the engine can hold. This module knows
-nothing of the :class:`~mixsim.scenario.Scenario` objects built from the checked data, nor of files.
+shares summing to 1, flighting as long as the horizon, names that must exist) are in
+:mod:`mixsim.scenario.cross_keys`; :func:`check_document` runs both and returns the checked data. The words the
+table is written in live here too: the funnel's :data:`STAGES` and the most channels and segments the engine can
+hold. This module knows nothing of the :class:`~mixsim.scenario.Scenario` objects built from the checked data,
+nor of files.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mixsim._names import CHANNEL_NAME_PATTERN, CHANNEL_NAME_RULE
-from mixsim.scenario._problems import INVALID, Path, Problems, is_valid, to_plain
+from mixsim.scenario._problems import Path, Problems, to_plain
 from mixsim.scenario._validate import Choice, Integer, ListOf, MapOf, Number, NumberOrMap, Table, Text
-from mixsim.scenario.limits import DERIVED_RULES, MAX_GROUPS, MAX_HORIZON_DAYS, MAX_NUMBER, MAX_WEEKS, check_derived
+from mixsim.scenario.cross_keys import CROSS_KEY_RULES, cross_check
+from mixsim.scenario.limits import MAX_GROUPS, MAX_HORIZON_DAYS, MAX_NUMBER, MAX_WEEKS
 
 __all__ = [
     "CHANNEL_TABLE",
@@ -36,19 +37,21 @@ STAGES: tuple[str, ...] = ("unaware", "aware", "considering", "converted")
 """Funnel stages in order; a customer's stage is its index here."""
 
 TARGETABLE: tuple[str, ...] = STAGES[:3]
-"""Stages a channel may target (a converted customer is never exposed)."""
+"""Stages a channel targets unless its ``targets`` say otherwise: the ones before buying. A channel may also
+target ``converted`` (the customers), to make them buy again (``p_repurchase``)."""
+
+FUTURE_VALUE: tuple[str, ...] = ("none", "expected")
+"""Ways of valuing the customers still active at the end of the horizon (``economics.future_value``)."""
 
 # --------------------------------------------------------------------------------------------------------------
 # The constraint table: every key of the file, its type, range and default. Messages, the JSON Schema and the key
-# reference are generated from it; rules that relate several keys are in ``_cross_check``.
+# reference are generated from it; rules that relate several keys are in :mod:`mixsim.scenario.cross_keys`.
 
 MAX_CHANNELS = 64
 """Most channels a scenario may have: the engine records the channels a customer has seen in a 64-bit mask."""
 
 MAX_SEGMENTS = 127
 """Most segments a scenario may have: the engine stores a customer's segment in an int8."""
-
-_SHARE_TOLERANCE = 1e-6
 
 
 def _probability(doc: str, default: float | None = 0.0) -> Number:
@@ -105,9 +108,13 @@ CHANNEL_TABLE = Table(
         "p_aware": _probability("Per-exposure probability unaware -> aware"),
         "p_consider": _probability("Per-exposure probability aware -> considering"),
         "p_convert": _probability("Per-exposure probability considering -> conversion attempt"),
+        "p_repurchase": _probability(
+            "Per-exposure probability that a customer (converted) attempts a repeat purchase now; needs "
+            "converted in targets"
+        ),
         "targets": ListOf(
-            doc="Stages the channel can touch",
-            item=Choice(doc="A funnel stage", options=TARGETABLE),
+            doc="Stages the channel can touch (converted: the customers); default unaware, aware and considering",
+            item=Choice(doc="A funnel stage", options=STAGES),
             min_items=1,
             max_items=16,  # room to report a duplicate or a misspelt stage, not ten million of them
             unique=True,
@@ -172,6 +179,44 @@ FILE_TABLE = Table(
                     note="1 would make conversion impossible",
                     default=0.0,
                 ),
+                "future_value": Choice(
+                    doc="Value of the customers still active at the end of the horizon: none, or expected (the "
+                    "discounted repeat revenue an active customer brings after it, in closed form; needs "
+                    "repeat purchases, and a lapse or a discount rate)",
+                    options=FUTURE_VALUE,
+                    default="none",
+                ),
+                "discount_rate": Number(
+                    doc="Yearly discount rate of revenue after the horizon (future value)",
+                    low=0.0,
+                    most=MAX_NUMBER,
+                    default=0.0,
+                ),
+            },
+        ),
+        "repeat": Table(
+            doc="Customers who buy again: a repeat-purchase hazard, and lapse back to aware; default off",
+            fields={
+                "purchase_rate": _rate(
+                    "Daily hazard of a repeat purchase attempt by an active customer, times the week's demand "
+                    "(give purchase_rate or mean_days_between)"
+                ),
+                "mean_days_between": Number(
+                    doc="Mean days between an active customer's purchases: purchase_rate = 1 / mean_days_between",
+                    low=0.0,
+                    low_open=True,
+                    most=MAX_NUMBER,
+                ),
+                "lapse_half_life_days": Number(
+                    doc="Half-life in days of a customer's activity: a customer who did not buy that day lapses "
+                    "back to aware at hazard ln 2 / half-life",
+                    low=0.0,
+                    low_open=True,
+                    most=MAX_NUMBER,
+                    allow_inf=True,
+                    note="inf = never lapses",
+                ),
+                "order_value": _amount("Revenue per repeat purchase; default economics.order_value", low_open=True),
             },
         ),
         "funnel": Table(
@@ -316,182 +361,6 @@ FILE_TABLE = Table(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Rules across keys. They only look at values that passed their own check, so one mistake is reported once.
-
-CROSS_KEY_RULES: tuple[tuple[str, str], ...] = (
-    ("scenario.represents", ">= population (a simulated customer stands for one real customer or more)"),
-    ("segments", "segment names are unique; the shares sum to 1"),
-    ("channels.NAME", "exactly one price: cpm, or cpc together with ctr (ctr only with cpc)"),
-    ("channels.NAME.flighting", "one weight per week of the horizon (ceil(horizon_days / 7)), not all 0"),
-    ("channels.NAME.spend", "0, or at least min_spend (a smaller buy is not sold)"),
-    ("channels.NAME.reach", "a table's keys are names of segments"),
-    ("channels.NAME.affinity", "a table's keys are names of segments"),
-    ("budget.limits.NAME", "NAME is a channel; min <= max"),
-    (
-        "budget.groups[i]",
-        "group names are unique; the channels exist; min_share or max_share (or both), min_share <= max_share",
-    ),
-    ("seasonality.weekly", "one multiplier per week of the horizon (ceil(horizon_days / 7))"),
-    ("seasonality.periods[i]", "first_week <= last_week <= the number of weeks of the horizon"),
-    *DERIVED_RULES,
-)
-"""The rules across keys in words, for the key reference; the ``_check_*`` functions below enforce them."""
-
-
-def _n(x: float) -> str:
-    """A checked number as the user most likely wrote it: 10000, not 10000.0 or 1e+04."""
-    return str(int(x)) if x.is_integer() else repr(x)
-
-
-def _cross_check(tree: dict[str, Any], out: Problems) -> None:
-    segment_names = _check_segments(tree["segments"], out)
-    scenario = tree["scenario"]
-    horizon = scenario["horizon_days"] if isinstance(scenario, dict) else INVALID
-    if isinstance(scenario, dict):
-        _check_represents(scenario, out)
-    channels = tree["channels"]
-    if isinstance(channels, dict):
-        for name, channel in channels.items():
-            if isinstance(channel, dict):
-                _check_channel(("channels", name), channel, horizon, segment_names, out)
-    budget = tree["budget"]
-    if isinstance(budget, dict):
-        _check_budget(budget, list(channels) if isinstance(channels, dict) else None, out)
-    season = tree["seasonality"]
-    if isinstance(season, dict) and isinstance(horizon, int):
-        _check_seasonality(season, horizon, out)
-    check_derived(tree, out)
-
-
-def _check_represents(scenario: dict[str, Any], out: Problems) -> None:
-    population, represents = scenario["population"], scenario["represents"]
-    if represents is not None and is_valid(population, represents) and represents < population:
-        out.add(
-            ("scenario", "represents"),
-            f"must be >= population ({population}): a simulated customer stands for one real customer or more",
-            got=str(represents),
-        )
-
-
-def _check_seasonality(season: dict[str, Any], horizon: int, out: Problems) -> None:
-    weeks = math.ceil(horizon / 7)
-    weekly = season["weekly"]
-    if isinstance(weekly, list) and len(weekly) != weeks:
-        out.add(
-            ("seasonality", "weekly"),
-            f"must have {weeks} multipliers, one per week of the {horizon}-day horizon",
-            got=f"{len(weekly)}",
-        )
-    periods = season["periods"]
-    for i, period in enumerate(periods if isinstance(periods, list) else []):
-        if not isinstance(period, dict):
-            continue
-        first, last = period["first_week"], period["last_week"]
-        where = ("seasonality", "periods", i)
-        if is_valid(last) and isinstance(last, int) and last > weeks:
-            out.add((*where, "last_week"), f"must be within the horizon's {weeks} weeks", got=str(last))
-        if is_valid(first, last) and isinstance(first, int) and isinstance(last, int) and first > last:
-            out.add((*where, "first_week"), f"must be <= last_week ({last})", got=str(first))
-
-
-def _check_segments(segments: Any, out: Problems) -> list[str] | None:
-    """Report duplicate names and shares not summing to 1; return the valid names (``None``: none usable)."""
-    if not isinstance(segments, list):
-        return None
-    names: list[str] = []
-    for i, segment in enumerate(segments):
-        if not isinstance(segment, dict) or segment["name"] is INVALID:
-            continue
-        if segment["name"] in names:
-            out.add(("segments", i, "name"), "duplicate segment name", segment["name"])
-        names.append(segment["name"])
-    shares = [s["share"] for s in segments if isinstance(s, dict)]
-    if len(shares) == len(segments) and is_valid(shares):
-        total = math.fsum(shares)
-        if abs(total - 1.0) > _SHARE_TOLERANCE:
-            out.add(("segments",), "shares must sum to 1", got=f"{total:.10g}")
-    return names
-
-
-def _check_channel(
-    path: tuple[str, str], channel: dict[str, Any], horizon: Any, segments: list[str] | None, out: Problems
-) -> None:
-    cpm, cpc, ctr = channel["cpm"], channel["cpc"], channel["ctr"]
-    if cpm is not None and cpc is not None:
-        out.add(path, "must have exactly one of cpm or cpc", got="both")
-    elif cpm is None and cpc is None:
-        out.add(path, "must have a price: exactly one of cpm or cpc", got="neither")
-    elif cpc is not None and ctr is None:
-        out.add((*path, "ctr"), "required with cpc (cost per exposure = cpc * ctr)")
-    elif cpm is not None and ctr is not None and ctr is not INVALID:
-        out.add((*path, "ctr"), "only with cpc (a cpm channel is priced per exposure)", ctr)
-
-    flighting = channel["flighting"]
-    if isinstance(flighting, list):
-        if isinstance(horizon, int):
-            weeks = math.ceil(horizon / 7)
-            if len(flighting) != weeks:
-                out.add(
-                    (*path, "flighting"),
-                    f"must have {weeks} weights, one per week of the {horizon}-day horizon",
-                    got=f"{len(flighting)}",
-                )
-        if flighting and is_valid(flighting) and not any(flighting):
-            out.add((*path, "flighting"), "must not be all 0", got="[" + ", ".join(_n(w) for w in flighting) + "]")
-
-    spend, min_spend = channel["spend"], channel["min_spend"]
-    if is_valid(spend, min_spend) and 0 < spend < min_spend:
-        out.add(
-            (*path, "spend"),
-            f"must be 0 or at least min_spend ({_n(min_spend)}): a smaller buy is not sold",
-            got=_n(spend),
-        )
-
-    for key in ("reach", "affinity"):
-        value = channel[key]
-        if isinstance(value, dict) and segments is not None:
-            for segment in value:
-                if segment not in segments:
-                    out.unknown((*path, key, segment), segments, noun="segment")
-
-
-def _check_budget(budget: dict[str, Any], channels: list[str] | None, out: Problems) -> None:
-    limits = budget["limits"]
-    if isinstance(limits, dict):
-        for name, limit in limits.items():
-            if channels is not None and name not in channels:
-                out.unknown(("budget", "limits", name), channels, noun="channel")
-            if not isinstance(limit, dict) or not is_valid(limit) or None in (limit["min"], limit["max"]):
-                continue
-            if limit["min"] > limit["max"]:
-                got = f"min = {_n(limit['min'])}, max = {_n(limit['max'])}"
-                out.add(("budget", "limits", name), "min must be <= max", got=got)
-    groups = budget["groups"]
-    if not isinstance(groups, list):
-        return
-    seen: list[str] = []
-    for i, group in enumerate(groups):
-        if not isinstance(group, dict):
-            continue
-        path: tuple[str | int, ...] = ("budget", "groups", i)
-        name = group["name"]
-        if name is not INVALID:
-            if name in seen:
-                out.add((*path, "name"), "duplicate group name", name)
-            seen.append(name)
-        members = group["channels"]
-        if isinstance(members, list) and channels is not None:
-            for j, member in enumerate(members):
-                if member is not INVALID and member not in channels:
-                    out.unknown((*path, "channels", j), channels, noun="channel", value=member)
-        low, high = group["min_share"], group["max_share"]
-        if low is None and high is None:
-            out.add(path, "must have min_share or max_share", got="neither")
-        elif is_valid(low, high) and low is not None and high is not None and low > high:
-            out.add(path, "min_share must be <= max_share", got=f"min_share = {_n(low)}, max_share = {_n(high)}")
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Checking a whole document.
 
 
@@ -524,7 +393,7 @@ def check_document(
         return None, None, out.messages()
     raw = to_plain(data)
     tree = FILE_TABLE.check(raw, (), out)
-    _cross_check(tree, out)
+    cross_check(tree, out)
     if out:
         return None, raw, out.messages(raw)
     return tree, raw, []

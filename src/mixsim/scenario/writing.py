@@ -58,20 +58,40 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         if c.flighting is not None:
             entry["flighting"] = list(c.flighting)
         entry["reach"] = dict(zip(names, c.reach, strict=True))
-        entry.update(p_aware=c.p_aware, p_consider=c.p_consider, p_convert=c.p_convert, targets=list(c.targets))
+        entry.update(p_aware=c.p_aware, p_consider=c.p_consider, p_convert=c.p_convert)
+        if c.p_repurchase > 0:
+            entry["p_repurchase"] = c.p_repurchase
+        entry["targets"] = list(c.targets)
         entry["affinity"] = dict(zip(names, c.affinity, strict=True))
         if c.frequency_cap is not None:
             entry["frequency_cap"] = c.frequency_cap
         entry.update(fixed_cost=c.fixed_cost, min_spend=c.min_spend)
         channels[c.name] = entry
+    # Keys added with repeat purchases are written only where they differ from their defaults, so the data (and a
+    # fingerprint of it) of a scenario without them is what it always was.
+    economics = dataclasses.asdict(scenario.economics)
+    if economics["future_value"] == "none":
+        del economics["future_value"]
+    if economics["discount_rate"] == 0.0:
+        del economics["discount_rate"]
     result: dict[str, Any] = {
         "scenario": head,
-        "economics": dataclasses.asdict(scenario.economics),
+        "economics": economics,
         "funnel": {"half_life_days": half_lives, "synergy": scenario.funnel.synergy},
         "organic": dataclasses.asdict(scenario.organic),
         "segments": [{"name": s.name, "share": s.share} for s in scenario.segments],
         "channels": channels,
     }
+    repeat = scenario.repeat
+    written: dict[str, Any] = {}
+    if repeat.purchase_rate > 0:
+        written["purchase_rate"] = repeat.purchase_rate
+    if not math.isinf(repeat.lapse_half_life):
+        written["lapse_half_life_days"] = repeat.lapse_half_life
+    if repeat.order_value is not None:
+        written["order_value"] = repeat.order_value
+    if written:
+        result["repeat"] = written
     if scenario.seasonality is not None:
         result["seasonality"] = {"weekly": list(scenario.seasonality)}
     if scenario.budget is not None:
