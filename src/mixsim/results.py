@@ -19,15 +19,20 @@ import pandas as pd
 
 from mixsim._display import summary_html
 from mixsim.engine import RunRecord
+from mixsim.engine.population import CONVERTED
 from mixsim.engine.run import DAY_BIN_WIDTH, touch_labels
 from mixsim.errors import InputError
 from mixsim.research.journeys import Journeys
 from mixsim.research.mmm import DEFAULT_START, mmm_frame
 from mixsim.scenario import STAGES, Scenario, describe_population
 from mixsim.tables import check_table, interval
+from mixsim.value import future_value
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
 """Headline figures, in report order."""
+REPEAT_KPIS: tuple[str, ...] = ("purchases", "repeat_purchases", "revenue_new", "revenue_repeat")
+"""Headline figures added when customers buy again or lapse (``Scenario.repeats``), and ``future_value`` when the
+scenario values the customers active at the end (``economics.future_value = "expected"``)."""
 
 CHANNEL_METRICS: tuple[str, ...] = (
     "spend",
@@ -41,8 +46,17 @@ CHANNEL_METRICS: tuple[str, ...] = (
     "linear",
 )
 INCREMENTAL_METRICS: tuple[str, ...] = ("conversions", "revenue", "roas", "marginal_roas")
-TABLES: tuple[str, ...] = ("kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs")
-"""Tables :meth:`SimulationResult.to_frame` can return."""
+TABLES: tuple[str, ...] = (
+    "kpis",
+    "channels",
+    "final_stages",
+    "daily",
+    "touchpoints",
+    "days_to_conversion",
+    "runs",
+    "retention",
+)
+"""Tables :meth:`SimulationResult.to_frame` can return (``retention`` tells something only when customers lapse)."""
 
 
 def _figure(values: np.ndarray) -> dict[str, Any]:
@@ -67,7 +81,9 @@ class Incrementality:
     """True incremental effect of each channel, per replication (shape (replications, channels)).
 
     Measured by re-running each replication with the channel off, and with the channel at 95% of its planned
-    spend, with the same random numbers. ``roas`` is incremental revenue per dollar the channel delivered;
+    spend, with the same random numbers. ``conversions`` counts customers won, ``purchases`` every purchase (first and
+    repeat), and ``revenue`` is that of every purchase. ``roas`` is incremental revenue per dollar the channel
+    delivered;
     ``marginal_roas`` the revenue the last 5% of the plan adds per dollar it delivered (undefined when that
     last 5% could not be delivered, e.g. under a frequency cap). ``daily_conversions`` (shape (replications, days,
     channels)) spreads each channel's incremental conversions over the days they happened on: the conversions of
@@ -79,6 +95,8 @@ class Incrementality:
     roas: np.ndarray
     marginal_roas: np.ndarray
     daily_conversions: np.ndarray | None = None
+    purchases: np.ndarray | None = None
+    daily_purchases: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,16 @@ class SimulationResult:
     def _stack(self, name: str) -> np.ndarray:
         return np.stack([getattr(run, name) for run in self.runs]).astype(float)
 
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables this result has something to say in: :data:`TABLES`, without ``retention`` when customers
+        neither buy again nor lapse."""
+        return TABLES if self.scenario.repeats else tuple(t for t in TABLES if t != "retention")
+
+    def _incremental_metrics(self) -> tuple[str, ...]:
+        """:data:`INCREMENTAL_METRICS`, and incremental ``purchases`` when customers buy again or lapse."""
+        return (*INCREMENTAL_METRICS, "purchases") if self.scenario.repeats else INCREMENTAL_METRICS
+
     def fixed_costs(self) -> np.ndarray:
         """Fixed cost per channel, paid when the channel's planned spend is positive; shape (channels,)."""
         return np.array([c.fixed_cost if c.spend > 0 else 0.0 for c in self.scenario.channels])
@@ -179,15 +207,24 @@ class SimulationResult:
     def kpi_values(self) -> dict[str, np.ndarray]:
         """Headline figures per replication, each of shape (replications,).
 
-        ``spend`` is media spend delivered plus the fixed costs of the channels used; ``profit`` is revenue x
-        margin - spend, ``roi`` = profit / spend, ``roas`` = revenue / spend, ``cac`` = spend / conversions.
+        ``conversions`` counts customers won (their first purchase in the horizon); ``revenue`` is that of every
+        purchase, first and repeat; ``spend`` is media spend delivered plus the fixed costs of the channels used;
+        ``profit`` is revenue x margin - spend, ``roi`` = profit / spend, ``roas`` = revenue / spend, ``cac`` = spend /
+        conversions (per customer won). When customers buy again or lapse (``Scenario.repeats``), also
+        :data:`REPEAT_KPIS`: ``purchases`` (first and repeat), ``repeat_purchases``, ``revenue_new`` (first orders) and
+        ``revenue_repeat``, and ``future_value`` (the customers active at the end times
+        :func:`mixsim.value.future_value`) when the scenario values them.
         """
-        econ = self.scenario.economics
+        sc = self.scenario
+        econ = sc.economics
         conversions = np.array([run.conversions for run in self.runs], dtype=float)
-        revenue = conversions * econ.order_value
+        repeat = np.array([run.repeat_purchases for run in self.runs], dtype=float)
+        revenue_new = conversions * econ.order_value
+        revenue_repeat = repeat * sc.repeat_order_value
+        revenue = revenue_new + revenue_repeat
         spend = self._stack("spend").sum(axis=1) + self.fixed_costs().sum()
         profit = revenue * econ.margin - spend
-        return {
+        values = {
             "conversions": conversions,
             "revenue": revenue,
             "spend": spend,
@@ -196,6 +233,38 @@ class SimulationResult:
             "roas": _ratio(revenue, spend),
             "cac": _ratio(spend, conversions),
         }
+        if sc.repeats:
+            values.update(
+                purchases=conversions + repeat,
+                repeat_purchases=repeat,
+                revenue_new=revenue_new,
+                revenue_repeat=revenue_repeat,
+            )
+            if econ.future_value == "expected":
+                values["future_value"] = self._stack("daily_stages")[:, -1, CONVERTED] * future_value(sc)
+        return values
+
+    def repeat_values(self) -> dict[str, np.ndarray]:
+        """Customers' figures per replication, each of shape (replications,): ``active_customers`` at the end,
+        ``repeat_rate`` (share of the customers won who bought again), ``mean_days_between`` purchases (of those
+        who bought again: days from their first purchase to their latest, over their gaps between purchases; NaN
+        when nobody bought again) and ``purchases_per_customer`` (purchases over customers won)."""
+        conversions = np.array([run.conversions for run in self.runs], dtype=float)
+        purchases = np.array([run.purchases for run in self.runs], dtype=float)
+        stats = self._stack("repeat_stats")
+        return {
+            "active_customers": self._stack("daily_stages")[:, -1, CONVERTED],
+            "repeat_rate": _ratio(stats[:, 0], conversions),
+            "mean_days_between": _ratio(stats[:, 1], stats[:, 2]),
+            "purchases_per_customer": _ratio(purchases, conversions),
+        }
+
+    def retention(self) -> np.ndarray:
+        """Share of first buyers still active ``k`` weeks after their first purchase, per replication and week,
+        shape (replications, weeks): among the customers won at least ``7 k`` days before the horizon's last day,
+        those who had not lapsed ``7 k`` days after being won (NaN where no customer was won early enough)."""
+        counts = self._stack("retention")
+        return _ratio(counts[:, 1, :], counts[:, 0, :])
 
     # ----------------------------------------------------------------------------------------------- output
     def to_dict(self) -> dict[str, Any]:
@@ -208,9 +277,9 @@ class SimulationResult:
             entry["attributed"] = {m: _figure(channel_values[m][:, k]) for m in _ATTRIBUTION}
             if self.incrementality is not None:
                 inc = self.incrementality
-                entry["incremental"] = {m: _figure(getattr(inc, m)[:, k]) for m in INCREMENTAL_METRICS}
+                entry["incremental"] = {m: _figure(getattr(inc, m)[:, k]) for m in self._incremental_metrics()}
             channels[name] = entry
-        return {
+        summary = {
             "scenario": self.scenario.name,
             "source": self.scenario.source,
             "seed": self.seed,
@@ -232,12 +301,18 @@ class SimulationResult:
                 )
             },
         }
+        if self.scenario.repeats:
+            repeat: dict[str, Any] = {k: _figure(v) for k, v in self.repeat_values().items()}
+            repeat["retention"] = {f"week {k}": _figure(v) for k, v in enumerate(self.retention().T)}
+            summary["repeat"] = repeat
+        return summary
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``scenario`` (its name), ``source`` (the file it came from), ``seed``,
         ``replications``, ``version``, ``population`` (customers simulated) and ``represents`` (customers they stand
         for: the figures are theirs), ``horizon_days``, ``final_stages``, ``kpis``, ``channels`` (with
-        ``attributed`` and, when measured, ``incremental``), ``touchpoints`` and ``days_to_conversion``.
+        ``attributed`` and, when measured, ``incremental``), ``touchpoints`` and ``days_to_conversion``; when
+        customers buy again or lapse, ``repeat`` too (:meth:`repeat_values` and the retention by week).
 
         Every figure is ``{"mean": x, "ci90": [low, high]}``; undefined figures (e.g. ROAS of zero spend) are
         ``null``. The same seed gives byte-identical output.
@@ -249,10 +324,13 @@ class SimulationResult:
 
         Parameters
         ----------
-        table : {"kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs"}
+        table : {"kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs", \
+"retention"}
             ``channels`` has one row per (channel, metric); ``daily`` one row per (day, quantity) where quantity
-            is a stage or ``spend:<channel>`` / ``exposures:<channel>``; ``runs`` has the raw per-replication
-            KPIs (one row per replication) instead of summaries.
+            is a stage or ``spend:<channel>`` / ``exposures:<channel>``, and, when customers buy again or lapse,
+            ``purchases``, ``new_customers`` and ``repeat_purchases`` of the day; ``runs`` has the raw
+            per-replication KPIs (one row per replication) instead of summaries; ``retention`` one row per week
+            ``k`` with the share of first buyers still active ``k`` weeks after their first purchase.
 
         Returns
         -------
@@ -270,7 +348,7 @@ class SimulationResult:
         elif table == "channels":
             values = self.channel_values()
             if self.incrementality is not None:
-                for m in INCREMENTAL_METRICS:
+                for m in self._incremental_metrics():
                     values[f"incremental_{m}"] = getattr(self.incrementality, m)
             rows = [(c, m, *_stats(v[:, k])) for k, c in enumerate(self.channels) for m, v in values.items()]
             keys = ["channel", "metric"]
@@ -284,10 +362,18 @@ class SimulationResult:
             for k, c in enumerate(self.channels):
                 series[f"spend:{c}"] = spend[:, :, k]
                 series[f"exposures:{c}"] = exposures[:, :, k]
+            if self.scenario.repeats:
+                sales = np.diff(self._stack("daily_sales"), axis=1, prepend=0.0)
+                series["purchases"] = sales.sum(axis=2)
+                series["new_customers"] = sales[:, :, 0]
+                series["repeat_purchases"] = sales[:, :, 1]
             for name, v in series.items():
                 mean, low, high = interval(v)
                 rows.extend((d, name, mean[d], low[d], high[d]) for d in range(v.shape[1]))
             keys = ["day", "quantity"]
+        elif table == "retention":
+            rows = [(k, *_stats(v)) for k, v in enumerate(self.retention().T)]
+            keys = ["week"]
         elif table == "touchpoints":
             rows = [(b, *_stats(v)) for b, v in zip(touch_labels(), self._stack("touchpoints").T, strict=True)]
             keys = ["touchpoints"]

@@ -10,7 +10,6 @@ import numpy as np
 
 from mixsim._version import __version__
 from mixsim.engine import RunRecord, World, batches, run_batch, seed_key
-from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.executors import open_executor, run_all
 from mixsim.memory import MAX_REPLICATIONS, batch_size, tune_malloc
@@ -237,10 +236,11 @@ def _incrementality(
 ) -> Incrementality:
     """Per replication and channel: the difference the channel makes, per dollar it actually spent."""
     names = scenario.channel_names
-    value = scenario.economics.order_value
+    value, repeat_value = scenario.economics.order_value, scenario.repeat_order_value
     shape = (len(base), len(names))
-    conversions = np.zeros(shape)
+    conversions, repeat = np.zeros(shape), np.zeros(shape)
     daily = np.zeros((len(base), scenario.horizon_days, len(names)))
+    daily_repeat = np.zeros_like(daily)
     roas, marginal = np.full(shape, np.nan), np.full(shape, np.nan)
     it = iter(counterfactual)
     for r, full in enumerate(base):
@@ -248,13 +248,24 @@ def _incrementality(
             k = names.index(c.name)
             off, reduced = next(it), next(it)
             conversions[r, k] = full.conversions - off.conversions
-            daily[r, :, k] = np.diff(full.daily_stages[:, CONVERTED] - off.daily_stages[:, CONVERTED], prepend=0)
+            repeat[r, k] = full.repeat_purchases - off.repeat_purchases
+            gap = full.daily_sales - off.daily_sales  # customers won and repeat purchases so far, on minus off
+            daily[r, :, k] = np.diff(gap[:, 0], prepend=0)
+            daily_repeat[r, :, k] = np.diff(gap[:, 1], prepend=0)
             spent = full.spend[k]
             last_spend = spent - reduced.spend[k]  # what the last 5% of the plan actually bought
             if spent > 0:
-                roas[r, k] = conversions[r, k] * value / spent
+                roas[r, k] = (conversions[r, k] * value + repeat[r, k] * repeat_value) / spent
             if last_spend > 0:
-                marginal[r, k] = (full.conversions - reduced.conversions) * value / last_spend
+                last = (full.conversions - reduced.conversions) * value
+                last += (full.repeat_purchases - reduced.repeat_purchases) * repeat_value
+                marginal[r, k] = last / last_spend
     return Incrementality(
-        conversions=conversions, revenue=conversions * value, roas=roas, marginal_roas=marginal, daily_conversions=daily
+        conversions=conversions,
+        revenue=conversions * value + repeat * repeat_value,
+        roas=roas,
+        marginal_roas=marginal,
+        daily_conversions=daily,
+        purchases=conversions + repeat,
+        daily_purchases=daily + daily_repeat,
     )

@@ -82,6 +82,11 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
     _add_problem(parser)
     parser.add_argument("--verify", action="store_true", help="simulate the plan against the current plan")
     parser.add_argument(
+        "--with-future-value",
+        action="store_true",
+        help="count in revenue what the customers active at the end are worth after it (economics.future_value)",
+    )
+    parser.add_argument(
         "--verify-replications",
         type=options.replication_count,
         default=10,
@@ -293,6 +298,8 @@ _WEEK_OPTIONS = (
 
 def _optimize(args: argparse.Namespace) -> int:
     if args.by_week:
+        if args.with_future_value:
+            raise MixsimError("--with-future-value: not with --by-week (week-level plans count revenue in the horizon)")
         return optimize_by_week(args)
     return _optimize_channels(args)
 
@@ -304,6 +311,8 @@ def _optimize_channels(args: argparse.Namespace) -> int:
         raise MixsimError(f"{', '.join(used)}: only with --by-week")
     targets = plan_paths(args.out)
     scenario, curves = _source(args)
+    if args.with_future_value and curves is not None:
+        raise MixsimError("--with-future-value: needs a SCENARIO to simulate (curves from a file carry no customers)")
     if curves is not None:
         if args.budget is None:
             raise MixsimError("--budget: required with --curves (the file has no budget)")
@@ -346,6 +355,7 @@ def _optimize_channels(args: argparse.Namespace) -> int:
                 progress=progress,
                 verify_replications=verify_replications,
                 locked=args.lock,
+                with_future_value=args.with_future_value,
             )
     if args.json:
         print(plan.to_json(timings=args.timings))

@@ -15,7 +15,7 @@ from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_di
 from mixsim.cli.text import compare_report, simulation_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
-from mixsim.results import TABLES, SimulationResult
+from mixsim.results import SimulationResult
 from mixsim.scenario import load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
@@ -132,7 +132,7 @@ def _write_tables(result: SimulationResult, out: Path) -> None:
     from mixsim.plots import plot_attribution, plot_funnel, plot_journeys, save_figure
 
     with output_set(out) as staged:
-        for table in TABLES:
+        for table in result.tables:
             write_atomic(staged / f"{table}.csv", spreadsheet_safe(result.to_frame(table)).to_csv(index=False))
         write_atomic(staged / "summary.json", result.to_json() + "\n")
         for name, draw in (("funnel", plot_funnel), ("journeys", plot_journeys), ("attribution", plot_attribution)):

@@ -17,6 +17,7 @@ from mixsim.errors import InputError
 from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.infeasible import check_feasible
 from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
+from mixsim.optimizer.objectives import OBJECTIVES
 from mixsim.optimizer.plan import Plan
 from mixsim.optimizer.problem import SEGMENTS, TOLERANCE, Problem, argument_problems
 from mixsim.optimizer.solving import solve
@@ -47,6 +48,7 @@ def optimize(
     curves: CurveSet | None = None,
     verify_replications: int = 0,
     locked: Sequence[str] = (),
+    with_future_value: bool = False,
 ) -> Plan:
     """Optimize a scenario's budget with curves measured by simulation, re-measured around the plan.
 
@@ -87,6 +89,10 @@ def optimize(
         paired replications (:func:`~mixsim.optimizer.verify`, same seed and workers).
     locked : sequence of str, default=()
         Channels that keep today's spend (they are still measured, and their curves still shape the others').
+    with_future_value : bool, default=False
+        Count in revenue the future value of the customers active at the end of the horizon
+        (:func:`mixsim.value.future_value`), in the curves and in the check of the plan: a plan is then not blind
+        to the customers it wins late. Needs a scenario with ``economics.future_value = "expected"``.
 
     Returns
     -------
@@ -121,6 +127,16 @@ def optimize(
     )
     if max_iterations < 1:
         problems.append(f"max_iterations: must be >= 1 (got {max_iterations})")
+    if with_future_value and scenario.economics.future_value == "none":
+        problems.append(
+            f"with_future_value: {scenario.source}: economics.future_value is none; set it to expected (with "
+            "repeat.purchase_rate and a lapse half-life or a discount rate) to value the customers active at the end"
+        )
+    if with_future_value and objective in OBJECTIVES and OBJECTIVES[objective].in_conversions:
+        problems.append(
+            f"with_future_value: objective {objective} counts conversions; future value is money (objective revenue "
+            "or profit)"
+        )
     if verify_replications < 0:
         problems.append(f"verify_replications: must be >= 0 (got {verify_replications})")
     unknown = [name for name in locked if name not in scenario.channel_names]
@@ -150,6 +166,7 @@ def optimize(
         executor=executor,
         progress=progress,
         locked=tuple(locked),
+        with_future_value=with_future_value,
     )
     plan = dataclasses.replace(plan, overrides=scenario.overrides, scenario_source=scenario.source or scenario.name)
     if verify_replications > 0 and plan.optimal:
@@ -161,6 +178,7 @@ def optimize(
             workers=workers,
             executor=executor,
             progress=progress,
+            with_future_value=with_future_value,
         )
     return plan
 
@@ -184,6 +202,7 @@ def _closed_loop(
     executor: cf.Executor | None,
     progress: ProgressCallback | None,
     locked: tuple[str, ...],
+    with_future_value: bool = False,
 ) -> Plan:
     """The loop of :func:`optimize` (arguments checked, seed resolved): the last plan, with its notes."""
     current = {c.name: c.spend for c in scenario.channels}
@@ -204,6 +223,7 @@ def _closed_loop(
                 workers=workers,
                 executor=executor,
                 progress=progress,
+                with_future_value=with_future_value,
             )
         )
         problem = Problem.from_scenario(

@@ -19,6 +19,8 @@ from mixsim.optimizer.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurv
 from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
 from mixsim.tables import interval
+from mixsim.value import revenue as incremental
+from mixsim.value import sales
 
 __all__ = ["DEFAULT_LEVELS", "curve_run_count", "response_curves"]
 
@@ -50,6 +52,7 @@ def response_curves(
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
+    with_future_value: bool = False,
 ) -> CurveSet:
     """Measure every channel's response curve by simulation.
 
@@ -79,6 +82,9 @@ def response_curves(
         Run on this executor instead.
     progress : callable, optional
         ``progress(done, total)`` after each run.
+    with_future_value : bool, default=False
+        Count in a level's revenue the future value of the customers active at the end of the horizon
+        (:func:`mixsim.value.future_value`), so that a plan is not blind to the customers it wins late.
 
     Returns
     -------
@@ -129,15 +135,19 @@ def response_curves(
     records = run_tasks(planned, seeds, tasks, workers, executor, progress)
 
     value = planned.economics.order_value
+    won, repeat, active = sales(records)
     curves = []
     for k, name in enumerate(planned.channel_names):
-        conv = np.empty((replications, len(grid)))
+        at = np.empty((replications, len(grid)), dtype=np.int64)  # the record of each replication and level
         delivered = np.empty((replications, len(grid)))
         for (r, channel_name, j), i in slot.items():
             if channel_name == name:
-                conv[r, j] = records[i].conversions
+                at[r, j] = i
                 delivered[r, j] = records[i].spend[k]
-        revenue = (conv - conv[:, :1]) * value
+        off = at[:, :1]
+        revenue = incremental(
+            planned, won[at] - won[off], repeat[at] - repeat[off], active[at] - active[off], with_future_value
+        )
         mean, low, high = interval(revenue)
         spend = delivered.mean(axis=0)
         # Levels past what the channel can deliver all spend the same: keep the first of them (the rest bought
@@ -170,7 +180,16 @@ def response_curves(
             )
         )
     source = f"simulation of {planned.source or planned.name}"
-    at_plan = float(np.mean([record.conversions for record in records[:replications]]))
+    if with_future_value:
+        source += ", revenue with the future value of the customers active at the end"
+    at_plan = float(np.mean(won[:replications]))
+    plan_revenue = incremental(
+        planned,
+        at_plan,
+        float(np.mean(repeat[:replications])),
+        float(np.mean(active[:replications])),
+        with_future_value,
+    )
     return CurveSet(
         curves=tuple(curves),
         order_value=value,
@@ -178,6 +197,6 @@ def response_curves(
         source=source,
         seed=seed,
         replications=replications,
-        plan_revenue=at_plan * value,
+        plan_revenue=float(plan_revenue),
         plan_conversions=at_plan,
     )

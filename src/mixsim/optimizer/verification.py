@@ -18,6 +18,7 @@ from mixsim.errors import InputError
 from mixsim.optimizer.plan import Plan, Verification
 from mixsim.scenario import Scenario, require_scenario
 from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
+from mixsim.value import revenue, sales
 
 __all__ = ["VERIFY_KEY", "verify", "verify_run_count"]
 
@@ -34,6 +35,7 @@ def verify(
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
+    with_future_value: bool = False,
 ) -> Plan:
     """Simulate ``plan`` and the current plan with the same random numbers; return the plan with its
     :class:`~mixsim.optimizer.plan.Verification`.
@@ -51,6 +53,9 @@ def verify(
     replications : int, default=10
     workers, executor, progress
         As for :func:`mixsim.simulate`.
+    with_future_value : bool, default=False
+        Count the future value of the customers active at the end in revenue, as the curves did
+        (:func:`mixsim.value.future_value`).
 
     Returns
     -------
@@ -76,12 +81,15 @@ def verify(
     value = scenario.economics.order_value
     fixed_now = scenario.fixed_costs  # what the runs of the current plan pay besides media
     current_runs, plan_runs = records[:replications], records[replications:]
-    conv_now = np.array([r.conversions for r in current_runs], dtype=float)
-    conv_plan = np.array([r.conversions for r in plan_runs], dtype=float)
+    conv_now, repeat_now, active_now = sales(current_runs)
+    conv_plan, repeat_plan, active_plan = sales(plan_runs)
+    future = with_future_value
     runs = {
-        ("revenue", "plan"): conv_plan * value,
-        ("revenue", "current"): conv_now * value,
-        ("revenue", "gain"): (conv_plan - conv_now) * value,
+        ("revenue", "plan"): revenue(scenario, conv_plan, repeat_plan, active_plan, future),
+        ("revenue", "current"): revenue(scenario, conv_now, repeat_now, active_now, future),
+        ("revenue", "gain"): revenue(
+            scenario, conv_plan - conv_now, repeat_plan - repeat_now, active_plan - active_now, future
+        ),
         ("conversions", "plan"): conv_plan,
         ("conversions", "current"): conv_now,
         ("conversions", "gain"): conv_plan - conv_now,

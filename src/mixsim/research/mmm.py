@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from mixsim._display import summary_html
-from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario, require_scenario
 from mixsim.tables import check_table, interval, json_records
@@ -206,7 +205,11 @@ def mmm_frame(
         ``date``, then per channel ``<channel>_spend`` (media spend delivered; fixed costs are not media),
         ``<channel>_impressions`` (exposures) and, for click-priced channels, ``<channel>_clicks`` (spend / cpc),
         then ``conversions`` (new conversions in the period), ``revenue`` and ``revenue_per_conversion`` (the
-        order value; Meridian's ``revenue_per_kpi``).
+        order value; Meridian's ``revenue_per_kpi``). When customers buy again or lapse, ``conversions`` counts
+        every purchase in the period (the KPI an MMM fits), ``revenue`` is theirs, ``revenue_per_conversion`` the
+        period's mean, and ``new_customers`` and ``repeat_purchases`` split it; the truth then gives per channel
+        ``<channel>_true_conversions`` (every purchase), ``_true_new_customers``, ``_true_repeat_purchases`` and
+        ``_true_revenue``.
 
     Raises
     ------
@@ -229,24 +232,48 @@ def mmm_frame(
     period, length = _periods(scenario.horizon_days, freq)
     spend = _sum_by(period, run.daily_spend)
     exposures = _sum_by(period, run.daily_exposures.astype(float))
-    conversions = _sum_by(period, np.diff(run.daily_stages[:, CONVERTED], prepend=0).astype(float))
+    conversions = _sum_by(period, np.diff(run.daily_sales[:, 0], prepend=0).astype(float))  # customers won
+    repeat = _sum_by(period, np.diff(run.daily_sales[:, 1], prepend=0).astype(float))
     columns: dict[str, Any] = {"date": _dates(start, spend.shape[0], length)}
     for k, c in enumerate(scenario.channels):
         columns[f"{c.name}_spend"] = spend[:, k]
         columns[f"{c.name}_impressions"] = exposures[:, k].astype(np.int64)
         if c.cpc is not None:
             columns[f"{c.name}_clicks"] = spend[:, k] / c.cpc
-    columns["conversions"] = conversions.astype(np.int64)
-    columns["revenue"] = conversions * scenario.economics.order_value
-    columns["revenue_per_conversion"] = np.full(conversions.shape, scenario.economics.order_value)
+    if not scenario.repeats:
+        columns["conversions"] = conversions.astype(np.int64)
+        columns["revenue"] = conversions * scenario.economics.order_value
+        columns["revenue_per_conversion"] = np.full(conversions.shape, scenario.economics.order_value)
+    else:  # the KPI counts every purchase; its parts follow
+        purchases = conversions + repeat
+        revenue = conversions * scenario.economics.order_value + repeat * scenario.repeat_order_value
+        columns["conversions"] = purchases.astype(np.int64)
+        columns["revenue"] = revenue
+        columns["revenue_per_conversion"] = np.divide(
+            revenue, purchases, out=np.full(revenue.shape, scenario.economics.order_value), where=purchases > 0
+        )
+        columns["new_customers"] = conversions.astype(np.int64)
+        columns["repeat_purchases"] = repeat.astype(np.int64)
     if truth:
         inc = result.incrementality
         if inc is None or inc.daily_conversions is None:
             raise InputError("the truth was not measured: simulate with incrementality=True")
         true = _sum_by(period, inc.daily_conversions[replication])
-        for k, c in enumerate(scenario.channels):
-            columns[f"{c.name}_true_conversions"] = true[:, k]
-            columns[f"{c.name}_true_revenue"] = true[:, k] * scenario.economics.order_value
+        if not scenario.repeats:
+            for k, c in enumerate(scenario.channels):
+                columns[f"{c.name}_true_conversions"] = true[:, k]
+                columns[f"{c.name}_true_revenue"] = true[:, k] * scenario.economics.order_value
+        else:
+            assert inc.daily_purchases is not None
+            every = _sum_by(period, inc.daily_purchases[replication])
+            for k, c in enumerate(scenario.channels):
+                columns[f"{c.name}_true_conversions"] = every[:, k]
+                columns[f"{c.name}_true_new_customers"] = true[:, k]
+                columns[f"{c.name}_true_repeat_purchases"] = every[:, k] - true[:, k]
+                columns[f"{c.name}_true_revenue"] = (
+                    true[:, k] * scenario.economics.order_value
+                    + (every[:, k] - true[:, k]) * scenario.repeat_order_value
+                )
     return pd.DataFrame(columns)
 
 
@@ -263,9 +290,10 @@ def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.Da
     Returns
     -------
     pandas.DataFrame
-        One row per channel: ``channel``, ``spend`` (delivered), ``incremental_conversions``,
-        ``incremental_revenue``, ``roas`` (incremental revenue per dollar delivered) and ``marginal_roas`` (the
-        revenue of the plan's last 5% per dollar; NaN where it could not be delivered), each of ``replication``
+        One row per channel: ``channel``, ``spend`` (delivered), ``incremental_conversions`` (customers won),
+        ``incremental_revenue`` (of every purchase; with repeat purchases, ``incremental_purchases`` too),
+        ``roas`` (incremental revenue per dollar delivered) and ``marginal_roas`` (the revenue of the plan's last
+        5% per dollar; NaN where it could not be delivered), each of ``replication``
         (or their mean). For ``roas`` and ``marginal_roas``, over every replication of the result whatever
         ``replication`` is: ``<figure>_mean``, ``<figure>_low`` and ``<figure>_high`` (the mean and the interval
         holding 90% of the replications: how far the figure moves from one simulated market to the next) and
@@ -291,6 +319,8 @@ def mmm_truth(result: SimulationResult, replication: int | None = None) -> pd.Da
         "incremental_conversions": inc.conversions[rows].mean(axis=0),
         "incremental_revenue": inc.revenue[rows].mean(axis=0),
     }
+    if result.scenario.repeats and inc.purchases is not None:  # customers won, and every purchase
+        columns["incremental_purchases"] = inc.purchases[rows].mean(axis=0)
     for name, values in (("roas", inc.roas), ("marginal_roas", inc.marginal_roas)):
         columns[name] = _nanmean(values[rows])
         columns.update(_spread(name, values))

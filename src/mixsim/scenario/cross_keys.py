@@ -29,7 +29,7 @@ CROSS_KEY_RULES: tuple[tuple[str, str], ...] = (
     ("repeat", "purchase_rate or mean_days_between, not both"),
     (
         "economics.future_value",
-        "expected only with repeat purchases (a purchase rate, or a channel's p_repurchase) and a lapse half-life "
+        "expected only with a repeat purchase rate (repeat.purchase_rate or mean_days_between) and a lapse half-life "
         "or a discount rate above 0 (else the value has no end)",
     ),
     ("channels.NAME.reach", "a table's keys are names of segments"),
@@ -73,7 +73,7 @@ def cross_check(tree: dict[str, Any], out: Problems) -> None:
 
 
 def _check_repeat(tree: dict[str, Any], out: Problems) -> None:
-    repeat, economics, channels = tree["repeat"], tree["economics"], tree["channels"]
+    repeat, economics = tree["repeat"], tree["economics"]
     if not isinstance(repeat, dict):
         return
     rate, mean_days = repeat["purchase_rate"], repeat["mean_days_between"]
@@ -82,10 +82,6 @@ def _check_repeat(tree: dict[str, Any], out: Problems) -> None:
     if not isinstance(economics, dict) or economics["future_value"] != "expected":
         return
     buys = (is_valid(rate) and rate > 0) or mean_days is not None
-    if isinstance(channels, dict):
-        buys = buys or any(
-            isinstance(c, dict) and is_valid(c["p_repurchase"]) and c["p_repurchase"] > 0 for c in channels.values()
-        )
     half_life, discount = repeat["lapse_half_life_days"], economics["discount_rate"]
     ends = (is_valid(half_life) and half_life is not None and math.isfinite(half_life)) or (
         is_valid(discount) and discount > 0
@@ -93,7 +89,7 @@ def _check_repeat(tree: dict[str, Any], out: Problems) -> None:
     if not buys:
         out.add(
             ("economics", "future_value"),
-            "expected needs repeat purchases: repeat.purchase_rate or a channel's p_repurchase",
+            "expected needs a repeat purchase rate: repeat.purchase_rate or repeat.mean_days_between",
             got="expected",
         )
     elif not ends:

@@ -21,6 +21,7 @@ from mixsim.engine import World, daily_spend
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
+from mixsim.value import revenue
 
 __all__ = [
     "WEEK_KEY",
@@ -150,7 +151,7 @@ def outcomes(
     only in their flighting share one)."""
     records = run_worlds([World(scenario, seed) for scenario, seed in runs], executor=executor, progress=progress)
     return [
-        (record.conversions * scenario.economics.order_value, float(record.spend.sum()))
+        (float(revenue(scenario, record.conversions, record.repeat_purchases)), float(record.spend.sum()))
         for record, (scenario, _) in zip(records, runs, strict=True)
     ]
 
