@@ -145,8 +145,10 @@ def response_curves(
                 at[r, j] = i
                 delivered[r, j] = records[i].spend[k]
         off = at[:, :1]
-        revenue = incremental(
-            planned, won[at] - won[off], repeat[at] - repeat[off], active[at] - active[off], with_future_value
+        revenue = np.asarray(
+            incremental(
+                planned, won[at] - won[off], repeat[at] - repeat[off], active[at] - active[off], with_future_value
+            )
         )
         mean, low, high = interval(revenue)
         spend = delivered.mean(axis=0)
