@@ -16,6 +16,7 @@ from mixsim.engine import kernels
 
 FUNNEL = np.array([True, True, True, False])
 EVERYONE = np.array([True, True, True, True])
+CHANNEL = 2  # the index of the channel taking the draws
 
 
 def _position(key: np.uint64, i: int, size: int, pool: np.ndarray) -> int:
@@ -67,6 +68,7 @@ def reference(
                 if s >= 2:  # a purchase: the first wins the customer, any other is a repeat purchase
                     if state["converted_day"][customer, w] < 0:
                         state["converted_day"][customer, w] = state["day"]
+                        state["won_by"][customer, w] = CHANNEL
                     elif s == 2:
                         state["moves"][w, 4] += 1  # won back after a lapse
                     state["purchases"][customer, w] += 1
@@ -90,6 +92,7 @@ def _state(rng: np.random.Generator, customers: int, worlds: int) -> dict:
         "used": np.zeros((reachable.size, worlds), dtype=np.int32),
         # Customers (stage 3) were won on day 3; a fifth of the others were won then and have lapsed since.
         "converted_day": np.where((stage == 3) | (rng.random((customers, worlds)) < 0.2), 3.0, -1.0).astype(np.float32),
+        "won_by": np.full((customers, worlds), -1, dtype=np.int8),
         "purchases": (stage == 3).astype(np.uint32),
         "last_purchase": np.where(stage == 3, 3.0, -1.0).astype(np.float32),
         "moves": np.zeros((worlds, 5), dtype=np.int64),
@@ -133,6 +136,8 @@ def compiled(
         bit,
         True,
         state["converted_day"],
+        state["won_by"],
+        CHANNEL,
         state["purchases"],
         state["last_purchase"],
         state["day"],
@@ -177,7 +182,7 @@ def test_compiled_channel_day_equals_draws_taken_one_at_a_time(case: int, marked
     assert got_taken == taken
     assert got_stops == stops
     assert sum(taken) > 0
-    for name in ("stage", "seen", "used", "converted_day", "purchases", "last_purchase", "moves"):
+    for name in ("stage", "seen", "used", "converted_day", "won_by", "purchases", "last_purchase", "moves"):
         np.testing.assert_array_equal(fast[name], plain[name], err_msg=name)
     if customers_too:
         assert plain["moves"][:, 3].sum() > 0 and plain["moves"][:, 4].sum() > 0  # both kinds of repeat purchase

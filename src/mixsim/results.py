@@ -46,17 +46,11 @@ CHANNEL_METRICS: tuple[str, ...] = (
     "linear",
 )
 INCREMENTAL_METRICS: tuple[str, ...] = ("conversions", "revenue", "roas", "marginal_roas")
-TABLES: tuple[str, ...] = (
-    "kpis",
-    "channels",
-    "final_stages",
-    "daily",
-    "touchpoints",
-    "days_to_conversion",
-    "runs",
-    "retention",
-)
-"""Tables :meth:`SimulationResult.to_frame` can return (``retention`` tells something only when customers lapse)."""
+TABLES: tuple[str, ...] = ("kpis", "channels", "final_stages", "daily", "touchpoints", "days_to_conversion", "runs")
+"""Tables :meth:`SimulationResult.to_frame` can return for every scenario."""
+REPEAT_TABLES: tuple[str, ...] = ("retention",)
+"""Tables added when customers buy again or lapse (:attr:`SimulationResult.tables`); ``to_frame`` gives them for
+any scenario."""
 
 
 def _figure(values: np.ndarray) -> dict[str, Any]:
@@ -176,9 +170,9 @@ class SimulationResult:
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The tables this result has something to say in: :data:`TABLES`, without ``retention`` when customers
-        neither buy again nor lapse."""
-        return TABLES if self.scenario.repeats else tuple(t for t in TABLES if t != "retention")
+        """The tables this result has something to say in: :data:`TABLES`, and :data:`REPEAT_TABLES` when
+        customers buy again or lapse."""
+        return (*TABLES, *REPEAT_TABLES) if self.scenario.repeats else TABLES
 
     def _incremental_metrics(self) -> tuple[str, ...]:
         """:data:`INCREMENTAL_METRICS`, and incremental ``purchases`` when customers buy again or lapse."""
@@ -336,7 +330,7 @@ class SimulationResult:
         -------
         pandas.DataFrame
         """
-        check_table(table, TABLES)
+        check_table(table, (*TABLES, *REPEAT_TABLES))
         if table == "runs":
             frame = pd.DataFrame(self.kpi_values())
             frame.index.name = "replication"

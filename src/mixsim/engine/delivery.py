@@ -238,6 +238,7 @@ def deliver(
         population.seen,
         int(model.bit),
         population.converted_day,
+        population.won_by,
         model.after_won,
     )
     for w in journaled:
@@ -341,6 +342,8 @@ class _Work:
             int(model.bit),
             model.synergy > 0.0,
             population.converted_day,
+            population.won_by,
+            model.index,
             population.purchases,
             population.last_purchase,
             float(self.day),

@@ -99,6 +99,8 @@ def take(
     bit: int,
     synergy: bool,
     converted_day: np.ndarray,
+    won_by: np.ndarray,
+    channel: int,
     purchases: np.ndarray,
     last_purchase: np.ndarray,
     day: float,
@@ -122,7 +124,8 @@ def take(
 
     A customer (converted) who is targeted and accepts a draw makes a repeat purchase with the table's probability
     and stays a customer: ``moves[w, 3]`` counts those purchases, and ``moves[w, 4]`` the customers who had lapsed
-    and are won again (a repeat purchase too). ``converted_day`` is set on a customer's first purchase only;
+    and are won again (a repeat purchase too). ``converted_day`` is set on a customer's first purchase only (and
+    ``won_by``, when it has rows, to ``channel``);
     ``purchases`` and ``last_purchase`` (when they have rows) count every purchase and keep the day of the latest.
 
     When ``bits`` has rows (see :func:`open_bits`; ``2**shift`` bits a word), bit ``w`` of row ``position`` says
@@ -273,6 +276,8 @@ def take(
                     if after == _CONVERTED:
                         if converted_day[customer, w] < 0:  # won
                             converted_day[customer, w] = day
+                            if won_by.shape[0] > 0:
+                                won_by[customer, w] = channel
                         elif s != _CONVERTED:  # won back after a lapse: a repeat purchase
                             moves[w, _WON_BACK] += 1
                         if purchases.shape[0] > 0:
@@ -307,15 +312,17 @@ def book(
     seen: np.ndarray,
     bit: int,
     converted_day: np.ndarray,
+    won_by: np.ndarray,
     after_won: bool,
 ) -> None:
     """Record the day's touches once per customer touched (``touched``: positions touched in some world), in every
-    world where it was: the channel's bit in ``seen``; and for a touch before the customer was won, exposures, one
-    touchpoint, first and last channel. The day's counters go back to zero.
+    world where it was: the channel's bit in ``seen`` and the day of the latest touch; and for a touch before the
+    customer was won, exposures, one touchpoint, first and last channel. The day's counters go back to zero.
 
     Without ``after_won`` no customer is touched after being won (no channel targets customers and nobody lapses),
-    and every touch counts; with it, a touch of a customer won on an earlier day is not one of the touches that won
-    it (touches on the day a customer is won count)."""
+    and every touch counts. With it, a touch of a customer won on an earlier day, or earlier today by another
+    channel (``won_by``: the channel that won each customer, -1 for none or an organic force), is not one of the
+    touches that won it; a touch of this channel on the day it won the customer is."""
     worlds = used.shape[1]
     for k in range(touched.size):
         position = touched[k]
@@ -326,15 +333,16 @@ def book(
                 continue
             used[position, w] = 0
             seen[customer, w] |= bit
-            if after_won and 0 <= converted_day[customer, w] < day:
-                continue
+            last_touch[customer, w] = day  # what memory reads: touched today
+            won = converted_day[customer, w]
+            if after_won and won >= 0 and (won < day or won_by[customer, w] != channel):
+                continue  # won before this channel's touch: not one of the touches that won the customer
             touches[customer, w] += taken
             touchpoints[customer, w] += 1
             if first_channel[customer, w] < 0:
                 first_channel[customer, w] = channel
                 first_touch[customer, w] = day
             last_channel[customer, w] = channel
-            last_touch[customer, w] = day
 
 
 @njit(cache=True)

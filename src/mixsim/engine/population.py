@@ -72,6 +72,9 @@ class Population:
         customer who converted bought once).
     last_purchase, lapsed_day : ndarray of float32
         Day of each customer's latest purchase and first lapse, -1 if none (rows only when ``purchases`` has them).
+    won_by : ndarray of int8
+        The channel whose exposure won each customer, -1 for none or an organic force (rows only when ``purchases``
+        has them): a later channel's touch on the day a customer is won is not one of the touches that won it.
 
     ``converted_day`` is the day a customer was won (its first purchase): a customer who lapses and buys again keeps
     it.
@@ -92,6 +95,7 @@ class Population:
     purchases: np.ndarray
     last_purchase: np.ndarray
     lapsed_day: np.ndarray
+    won_by: np.ndarray
 
     @classmethod
     def create(cls, scenario: Scenario, worlds: int = 1) -> Population:
@@ -118,6 +122,7 @@ class Population:
             purchases=np.zeros((rows, worlds), dtype=np.uint32),
             last_purchase=np.full((rows, worlds), NEVER, dtype=np.float32),
             lapsed_day=np.full((rows, worlds), NEVER, dtype=np.float32),
+            won_by=np.full((rows, worlds), -1, dtype=np.int8),
         )
 
     @property

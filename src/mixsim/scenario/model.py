@@ -19,6 +19,7 @@ import numpy as np
 from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
 from mixsim.scenario._problems import Path, show, to_plain
+from mixsim.scenario.budget import Budget, Group, Limit
 from mixsim.scenario.limits import MAX_NUMBER, shown
 from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import STAGES, TARGETABLE, check_document
@@ -126,33 +127,6 @@ class Organic:
     word_of_mouth: float = 0.0
     consideration_rate: float = 0.0
     conversion_rate: float = 0.0
-
-
-@dataclass(frozen=True)
-class Limit:
-    """The optimizer's bounds on one channel's spend."""
-
-    min: float = 0.0
-    max: float = math.inf
-
-
-@dataclass(frozen=True)
-class Group:
-    """A share constraint on a group of channels."""
-
-    name: str
-    channels: tuple[str, ...]
-    min_share: float | None = None
-    max_share: float | None = None
-
-
-@dataclass(frozen=True)
-class Budget:
-    """What the optimizer may allocate, and the planner's constraints."""
-
-    total: float
-    limits: tuple[tuple[str, Limit], ...] = ()
-    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True)
