@@ -143,7 +143,11 @@ def check_accounting(scenario: Scenario, record: RunRecord) -> None:
     assert stages.shape == (horizon, 4)
     assert np.all(stages >= 0)
     np.testing.assert_array_equal(stages.sum(axis=1), n)
-    assert np.all(np.diff(stages[:, 3]) >= 0), "converted is absorbing"
+    sales = record.daily_sales
+    assert np.all(np.diff(sales, axis=0) >= 0), "customers won and repeat purchases only add up"
+    assert np.all(stages[:, 3] <= sales[:, 0]), "every customer was won"
+    if not scenario.repeats:
+        np.testing.assert_array_equal(stages[:, 3], sales[:, 0])  # converted is absorbing: a customer stays one
     planned = np.array([c.spend for c in scenario.channels])
     np.testing.assert_allclose(record.spend + record.unspent, planned, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(record.spend, record.daily_spend.sum(axis=0), rtol=1e-12)

@@ -105,8 +105,10 @@ def simulate(
     >>> import mixsim
     >>> scenario = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
     >>> result = mixsim.simulate(scenario, seed=1, replications=2)
-    >>> result.to_frame("kpis")["kpi"].tolist()
+    >>> result.to_frame("kpis")["kpi"].tolist()[:7]
     ['conversions', 'revenue', 'spend', 'profit', 'roi', 'roas', 'cac']
+    >>> result.to_frame("kpis")["kpi"].tolist()[7:]  # its customers buy again, and are valued beyond the horizon
+    ['purchases', 'repeat_purchases', 'revenue_new', 'revenue_repeat', 'future_value']
     >>> result.to_json() == mixsim.simulate(scenario, seed=1, replications=2).to_json()  # same seed, same result
     True
     """

@@ -115,7 +115,8 @@ def compare_report(result: Comparison) -> str:
     ]
     if result.same_as_base:
         lines.append(f"The base itself, not repeated: {', '.join(result.same_as_base)}.")
-    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
+    formats = {k: "{:,.0f}" for k in ("conversions", "purchases", "repeat_purchases")}
+    formats.update(roi="{:.1%}", roas="{:.2f}")
     width = min(max(12, *(len(label) for label in result.labels)), _LABEL_COLUMN) + 2
     for kpi, rows in frame.groupby("kpi", sort=False):
         fmt = formats.get(str(kpi), "{:,.2f}")
@@ -222,15 +223,19 @@ def simulation_report(result: SimulationResult) -> str:
         "",
     ]
     kpis = result.to_frame("kpis").set_index("kpi")
-    formats = {"conversions": "{:,.0f}", "roi": "{:.1%}", "roas": "{:.2f}"}
-    lines.append(f"{'KPI':<13}{'mean':>16}  90% interval")
+    formats = {k: "{:,.0f}" for k in ("conversions", "purchases", "repeat_purchases")}
+    formats.update(roi="{:.1%}", roas="{:.2f}")
+    label = max(13, *(len(str(k)) + 2 for k in kpis.index))
+    lines.append(f"{'KPI':<{label}}{'mean':>16}  90% interval")
     for kpi, row in kpis.iterrows():
         fmt = formats.get(str(kpi), "{:,.2f}")
         lines.append(
-            f"{kpi!s:<13}{num(fmt, row['mean']):>16}  [{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
+            f"{kpi!s:<{label}}{num(fmt, row['mean']):>16}  [{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
         )
     stages = result.to_frame("final_stages").set_index("stage")["mean"]
     lines += ["", "Funnel at the end: " + ", ".join(f"{s} {v:,.0f}" for s, v in stages.items())]
+    if sc.repeats:
+        lines.append(_customers_line(result))
 
     channels = result.to_frame("channels").pivot(index="channel", columns="metric", values="mean")
     channels = channels.loc[list(result.channels)]
@@ -258,6 +263,25 @@ def simulation_report(result: SimulationResult) -> str:
     for name, row in channels.iterrows():
         lines.append(f"{name!s:<{width}}" + "".join(f"{num(fmt, row[m]):>12}" for m, _, fmt in columns))
     return _joined(lines)
+
+
+def _customers_line(result: SimulationResult) -> str:
+    """Customers who come back, in one line: active at the end, repeat rate, days between purchases, retention."""
+    values = {k: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for k, v in result.repeat_values().items()}
+    retention = result.to_frame("retention").set_index("week")["mean"]
+    # Weeks up to half the horizon: a later week is seen only for the few customers won in its first days.
+    half = result.scenario.horizon_days / 14
+    kept = [
+        f"{retention[k]:.0%} after {k} weeks" for k in (4, 8, 13, 26, 52) if k <= half and np.isfinite(retention[k])
+    ]
+    days = values["mean_days_between"]
+    return (
+        f"Customers: {values['active_customers']:,.0f} active at the end; {values['repeat_rate']:.0%} of those won "
+        f"bought again"
+        + (f", every {days:.0f} days on average within the horizon" if math.isfinite(days) else "")
+        + (f"; still active {', '.join(kept)}" if kept else "")
+        + "."
+    )
 
 
 def curves_report(curves: CurveSet) -> str:

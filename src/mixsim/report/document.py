@@ -230,6 +230,14 @@ def summary(result: SimulationResult, plan: Plan | None = None) -> str:
             + "; ".join(figures)
             + "."
         )
+        if result.scenario.repeats and "revenue_repeat" in kpis and "revenue" in kpis:
+            share = _value(kpis["revenue_repeat"]["mean"]) / max(_value(kpis["revenue"]["mean"]), 1e-12)
+            values = {k: float(pd.Series(v).mean()) for k, v in result.repeat_values().items()}
+            items.append(
+                f"<b>Customers</b>: {share:.0%} of revenue from repeat purchases; "
+                f"{values['repeat_rate']:.0%} of the customers won bought again; "
+                f"{_count(values['active_customers'])} active at the end."
+            )
         if result.incrementality is not None:
             means = result.to_frame("channels").pivot(index="channel", columns="metric", values="mean")
             column = means["incremental_roas"].dropna() if "incremental_roas" in means else pd.Series(dtype=float)

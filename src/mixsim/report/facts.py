@@ -111,6 +111,21 @@ def assumptions(scenario: Scenario) -> list[tuple[str, str]]:
             f"aware {_days(funnel.half_life_aware)}; considering {_days(funnel.half_life_considering)}",
         ),
         ("Synergy per extra channel seen", f"{funnel.synergy:g}"),
+    ]
+    if sc.repeats:
+        repeat = sc.repeat
+        rate = f"one attempt every {1 / repeat.purchase_rate:.0f} days" if repeat.purchase_rate > 0 else "none"
+        lapse = "never" if math.isinf(repeat.lapse_half_life) else f"{repeat.lapse_half_life:g} days"
+        value = "none" if econ.future_value == "none" else f"expected, discounted at {econ.discount_rate:.0%} a year"
+        rows += [
+            (
+                "Repeat purchases",
+                f"{rate} while a customer; lapse half-life {lapse}; "
+                f"repeat order value {money(sc.repeat_order_value, 2)}",
+            ),
+            ("Future value of active customers", value),
+        ]
+    rows += [
         ("Fixed costs (channels in use)", money(sc.fixed_costs)),
         ("Budget", money(sc.budget_total)),
     ]
