@@ -240,14 +240,16 @@ class SimulationResult:
 
     def repeat_values(self) -> dict[str, np.ndarray]:
         """Customers' figures per replication, each of shape (replications,): ``active_customers`` at the end,
-        ``repeat_rate`` (share of the customers won who bought again), ``mean_days_between`` purchases (of those
-        who bought again: days from their first purchase to their latest, over their gaps between purchases; NaN
-        when nobody bought again) and ``purchases_per_customer`` (purchases over customers won)."""
+        ``returning_customers`` (customers won who bought again), ``repeat_rate`` (their share of those won),
+        ``mean_days_between`` purchases (of those who bought again: days from their first purchase to their latest,
+        over their gaps between purchases; NaN when nobody bought again) and ``purchases_per_customer`` (purchases
+        over customers won)."""
         conversions = np.array([run.conversions for run in self.runs], dtype=float)
         purchases = np.array([run.purchases for run in self.runs], dtype=float)
         stats = self._stack("repeat_stats")
         return {
             "active_customers": self._stack("daily_stages")[:, -1, CONVERTED],
+            "returning_customers": stats[:, 0],
             "repeat_rate": _ratio(stats[:, 0], conversions),
             "mean_days_between": _ratio(stats[:, 1], stats[:, 2]),
             "purchases_per_customer": _ratio(purchases, conversions),

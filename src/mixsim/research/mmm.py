@@ -55,8 +55,14 @@ DEFAULT_START = "2024-01-01"
 MAX_VARIATION = 5.0
 """Widest log-scale spread :func:`mmm_scenario` takes: at 5 a channel's year is already a few weeks of spend."""
 
-TRUTH_SUFFIXES: tuple[str, ...] = ("_true_conversions", "_true_revenue")
-"""Endings of the truth columns :func:`mmm_frame` adds with ``truth=True`` (after the channel's name)."""
+TRUTH_SUFFIXES: tuple[str, ...] = (
+    "_true_conversions",
+    "_true_revenue",
+    "_true_new_customers",
+    "_true_repeat_purchases",
+)
+"""Endings of the truth columns :func:`mmm_frame` adds with ``truth=True`` (after the channel's name; the last two
+only when customers buy again or lapse)."""
 
 MMM_TABLES: tuple[str, ...] = ("data", "truth", "channels")
 """Tables :meth:`MMMDataset.to_frame` can return."""
