@@ -59,18 +59,27 @@ def scenario_named(name: str) -> Scenario:
         return small()
     if name == "sparse":
         return small(*SPARSE)
+    if name == "customers":  # customers buy again and lapse; a CRM channel reaches only them
+        repeat = ("repeat.mean_days_between=10", "repeat.lapse_half_life_days=8", "organic.conversion_rate=0.05")
+        return small(*repeat).with_channel(
+            "crm", cpm=5.0, spend=40.0, targets=["converted"], p_repurchase=0.05, frequency_cap=1
+        )
     # A shipped scenario with five channels' worth of flighting, caps and segments, on a small population.
     return load_scenario(ROOT / "scenarios" / f"{name}.toml", ["scenario.population=1000"])
 
 
-@pytest.fixture(scope="module", params=["small", "sparse", "genz_launch"])
+@pytest.fixture(scope="module", params=["small", "sparse", "genz_launch", "customers"])
 def everyone(request: pytest.FixtureRequest) -> SimulationResult:
     """A simulation with every customer tracked."""
     return simulate(scenario_named(request.param), seed=11, replications=2, journeys=1.0)
 
 
-def per_replication(result: SimulationResult) -> list[tuple[int, RunRecord, pd.DataFrame]]:
+def per_replication(result: SimulationResult, winning: bool = False) -> list[tuple[int, RunRecord, pd.DataFrame]]:
+    """Each replication's touches; ``winning``: only those before their customer was won (with repeat purchases,
+    the touch table marks the others ``after_won``)."""
     touches = result.journeys().touches()
+    if winning and "after_won" in touches:
+        touches = touches[~touches["after_won"]]
     return [(r, run, touches[touches["replication"] == r]) for r, run in enumerate(result.runs)]
 
 
@@ -169,7 +178,7 @@ def test_first_and_last_touch_of_the_path_table_are_the_runs(everyone: Simulatio
 
 def test_linear_attribution_from_the_touches_is_the_runs(everyone: SimulationResult) -> None:
     customers = everyone.journeys().customers()
-    for r, run, touches in per_replication(everyone):
+    for r, run, touches in per_replication(everyone, winning=True):
         converted = customers.loc[(customers["replication"] == r) & customers["converted"], "customer"]
         bought = touches[touches["customer"].isin(converted)]
         share = bought["exposures"] / bought.groupby("customer")["exposures"].transform("sum")
@@ -180,7 +189,7 @@ def test_linear_attribution_from_the_touches_is_the_runs(everyone: SimulationRes
 def test_touchpoints_and_days_to_conversion_from_the_journal_are_the_runs(everyone: SimulationResult) -> None:
     customers = everyone.journeys().customers()
     horizon = everyone.scenario.horizon_days
-    for r, run, touches in per_replication(everyone):
+    for r, run, touches in per_replication(everyone, winning=True):
         mine = customers[customers["replication"] == r].set_index("customer")
         converted = mine.index[mine["converted"]]
         # A touchpoint is a distinct (customer, day, channel): counted here from the rows, not from the recorder.
@@ -223,7 +232,7 @@ def test_the_customer_table_is_the_final_state(everyone: SimulationResult) -> No
     customers = journeys.customers()
     scenario = everyone.scenario
     sizes = segment_sizes(scenario.population, tuple(s.share for s in scenario.segments))
-    for r, run, touches in per_replication(everyone):
+    for r, run, touches in per_replication(everyone, winning=True):
         mine = customers[customers["replication"] == r]
         stages = np.bincount(journeys.journals[r].stage, minlength=4)
         np.testing.assert_array_equal(stages, run.daily_stages[-1])
@@ -264,8 +273,20 @@ def test_touches_follow_the_exposure_rules(everyone: SimulationResult) -> None:
         np.testing.assert_array_equal(before[1:][same], after[:-1][same])
 
         mine = customers[customers["replication"] == r].set_index("customer")
+        customer_stage = STAGES.index("converted")
+        if scenario.repeats:
+            # A touch that makes a customer of someone wins it, or wins it back after a lapse: never before the
+            # day it was first won, and once at most on that day. Touches on later days come after the win.
+            won_day = mine.loc[customer, "converted_day"].to_numpy()
+            bought = (after == customer_stage) & (before < customer_stage)
+            assert np.all(day[bought] >= won_day[bought])
+            assert not pd.Series(customer[bought & (day == won_day)]).duplicated().any()
+            later = ~np.isnan(won_day) & (day > won_day)
+            np.testing.assert_array_equal(touches["after_won"].to_numpy()[later], True)
+            assert later.any() and bought.any()
+            continue
         last = ~np.r_[customer[1:] == customer[:-1], False]  # the last touch of each customer
-        bought = after == STAGES.index("converted")
+        bought = after == customer_stage
         assert np.all(last[bought]), "nobody is touched after converting"
         np.testing.assert_array_equal(mine.loc[customer[bought], "converted_day"].to_numpy(), day[bought])
         ended = mine.loc[customer[last]]
@@ -644,3 +665,19 @@ def test_top_paths_are_the_converting_collapsed_paths_most_first(everyone: Simul
     assert (top["total_conversions"] > 0).all()
     assert list(top["total_conversions"]) == sorted(converting["total_conversions"], reverse=True)[: len(top)]
     assert set(top["path"]) <= set(converting["path"])
+
+
+def test_a_channel_on_customers_is_in_the_touches_and_in_no_path() -> None:
+    """A CRM channel reaches only customers: all its touches come after the win, none is in a path, and the run
+    credits it with no conversion; lapsed customers won back keep the day they were first won."""
+    result = simulate(scenario_named("customers"), seed=5, replications=1, journeys=1.0)
+    journeys, run = result.journeys(), result.runs[0]
+    touches = journeys.touches()
+    crm = touches[touches["channel"] == "crm"]
+    assert len(crm) > 0 and crm["after_won"].all()
+    assert (touches["after_won"] & (touches["channel"] != "crm")).any()  # lapsed customers reached again
+    assert not journeys.paths()["path"].str.contains("crm").any()
+    k = result.channels.index("crm")
+    assert run.first_touch[k] == run.last_touch[k] == run.linear[k] == 0.0 and run.reach[k] > 0
+    customers = journeys.customers()
+    assert customers["converted"].sum() == run.conversions > run.daily_stages[-1, 3]  # some won customers lapsed

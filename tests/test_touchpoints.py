@@ -100,7 +100,18 @@ def test_the_json_carries_touchpoints_and_exposures(hand: Journeys) -> None:
 
 def test_without_buyers_the_multi_touch_share_is_undefined(hand: Journeys) -> None:
     journal = hand_journal()
-    nobody = Journeys(hand.scenario, (Journal(**{**journal.__dict__, "stage": np.ones(len(CUSTOMERS), np.int8)}),))
+    nobody = Journeys(
+        hand.scenario,
+        (
+            Journal(
+                **{
+                    **journal.__dict__,
+                    "stage": np.ones(len(CUSTOMERS), np.int8),
+                    "converted_day": np.full(len(CUSTOMERS), -1.0, np.float32),  # never won
+                }
+            ),
+        ),
+    )
     assert math.isnan(nobody.multi_touch_share())
     assert nobody.touchpoints()["buyers"].sum() == 0 and nobody.touchpoints()["share"].isna().all()
     assert json.loads(nobody.to_json())["multi_touch_share"] is None

@@ -7,6 +7,7 @@ sample of the population, or all of it) are journaled, so memory grows with the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ TOUCH_DTYPE = np.dtype(
     ]
 )
 """One row per touch: customer index, day, channel index (scenario order), exposures, stage before and after."""
+
+_CUSTOMER = 3  # the stage of a customer (converted)
 
 
 class Recorder:
@@ -85,7 +88,7 @@ class Journal:
     segment, stage : ndarray of int8
         Their segment and final stage.
     converted_day : ndarray of float32
-        Day of conversion, -1 if they did not convert.
+        Day each was won (its first purchase), -1 if never; a customer who lapsed keeps it.
     share : float
         The share of the population asked to be tracked (each customer was tracked with this probability).
     """
@@ -96,6 +99,28 @@ class Journal:
     stage: np.ndarray
     converted_day: np.ndarray
     share: float
+
+    @property
+    def won(self) -> np.ndarray:
+        """Per tracked customer: whether it was won (bought at least once). Without lapse, the same as ending in
+        stage converted; with it, a lapsed customer was won too."""
+        return self.converted_day >= 0
+
+    def before_won(self) -> Journal:
+        """The journal with only the touches that came before each customer was won: those of customers never won,
+        those on earlier days, and on the day of winning those that found the customer not yet a customer (the
+        engine's rule for touchpoints and attribution, ``kernels.book``). A touch after the win (a channel that
+        targets customers, a channel reaching a lapsed customer) is left out; without any, this journal itself."""
+        after = self.after_won()
+        if not after.any():
+            return self
+        return dataclasses.replace(self, touches=self.touches[~after])
+
+    def after_won(self) -> np.ndarray:
+        """Per touch: whether it came after its customer was won (see :meth:`before_won`)."""
+        t = self.touches
+        won_day = self.converted_day[np.searchsorted(self.customers, t["customer"])]
+        return (won_day >= 0) & ((t["day"] > won_day) | ((t["day"] == won_day) & (t["stage_before"] == _CUSTOMER)))
 
 
 def sample(population: int, share: float, rng: np.random.Generator) -> np.ndarray:

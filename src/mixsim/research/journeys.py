@@ -22,7 +22,6 @@ import pandas as pd
 
 from mixsim._display import summary_html
 from mixsim.engine.journal import Journal
-from mixsim.engine.population import CONVERTED
 from mixsim.engine.run import TOUCH_BINS, touch_bins, touch_labels
 from mixsim.errors import InputError
 from mixsim.scenario import STAGES, Scenario
@@ -171,7 +170,9 @@ class Journeys:
         pandas.DataFrame
             Columns ``replication``, ``customer`` (index in the run's population), ``segment``, ``day``,
             ``channel``, ``exposures`` (that day, from that channel), ``stage_before`` and ``stage_after`` (stage
-            names around the channel's exposures). Rows in the order the touches happened, per customer.
+            names around the channel's exposures), and when customers buy again or lapse ``after_won``: the touch
+            came after its customer was won, so it is in no path and no attribution (a channel that targets
+            customers, a lapsed customer reached again). Rows in the order the touches happened, per customer.
         """
         frames = []
         for r in self._replications(replication):
@@ -189,6 +190,7 @@ class Journeys:
                         "exposures": t["exposures"].astype(np.int64),
                         "stage_before": _labels(t["stage_before"], STAGES),
                         "stage_after": _labels(t["stage_after"], STAGES),
+                        **({"after_won": j.after_won()} if self.scenario.repeats else {}),
                     }
                 )
             )
@@ -196,14 +198,15 @@ class Journeys:
 
     def customers(self, replication: int | None = None) -> pd.DataFrame:
         """One row per tracked customer: ``replication``, ``customer``, ``segment``, ``touches`` (touchpoints:
-        distinct channel-days with an exposure), ``exposures`` (impressions, all of them), ``converted`` and
-        ``converted_day`` (NaN when it did not convert). Touches all come before converting: a converted customer
-        is never exposed again."""
+        distinct channel-days with an exposure) and ``exposures`` (impressions) before the customer was won (all of
+        them for a customer never won), ``converted`` (won: bought at least once, whether still a customer or
+        lapsed since) and ``converted_day`` (the day it was won; NaN when it was not). Touches after a customer was
+        won (a channel that targets customers, a lapsed customer reached again) are in :meth:`touches` only."""
         frames = []
         for r in self._replications(replication):
-            j = self.journals[r]
+            j = self.journals[r].before_won()
             counts, exposures = _touchpoints(j)
-            converted = j.stage == CONVERTED
+            converted = j.won
             frames.append(
                 pd.DataFrame(
                     {
@@ -242,9 +245,9 @@ class Journeys:
         buyers = np.zeros(TOUCH_BINS, dtype=np.int64)
         exposures = np.zeros(TOUCH_BINS)
         for r in self._replications(replication):
-            j = self.journals[r]
+            j = self.journals[r].before_won()
             counts, seen = _touchpoints(j)
-            converted = j.stage == CONVERTED
+            converted = j.won
             bins = touch_bins(counts[converted])
             buyers += np.bincount(bins, minlength=TOUCH_BINS)
             exposures += np.bincount(bins, weights=seen[converted], minlength=TOUCH_BINS)
@@ -273,8 +276,8 @@ class Journeys:
         """
         many = buyers = 0
         for r in self._replications(replication):
-            j = self.journals[r]
-            counts = _touchpoints(j)[0][j.stage == CONVERTED]
+            j = self.journals[r].before_won()
+            counts = _touchpoints(j)[0][j.won]
             many += int(np.count_nonzero(counts >= at_least))
             buyers += counts.size
         return many / buyers if buyers else float("nan")
@@ -303,7 +306,7 @@ class Journeys:
             were never touched are not in it (converted or not); those are :meth:`untouched_conversions`.
             Counts are of tracked customers: multiply by :meth:`scale` to estimate the whole population.
         """
-        tables = [self._paths(self.journals[r], days, collapse) for r in self._replications(replication)]
+        tables = [self._paths(self.journals[r].before_won(), days, collapse) for r in self._replications(replication)]
         table = pd.concat(tables, ignore_index=True)
         keys = ["path", "path_days"] if days else ["path"]
         if len(tables) > 1:
@@ -328,10 +331,11 @@ class Journeys:
     def untouched_conversions(self) -> np.ndarray:
         """Tracked customers who converted without any touch (organic only), per replication."""
         out = []
-        for j in self.journals:
+        for journal in self.journals:
+            j = journal.before_won()
             touched = np.zeros(j.customers.size, dtype=bool)
             touched[np.searchsorted(j.customers, j.touches["customer"])] = True
-            out.append(int(np.count_nonzero((j.stage == CONVERTED) & ~touched)))
+            out.append(int(np.count_nonzero(j.won & ~touched)))
         return np.array(out, dtype=np.int64)
 
     def _paths(self, j: Journal, days: bool, collapse: bool) -> pd.DataFrame:
@@ -345,7 +349,7 @@ class Journeys:
         owner = np.searchsorted(j.customers, t["customer"])  # tracked index of each touch (touches sorted by it)
         length = np.bincount(owner, minlength=j.customers.size)
         start = np.concatenate(([0], np.cumsum(length)[:-1]))
-        converted = j.stage == CONVERTED
+        converted = j.won
         end_day = np.where(converted, j.converted_day, self.scenario.horizon_days - 1).astype(np.int64)
         names = np.array(self.scenario.channel_names, dtype=object)
         value = self.scenario.economics.order_value

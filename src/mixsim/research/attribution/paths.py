@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from mixsim.engine.journal import Journal
-from mixsim.engine.population import CONVERTED
 from mixsim.errors import InputError
 from mixsim.research.journeys import PATH_COLUMNS, PATH_SEPARATOR
 from mixsim.scenario import Scenario
@@ -155,8 +154,10 @@ class PathTable:
 
         Every model's credit is a sum over rows (Markov's transition counts and Shapley's set values too), so one
         row per customer gives the same credit as one row per distinct path. ``days`` counts from each touch to
-        the customer's conversion, or to the last day of the horizon for a customer who did not convert.
+        the customer's conversion, or to the last day of the horizon for a customer who did not convert. Only the
+        touches before a customer was won are its path (:meth:`~mixsim.engine.journal.Journal.before_won`).
         """
+        journal = journal.before_won()
         t = journal.touches
         owner = np.searchsorted(journal.customers, t["customer"])
         length_all = np.bincount(owner, minlength=journal.customers.size)
@@ -165,8 +166,8 @@ class PathTable:
         starts = np.cumsum(length) - length
         row = np.repeat(np.arange(length.size), length)
         codes, uniques = pd.factorize(t["channel"], sort=False)
-        converted = (journal.stage == CONVERTED)[touched].astype(float)
-        end = np.where(journal.stage == CONVERTED, journal.converted_day, scenario.horizon_days - 1)[touched]
+        converted = journal.won[touched].astype(float)
+        end = np.where(journal.won, journal.converted_day, scenario.horizon_days - 1)[touched]
         return cls(
             channels=tuple(scenario.channel_names[int(k)] for k in uniques),
             code=np.asarray(codes, dtype=np.intp),
