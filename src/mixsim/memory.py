@@ -69,7 +69,9 @@ def memory_needed(scenario: Scenario, journeys: float = 0.0) -> int:
     """Bytes one run of ``scenario`` needs at its peak, estimated from the engine's arrays (with a 25% margin).
 
     Per customer: stage, segment, the seen-channels mask, touches per channel (4 bytes each), first and last
-    channel and day, conversion day; per reachable customer and channel, 4 bytes of reachable list; the largest
+    channel and day, conversion day (and 13 bytes more when customers buy again or lapse: purchases, the days of
+    the latest purchase and the first lapse, the channel that won the customer); per reachable customer and
+    channel, 4 bytes of reachable list; the largest
     channel's working arrays during a day's delivery (18 bytes per reachable customer); the organic forces' one
     uniform number per customer. Journals add 16 bytes per touch of the tracked share (at most one touch per
     exposure). Nothing else grows with customers: daily records grow with days x channels.
@@ -79,7 +81,7 @@ def memory_needed(scenario: Scenario, journeys: float = 0.0) -> int:
     shares = np.array([s.share for s in scenario.segments])
     reachable = [n * float(shares @ np.asarray(c.reach, dtype=float)) for c in channels]
     mask = 1 if len(channels) <= 8 else 2 if len(channels) <= 16 else 4 if len(channels) <= 32 else 8
-    per_customer = 1 + 1 + mask + 4 * len(channels) + 2 + 8 + 4
+    per_customer = 1 + 1 + mask + 4 * len(channels) + 2 + 8 + 4 + _repeat_bytes(scenario)
     working = 18 * max(reachable, default=0.0) + 8 * n * 2
     exposures = sum(c.spend / c.cost_per_exposure for c in channels if c.spend > 0)
     journal = 16 * exposures * journeys
@@ -95,15 +97,20 @@ _TOUCH_BINS = 16
 def record_bytes(scenario: Scenario, journeys: float = 0.0) -> int:
     """Bytes the caller holds for each finished run of ``scenario`` until the result is made (with a 25% margin).
 
-    The record's daily stages (4 per day), spend and exposures (per day and channel), its per-channel totals, its
-    touchpoint and days-to-conversion counts, and the journal of the tracked share (16 bytes per touch, at most
-    one per exposure). A million replications of a half-year scenario with five channels hold about 28 GB,
-    whatever the population.
+    The record's daily stages (4 per day) and sales (2 per day), spend and exposures (per day and channel), its
+    per-channel totals, its touchpoint, days-to-conversion and retention counts, and the journal of the tracked
+    share (16 bytes per touch, at most one per exposure). A million replications of a half-year scenario with five
+    channels hold about 32 GB, whatever the population.
     """
     days, channels = scenario.horizon_days, len(scenario.channels)
-    values = 4 * days + 2 * days * channels + 6 * channels + _TOUCH_BINS + math.ceil(days / 7)
+    values = 6 * days + 2 * days * channels + 6 * channels + _TOUCH_BINS + 3 * math.ceil(days / 7) + 3
     exposures = sum(c.spend / c.cost_per_exposure for c in scenario.channels if c.spend > 0)
     return int(_RUN_OVERHEAD + 1.25 * (8 * values + 16 * exposures * journeys))
+
+
+def _repeat_bytes(scenario: Scenario) -> int:
+    """Bytes per customer and world of the arrays kept only when customers buy again or lapse."""
+    return 13 if scenario.repeats else 0
 
 
 def world_bytes(scenario: Scenario) -> int:
@@ -116,7 +123,7 @@ def world_bytes(scenario: Scenario) -> int:
     shares = np.array([s.share for s in scenario.segments])
     reachable = sum(n * float(shares @ np.asarray(c.reach, dtype=float)) for c in channels)
     mask = 1 if len(channels) <= 8 else 2 if len(channels) <= 16 else 4 if len(channels) <= 32 else 8
-    per_customer = 1 + mask + 4 + 2 + 12 + 4 * len(channels)
+    per_customer = 1 + mask + 4 + 2 + 12 + 4 * len(channels) + _repeat_bytes(scenario)
     return int(1.25 * (per_customer * n + 4 * reachable))
 
 
