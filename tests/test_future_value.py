@@ -116,3 +116,21 @@ def test_optimize_with_future_value_needs_a_valued_scenario(run_cli, scenario_fi
     assert code == 2 and "economics.future_value is none" in err
     code, _, err = run_cli("optimize", scenario_file, "--with-future-value", "--by-week")
     assert code == 2 and "--with-future-value: not with --by-week" in err
+
+
+def test_optimize_with_future_value_counts_the_customers_active_at_the_end() -> None:
+    """The same plan measured with and without the future value: every curve point gains the future value of the
+    customers the channel's spend leaves active at the end, so the curves differ exactly by that, the plan's
+    projected revenue with it is above the one without, and a frontier takes the flag too."""
+    sc = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=20000"])
+    kwargs = {"seed": 2, "replications": 1, "levels": (0, 0.5, 1, 2)}
+    plain = mixsim.response_curves(sc, **kwargs)
+    valued = mixsim.response_curves(sc, **kwargs, with_future_value=True)
+    assert "future value" in valued.source and "future value" not in plain.source
+    assert valued.plan_revenue > plain.plan_revenue
+    social = plain.channels.index("social")
+    assert valued.curves[social].revenue[-1] > plain.curves[social].revenue[-1]  # more spend, more customers kept
+    plan = mixsim.optimize(sc, **kwargs, max_iterations=1, with_future_value=True)
+    assert plan.optimal and plan.total_revenue > mixsim.optimize(sc, **kwargs, max_iterations=1).total_revenue
+    frontier = mixsim.optimizer.scenario_frontier(sc, [30_000.0, 60_000.0], **kwargs, with_future_value=True)
+    assert len(frontier.to_frame()) == 2

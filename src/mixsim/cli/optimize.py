@@ -81,11 +81,7 @@ def setup_curves(parser: argparse.ArgumentParser) -> None:
 def setup_optimize(parser: argparse.ArgumentParser) -> None:
     _add_problem(parser)
     parser.add_argument("--verify", action="store_true", help="simulate the plan against the current plan")
-    parser.add_argument(
-        "--with-future-value",
-        action="store_true",
-        help="count in revenue what the customers active at the end are worth after it (economics.future_value)",
-    )
+    _add_future_value(parser)
     parser.add_argument(
         "--verify-replications",
         type=options.replication_count,
@@ -149,8 +145,17 @@ def setup_frontier(parser: argparse.ArgumentParser) -> None:
         metavar="LOW:HIGH:N",
         help="N budgets evenly from LOW to HIGH, e.g. 100000:1000000:10",
     )
+    _add_future_value(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
+
+
+def _add_future_value(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--with-future-value",
+        action="store_true",
+        help="count in revenue what the customers active at the end are worth after it (economics.future_value)",
+    )
 
 
 def _add_measure(parser: argparse.ArgumentParser, replications: int = 5, by_week: bool = False) -> None:
@@ -374,6 +379,8 @@ def _optimize_channels(args: argparse.Namespace) -> int:
 @_flagged
 def _frontier(args: argparse.Namespace) -> int:
     scenario, curves = _source(args)
+    if args.with_future_value and curves is not None:
+        raise MixsimError("--with-future-value: needs a SCENARIO to simulate (curves from a file carry no customers)")
     out = out_dir(args.out)
     if curves is None:
         assert scenario is not None
@@ -393,6 +400,7 @@ def _frontier(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 executor=args.executor,
                 progress=progress,
+                with_future_value=args.with_future_value,
             )
     else:
         problem = Problem(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer.infeasible import scenario_conflict
 from mixsim.optimizer.measure import DEFAULT_LEVELS, response_curves
+from mixsim.optimizer.objectives import future_value_problems
 from mixsim.optimizer.plan import Frontier
 from mixsim.optimizer.problem import Problem, argument_problems
 from mixsim.optimizer.solving import solve
@@ -47,6 +48,7 @@ def scenario_frontier(
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
+    with_future_value: bool = False,
 ) -> Frontier:
     """The frontier of a scenario's problem (its ``[budget]`` limits and groups) over curves measured around
     its plan.
@@ -62,6 +64,8 @@ def scenario_frontier(
     seed, replications, levels, workers, executor, progress
         As for :func:`~mixsim.response_curves` (:func:`~mixsim.optimizer.measure.curve_run_count` runs).
     solver : {"auto", "highs", "cbc"}, default="auto"
+    with_future_value : bool, default=False
+        Count in revenue the future value of the customers active at the end (as :func:`~mixsim.optimize`).
 
     Raises
     ------
@@ -80,6 +84,8 @@ def scenario_frontier(
         max_change=max_change,
     )
     problems += [f"budgets: must be finite numbers >= 0 (got {b})" for b in budgets if not 0 <= float(b) < math.inf]
+    if with_future_value:
+        problems += future_value_problems(scenario, objective)
     if problems:
         raise InputError(problems)
     # Budgets where the limits and groups cannot hold come back infeasible; when none can, say so before measuring.
@@ -94,6 +100,7 @@ def scenario_frontier(
         workers=workers,
         executor=executor,
         progress=progress,
+        with_future_value=with_future_value,
     )
     problem = Problem.from_scenario(scenario, curves, objective=objective, target=target, max_change=max_change)
     return frontier(problem, budgets, solver)

@@ -17,7 +17,7 @@ from mixsim.errors import InputError
 from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.infeasible import check_feasible
 from mixsim.optimizer.measure import DEFAULT_LEVELS, curve_run_count, response_curves
-from mixsim.optimizer.objectives import OBJECTIVES
+from mixsim.optimizer.objectives import future_value_problems
 from mixsim.optimizer.plan import Plan
 from mixsim.optimizer.problem import SEGMENTS, TOLERANCE, Problem, argument_problems
 from mixsim.optimizer.solving import solve
@@ -127,16 +127,8 @@ def optimize(
     )
     if max_iterations < 1:
         problems.append(f"max_iterations: must be >= 1 (got {max_iterations})")
-    if with_future_value and scenario.economics.future_value == "none":
-        problems.append(
-            f"with_future_value: {scenario.source}: economics.future_value is none; set it to expected (with "
-            "repeat.purchase_rate and a lapse half-life or a discount rate) to value the customers active at the end"
-        )
-    if with_future_value and objective in OBJECTIVES and OBJECTIVES[objective].in_conversions:
-        problems.append(
-            f"with_future_value: objective {objective} counts conversions; future value is money (objective revenue "
-            "or profit)"
-        )
+    if with_future_value:
+        problems += future_value_problems(scenario, objective)
     if verify_replications < 0:
         problems.append(f"verify_replications: must be >= 0 (got {verify_replications})")
     unknown = [name for name in locked if name not in scenario.channel_names]

@@ -8,6 +8,10 @@ the command line reads it before any numerical library is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mixsim.scenario import Scenario
 
 __all__ = ["OBJECTIVES", "Objective", "objective", "objective_problems"]
 
@@ -104,6 +108,23 @@ def objective(name: str) -> Objective:
         When there is none (:func:`objective_problems` says so in a problem's terms).
     """
     return OBJECTIVES[name]
+
+
+def future_value_problems(scenario: Scenario, objective: str) -> list[str]:
+    """What is wrong with counting the future value of the customers active at the end (:mod:`mixsim.value`) in
+    optimizing ``scenario`` for ``objective``: the scenario must value them, and the objective must be in money."""
+    problems = []
+    if scenario.economics.future_value == "none":
+        problems.append(
+            f"with_future_value: {scenario.source}: economics.future_value is none; set it to expected (with "
+            "repeat.purchase_rate and a lapse half-life or a discount rate) to value the customers active at the end"
+        )
+    if objective in OBJECTIVES and OBJECTIVES[objective].in_conversions:
+        problems.append(
+            f"with_future_value: objective {objective} counts conversions; future value is money (objective revenue "
+            "or profit)"
+        )
+    return problems
 
 
 def objective_problems(name: str, target: float | None, order_value: float) -> list[str]:
