@@ -33,6 +33,7 @@ def test_kpis_add_up(result: SimulationResult) -> None:
     assert np.all(kpis["repeat_purchases"] > 0)
     np.testing.assert_allclose(kpis["roas"], kpis["revenue"] / kpis["spend"], rtol=1e-15)  # on every purchase
     np.testing.assert_allclose(kpis["cac"], kpis["spend"] / kpis["conversions"], rtol=1e-15)  # per customer won
+    np.testing.assert_allclose(kpis["cost_per_purchase"], kpis["spend"] / kpis["purchases"], rtol=1e-15)
 
 
 def test_daily_purchases_add_up_to_the_kpis(result: SimulationResult) -> None:

@@ -30,7 +30,7 @@ from mixsim.value import future_value
 
 KPIS: tuple[str, ...] = ("conversions", "revenue", "spend", "profit", "roi", "roas", "cac")
 """Headline figures, in report order."""
-REPEAT_KPIS: tuple[str, ...] = ("purchases", "repeat_purchases", "revenue_new", "revenue_repeat")
+REPEAT_KPIS: tuple[str, ...] = ("purchases", "repeat_purchases", "revenue_new", "revenue_repeat", "cost_per_purchase")
 """Headline figures added when customers buy again or lapse (``Scenario.repeats``), and ``future_value`` when the
 scenario values the customers active at the end (``economics.future_value = "expected"``)."""
 
@@ -205,9 +205,9 @@ class SimulationResult:
         purchase, first and repeat; ``spend`` is media spend delivered plus the fixed costs of the channels used;
         ``profit`` is revenue x margin - spend, ``roi`` = profit / spend, ``roas`` = revenue / spend, ``cac`` = spend /
         conversions (per customer won). When customers buy again or lapse (``Scenario.repeats``), also
-        :data:`REPEAT_KPIS`: ``purchases`` (first and repeat), ``repeat_purchases``, ``revenue_new`` (first orders) and
-        ``revenue_repeat``, and ``future_value`` (the customers active at the end times
-        :func:`mixsim.value.future_value`) when the scenario values them.
+        :data:`REPEAT_KPIS`: ``purchases`` (first and repeat), ``repeat_purchases``, ``revenue_new`` (first orders),
+        ``revenue_repeat`` and ``cost_per_purchase`` (spend / purchases), and ``future_value`` (the customers active
+        at the end times :func:`mixsim.value.future_value`) when the scenario values them.
         """
         sc = self.scenario
         econ = sc.economics
@@ -233,6 +233,7 @@ class SimulationResult:
                 repeat_purchases=repeat,
                 revenue_new=revenue_new,
                 revenue_repeat=revenue_repeat,
+                cost_per_purchase=_ratio(spend, conversions + repeat),
             )
             if econ.future_value == "expected":
                 values["future_value"] = self._stack("daily_stages")[:, -1, CONVERTED] * future_value(sc)

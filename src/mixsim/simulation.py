@@ -108,7 +108,7 @@ def simulate(
     >>> result.to_frame("kpis")["kpi"].tolist()[:7]
     ['conversions', 'revenue', 'spend', 'profit', 'roi', 'roas', 'cac']
     >>> result.to_frame("kpis")["kpi"].tolist()[7:]  # its customers buy again, and are valued beyond the horizon
-    ['purchases', 'repeat_purchases', 'revenue_new', 'revenue_repeat', 'future_value']
+    ['purchases', 'repeat_purchases', 'revenue_new', 'revenue_repeat', 'cost_per_purchase', 'future_value']
     >>> result.to_json() == mixsim.simulate(scenario, seed=1, replications=2).to_json()  # same seed, same result
     True
     """
