@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from mixsim.scenario._problems import INVALID, Problems, is_valid
+from mixsim.scenario.calibration import check_calibration
 from mixsim.scenario.limits import DERIVED_RULES, check_derived
 
 __all__ = ["CROSS_KEY_RULES", "cross_check"]
@@ -27,6 +28,11 @@ CROSS_KEY_RULES: tuple[tuple[str, str], ...] = (
     ("channels.NAME.spend", "0, or at least min_spend (a smaller buy is not sold)"),
     ("channels.NAME.p_repurchase", "above 0 only with converted in targets (it acts on customers alone)"),
     ("repeat", "purchase_rate or mean_days_between, not both"),
+    ("calibration.channels.NAME", "NAME is a channel; spend or activity, not both"),
+    (
+        "calibration.parameters.KEY",
+        "KEY names a number of channels, organic, funnel or repeat (not a price or spend); low < high",
+    ),
     (
         "economics.future_value",
         "expected only with a repeat purchase rate (repeat.purchase_rate or mean_days_between) and a lapse half-life "
@@ -69,6 +75,7 @@ def cross_check(tree: dict[str, Any], out: Problems) -> None:
     if isinstance(season, dict) and isinstance(horizon, int):
         _check_seasonality(season, horizon, out)
     _check_repeat(tree, out)
+    check_calibration(tree, out)
     check_derived(tree, out)
 
 

@@ -20,6 +20,7 @@ from mixsim._names import name_hint
 from mixsim.errors import ScenarioError
 from mixsim.scenario._problems import Path, show, to_plain
 from mixsim.scenario.budget import Budget, Group, Limit
+from mixsim.scenario.calibration import Calibration, build_calibration
 from mixsim.scenario.limits import MAX_NUMBER, shown
 from mixsim.scenario.overrides import override_data, python_value, set_keys
 from mixsim.scenario.rules import STAGES, TARGETABLE, check_document
@@ -154,6 +155,7 @@ class Scenario:
     organic: Organic = Organic()
     repeat: Repeat = Repeat()
     budget: Budget | None = None
+    calibration: Calibration | None = None
     seed: int | None = None
     seasonality: tuple[float, ...] | None = None
     represents: int = 0
@@ -494,6 +496,7 @@ def _build(tree: dict[str, Any], raw: dict[str, Any], source: str) -> Scenario:
         ),
         organic=Organic(**tree["organic"]),
         repeat=_repeat(tree["repeat"]),
+        calibration=build_calibration(tree["calibration"]) if "calibration" in raw else None,
         seasonality=_season(tree["seasonality"], tree["scenario"]["horizon_days"]),
         segments=segments,
         channels=channels,

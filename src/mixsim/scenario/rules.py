@@ -19,6 +19,7 @@ from typing import Any
 from mixsim._names import CHANNEL_NAME_PATTERN, CHANNEL_NAME_RULE
 from mixsim.scenario._problems import Path, Problems, to_plain
 from mixsim.scenario._validate import Choice, Integer, ListOf, MapOf, Number, NumberOrMap, Table, Text
+from mixsim.scenario.calibration import CALIBRATION_TABLE
 from mixsim.scenario.cross_keys import CROSS_KEY_RULES, cross_check
 from mixsim.scenario.limits import MAX_GROUPS, MAX_HORIZON_DAYS, MAX_NUMBER, MAX_WEEKS
 
@@ -309,6 +310,7 @@ FILE_TABLE = Table(
                 ),
             },
         ),
+        "calibration": CALIBRATION_TABLE,
         "budget": Table(
             doc="What the optimizer may allocate, and the planner's constraints",
             fields={

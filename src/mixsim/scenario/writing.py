@@ -13,6 +13,27 @@ if TYPE_CHECKING:
 __all__ = ["scenario_to_dict"]
 
 
+def _calibration(scenario: Scenario) -> dict[str, Any]:
+    calibration = scenario.calibration
+    assert calibration is not None
+    table: dict[str, Any] = {
+        "date": calibration.date,
+        "kpi": calibration.kpi,
+        "kpi_column": calibration.kpi_column,
+        "holdout_weeks": calibration.holdout_weeks,
+    }
+    if calibration.channels:
+        table["channels"] = {
+            name: {k: v for k, v in dataclasses.asdict(columns).items() if v is not None}
+            for name, columns in calibration.channels
+        }
+    if calibration.controls:
+        table["controls"] = dict(calibration.controls)
+    if calibration.parameters:
+        table["parameters"] = {key: {"low": p.low, "high": p.high} for key, p in calibration.parameters}
+    return table
+
+
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """The resolved scenario as plain, TOML-shaped data.
 
@@ -92,6 +113,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         written["order_value"] = repeat.order_value
     if written:
         result["repeat"] = written
+    if scenario.calibration is not None:
+        result["calibration"] = _calibration(scenario)
     if scenario.seasonality is not None:
         result["seasonality"] = {"weekly": list(scenario.seasonality)}
     if scenario.budget is not None:
