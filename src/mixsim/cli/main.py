@@ -42,6 +42,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("compare", "simulate variants of a scenario with common random numbers", "mixsim.cli.simulate"),
     Command("report", "one self-contained HTML report of a scenario (and its optimized plan)", "mixsim.cli.simulate"),
     Command("export-mmm", "a long simulated dataset for marketing-mix models, with its truth", "mixsim.cli.research"),
+    Command("calibrate", "fit a scenario's uncertain parameters to a business's history", "mixsim.cli.calibration"),
     Command("journeys", "customer journeys as a path table and a per-touch event table", "mixsim.cli.research"),
     Command(
         "attribution", "attribution models' credit per channel beside the true incrementality", "mixsim.cli.research"

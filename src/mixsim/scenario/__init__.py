@@ -30,7 +30,7 @@ from mixsim.scenario.model import (
 from mixsim.scenario.overrides import apply_overrides
 from mixsim.scenario.rules import MAX_CHANNELS, MAX_SEGMENTS, STAGES, TARGETABLE
 from mixsim.scenario.scaling import describe_population
-from mixsim.scenario.writing import scenario_to_dict
+from mixsim.scenario.writing import scenario_to_dict, scenario_to_toml
 
 __all__ = [
     "MAX_CHANNELS",
@@ -53,4 +53,5 @@ __all__ = [
     "parse_scenario",
     "require_scenario",
     "scenario_to_dict",
+    "scenario_to_toml",
 ]

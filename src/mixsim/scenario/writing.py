@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mixsim.scenario.model import Scenario
 
-__all__ = ["scenario_to_dict"]
+__all__ = ["scenario_to_dict", "scenario_to_toml"]
 
 
 def _calibration(scenario: Scenario) -> dict[str, Any]:
@@ -131,3 +133,60 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             groups.append(group)
         result["budget"] = {"total": scenario.budget.total, "limits": limits, "groups": groups}
     return result
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text (:func:`scenario_to_dict`, written out): a file every command accepts and
+    :func:`~mixsim.scenario.load_scenario` reads back to an equal scenario.
+
+    Examples
+    --------
+    >>> import tomllib, mixsim
+    >>> scenario = mixsim.load_scenario("scenarios/b2b_saas.toml")
+    >>> mixsim.parse_scenario(tomllib.loads(scenario_to_toml(scenario)), scenario.source) == scenario
+    True
+    """
+    lines = [f"# {scenario.name}: written by mixsim from {scenario.source}"]
+    _table(scenario_to_dict(scenario), (), lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _table(table: dict[str, Any], path: tuple[str, ...], lines: list[str]) -> None:
+    """Write ``table``'s plain keys, then its sub-tables and arrays of tables under headers."""
+    nested = {k: v for k, v in table.items() if isinstance(v, dict)}
+    arrays = {k: v for k, v in table.items() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)}
+    for key, value in table.items():
+        if key not in nested and key not in arrays:
+            lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in nested.items():
+        header = ".".join(_key(p) for p in (*path, key))
+        lines += ["", f"[{header}]"]
+        _table(value, (*path, key), lines)
+    for key, items in arrays.items():
+        header = ".".join(_key(p) for p in (*path, key))
+        for item in items:
+            lines += ["", f"[[{header}]]"]
+            _table(item, (*path, key), lines)

@@ -1,0 +1,174 @@
+"""Calibrating a scenario to a history: the point fit (:mod:`~mixsim.calibration.point`), then the fitted scenario
+replayed over the whole history, training weeks and holdout, on seeds of its own, to show how well it reproduces
+what it was fitted to and how well it forecasts what it was not."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim._version import __version__
+from mixsim.calibration.fit import fit_statistics
+from mixsim.calibration.history import History
+from mixsim.calibration.parameters import apply, parameters_of
+from mixsim.calibration.point import PointFit, fit_point
+from mixsim.calibration.replay import history_scenario, simulated_kpi
+from mixsim.engine import World
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback, root_seed, run_worlds
+from mixsim.tables import interval, json_ready
+
+__all__ = ["CHECK_KEY", "Calibrated", "calibrate", "calibrate_run_count"]
+
+CHECK_KEY = 0xCA11B
+"""Spawn key of the runs that check the fit: seeds apart from those the search used."""
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A scenario fitted to a history, and how well it fits.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario with the point estimates (its own horizon and plan): every command accepts it.
+    history : History
+        What it was fitted to.
+    point : PointFit
+        The search's result.
+    simulated : ndarray, shape (replications, periods)
+        The fitted scenario's KPI over the whole history, per check replication.
+    seed : int
+        Root seed.
+    """
+
+    scenario: Scenario
+    history: History
+    point: PointFit
+    simulated: np.ndarray
+    seed: int
+
+    def statistics(self) -> dict[str, dict[str, float]]:
+        """``train`` and ``holdout`` fit statistics (R², NRMSE, MAPE) of the mean simulated KPI; the holdout's are
+        NaN without a holdout."""
+        mean = self.simulated.mean(axis=0)
+        train = self.history.train_periods
+        observed = self.history.observed
+        return {
+            "train": fit_statistics(observed[:train], mean[:train]),
+            "holdout": fit_statistics(observed[train:], mean[train:]),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Period by period: ``date``, ``observed``, ``simulated`` (mean of the check runs), ``low`` and ``high``
+        (the interval holding 90% of them) and ``part`` (``train`` or ``holdout``)."""
+        mean, low, high = interval(self.simulated)
+        train = self.history.train_periods
+        return pd.DataFrame(
+            {
+                "date": [d.isoformat() for d in self.history.dates],
+                "observed": self.history.observed,
+                "simulated": mean,
+                "low": low,
+                "high": high,
+                "part": ["train" if k < train else "holdout" for k in range(self.history.periods)],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fit as plain data (see :meth:`to_json`)."""
+        history = self.history
+        holdout = history.periods - history.train_periods
+        per_week = 7 // history.period_days
+        return {
+            "kpi": history.kpi,
+            "history": history.source,
+            "weeks": {"train": history.train_periods // per_week, "holdout": holdout // per_week},
+            **self.statistics(),
+            "parameters": {
+                p.key: {"prior": [p.low, p.high], "log_prior": p.log, "point": v}
+                for p, v in zip(self.point.parameters, self.point.values, strict=True)
+            },
+            "distance": self.point.distance,
+            "simulations": self.point.simulations + int(self.simulated.size // max(history.periods, 1)),
+            "seed": self.seed,
+            "version": __version__,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """One JSON object: ``kpi``, ``history`` (the file), ``weeks`` (``train``, ``holdout``), ``train`` and
+        ``holdout`` (``r2``, ``nrmse``, ``mape``), ``parameters`` (each fitted key's prior range, whether the prior
+        is log-uniform, and the point estimate), ``distance`` (1 - R² of the search's best set on the training
+        weeks), ``simulations`` (engine runs in all), ``seed`` and ``version``; undefined figures are ``null``."""
+        return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
+
+
+def calibrate_run_count(simulations: int, check_replications: int) -> int:
+    """The most engine runs :func:`calibrate` makes (for a progress bar)."""
+    return simulations + check_replications
+
+
+def calibrate(
+    scenario: Scenario,
+    history: History,
+    *,
+    seed: int | None = None,
+    replications: int = 2,
+    simulations: int = 200,
+    check_replications: int = 10,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> Calibrated:
+    """Fit ``scenario``'s parameters (``[calibration.parameters]``, else the default set) to ``history``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the history is of.
+    history : History
+        What was observed (:func:`~mixsim.calibration.history.read_history`).
+    seed : int, optional
+        Root seed; default the scenario's, else 0.
+    replications : int, default=2
+        Runs per parameter set during the search.
+    simulations : int, default=200
+        The most runs the search makes.
+    check_replications : int, default=10
+        Runs of the fitted scenario over the whole history, on seeds of their own, for the fit statistics and the
+        band of ``fit.csv``.
+    workers, executor, progress
+        As for :func:`mixsim.simulate`.
+
+    Returns
+    -------
+    Calibrated
+    """
+    seed = root_seed(scenario, seed)
+    parameters = parameters_of(
+        scenario, [c for c in scenario.channel_names if c in history.spend or c in history.activity]
+    )
+    point = fit_point(
+        scenario,
+        history,
+        parameters,
+        seed=seed,
+        replications=replications,
+        simulations=simulations,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+    )
+    fitted = apply(scenario, parameters, point.values)
+    replay = history_scenario(fitted, history)
+    seeds = np.random.SeedSequence(seed, spawn_key=(CHECK_KEY,)).spawn(check_replications)
+
+    records = run_worlds([World(replay, s) for s in seeds], workers, executor, progress)  # a measurement of its own
+    simulated = np.array([simulated_kpi(r, replay, history) for r in records])
+    return Calibrated(dataclasses.replace(fitted, overrides=()), history, point, simulated, seed)

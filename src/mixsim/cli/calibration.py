@@ -1,0 +1,75 @@
+"""The ``calibrate`` command: a scenario fitted to a business's history, written as a scenario every command
+accepts, with the fit's statistics and its week-by-week series."""
+
+from __future__ import annotations
+
+import argparse
+
+from mixsim._files import output_set, write_atomic
+from mixsim.cli import options
+from mixsim.cli.flags import named_by_flags
+from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
+from mixsim.errors import MixsimError
+from mixsim.tables import spreadsheet_safe
+
+
+def setup_calibrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    parser.add_argument("--history", metavar="FILE", help="the business's history: CSV, one row per week or per day")
+    parser.add_argument(
+        "--holdout-weeks", type=options.non_negative, default=None, metavar="N",
+        help="the last N weeks, kept out of the fit and forecast (default: the scenario's [calibration], else 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--simulations", type=options.positive, default=200, metavar="N",
+        help="the most engine runs the search makes (default 200)",
+    )  # fmt: skip
+    options.add_runs(parser, 2, "runs per parameter set during the search")
+    options.add_set(parser)
+    parser.add_argument("--out", required=True, metavar="DIR", help="write calibrated.toml, fit.json and fit.csv")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    # Deferred: the calibration loads pandas and the search library only when it runs.
+    from mixsim.calibration import read_history
+    from mixsim.calibration.calibrate import calibrate, calibrate_run_count
+    from mixsim.scenario import scenario_to_toml
+
+    out = out_dir(args.out)
+    assert out is not None
+    scenario = options.load(args)
+    if args.history is None:
+        raise MixsimError("--history: required (the business's weekly spend and KPI, a CSV file)")
+    history = read_history(args.history, scenario, holdout_weeks=args.holdout_weeks)
+    check_replications = 10
+    runs = calibrate_run_count(args.simulations, check_replications)
+    check_memory(scenario, args, runs=runs)
+    flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
+    with named_by_flags(flags), ProgressBar(runs) as progress:
+        result = calibrate(
+            scenario,
+            history,
+            seed=args.seed,
+            replications=args.replications,
+            simulations=args.simulations,
+            check_replications=check_replications,
+            workers=args.workers,
+            executor=args.executor,
+            progress=progress,
+        )
+    with output_set(out) as staged:  # all of this run's files, or none
+        write_atomic(staged / "calibrated.toml", scenario_to_toml(result.scenario))
+        write_atomic(staged / "fit.json", result.to_json() + "\n")
+        write_atomic(staged / "fit.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+    stats = result.statistics()
+    print(f"{scenario.name}: fitted to {history.source} ({history.periods} rows, {history.kpi}), seed {result.seed}")
+    for part in ("train", "holdout"):
+        s = stats[part]
+        print(f"  {part:<8} R² {s['r2']:.3f}   NRMSE {s['nrmse']:.3f}   MAPE {s['mape']:.1%}")
+    for key, value in result.point.as_dict().items():
+        print(f"  {key} = {value:.6g}")
+    print(f"calibrated.toml, fit.json and fit.csv written to {out}/ ({result.point.simulations} search runs)")
+    return 0
+
+
+COMMANDS = {"calibrate": (setup_calibrate, _calibrate)}
