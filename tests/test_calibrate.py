@@ -120,3 +120,30 @@ def test_calibrate_refuses_bad_input_with_exit_2(run_cli, history_file: Path, tm
     )  # fmt: skip
     assert code == 2 and "leaves 4 weeks to fit" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_channel_roas_over_the_history_at_the_truth_is_the_true_roas(truth: Scenario, tmp_path: Path) -> None:
+    """Calibrated at the truth (a prior a tenth of a percent wide around it), each channel's ROAS over the history,
+    from the replay with the channel off on the same random numbers, is the ground truth's (the same scenario
+    simulated with incrementality) within 15%, and the incremental revenue is its ROAS times its history spend."""
+    long = mmm_scenario(truth, weeks=WEEKS, seed=1)
+    generated = mixsim.simulate(long, replications=2, seed=3, incrementality=True)
+    path = tmp_path / "history.csv"
+    mmm_frame(generated).to_csv(path, index=False)
+    history = read_history(path, truth, holdout_weeks=4)
+    rate = truth.organic.conversion_rate
+    at_truth = truth.replace(
+        {"calibration.parameters": {"organic.conversion_rate": {"low": rate * 0.999, "high": rate * 1.001}}}
+    )
+    result = calibrate(at_truth, history, seed=5, simulations=8, check_replications=3)
+    assert generated.incrementality is not None
+    true_roas = generated.incrementality.roas.mean(axis=0)
+    figures = result.channel_values()
+    assert set(figures) == set(truth.channel_names)
+    for k, name in enumerate(truth.channel_names):
+        roas = figures[name]["roas"]["mean"]
+        assert roas == pytest.approx(true_roas[k], rel=0.15), name
+        spend = history.spend[name].sum()
+        assert figures[name]["incremental"]["mean"] == pytest.approx(roas * spend, rel=1e-12)
+    assert result.check_runs == 3 * (1 + len(truth.channels))
+    assert json.loads(result.to_json())["simulations"] == result.point.simulations + result.check_runs

@@ -46,6 +46,10 @@ class Calibrated:
         The fitted scenario's KPI over the whole history, per check replication.
     seed : int
         Root seed.
+    incremental : ndarray, shape (replications, channels)
+        Per check replication and channel of the scenario, the KPI over the history the channel's spend made: the
+        replay minus the same replay with the channel off, on the same random numbers (0 for a channel without
+        spend in the history).
     """
 
     scenario: Scenario
@@ -53,6 +57,7 @@ class Calibrated:
     point: PointFit
     simulated: np.ndarray
     seed: int
+    incremental: np.ndarray | None = None
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """``train`` and ``holdout`` fit statistics (R², NRMSE, MAPE) of the mean simulated KPI; the holdout's are
@@ -64,6 +69,25 @@ class Calibrated:
             "train": fit_statistics(observed[:train], mean[:train]),
             "holdout": fit_statistics(observed[train:], mean[train:]),
         }
+
+    def channel_values(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per channel with spend in the history: ``incremental`` (its KPI over the history) and, for a revenue
+        KPI, ``roas`` (that per dollar of its history spend), each ``{"mean", "ci90"}`` over the check runs."""
+        if self.incremental is None:
+            return {}
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for k, name in enumerate(self.scenario.channel_names):
+            spend = float(self.history.spend[name].sum()) if name in self.history.spend else 0.0
+            if spend <= 0:
+                continue
+            values = {"incremental": self.incremental[:, k]}
+            if self.history.kpi == "revenue":
+                values["roas"] = self.incremental[:, k] / spend
+            out[name] = {}
+            for metric, v in values.items():
+                mean, low, high = interval(v)
+                out[name][metric] = {"mean": float(mean), "ci90": [float(low), float(high)]}
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """Period by period: ``date``, ``observed``, ``simulated`` (mean of the check runs), ``low`` and ``high``
@@ -95,23 +119,32 @@ class Calibrated:
                 p.key: {"prior": [p.low, p.high], "log_prior": p.log, "point": v}
                 for p, v in zip(self.point.parameters, self.point.values, strict=True)
             },
+            "channels": self.channel_values(),
             "distance": self.point.distance,
-            "simulations": self.point.simulations + int(self.simulated.size // max(history.periods, 1)),
+            "simulations": self.point.simulations + self.check_runs,
             "seed": self.seed,
             "version": __version__,
         }
 
+    @property
+    def check_runs(self) -> int:
+        """Engine runs after the search: the fitted replay, and each channel with spend off, per check replication."""
+        channels = 0 if self.incremental is None else int(np.count_nonzero(self.incremental.any(axis=0)))
+        return self.simulated.shape[0] * (1 + channels)
+
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``kpi``, ``history`` (the file), ``weeks`` (``train``, ``holdout``), ``train`` and
         ``holdout`` (``r2``, ``nrmse``, ``mape``), ``parameters`` (each fitted key's prior range, whether the prior
-        is log-uniform, and the point estimate), ``distance`` (1 - R² of the search's best set on the training
-        weeks), ``simulations`` (engine runs in all), ``seed`` and ``version``; undefined figures are ``null``."""
+        is log-uniform, and the point estimate), ``channels`` (:meth:`channel_values`), ``distance`` (1 - R² of
+        the search's best set on the training weeks), ``simulations`` (engine runs in all), ``seed`` and
+        ``version``; undefined figures are ``null``."""
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
-def calibrate_run_count(simulations: int, check_replications: int) -> int:
-    """The most engine runs :func:`calibrate` makes (for a progress bar)."""
-    return simulations + check_replications
+def calibrate_run_count(simulations: int, check_replications: int, channels: int = 0) -> int:
+    """The most engine runs :func:`calibrate` makes (for a progress bar), with ``channels`` channels spending in
+    the history."""
+    return simulations + check_replications * (1 + channels)
 
 
 def calibrate(
@@ -169,6 +202,13 @@ def calibrate(
     replay = history_scenario(fitted, history)
     seeds = np.random.SeedSequence(seed, spawn_key=(CHECK_KEY,)).spawn(check_replications)
 
-    records = run_worlds([World(replay, s) for s in seeds], workers, executor, progress)  # a measurement of its own
-    simulated = np.array([simulated_kpi(r, replay, history) for r in records])
-    return Calibrated(dataclasses.replace(fitted, overrides=()), history, point, simulated, seed)
+    # The fitted replay, then each channel that spent switched off, on the same seeds: a measurement of its own.
+    spending = [c.name for c in replay.channels if c.spend > 0]
+    variants = [replay, *(replay.with_spend({name: 0.0}) for name in spending)]
+    records = run_worlds([World(v, s) for v in variants for s in seeds], workers, executor, progress)
+    kpi = np.array([simulated_kpi(r, replay, history).sum() for r in records]).reshape(len(variants), -1)
+    simulated = np.array([simulated_kpi(r, replay, history) for r in records[: len(seeds)]])
+    incremental = np.zeros((len(seeds), len(replay.channels)))
+    for j, name in enumerate(spending, start=1):
+        incremental[:, replay.channel_names.index(name)] = kpi[0] - kpi[j]
+    return Calibrated(dataclasses.replace(fitted, overrides=()), history, point, simulated, seed, incremental)

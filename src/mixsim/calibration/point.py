@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cma
 import numpy as np
 
 from mixsim.calibration.history import History
@@ -92,8 +93,6 @@ def fit_point(
     InputError
         With no parameter to fit, fewer than one replication, or fewer simulations than one generation needs.
     """
-    import cma  # deferred: only calibration needs it
-
     if not parameters:
         raise InputError(["calibration: no parameter to fit"])
     if replications < 1:

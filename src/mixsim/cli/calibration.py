@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 
 from mixsim._files import output_set, write_atomic
+from mixsim.calibration import read_history
+from mixsim.calibration.calibrate import calibrate, calibrate_run_count
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
 from mixsim.errors import MixsimError
+from mixsim.scenario import scenario_to_toml
 from mixsim.tables import spreadsheet_safe
 
 
@@ -30,11 +33,6 @@ def setup_calibrate(parser: argparse.ArgumentParser) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    # Deferred: the calibration loads pandas and the search library only when it runs.
-    from mixsim.calibration import read_history
-    from mixsim.calibration.calibrate import calibrate, calibrate_run_count
-    from mixsim.scenario import scenario_to_toml
-
     out = out_dir(args.out)
     assert out is not None
     scenario = options.load(args)
@@ -42,7 +40,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         raise MixsimError("--history: required (the business's weekly spend and KPI, a CSV file)")
     history = read_history(args.history, scenario, holdout_weeks=args.holdout_weeks)
     check_replications = 10
-    runs = calibrate_run_count(args.simulations, check_replications)
+    spending = sum(1 for c in scenario.channel_names if c in history.spend or c in history.activity)
+    runs = calibrate_run_count(args.simulations, check_replications, spending)
     check_memory(scenario, args, runs=runs)
     flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
     with named_by_flags(flags), ProgressBar(runs) as progress:
@@ -68,6 +67,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"  {part:<8} R² {s['r2']:.3f}   NRMSE {s['nrmse']:.3f}   MAPE {s['mape']:.1%}")
     for key, value in result.point.as_dict().items():
         print(f"  {key} = {value:.6g}")
+    for name, figures in result.channel_values().items():
+        what = "roas" if "roas" in figures else "incremental"
+        mean, (low, high) = figures[what]["mean"], figures[what]["ci90"]
+        print(f"  {name}: {what} over the history {mean:,.2f} [{low:,.2f}, {high:,.2f}]")
     print(f"calibrated.toml, fit.json and fit.csv written to {out}/ ({result.point.simulations} search runs)")
     return 0
 
