@@ -4,18 +4,21 @@ its truth, the fitted scenario forecasts the holdout, and the command writes wha
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mixsim
 from mixsim.calibration import read_history
+from mixsim.calibration.baseline import baseline_parameters, demand
 from mixsim.calibration.calibrate import calibrate
 from mixsim.calibration.parameters import Parameter, apply, default_parameters
 from mixsim.calibration.point import distance, fit_point
-from mixsim.calibration.replay import history_scenario, simulated_kpi
+from mixsim.calibration.replay import fitted_replay, history_scenario, simulated_kpi
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario
 
@@ -69,6 +72,7 @@ def test_two_parameters_by_cma_es(truth: Scenario, history_file: Path) -> None:
         replications=2,
         simulations=80,
         check_replications=4,
+        baseline=False,
     )
     assert result.point.generations >= 2 and result.simulated.shape == (4, WEEKS)
     stats = result.statistics()
@@ -135,7 +139,7 @@ def test_channel_roas_over_the_history_at_the_truth_is_the_true_roas(truth: Scen
     at_truth = truth.replace(
         {"calibration.parameters": {"organic.conversion_rate": {"low": rate * 0.999, "high": rate * 1.001}}}
     )
-    result = calibrate(at_truth, history, seed=5, simulations=8, check_replications=3)
+    result = calibrate(at_truth, history, seed=5, simulations=8, check_replications=3, baseline=False)
     assert generated.incrementality is not None
     true_roas = generated.incrementality.roas.mean(axis=0)
     figures = result.channel_values()
@@ -147,3 +151,42 @@ def test_channel_roas_over_the_history_at_the_truth_is_the_true_roas(truth: Scen
         assert figures[name]["incremental"]["mean"] == pytest.approx(roas * spend, rel=1e-12)
     assert result.check_runs == 3 * (1 + len(truth.channels))
     assert json.loads(result.to_json())["simulations"] == result.point.simulations + result.check_runs
+
+
+def test_a_demand_driver_in_the_data_is_fitted_to_the_baseline(truth: Scenario, tmp_path: Path) -> None:
+    """Promotion weeks lift demand by 1.6 (the truth's season) and the history says which weeks had one: the
+    promotion's level effect fitted to the baseline is ln 1.6 within 0.15, so those weeks' extra sales go to the
+    baseline, not to media."""
+    promo = [w % 4 == 1 for w in range(WEEKS)]
+    long = mmm_scenario(truth, weeks=WEEKS, seed=1).replace(
+        {"seasonality": {"weekly": [1.6 if p else 1.0 for p in promo]}}
+    )
+    frame = mmm_frame(mixsim.simulate(long, replications=1, seed=3))
+    frame["promotion"] = ["yes" if p else "no" for p in promo]
+    path = tmp_path / "history.csv"
+    frame.to_csv(path, index=False)
+    scenario = truth.replace({"calibration.controls": {"promotion": "promotion"}})
+    history = read_history(path, scenario)
+    keys = [p.key for p in baseline_parameters(history)]
+    assert keys == [
+        "baseline.trend",
+        "baseline.promotion=yes",
+    ]  # no yearly season in 14 weeks; "no" is the common level
+    lift = [p for p in baseline_parameters(history) if p.key == "baseline.promotion=yes"]
+    fit = fit_point(scenario, history, lift, seed=2, replications=2, simulations=48)
+    assert fit.as_dict()["baseline.promotion=yes"] == pytest.approx(math.log(1.6), abs=0.15)
+
+
+def test_baseline_demand_is_its_formula(truth: Scenario, history_file: Path, tmp_path: Path) -> None:
+    """The weekly multiplier is exp(trend (w - mid) / weeks + elasticity x the standardized control), exactly."""
+    frame = pd.read_csv(history_file)
+    frame["price"] = np.linspace(9.0, 11.0, len(frame))
+    path = tmp_path / "priced.csv"
+    frame.to_csv(path, index=False)
+    history = read_history(path, truth.replace({"calibration.controls": {"price": "price"}}))
+    z = (frame["price"] - frame["price"].mean()) / frame["price"].std(ddof=0)
+    w = np.arange(WEEKS)
+    expected = np.exp(0.4 * (w - (WEEKS - 1) / 2) / WEEKS - 0.7 * z.to_numpy())
+    np.testing.assert_allclose(demand(history, {"baseline.trend": 0.4, "baseline.price": -0.7}), expected, rtol=1e-12)
+    replay = fitted_replay(truth, history, baseline_parameters(history), [0.4, -0.7])
+    np.testing.assert_allclose(replay.seasonality, expected, rtol=1e-12)

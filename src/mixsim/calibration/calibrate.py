@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from mixsim._version import __version__
+from mixsim.calibration.baseline import baseline_parameters, demand, is_baseline
 from mixsim.calibration.fit import fit_statistics
 from mixsim.calibration.history import History
 from mixsim.calibration.parameters import apply, parameters_of
 from mixsim.calibration.point import PointFit, fit_point
-from mixsim.calibration.replay import history_scenario, simulated_kpi
+from mixsim.calibration.replay import fitted_replay, simulated_kpi
 from mixsim.engine import World
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
@@ -91,9 +92,12 @@ class Calibrated:
 
     def to_frame(self) -> pd.DataFrame:
         """Period by period: ``date``, ``observed``, ``simulated`` (mean of the check runs), ``low`` and ``high``
-        (the interval holding 90% of them) and ``part`` (``train`` or ``holdout``)."""
+        (the interval holding 90% of them), ``part`` (``train`` or ``holdout``) and ``baseline`` (the fitted demand
+        multiplier of the period's week; 1 where no baseline was fitted)."""
         mean, low, high = interval(self.simulated)
         train = self.history.train_periods
+        terms = {k: v for k, v in self.point.as_dict().items() if is_baseline(k)}
+        week = np.arange(self.history.periods) * self.history.period_days // 7
         return pd.DataFrame(
             {
                 "date": [d.isoformat() for d in self.history.dates],
@@ -102,6 +106,7 @@ class Calibrated:
                 "low": low,
                 "high": high,
                 "part": ["train" if k < train else "holdout" for k in range(self.history.periods)],
+                "baseline": demand(self.history, terms)[week],
             }
         )
 
@@ -155,6 +160,7 @@ def calibrate(
     replications: int = 2,
     simulations: int = 200,
     check_replications: int = 10,
+    baseline: bool = True,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -176,6 +182,10 @@ def calibrate(
     check_replications : int, default=10
         Runs of the fitted scenario over the whole history, on seeds of their own, for the fit statistics and the
         band of ``fit.csv``.
+    baseline : bool, default=True
+        Fit the baseline of demand too (:mod:`~mixsim.calibration.baseline`: a trend, the yearly season over a
+        year or more, the history's controls), so that what the market would have bought anyway is not credited
+        to media.
     workers, executor, progress
         As for :func:`mixsim.simulate`.
 
@@ -184,9 +194,11 @@ def calibrate(
     Calibrated
     """
     seed = root_seed(scenario, seed)
-    parameters = parameters_of(
-        scenario, [c for c in scenario.channel_names if c in history.spend or c in history.activity]
-    )
+    parameters = [] if not baseline else baseline_parameters(history)
+    parameters = [
+        *parameters_of(scenario, [c for c in scenario.channel_names if c in history.spend or c in history.activity]),
+        *parameters,
+    ]
     point = fit_point(
         scenario,
         history,
@@ -199,7 +211,7 @@ def calibrate(
         progress=progress,
     )
     fitted = apply(scenario, parameters, point.values)
-    replay = history_scenario(fitted, history)
+    replay = fitted_replay(scenario, history, parameters, point.values)
     seeds = np.random.SeedSequence(seed, spawn_key=(CHECK_KEY,)).spawn(check_replications)
 
     # The fitted replay, then each channel that spent switched off, on the same seeds: a measurement of its own.

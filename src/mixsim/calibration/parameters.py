@@ -19,7 +19,10 @@ import numpy as np
 from mixsim.scenario import Scenario
 from mixsim.scenario.calibration import Prior
 
-__all__ = ["DEFAULT_FACTOR", "Parameter", "apply", "default_parameters", "parameters_of"]
+__all__ = ["BASELINE", "DEFAULT_FACTOR", "Parameter", "apply", "default_parameters", "parameters_of"]
+
+BASELINE = "baseline."
+"""Keys of the baseline's terms start with it (:mod:`mixsim.calibration.baseline`): they are not scenario keys."""
 
 DEFAULT_FACTOR = 10.0
 """The default prior spans the file's value divided and multiplied by this."""
@@ -101,9 +104,11 @@ def parameters_of(scenario: Scenario, channels: Sequence[str] | None = None) -> 
 def apply(
     scenario: Scenario, parameters: Sequence[Parameter], values: Sequence[float] | Mapping[str, float]
 ) -> Scenario:
-    """``scenario`` with the parameters set to ``values`` (in order, or by key); validated again."""
+    """``scenario`` with the parameters set to ``values`` (in order, or by key); validated again. The baseline's terms
+    are not the scenario's and are left out (:func:`mixsim.calibration.replay.fitted_replay` applies them)."""
     if isinstance(values, Mapping):
         changes = {p.key: float(values[p.key]) for p in parameters}
     else:
         changes = {p.key: float(v) for p, v in zip(parameters, values, strict=True)}
-    return scenario.replace(changes)
+    changes = {k: v for k, v in changes.items() if not k.startswith(BASELINE)}
+    return scenario.replace(changes) if changes else scenario

@@ -20,8 +20,8 @@ import cma
 import numpy as np
 
 from mixsim.calibration.history import History
-from mixsim.calibration.parameters import Parameter, apply
-from mixsim.calibration.replay import history_scenario, simulated_kpi
+from mixsim.calibration.parameters import Parameter
+from mixsim.calibration.replay import fitted_replay, simulated_kpi
 from mixsim.engine import World
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario
@@ -97,7 +97,6 @@ def fit_point(
         raise InputError(["calibration: no parameter to fit"])
     if replications < 1:
         raise InputError([f"replications: must be >= 1 (got {replications})"])
-    replay = history_scenario(scenario, history)
     train = history.train_periods
     observed = history.observed[:train]
     seeds = np.random.SeedSequence(seed).spawn(replications)
@@ -119,8 +118,10 @@ def fit_point(
     generations = 0
     while not strategy.stop() and done + popsize * replications <= simulations:
         candidates = strategy.ask()
-        scenarios = [apply(replay, parameters, [p.from_unit(u) for p, u in zip(parameters, x, strict=True)])
-                     for x in candidates]  # fmt: skip
+        scenarios = [
+            fitted_replay(scenario, history, parameters, [p.from_unit(u) for p, u in zip(parameters, x, strict=True)])
+            for x in candidates
+        ]
         worlds = [World(s, seed_r) for s in scenarios for seed_r in seeds]
         base = done
 

@@ -4,14 +4,17 @@ simulated KPI period by period to set beside what was observed."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
+from mixsim.calibration.baseline import demand, is_baseline
 from mixsim.calibration.history import History
+from mixsim.calibration.parameters import Parameter, apply
 from mixsim.engine import RunRecord
 from mixsim.scenario import Scenario, parse_scenario, scenario_to_dict
 
-__all__ = ["history_scenario", "history_spend", "simulated_kpi"]
+__all__ = ["fitted_replay", "history_scenario", "history_spend", "simulated_kpi"]
 
 
 def history_spend(scenario: Scenario, history: History) -> dict[str, np.ndarray]:
@@ -54,6 +57,18 @@ def history_scenario(scenario: Scenario, history: History) -> Scenario:
             entry["flighting"] = [float(w) for w in weekly]
     data.pop("budget", None)
     return parse_scenario(data, source=f"{scenario.source} over {history.source}")
+
+
+def fitted_replay(
+    scenario: Scenario, history: History, parameters: Sequence[Parameter], values: Sequence[float]
+) -> Scenario:
+    """``scenario`` with the parameters set to ``values``, replayed over ``history`` (:func:`history_scenario`), with
+    the baseline's terms among them as its weekly demand (:func:`mixsim.calibration.baseline.demand`)."""
+    replay = history_scenario(apply(scenario, parameters, values), history)
+    terms = {p.key: float(v) for p, v in zip(parameters, values, strict=True) if is_baseline(p.key)}
+    if not terms:
+        return replay
+    return replay.replace({"seasonality": {"weekly": [float(d) for d in demand(history, terms)]}})
 
 
 def simulated_kpi(record: RunRecord, scenario: Scenario, history: History) -> np.ndarray:
