@@ -233,9 +233,11 @@ def _journeys(args: argparse.Namespace) -> int:
         write_csv(staged / "touches.csv", touches)
         write_csv(staged / "customers.csv", journeys.customers())
     converted = paths["total_conversions"].sum()
+    after = int(touches["after_won"].sum()) if "after_won" in touches else 0
+    later = f" ({after:,} after the customer was won: in touches.csv, in no path)" if after else ""
     print(
         f"{printable(scenario.name)}: followed {tracked:,} customers ({args.sample:.0%} sample) over "
-        f"{result.replications} replication(s): {len(touches):,} touches, {len(paths):,} distinct paths, "
+        f"{result.replications} replication(s): {len(touches):,} touches{later}, {len(paths):,} distinct paths, "
         f"{converted:,.0f} conversions after a touch, {int(journeys.untouched_conversions().sum()):,} without one."
     )
     print("A touch (touchpoint) is one channel reaching one customer on one day, however many exposures it brought.")

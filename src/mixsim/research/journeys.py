@@ -9,6 +9,15 @@ campaign, a search, an email), and it keeps an always-on channel's frequency fro
 scenario order). Path tables follow the ChannelAttribution format: one row per distinct path, with the customers
 who converted after it (``total_conversions``), their revenue (``total_conversion_value``) and the customers who
 did not convert (``total_null``).
+
+When customers buy again or lapse (``Scenario.repeats``), *converted* means *won*: the customer bought at least
+once, whether it is still a customer at the end or lapsed since (its ``converted_day`` is the day it was won). A
+customer's path is made of the touches up to its win: those of the days before it, and those of the day itself
+that found it not yet a customer. Touches after the win (a channel that targets customers, such as a CRM email;
+a lapsed customer reached again, even when it is won back) are in the touch table, marked ``after_won``, and in
+no path, touchpoint count or attribution, as the simulation's own touchpoints and attribution leave them out
+(:meth:`~mixsim.engine.journal.Journal.before_won`). Without repeat purchases and lapse no touch comes after a
+win and every table is what it was before them.
 """
 
 from __future__ import annotations
@@ -135,11 +144,12 @@ class Journeys:
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``scenario``, ``source``, ``seed``, ``version``, ``replications``, ``share``, per
-        replication ``tracked`` customers, ``touches`` (touchpoints: channel-days), ``exposures`` (impressions)
-        and ``untouched_conversions``; ``multi_touch_share`` (:meth:`multi_touch_share`, null when no one
-        converted), ``touchpoints`` (:meth:`touchpoints` as a list of records) and ``paths``: the path table
-        (replications pooled) as a list of records. The touch and customer tables are left out: they have a row
-        per touch and per customer (see :meth:`to_frame`)."""
+        replication ``tracked`` customers, ``touches`` (touchpoints: channel-days) and ``exposures`` (impressions)
+        of every touch in the touch table (those after a customer was won too), and ``untouched_conversions``;
+        ``multi_touch_share`` (:meth:`multi_touch_share`, null when no one converted), ``touchpoints``
+        (:meth:`touchpoints` as a list of records) and ``paths``: the path table (replications pooled) as a list of
+        records. The touch and customer tables are left out: they have a row per touch and per customer (see
+        :meth:`to_frame`)."""
         data = {
             "scenario": self.scenario.name,
             "source": self.scenario.source,
@@ -223,7 +233,8 @@ class Journeys:
         return pd.concat(frames, ignore_index=True)
 
     def touchpoints(self, replication: int | None = None) -> pd.DataFrame:
-        """Converted customers by the touchpoints they had before converting, with their exposures.
+        """Converted customers (won, see :meth:`customers`) by the touchpoints they had before being won, with
+        their exposures.
 
         A touchpoint is a distinct channel-day with at least one exposure (repeated exposures from one channel on
         one day count once; two channels on one day count twice). The bins are the simulation's own
@@ -305,6 +316,13 @@ class Journeys:
             ``total_null`` (and ``path_days``), one row per distinct path, most frequent first. Customers who
             were never touched are not in it (converted or not); those are :meth:`untouched_conversions`.
             Counts are of tracked customers: multiply by :meth:`scale` to estimate the whole population.
+
+        Notes
+        -----
+        A path is a customer's touches up to the day it was won (see the module's notes): touches after the win
+        are in :meth:`touches` only. ``total_conversions`` counts customers won, lapsed since or not, and
+        ``total_conversion_value`` is ``economics.order_value`` per customer won: a path leads to the first
+        purchase, so the revenue of repeat purchases (``repeat.order_value``) is in no path.
         """
         tables = [self._paths(self.journals[r].before_won(), days, collapse) for r in self._replications(replication)]
         table = pd.concat(tables, ignore_index=True)
@@ -329,7 +347,8 @@ class Journeys:
         return converting.sort_values("total_conversions", ascending=False, kind="stable").head(n)
 
     def untouched_conversions(self) -> np.ndarray:
-        """Tracked customers who converted without any touch (organic only), per replication."""
+        """Tracked customers who converted (were won) without any touch before it (organic only), per replication.
+        A customer first touched after being won, by a channel that targets customers, is one of them."""
         out = []
         for journal in self.journals:
             j = journal.before_won()

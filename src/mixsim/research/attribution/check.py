@@ -38,6 +38,11 @@ class AttributionCheck:
 
     Credits are computed per replication on its path table (scaled from the tracked sample to the population);
     the truth comes from counterfactual runs of the same replication (the channel off, same random numbers).
+    Conversions are customers won (their first purchase), in the credit and the truth alike. When customers buy
+    again or lapse, a path holds only the touches up to the customer's win, so a channel that reaches customers
+    alone (``targets = ["converted"]``) is credited nothing, whatever its truth: the repeat purchases it brings
+    are not conversions, and what it changes otherwise (customers kept from lapsing on the day they buy, and
+    their word of mouth) no path shows.
 
     Attributes
     ----------

@@ -155,7 +155,9 @@ class PathTable:
         Every model's credit is a sum over rows (Markov's transition counts and Shapley's set values too), so one
         row per customer gives the same credit as one row per distinct path. ``days`` counts from each touch to
         the customer's conversion, or to the last day of the horizon for a customer who did not convert. Only the
-        touches before a customer was won are its path (:meth:`~mixsim.engine.journal.Journal.before_won`).
+        touches before a customer was won are its path (:meth:`~mixsim.engine.journal.Journal.before_won`): a
+        customer converted when it was won (its first purchase), lapsed since or not, and its value is
+        ``economics.order_value``, that of the first purchase its path led to (repeat purchases are in no path).
         """
         journal = journal.before_won()
         t = journal.touches
