@@ -55,7 +55,7 @@ class Population:
     seen : ndarray of unsigned integers
         Bit ``k`` set once channel ``k`` has touched the customer; kept only when synergy needs it.
     channel_touches : ndarray of uint32, shape (channels, customers, worlds)
-        Exposures received before converting, per channel (converted customers are never exposed again).
+        Exposures received before the customer was won, per channel (touches after the win count in reach only).
     touchpoints : ndarray of uint32
         Touchpoints before converting: distinct channel-days with at least one exposure (a channel delivers
         once a day, so each delivery that reaches the customer adds one, however many exposures it brought).
