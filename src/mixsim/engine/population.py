@@ -53,9 +53,10 @@ class Population:
     segment : ndarray of int8, shape (customers,)
         Index into the scenario's segments (the same in every world).
     seen : ndarray of unsigned integers
-        Bit ``k`` set once channel ``k`` has touched the customer; kept only when synergy needs it.
+        Bit ``k`` set once channel ``k`` has touched the customer: its reach, and the channels seen for synergy.
     channel_touches : ndarray of uint32, shape (channels, customers, worlds)
-        Exposures received before the customer was won, per channel (touches after the win count in reach only).
+        Exposures received before the customer was won, per channel (a touch after the win counts in ``seen`` and
+        ``last_touch`` only).
     touchpoints : ndarray of uint32
         Touchpoints before converting: distinct channel-days with at least one exposure (a channel delivers
         once a day, so each delivery that reaches the customer adds one, however many exposures it brought).
