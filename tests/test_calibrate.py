@@ -16,8 +16,9 @@ import mixsim
 from mixsim.calibration import read_history
 from mixsim.calibration.baseline import baseline_parameters, demand
 from mixsim.calibration.calibrate import calibrate
+from mixsim.calibration.evaluation import distance
 from mixsim.calibration.parameters import Parameter, apply, default_parameters
-from mixsim.calibration.point import distance, fit_point
+from mixsim.calibration.point import fit_point
 from mixsim.calibration.replay import fitted_replay, history_scenario, simulated_kpi
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario

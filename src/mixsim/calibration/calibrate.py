@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,10 @@ import pandas as pd
 
 from mixsim._version import __version__
 from mixsim.calibration.baseline import baseline_parameters, demand, is_baseline
+from mixsim.calibration.evaluation import evaluate, runs_per_set
 from mixsim.calibration.fit import fit_statistics
 from mixsim.calibration.history import History
+from mixsim.calibration.lift import Experiment
 from mixsim.calibration.parameters import apply, parameters_of
 from mixsim.calibration.point import PointFit, fit_point
 from mixsim.calibration.replay import fitted_replay, simulated_kpi
@@ -51,6 +54,10 @@ class Calibrated:
         Per check replication and channel of the scenario, the KPI over the history the channel's spend made: the
         replay minus the same replay with the channel off, on the same random numbers (0 for a channel without
         spend in the history).
+    experiments : tuple of Experiment
+        The lift tests fitted to.
+    lifts : ndarray, shape (replications, experiments)
+        Each test reproduced by the fitted scenario, per check replication.
     """
 
     scenario: Scenario
@@ -59,6 +66,8 @@ class Calibrated:
     simulated: np.ndarray
     seed: int
     incremental: np.ndarray | None = None
+    experiments: tuple[Experiment, ...] = ()
+    lifts: np.ndarray | None = None
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """``train`` and ``holdout`` fit statistics (R², NRMSE, MAPE) of the mean simulated KPI; the holdout's are
@@ -125,17 +134,40 @@ class Calibrated:
                 for p, v in zip(self.point.parameters, self.point.values, strict=True)
             },
             "channels": self.channel_values(),
+            "experiments": self.experiment_values(),
             "distance": self.point.distance,
             "simulations": self.point.simulations + self.check_runs,
             "seed": self.seed,
             "version": __version__,
         }
 
+    def experiment_values(self) -> list[dict[str, Any]]:
+        """Each lift test: ``row`` (of its file), ``channel``, ``layout``, ``test`` (in words), ``observed`` with its
+        ``standard_error`` (null: the simulated test's spread was used) and ``simulated`` (``{"mean", "ci90"}`` over
+        the check runs of the fitted scenario)."""
+        out = []
+        for j, e in enumerate(self.experiments):
+            assert self.lifts is not None
+            mean, low, high = interval(self.lifts[:, j])
+            out.append(
+                {
+                    "row": e.row,
+                    "channel": e.channel,
+                    "layout": e.layout,
+                    "test": e.label,
+                    "observed": e.observed,
+                    "standard_error": e.standard_error,
+                    "simulated": {"mean": float(mean), "ci90": [float(low), float(high)]},
+                }
+            )
+        return out
+
     @property
     def check_runs(self) -> int:
-        """Engine runs after the search: the fitted replay, and each channel with spend off, per check replication."""
+        """Engine runs after the search: the fitted replay and its lift tests, and each channel with spend off, per
+        check replication."""
         channels = 0 if self.incremental is None else int(np.count_nonzero(self.incremental.any(axis=0)))
-        return self.simulated.shape[0] * (1 + channels)
+        return self.simulated.shape[0] * (runs_per_set(self.experiments) + channels)
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``kpi``, ``history`` (the file), ``weeks`` (``train``, ``holdout``), ``train`` and
@@ -146,10 +178,12 @@ class Calibrated:
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
-def calibrate_run_count(simulations: int, check_replications: int, channels: int = 0) -> int:
+def calibrate_run_count(
+    simulations: int, check_replications: int, channels: int = 0, experiments: Sequence[Experiment] = ()
+) -> int:
     """The most engine runs :func:`calibrate` makes (for a progress bar), with ``channels`` channels spending in
     the history."""
-    return simulations + check_replications * (1 + channels)
+    return simulations + check_replications * (runs_per_set(experiments) + channels)
 
 
 def calibrate(
@@ -161,6 +195,7 @@ def calibrate(
     simulations: int = 200,
     check_replications: int = 10,
     baseline: bool = True,
+    experiments: Sequence[Experiment] = (),
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -186,6 +221,9 @@ def calibrate(
         Fit the baseline of demand too (:mod:`~mixsim.calibration.baseline`: a trend, the yearly season over a
         year or more, the history's controls), so that what the market would have bought anyway is not credited
         to media.
+    experiments : sequence of Experiment, default=()
+        Lift tests (:func:`~mixsim.calibration.lift.read_lift`): reproduced by every parameter set of the search and
+        weighed in its distance, then by the fitted scenario on the check seeds.
     workers, executor, progress
         As for :func:`mixsim.simulate`.
 
@@ -206,6 +244,7 @@ def calibrate(
         seed=seed,
         replications=replications,
         simulations=simulations,
+        experiments=experiments,
         workers=workers,
         executor=executor,
         progress=progress,
@@ -214,13 +253,14 @@ def calibrate(
     replay = fitted_replay(scenario, history, parameters, point.values)
     seeds = np.random.SeedSequence(seed, spawn_key=(CHECK_KEY,)).spawn(check_replications)
 
-    # The fitted replay, then each channel that spent switched off, on the same seeds: a measurement of its own.
+    # The fitted replay and its lift tests, then each channel that spent switched off, on the same seeds.
+    checked = evaluate([replay], history, experiments, seeds, workers, executor, progress)[0]
     spending = [c.name for c in replay.channels if c.spend > 0]
-    variants = [replay, *(replay.with_spend({name: 0.0}) for name in spending)]
-    records = run_worlds([World(v, s) for v in variants for s in seeds], workers, executor, progress)
-    kpi = np.array([simulated_kpi(r, replay, history).sum() for r in records]).reshape(len(variants), -1)
-    simulated = np.array([simulated_kpi(r, replay, history) for r in records[: len(seeds)]])
+    off = [replay.with_spend({name: 0.0}) for name in spending]
+    records = run_worlds([World(v, s) for v in off for s in seeds], workers, executor, progress)
+    kpi = np.array([simulated_kpi(r, replay, history).sum() for r in records]).reshape(len(off), -1)
     incremental = np.zeros((len(seeds), len(replay.channels)))
-    for j, name in enumerate(spending, start=1):
-        incremental[:, replay.channel_names.index(name)] = kpi[0] - kpi[j]
-    return Calibrated(dataclasses.replace(fitted, overrides=()), history, point, simulated, seed, incremental)
+    for j, name in enumerate(spending):
+        incremental[:, replay.channel_names.index(name)] = checked.kpi.sum(axis=1) - kpi[j]
+    fitted = dataclasses.replace(fitted, overrides=())
+    return Calibrated(fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts)

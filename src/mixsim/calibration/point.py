@@ -19,15 +19,16 @@ from dataclasses import dataclass
 import cma
 import numpy as np
 
+from mixsim.calibration.evaluation import evaluate, runs_per_set
 from mixsim.calibration.history import History
+from mixsim.calibration.lift import Experiment
 from mixsim.calibration.parameters import Parameter
-from mixsim.calibration.replay import fitted_replay, simulated_kpi
-from mixsim.engine import World
+from mixsim.calibration.replay import fitted_replay
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, run_worlds
+from mixsim.simulation import ProgressCallback
 
-__all__ = ["PointFit", "distance", "fit_point"]
+__all__ = ["PointFit", "fit_point"]
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,6 @@ class PointFit:
         return {p.key: v for p, v in zip(self.parameters, self.values, strict=True)}
 
 
-def distance(observed: np.ndarray, simulated: np.ndarray) -> float:
-    """1 - R² of ``simulated`` against ``observed``: the residual sum of squares over the observed variation (1 for
-    a flat observation)."""
-    total = float(np.sum((observed - observed.mean()) ** 2))
-    residual = float(np.sum((simulated - observed) ** 2))
-    return residual / total if total > 0 else residual / max(float(np.sum(observed**2)), 1.0)
-
-
 def fit_point(
     scenario: Scenario,
     history: History,
@@ -61,6 +54,7 @@ def fit_point(
     seed: int = 0,
     replications: int = 2,
     simulations: int = 200,
+    experiments: Sequence[Experiment] = (),
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -80,7 +74,11 @@ def fit_point(
     replications : int, default=2
         Runs per parameter set; their mean KPI is compared with the observed one.
     simulations : int, default=200
-        The most engine runs the search makes (parameter sets x replications).
+        The most engine runs the search makes (parameter sets x replications x the runs each set needs: one, and
+        those reproducing the lift tests).
+    experiments : sequence of Experiment, default=()
+        Lift tests (:func:`~mixsim.calibration.lift.read_lift`), reproduced by every parameter set and weighed in
+        its distance (:meth:`~mixsim.calibration.evaluation.Evaluation.distance`).
     workers, executor, progress
         As for :func:`mixsim.simulate`; ``progress(done, total)`` counts runs.
 
@@ -97,45 +95,39 @@ def fit_point(
         raise InputError(["calibration: no parameter to fit"])
     if replications < 1:
         raise InputError([f"replications: must be >= 1 (got {replications})"])
-    train = history.train_periods
-    observed = history.observed[:train]
     seeds = np.random.SeedSequence(seed).spawn(replications)
     dims = len(parameters)
     popsize = 4 + int(3 * math.log(max(dims, 1)))
-    if simulations < popsize * replications:
-        raise InputError([f"simulations: at least {popsize * replications} for one generation (got {simulations})"])
+    per_set = replications * runs_per_set(experiments)
+    if simulations < popsize * per_set:
+        raise InputError([f"simulations: at least {popsize * per_set} for one generation (got {simulations})"])
     options = {
         "bounds": [0.0, 1.0],
         "seed": seed + 1,  # cma reads 0 as "a seed from the clock"
         "popsize": popsize,
         "verbose": -9,
-        "maxfevals": simulations // replications,
+        "maxfevals": simulations // per_set,
     }
     strategy = cma.CMAEvolutionStrategy([0.5] * dims, 0.3, options) if dims > 1 else _GridSearch(popsize)
     done = 0
     best_u: list[float] = [0.5] * dims
     best = math.inf
     generations = 0
-    while not strategy.stop() and done + popsize * replications <= simulations:
+    while not strategy.stop() and done + popsize * per_set <= simulations:
         candidates = strategy.ask()
         scenarios = [
             fitted_replay(scenario, history, parameters, [p.from_unit(u) for p, u in zip(parameters, x, strict=True)])
             for x in candidates
         ]
-        worlds = [World(s, seed_r) for s in scenarios for seed_r in seeds]
         base = done
 
         def counted(runs: int, _total: int, base: int = base) -> None:
             if progress is not None:
                 progress(base + runs, simulations)
 
-        records = run_worlds(worlds, workers, executor, counted)
-        done += len(worlds)
-        losses = []
-        for i, s in enumerate(scenarios):
-            runs = records[i * replications : (i + 1) * replications]
-            simulated = np.mean([simulated_kpi(r, s, history)[:train] for r in runs], axis=0)
-            losses.append(distance(observed, simulated))
+        evaluations = evaluate(scenarios, history, experiments, seeds, workers, executor, counted)
+        done += len(scenarios) * per_set
+        losses = [e.distance(history, experiments) for e in evaluations]
         strategy.tell(candidates, losses)
         generations += 1
         k = int(np.argmin(losses))

@@ -8,6 +8,7 @@ import argparse
 from mixsim._files import output_set, write_atomic
 from mixsim.calibration import read_history
 from mixsim.calibration.calibrate import calibrate, calibrate_run_count
+from mixsim.calibration.lift import read_lift
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
@@ -19,6 +20,9 @@ from mixsim.tables import spreadsheet_safe
 def setup_calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     parser.add_argument("--history", metavar="FILE", help="the business's history: CSV, one row per week or per day")
+    parser.add_argument(
+        "--lift", metavar="FILE", help="lift tests to reproduce in silico: CSV, one row per test (docs/calibration.md)"
+    )
     parser.add_argument(
         "--holdout-weeks", type=options.non_negative, default=None, metavar="N",
         help="the last N weeks, kept out of the fit and forecast (default: the scenario's [calibration], else 0)",
@@ -39,9 +43,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.history is None:
         raise MixsimError("--history: required (the business's weekly spend and KPI, a CSV file)")
     history = read_history(args.history, scenario, holdout_weeks=args.holdout_weeks)
+    experiments = read_lift(args.lift, scenario, history) if args.lift is not None else []
     check_replications = 10
     spending = sum(1 for c in scenario.channel_names if c in history.spend or c in history.activity)
-    runs = calibrate_run_count(args.simulations, check_replications, spending)
+    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments)
     check_memory(scenario, args, runs=runs)
     flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
     with named_by_flags(flags), ProgressBar(runs) as progress:
@@ -52,6 +57,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             replications=args.replications,
             simulations=args.simulations,
             check_replications=check_replications,
+            experiments=experiments,
             workers=args.workers,
             executor=args.executor,
             progress=progress,
@@ -71,6 +77,12 @@ def _calibrate(args: argparse.Namespace) -> int:
         what = "roas" if "roas" in figures else "incremental"
         mean, (low, high) = figures[what]["mean"], figures[what]["ci90"]
         print(f"  {name}: {what} over the history {mean:,.2f} [{low:,.2f}, {high:,.2f}]")
+    for test in result.experiment_values():
+        mean, (low, high) = test["simulated"]["mean"], test["simulated"]["ci90"]
+        print(
+            f"  lift test {test['test']}: observed {test['observed']:,.2f}, "
+            f"simulated {mean:,.2f} [{low:,.2f}, {high:,.2f}]"
+        )
     print(f"calibrated.toml, fit.json and fit.csv written to {out}/ ({result.point.simulations} search runs)")
     return 0
 
