@@ -19,6 +19,7 @@ from mixsim.calibration.calibrate import calibrate
 from mixsim.calibration.evaluation import distance
 from mixsim.calibration.parameters import Parameter, apply, default_parameters
 from mixsim.calibration.point import fit_point
+from mixsim.calibration.posterior import sample_posterior
 from mixsim.calibration.replay import fitted_replay, history_scenario, simulated_kpi
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario
@@ -97,10 +98,14 @@ def test_calibrate_command_writes_a_scenario_every_command_accepts(
     prior = "calibration.parameters={'organic.conversion_rate'={low=0.001,high=0.05}}"
     code, stdout, _ = run_cli(
         "calibrate", "scenarios/d2c_ecommerce.toml", "--history", history_file, "--holdout-weeks", "4",
-        "--simulations", "24", "-w", "1", "--set", "scenario.population=10000", "--set", prior, "--out", out,
+        "--simulations", "24", "--posterior", "4", "-w", "1", "--set", "scenario.population=10000", "--set", prior,
+        "--out", out,
     )  # fmt: skip
     assert code == 0, stdout
-    assert sorted(p.name for p in out.iterdir()) == ["calibrated.toml", "fit.csv", "fit.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["calibrated.toml", "fit.csv", "fit.json", "posterior.csv"]
+    posterior = pd.read_csv(out / "posterior.csv")
+    assert list(posterior.columns) == ["organic.conversion_rate", "baseline.trend"] and len(posterior) == 4
+    assert posterior["organic.conversion_rate"].between(0.001, 0.05).all()
     fitted = parse_scenario(tomllib.loads((out / "calibrated.toml").read_text(encoding="utf-8")))
     point = json.loads((out / "fit.json").read_text(encoding="utf-8"))["parameters"]["organic.conversion_rate"]
     assert fitted.organic.conversion_rate == point["point"]
@@ -191,3 +196,23 @@ def test_baseline_demand_is_its_formula(truth: Scenario, history_file: Path, tmp
     np.testing.assert_allclose(demand(history, {"baseline.trend": 0.4, "baseline.price": -0.7}), expected, rtol=1e-12)
     replay = fitted_replay(truth, history, baseline_parameters(history), [0.4, -0.7])
     np.testing.assert_allclose(replay.seasonality, expected, rtol=1e-12)
+
+
+def test_the_posterior_covers_the_truth_and_narrows_the_prior(truth: Scenario, history_file: Path) -> None:
+    """ABC-SMC on the organic conversion rate (a log prior 81 times wide, centred a third of the truth), on a small
+    budget: its 90% interval holds the truth and is narrower than the prior's, it is called informed exactly when it
+    spans less than half of the prior's, and the sample is drawn from it."""
+    rate = truth.organic.conversion_rate
+    history = read_history(history_file, truth, holdout_weeks=4)
+    prior = [Parameter("organic.conversion_rate", rate / 27, rate * 3, log=True)]
+    posterior = sample_posterior(truth, history, prior, particles=16, simulations=64, seed=1)
+    assert posterior.generations >= 2 and posterior.simulations <= 64
+    assert posterior.weights.sum() == pytest.approx(1.0) and np.all(posterior.weights > 0)
+    figures = posterior.summary()["organic.conversion_rate"]
+    low, high = figures["ci90"]  # type: ignore[misc]
+    width = prior[0].to_unit(high) - prior[0].to_unit(low)  # in the prior's own (log) scale, where it spans 1
+    assert low <= rate <= high and width < 0.8, figures
+    assert figures["informed"] == (width < 0.5 * 0.9)
+    sample = posterior.sample(50, seed=2)
+    assert list(sample.columns) == ["organic.conversion_rate"] and sample.iloc[:, 0].between(low * 0.5, high * 2).all()
+    assert posterior.correlated() == []  # one parameter: no pair

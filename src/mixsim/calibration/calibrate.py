@@ -22,6 +22,7 @@ from mixsim.calibration.history import History
 from mixsim.calibration.lift import Experiment
 from mixsim.calibration.parameters import apply, parameters_of
 from mixsim.calibration.point import PointFit, fit_point
+from mixsim.calibration.posterior import Posterior, sample_posterior
 from mixsim.calibration.replay import fitted_replay, simulated_kpi
 from mixsim.engine import World
 from mixsim.scenario import Scenario
@@ -58,6 +59,8 @@ class Calibrated:
         The lift tests fitted to.
     lifts : ndarray, shape (replications, experiments)
         Each test reproduced by the fitted scenario, per check replication.
+    posterior : Posterior or None
+        The posterior sample of parameter sets, when one was drawn.
     """
 
     scenario: Scenario
@@ -68,6 +71,7 @@ class Calibrated:
     incremental: np.ndarray | None = None
     experiments: tuple[Experiment, ...] = ()
     lifts: np.ndarray | None = None
+    posterior: Posterior | None = None
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """``train`` and ``holdout`` fit statistics (R², NRMSE, MAPE) of the mean simulated KPI; the holdout's are
@@ -124,19 +128,30 @@ class Calibrated:
         history = self.history
         holdout = history.periods - history.train_periods
         per_week = 7 // history.period_days
+        parameters: dict[str, dict[str, Any]] = {
+            p.key: {"prior": [p.low, p.high], "log_prior": p.log, "point": v}
+            for p, v in zip(self.point.parameters, self.point.values, strict=True)
+        }
+        correlated: list[dict[str, object]] = []
+        if self.posterior is not None:
+            for key, figures in self.posterior.summary().items():
+                parameters[key].update(
+                    posterior_mean=figures["mean"], posterior_ci90=figures["ci90"], informed=figures["informed"]
+                )
+            correlated = self.posterior.correlated()
         return {
             "kpi": history.kpi,
             "history": history.source,
             "weeks": {"train": history.train_periods // per_week, "holdout": holdout // per_week},
             **self.statistics(),
-            "parameters": {
-                p.key: {"prior": [p.low, p.high], "log_prior": p.log, "point": v}
-                for p, v in zip(self.point.parameters, self.point.values, strict=True)
-            },
+            "parameters": parameters,
+            "correlated": correlated,
             "channels": self.channel_values(),
             "experiments": self.experiment_values(),
             "distance": self.point.distance,
-            "simulations": self.point.simulations + self.check_runs,
+            "simulations": self.point.simulations
+            + self.check_runs
+            + (0 if self.posterior is None else self.posterior.simulations),
             "seed": self.seed,
             "version": __version__,
         }
@@ -179,11 +194,16 @@ class Calibrated:
 
 
 def calibrate_run_count(
-    simulations: int, check_replications: int, channels: int = 0, experiments: Sequence[Experiment] = ()
+    simulations: int,
+    check_replications: int,
+    channels: int = 0,
+    experiments: Sequence[Experiment] = (),
+    particles: int = 0,
 ) -> int:
     """The most engine runs :func:`calibrate` makes (for a progress bar), with ``channels`` channels spending in
-    the history."""
-    return simulations + check_replications * (runs_per_set(experiments) + channels)
+    the history and a posterior of ``particles`` particles on its default budget."""
+    per = runs_per_set(experiments)
+    return simulations + check_replications * (per + channels) + 5 * particles * per
 
 
 def calibrate(
@@ -196,6 +216,8 @@ def calibrate(
     check_replications: int = 10,
     baseline: bool = True,
     experiments: Sequence[Experiment] = (),
+    particles: int = 0,
+    posterior_simulations: int | None = None,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -224,6 +246,10 @@ def calibrate(
     experiments : sequence of Experiment, default=()
         Lift tests (:func:`~mixsim.calibration.lift.read_lift`): reproduced by every parameter set of the search and
         weighed in its distance, then by the fitted scenario on the check seeds.
+    particles : int, default=0
+        Particles of the posterior sample (:func:`~mixsim.calibration.posterior.sample_posterior`); 0 draws none.
+    posterior_simulations : int, optional
+        The posterior's budget of runs; default five generations' worth of particles.
     workers, executor, progress
         As for :func:`mixsim.simulate`.
 
@@ -262,5 +288,14 @@ def calibrate(
     incremental = np.zeros((len(seeds), len(replay.channels)))
     for j, name in enumerate(spending):
         incremental[:, replay.channel_names.index(name)] = checked.kpi.sum(axis=1) - kpi[j]
+    posterior = None
+    if particles > 0:
+        budget = posterior_simulations or 5 * particles * runs_per_set(experiments)
+        posterior = sample_posterior(
+            scenario, history, parameters, particles=particles, simulations=budget, experiments=experiments,
+            seed=seed, workers=workers, executor=executor, progress=progress,
+        )  # fmt: skip
     fitted = dataclasses.replace(fitted, overrides=())
-    return Calibrated(fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts)
+    return Calibrated(
+        fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts, posterior
+    )

@@ -58,19 +58,25 @@ def evaluate(
     replays: Sequence[Scenario],
     history: History,
     experiments: Sequence[Experiment],
-    seeds: Sequence[np.random.SeedSequence],
+    seeds: Sequence[np.random.SeedSequence] | Sequence[Sequence[np.random.SeedSequence]],
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[Evaluation]:
-    """Simulate each replay and the variants of its lift tests with ``seeds`` (all in one batch of work)."""
+    """Simulate each replay and the variants of its lift tests (all in one batch of work), with ``seeds``: the same
+    for every replay (common random numbers), or a sequence of seeds per replay."""
+    per_replay: list[Sequence[np.random.SeedSequence]] = (
+        [seeds] * len(replays)  # type: ignore[list-item]
+        if not seeds or isinstance(seeds[0], np.random.SeedSequence)
+        else list(seeds)  # type: ignore[arg-type]
+    )
     plans = [[replay, *(v for e in experiments for v in variants(replay, history, e))] for replay in replays]
-    worlds = [World(s, seed) for plan in plans for s in plan for seed in seeds]
+    worlds = [World(s, seed) for plan, own in zip(plans, per_replay, strict=True) for s in plan for seed in own]
     records = run_worlds(worlds, workers, executor, progress)
     out = []
-    r = len(seeds)
     at = 0
-    for replay, plan in zip(replays, plans, strict=True):
+    for replay, plan, own in zip(replays, plans, per_replay, strict=True):
+        r = len(own)
         kpis = [
             np.array([simulated_kpi(records[at + k * r + i], replay, history) for i in range(r)])
             for k in range(len(plan))

@@ -31,9 +31,15 @@ def setup_calibrate(parser: argparse.ArgumentParser) -> None:
         "--simulations", type=options.positive, default=200, metavar="N",
         help="the most engine runs the search makes (default 200)",
     )  # fmt: skip
+    parser.add_argument(
+        "--posterior", type=options.non_negative, default=100, metavar="N",
+        help="parameter sets of the posterior sample, by ABC-SMC (default 100; 0: the point estimate alone)",
+    )  # fmt: skip
     options.add_runs(parser, 2, "runs per parameter set during the search")
     options.add_set(parser)
-    parser.add_argument("--out", required=True, metavar="DIR", help="write calibrated.toml, fit.json and fit.csv")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="write calibrated.toml, fit.json, fit.csv and posterior.csv"
+    )
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -46,7 +52,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     experiments = read_lift(args.lift, scenario, history) if args.lift is not None else []
     check_replications = 10
     spending = sum(1 for c in scenario.channel_names if c in history.spend or c in history.activity)
-    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments)
+    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments, args.posterior)
     check_memory(scenario, args, runs=runs)
     flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
     with named_by_flags(flags), ProgressBar(runs) as progress:
@@ -58,6 +64,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             simulations=args.simulations,
             check_replications=check_replications,
             experiments=experiments,
+            particles=args.posterior,
             workers=args.workers,
             executor=args.executor,
             progress=progress,
@@ -66,13 +73,23 @@ def _calibrate(args: argparse.Namespace) -> int:
         write_atomic(staged / "calibrated.toml", scenario_to_toml(result.scenario))
         write_atomic(staged / "fit.json", result.to_json() + "\n")
         write_atomic(staged / "fit.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+        if result.posterior is not None:
+            sample = result.posterior.sample(args.posterior, seed=result.seed)
+            write_atomic(staged / "posterior.csv", sample.to_csv(index=False))
     stats = result.statistics()
     print(f"{scenario.name}: fitted to {history.source} ({history.periods} rows, {history.kpi}), seed {result.seed}")
     for part in ("train", "holdout"):
         s = stats[part]
         print(f"  {part:<8} R² {s['r2']:.3f}   NRMSE {s['nrmse']:.3f}   MAPE {s['mape']:.1%}")
+    summary = result.posterior.summary() if result.posterior is not None else {}
     for key, value in result.point.as_dict().items():
-        print(f"  {key} = {value:.6g}")
+        line = f"  {key} = {value:.6g}"
+        if key in summary:
+            bounds: list[float] = summary[key]["ci90"]  # type: ignore[assignment]
+            line += f"   posterior 90% [{bounds[0]:.6g}, {bounds[1]:.6g}]" + (
+                "" if summary[key]["informed"] else "  (not informed)"
+            )
+        print(line)
     for name, figures in result.channel_values().items():
         what = "roas" if "roas" in figures else "incremental"
         mean, (low, high) = figures[what]["mean"], figures[what]["ci90"]
@@ -83,7 +100,8 @@ def _calibrate(args: argparse.Namespace) -> int:
             f"  lift test {test['test']}: observed {test['observed']:,.2f}, "
             f"simulated {mean:,.2f} [{low:,.2f}, {high:,.2f}]"
         )
-    print(f"calibrated.toml, fit.json and fit.csv written to {out}/ ({result.point.simulations} search runs)")
+    written = "calibrated.toml, fit.json, fit.csv" + (" and posterior.csv" if result.posterior is not None else "")
+    print(f"{written} written to {out}/ ({result.point.simulations} search runs)")
     return 0
 
 
