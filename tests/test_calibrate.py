@@ -102,7 +102,8 @@ def test_calibrate_command_writes_a_scenario_every_command_accepts(
         "--out", out,
     )  # fmt: skip
     assert code == 0, stdout
-    assert sorted(p.name for p in out.iterdir()) == ["calibrated.toml", "fit.csv", "fit.json", "posterior.csv"]
+    names = sorted(p.name for p in out.iterdir())
+    assert {"calibrated.toml", "fit.csv", "fit.json", "posterior.csv", "fit.png", "posterior.png"} <= set(names)
     posterior = pd.read_csv(out / "posterior.csv")
     assert list(posterior.columns) == ["organic.conversion_rate", "baseline.trend"] and len(posterior) == 4
     assert posterior["organic.conversion_rate"].between(0.001, 0.05).all()

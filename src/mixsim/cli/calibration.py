@@ -11,7 +11,7 @@ from mixsim.calibration.calibrate import calibrate, calibrate_run_count
 from mixsim.calibration.lift import read_lift
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
-from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
+from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir
 from mixsim.errors import MixsimError
 from mixsim.scenario import scenario_to_toml
 from mixsim.tables import spreadsheet_safe
@@ -69,13 +69,19 @@ def _calibrate(args: argparse.Namespace) -> int:
             executor=args.executor,
             progress=progress,
         )
+    # Deferred: matplotlib loads only when figures are drawn.
+    from mixsim.plots import save_figure
+    from mixsim.plots.calibration import plot_fit, plot_posterior
+
     with output_set(out) as staged:  # all of this run's files, or none
         write_atomic(staged / "calibrated.toml", scenario_to_toml(result.scenario))
         write_atomic(staged / "fit.json", result.to_json() + "\n")
         write_atomic(staged / "fit.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+        save_figure(plot_fit(result), staged / "fit", FIGURE_FORMATS)
         if result.posterior is not None:
             sample = result.posterior.sample(args.posterior, seed=result.seed)
             write_atomic(staged / "posterior.csv", sample.to_csv(index=False))
+            save_figure(plot_posterior(result), staged / "posterior", FIGURE_FORMATS)
     stats = result.statistics()
     print(f"{scenario.name}: fitted to {history.source} ({history.periods} rows, {history.kpi}), seed {result.seed}")
     for part in ("train", "holdout"):
@@ -100,7 +106,9 @@ def _calibrate(args: argparse.Namespace) -> int:
             f"  lift test {test['test']}: observed {test['observed']:,.2f}, "
             f"simulated {mean:,.2f} [{low:,.2f}, {high:,.2f}]"
         )
-    written = "calibrated.toml, fit.json, fit.csv" + (" and posterior.csv" if result.posterior is not None else "")
+    written = "calibrated.toml, fit.json, fit.csv, the figure fit" + (
+        " and posterior.csv with its figure" if result.posterior is not None else ""
+    )
     print(f"{written} written to {out}/ ({result.point.simulations} search runs)")
     return 0
 

@@ -1,7 +1,8 @@
 """Figures of results: response curves, the budget frontier, an allocation against the current plan and a
 week-level plan's flighting (:mod:`~mixsim.plots.plans`); the funnel over time, customer journeys, attribution
 against the truth and what-if comparisons (:mod:`~mixsim.plots.simulation`); attribution models against the truth
-(:mod:`~mixsim.plots.research`); the palette, channel colours and :func:`save_figure` (:mod:`~mixsim.plots.style`).
+(:mod:`~mixsim.plots.research`); a calibration's fit and posterior (:mod:`~mixsim.plots.calibration`); the palette,
+channel colours and :func:`save_figure` (:mod:`~mixsim.plots.style`).
 
 Plotting consumes result objects only; it must not simulate, solve or change a result, and nothing in the engine,
 the optimizer or the command line imports it at module level (it loads matplotlib). Figures are built with the
