@@ -149,7 +149,8 @@ def scenario_to_toml(scenario: Scenario) -> str:
     >>> mixsim.parse_scenario(tomllib.loads(scenario_to_toml(scenario)), scenario.source) == scenario
     True
     """
-    lines = [f"# {scenario.name}: written by mixsim from {scenario.source}"]
+    origin = scenario.source.replace("\\", "/").rsplit("/", 1)[-1]  # the file's name: no path of this machine
+    lines = [f"# {scenario.name}: written by mixsim from {origin}"]
     _table(scenario_to_dict(scenario), (), lines)
     return "\n".join(lines).strip() + "\n"
 
