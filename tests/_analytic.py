@@ -12,6 +12,9 @@ import math
 import numpy as np
 from scipy.linalg import expm
 
+from mixsim.engine.population import CONVERTED, Population
+from mixsim.scenario import Scenario
+
 
 def daily_probability(hazard: float) -> float:
     """Chance that an event with constant daily ``hazard`` happens within one day."""
@@ -209,3 +212,17 @@ def bass_continuous(p: float, q: float, t: np.ndarray) -> np.ndarray:
     """The Bass curve F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
     decay = np.exp(-(p + q) * np.asarray(t, dtype=float))
     return (1.0 - decay) / (1.0 + (q / p) * decay)
+
+
+def customers(scenario: Scenario) -> Population:
+    """A one-world population in which everyone was won on day 0 with one purchase, as the engine leaves them."""
+    population = Population.create(scenario)
+    n = population.size
+    assert population.purchases.shape == (n, 1), "repeat purchases keep a row per customer"
+    population.stage[:] = CONVERTED
+    population.counts[:] = [0, 0, 0, n]
+    population.converted_day[:] = 0.0
+    population.purchases[:] = 1
+    population.last_purchase[:] = 0.0
+    population.sales[:] = [n, 0]
+    return population

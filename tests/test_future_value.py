@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import mixsim
+from _analytic import customers
 from mixsim.engine import CONVERTED, organic
-from mixsim.engine.population import Population
 from mixsim.engine.streams import Streams
 from mixsim.errors import ScenarioError
 from mixsim.scenario import Scenario, parse_scenario
@@ -44,14 +44,8 @@ def test_closed_form_matches_the_forces_run_day_by_day() -> None:
     engine runs them in): each customer's discounted purchases, sum over days t of b^t x its purchases on day t, have
     the mean p b / (1 - b s) (module mixsim.value); the sample mean must be within 5 standard errors of it."""
     sc = scenario(rate=0.3)  # a customer buys on a fifth of its days: buying days keep it from lapsing
-    population = Population.create(sc)
+    population = customers(sc)
     n = population.size
-    population.stage[:] = CONVERTED
-    population.counts[:] = [0, 0, 0, n]
-    population.converted_day[:] = 0.0
-    population.purchases[:] = 1
-    population.last_purchase[:] = 0.0
-    population.sales[:] = [n, 0]
     streams = Streams(np.random.SeedSequence(5))
     b = (1.0 + sc.economics.discount_rate) ** (-1.0 / 365.0)
     value = np.zeros(n)

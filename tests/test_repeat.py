@@ -21,9 +21,8 @@ import numpy as np
 import pytest
 
 import mixsim
-from _analytic import daily_probability
+from _analytic import customers, daily_probability
 from mixsim.engine import AWARE, CONVERTED, UNAWARE, RunRecord, organic, run
-from mixsim.engine.population import Population
 from mixsim.engine.streams import Streams
 from mixsim.scenario import Scenario, parse_scenario
 
@@ -76,20 +75,6 @@ def build(
 def per_day(exposures: int, horizon: int, **keys: Any) -> dict[str, Any]:
     """A channel at cpm 1000 (one exposure per dollar) buying ``exposures`` a day."""
     return {"cpm": 1000.0, "spend": float(exposures * horizon), **keys}
-
-
-def customers(scenario: Scenario) -> Population:
-    """A one-world population in which everyone was won on day 0 with one purchase, as the engine leaves them."""
-    population = Population.create(scenario)
-    n = population.size
-    assert population.purchases.shape == (n, 1), "repeat purchases keep a row per customer"
-    population.stage[:] = CONVERTED
-    population.counts[:] = [0, 0, 0, n]
-    population.converted_day[:] = 0.0
-    population.purchases[:] = 1
-    population.last_purchase[:] = 0.0
-    population.sales[:] = [n, 0]
-    return population
 
 
 def check(observed: Any, mean: Any, sd: Any, what: str) -> None:
