@@ -3,6 +3,7 @@ its truth, the fitted scenario forecasts the holdout, and the command writes wha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tomllib
@@ -15,7 +16,7 @@ import pytest
 import mixsim
 from mixsim.calibration import read_history
 from mixsim.calibration.baseline import baseline_parameters, demand
-from mixsim.calibration.calibrate import calibrate
+from mixsim.calibration.calibrate import calibrate, channel_effects
 from mixsim.calibration.evaluation import distance
 from mixsim.calibration.parameters import Parameter, apply, default_parameters
 from mixsim.calibration.point import fit_point
@@ -217,3 +218,41 @@ def test_the_posterior_covers_the_truth_and_narrows_the_prior(truth: Scenario, h
     sample = posterior.sample(50, seed=2)
     assert list(sample.columns) == ["organic.conversion_rate"] and sample.iloc[:, 0].between(low * 0.5, high * 2).all()
     assert posterior.correlated() == []  # one parameter: no pair
+
+
+def test_channel_effects_measure_the_same_with_the_replay_run_again(truth: Scenario, history_file: Path) -> None:
+    """A channel's effect is the replay's KPI minus the replay's with the channel off, on the same seed: given the
+    replay's KPI or running it again gives the same figures, exactly, and a channel without spend gets 0."""
+    history = read_history(history_file, truth)
+    replay = history_scenario(truth, history).with_spend({"email": 0.0})
+    seeds = np.random.SeedSequence(9).spawn(2)
+    runs = mixsim.simulate(replay, replications=2, seed=9).runs  # the same seeds as spawned above
+    kpi = np.array([simulated_kpi(r, replay, history) for r in runs])
+    given = channel_effects([replay, replay], seeds, history, kpi=kpi)
+    again = channel_effects([replay, replay], seeds, history)
+    np.testing.assert_array_equal(given, again)
+    spending = [c.spend > 0 for c in replay.channels]
+    assert np.all(given[:, ~np.array(spending)] == 0) and np.any(given[:, np.array(spending)] != 0)
+
+
+def test_channel_intervals_carry_the_posterior(truth: Scenario, history_file: Path) -> None:
+    """With a posterior, each channel's ROAS interval is measured over parameter sets drawn from it (one run each,
+    on seeds of their own) and says so; it is wider than the point estimate's interval over chance alone when the
+    channel's own effect is among the parameters, and every run is counted."""
+    history = read_history(history_file, truth, holdout_weeks=4)
+    convert = truth.channel("search").p_convert
+    prior = {"channels.search.p_convert": {"low": convert / 10, "high": convert * 10}}
+    scenario = truth.replace({"calibration.parameters": prior})
+    result = calibrate(
+        scenario, history, seed=3, simulations=24, check_replications=6, baseline=False, particles=12, draws=8
+    )
+    assert result.posterior_incremental is not None and result.posterior_incremental.shape == (8, 5)
+    point_only = dataclasses.replace(result, posterior_incremental=None)
+    search, chance = result.channel_values()["search"], point_only.channel_values()["search"]
+    assert search["uncertainty"] == "parameters and chance" and chance["uncertainty"] == "chance"
+    width = np.diff(search["roas"]["ci90"])[0]
+    assert width > np.diff(chance["roas"]["ci90"])[0]
+    assert result.posterior is not None
+    assert result.check_runs == 6 * 6 + 8 * 6
+    data = json.loads(result.to_json())
+    assert data["simulations"] == result.point.simulations + result.check_runs + result.posterior.simulations

@@ -29,10 +29,14 @@ from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
 from mixsim.tables import interval, json_ready
 
-__all__ = ["CHECK_KEY", "Calibrated", "calibrate", "calibrate_run_count"]
+__all__ = ["CHECK_KEY", "DRAWS", "DRAWS_KEY", "Calibrated", "calibrate", "calibrate_run_count", "channel_effects"]
 
 CHECK_KEY = 0xCA11B
 """Spawn key of the runs that check the fit: seeds apart from those the search used."""
+DRAWS_KEY = 0xCA11C
+"""Spawn key of the runs of the posterior's parameter sets that measure each channel's effect."""
+DRAWS = 30
+"""Parameter sets drawn from the posterior to measure each channel's effect, by default."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class Calibrated:
         Each test reproduced by the fitted scenario, per check replication.
     posterior : Posterior or None
         The posterior sample of parameter sets, when one was drawn.
+    posterior_incremental : ndarray, shape (draws, channels), optional
+        As ``incremental``, for parameter sets drawn from the posterior, each run once on a seed of its own: its
+        spread carries both what the data leave uncertain and the simulation's chance.
     """
 
     scenario: Scenario
@@ -72,6 +79,7 @@ class Calibrated:
     experiments: tuple[Experiment, ...] = ()
     lifts: np.ndarray | None = None
     posterior: Posterior | None = None
+    posterior_incremental: np.ndarray | None = None
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """``train`` and ``holdout`` fit statistics (R², NRMSE, MAPE) of the mean simulated KPI; the holdout's are
@@ -84,20 +92,24 @@ class Calibrated:
             "holdout": fit_statistics(observed[train:], mean[train:]),
         }
 
-    def channel_values(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def channel_values(self) -> dict[str, dict[str, Any]]:
         """Per channel with spend in the history: ``incremental`` (its KPI over the history) and, for a revenue
-        KPI, ``roas`` (that per dollar of its history spend), each ``{"mean", "ci90"}`` over the check runs."""
-        if self.incremental is None:
+        KPI, ``roas`` (that per dollar of its history spend), each ``{"mean", "ci90"}``; ``uncertainty`` says what
+        the interval carries: ``"parameters and chance"`` (over parameter sets drawn from the posterior) or
+        ``"chance"`` (over the check runs of the point estimate, when no posterior was drawn)."""
+        effects = self.posterior_incremental if self.posterior_incremental is not None else self.incremental
+        if effects is None:
             return {}
-        out: dict[str, dict[str, dict[str, Any]]] = {}
+        carries = "chance" if self.posterior_incremental is None else "parameters and chance"
+        out: dict[str, dict[str, Any]] = {}
         for k, name in enumerate(self.scenario.channel_names):
             spend = float(self.history.spend[name].sum()) if name in self.history.spend else 0.0
             if spend <= 0:
                 continue
-            values = {"incremental": self.incremental[:, k]}
+            values = {"incremental": effects[:, k]}
             if self.history.kpi == "revenue":
-                values["roas"] = self.incremental[:, k] / spend
-            out[name] = {}
+                values["roas"] = effects[:, k] / spend
+            out[name] = {"uncertainty": carries}
             for metric, v in values.items():
                 mean, low, high = interval(v)
                 out[name][metric] = {"mean": float(mean), "ci90": [float(low), float(high)]}
@@ -180,9 +192,10 @@ class Calibrated:
     @property
     def check_runs(self) -> int:
         """Engine runs after the search: the fitted replay and its lift tests, and each channel with spend off, per
-        check replication."""
+        check replication; and each posterior draw with every such channel on and off."""
         channels = 0 if self.incremental is None else int(np.count_nonzero(self.incremental.any(axis=0)))
-        return self.simulated.shape[0] * (runs_per_set(self.experiments) + channels)
+        draws = 0 if self.posterior_incremental is None else self.posterior_incremental.shape[0]
+        return self.simulated.shape[0] * (runs_per_set(self.experiments) + channels) + draws * (1 + channels)
 
     def to_json(self, indent: int | None = 2) -> str:
         """One JSON object: ``kpi``, ``history`` (the file), ``weeks`` (``train``, ``holdout``), ``train`` and
@@ -199,11 +212,14 @@ def calibrate_run_count(
     channels: int = 0,
     experiments: Sequence[Experiment] = (),
     particles: int = 0,
+    draws: int = 0,
 ) -> int:
     """The most engine runs :func:`calibrate` makes (for a progress bar), with ``channels`` channels spending in
-    the history and a posterior of ``particles`` particles on its default budget."""
+    the history, a posterior of ``particles`` particles on its default budget and ``draws`` of its parameter sets
+    measuring the channels' effects."""
     per = runs_per_set(experiments)
-    return simulations + check_replications * (per + channels) + 5 * particles * per
+    posterior = 5 * particles * per + min(draws, particles) * (1 + channels)
+    return simulations + check_replications * (per + channels) + posterior
 
 
 def calibrate(
@@ -218,6 +234,7 @@ def calibrate(
     experiments: Sequence[Experiment] = (),
     particles: int = 0,
     posterior_simulations: int | None = None,
+    draws: int = DRAWS,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -250,6 +267,9 @@ def calibrate(
         Particles of the posterior sample (:func:`~mixsim.calibration.posterior.sample_posterior`); 0 draws none.
     posterior_simulations : int, optional
         The posterior's budget of runs; default five generations' worth of particles.
+    draws : int, default=30
+        Parameter sets drawn from the posterior (no more than its particles) to measure each channel's effect with
+        the uncertainty the data leave (each run once with every channel on, and once per channel off).
     workers, executor, progress
         As for :func:`mixsim.simulate`.
 
@@ -281,21 +301,50 @@ def calibrate(
 
     # The fitted replay and its lift tests, then each channel that spent switched off, on the same seeds.
     checked = evaluate([replay], history, experiments, seeds, workers, executor, progress)[0]
-    spending = [c.name for c in replay.channels if c.spend > 0]
-    off = [replay.with_spend({name: 0.0}) for name in spending]
-    records = run_worlds([World(v, s) for v in off for s in seeds], workers, executor, progress)
-    kpi = np.array([simulated_kpi(r, replay, history).sum() for r in records]).reshape(len(off), -1)
-    incremental = np.zeros((len(seeds), len(replay.channels)))
-    for j, name in enumerate(spending):
-        incremental[:, replay.channel_names.index(name)] = checked.kpi.sum(axis=1) - kpi[j]
-    posterior = None
+    incremental = channel_effects([replay] * len(seeds), seeds, history, workers, executor, progress, checked.kpi)
+    posterior = drawn = None
     if particles > 0:
         budget = posterior_simulations or 5 * particles * runs_per_set(experiments)
         posterior = sample_posterior(
             scenario, history, parameters, particles=particles, simulations=budget, experiments=experiments,
             seed=seed, workers=workers, executor=executor, progress=progress,
         )  # fmt: skip
+        draws = min(draws, particles)  # no more than the particles to draw from
+        if draws > 0:
+            sets = posterior.sample(draws, seed).to_numpy()
+            replays = [fitted_replay(scenario, history, parameters, list(row)) for row in sets]
+            own = np.random.SeedSequence(seed, spawn_key=(DRAWS_KEY,)).spawn(draws)
+            drawn = channel_effects(replays, own, history, workers, executor, progress)
     fitted = dataclasses.replace(fitted, overrides=())
     return Calibrated(
-        fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts, posterior
+        fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts, posterior, drawn
     )
+
+
+def channel_effects(
+    replays: Sequence[Scenario],
+    seeds: Sequence[np.random.SeedSequence],
+    history: History,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+    kpi: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each channel's incremental KPI over the history, per replay and its seed (replays x channels): the replay's
+    KPI minus the same replay's with the channel's spend off, on the same random numbers (0 for a channel without
+    spend). ``kpi`` (replays x periods) is the replays' own KPI when already simulated."""
+    spending = [c.name for c in replays[0].channels if c.spend > 0]
+    plans = [[r.with_spend({name: 0.0}) for name in spending] for r in replays]
+    if kpi is None:
+        plans = [[r, *plan] for r, plan in zip(replays, plans, strict=True)]
+    worlds = [World(v, s) for plan, s in zip(plans, seeds, strict=True) for v in plan]
+    records = run_worlds(worlds, workers, executor, progress)
+    width = len(plans[0])
+    totals = np.array([simulated_kpi(r, w.scenario, history).sum() for r, w in zip(records, worlds, strict=True)])
+    totals = totals.reshape(len(replays), width)
+    on = kpi.sum(axis=1) if kpi is not None else totals[:, 0]
+    off = totals if kpi is not None else totals[:, 1:]
+    out = np.zeros((len(replays), len(replays[0].channels)))
+    for j, name in enumerate(spending):
+        out[:, replays[0].channel_names.index(name)] = on - off[:, j]
+    return out

@@ -7,7 +7,7 @@ import argparse
 
 from mixsim._files import output_set, write_atomic
 from mixsim.calibration import read_history
-from mixsim.calibration.calibrate import calibrate, calibrate_run_count
+from mixsim.calibration.calibrate import DRAWS, calibrate, calibrate_run_count
 from mixsim.calibration.lift import read_lift
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
@@ -52,7 +52,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     experiments = read_lift(args.lift, scenario, history) if args.lift is not None else []
     check_replications = 10
     spending = sum(1 for c in scenario.channel_names if c in history.spend or c in history.activity)
-    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments, args.posterior)
+    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments, args.posterior, DRAWS)
     check_memory(scenario, args, runs=runs)
     flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
     with named_by_flags(flags), ProgressBar(runs) as progress:
