@@ -22,6 +22,7 @@ from mixsim.calibration.parameters import Parameter, apply, default_parameters
 from mixsim.calibration.point import fit_point
 from mixsim.calibration.posterior import sample_posterior
 from mixsim.calibration.replay import fitted_replay, history_scenario, simulated_kpi
+from mixsim.report.calibration import calibration_section
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario
 
@@ -113,6 +114,15 @@ def test_calibrate_command_writes_a_scenario_every_command_accepts(
     assert fitted.organic.conversion_rate == point["point"]
     code, _, _ = run_cli("simulate", out / "calibrated.toml", "-r", "1")
     assert code == 0
+    # The report of the calibrated scenario finds its fit beside it and shows it.
+    code, _, err = run_cli("report", out / "calibrated.toml", "-r", "1", "-w", "1", "--out", tmp_path / "r.html")
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    r2 = json.loads((out / "fit.json").read_text(encoding="utf-8"))["train"]["r2"]
+    assert "<h2>Calibration</h2>" in page and f"{r2:.3f}" in page and "organic.conversion_rate" in page
+    (out / "fit.json").unlink()
+    code, _, err = run_cli("report", out / "calibrated.toml", "--out", tmp_path / "r2.html")
+    assert code == 2 and "calibration.fit: no such file" in err and not (tmp_path / "r2.html").exists()
 
 
 def test_calibrate_refuses_bad_input_with_exit_2(run_cli, history_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -256,3 +266,28 @@ def test_channel_intervals_carry_the_posterior(truth: Scenario, history_file: Pa
     assert result.check_runs == 6 * 6 + 8 * 6
     data = json.loads(result.to_json())
     assert data["simulations"] == result.point.simulations + result.check_runs + result.posterior.simulations
+
+
+def test_the_report_section_says_what_the_data_did_not_inform() -> None:
+    """The report's calibration section gives each fit statistic, each channel's ROAS interval with what it
+    carries, each parameter with its prior and posterior, names the ones the data left at their prior and the
+    correlated pairs, and says n/a for a figure that is undefined."""
+    fit = {
+        "kpi": "revenue", "history": "h.csv", "weeks": {"train": 39, "holdout": 13}, "simulations": 1234, "seed": 7,
+        "train": {"r2": 0.9512, "nrmse": 0.05, "mape": 0.031}, "holdout": {"r2": None, "nrmse": 0.1, "mape": 0.087},
+        "channels": {"tv": {"uncertainty": "parameters and chance", "roas": {"mean": 2.5, "ci90": [1.75, 3.25]},
+                            "incremental": {"mean": 5.0, "ci90": [4.0, 6.0]}}},
+        "experiments": [],
+        "parameters": {
+            "channels.tv.p_aware": {"prior": [0.001, 0.1], "point": 0.01, "posterior_ci90": [0.008, 0.012],
+                                    "informed": True},
+            "organic.awareness_rate": {"prior": [1e-5, 1e-3], "point": 1e-4, "posterior_ci90": [1.2e-5, 9e-4],
+                                       "informed": False},
+        },
+        "correlated": [{"parameters": ["channels.tv.p_aware", "organic.awareness_rate"], "correlation": -0.8}],
+    }  # fmt: skip
+    page = calibration_section(fit)
+    for text in ("0.951", "3.1%", "8.7%", "n/a", "2.50", "[1.75, 3.25]", "parameters and chance", "1,234"):
+        assert text in page, text
+    assert "Not informed by the data" in page and page.count("no: read as the prior") == 1
+    assert "organic.awareness_rate are correlated (-0.80)" in page

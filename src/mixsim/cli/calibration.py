@@ -74,7 +74,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     from mixsim.plots.calibration import plot_fit, plot_posterior
 
     with output_set(out) as staged:  # all of this run's files, or none
-        write_atomic(staged / "calibrated.toml", scenario_to_toml(result.scenario))
+        fitted = result.scenario.replace({"calibration.fit": "fit.json"})  # mixsim report finds its fit beside it
+        write_atomic(staged / "calibrated.toml", scenario_to_toml(fitted))
         write_atomic(staged / "fit.json", result.to_json() + "\n")
         write_atomic(staged / "fit.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
         save_figure(plot_fit(result), staged / "fit", FIGURE_FORMATS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from mixsim.cli.text import compare_report, simulation_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
 from mixsim.results import SimulationResult
-from mixsim.scenario import load_scenario
+from mixsim.scenario import Scenario, load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
 from mixsim.tables import spreadsheet_safe
@@ -201,6 +202,7 @@ def _report_command(args: argparse.Namespace) -> int:
     # Deferred: the report draws figures, so it loads matplotlib.
     from mixsim.report import report_run_count, run_report
 
+    fit = _calibration_fit(args.scenario, scenario)
     runs = report_run_count(scenario, args.replications, optimize=args.optimize)
     check_memory(scenario, args, runs=runs)
     with ProgressBar(runs) as progress:
@@ -209,6 +211,7 @@ def _report_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=args.replications,
             optimize=args.optimize,
+            calibration=fit,
             workers=args.workers,
             executor=args.executor,
             progress=progress,
@@ -218,6 +221,24 @@ def _report_command(args: argparse.Namespace) -> int:
     if report.plan is not None and not report.plan.optimal:
         print(f"The budget could not be optimized: {report.plan.message}", file=sys.stderr)
     return 0
+
+
+def _calibration_fit(path: str, scenario: Scenario) -> dict[str, Any] | None:
+    """The fit of a calibrated scenario (``calibration.fit``, a file beside the scenario's), or None."""
+    if scenario.calibration is None or scenario.calibration.fit is None:
+        return None
+    fit = Path(path).parent / scenario.calibration.fit
+    where = f"{path}: calibration.fit"
+    try:
+        data = json.loads(fit.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([f"{where}: no such file: {fit}"]) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError([f"{where}: {fit} is not a fit.json mixsim calibrate wrote ({error})"]) from None
+    if not isinstance(data, dict) or not {"kpi", "train", "holdout", "parameters"} <= set(data):
+        raise InputError([f"{where}: {fit} is not a fit.json mixsim calibrate wrote (needs kpi, train, holdout, "
+                          "parameters)"])  # fmt: skip
+    return data
 
 
 def _sweep(args: argparse.Namespace) -> int:

@@ -11,8 +11,8 @@ import base64
 import html
 import io
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,8 @@ from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.export import rounded_tables
 from mixsim.optimizer.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
-from mixsim.report.facts import assumptions, caveats, money, price
+from mixsim.report.calibration import calibration_section
+from mixsim.report.facts import assumptions, caveats, html_table, money, price
 from mixsim.results import SimulationResult
 from mixsim.tables import json_records
 
@@ -56,13 +57,12 @@ def _number(value: object, fmt: str) -> str:
     return "n/a" if isinstance(value, float) else html.escape(str(value))
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def build_report(result: SimulationResult, curves: CurveSet | None = None, plan: Plan | None = None) -> str:
+def build_report(
+    result: SimulationResult,
+    curves: CurveSet | None = None,
+    plan: Plan | None = None,
+    calibration: Mapping[str, Any] | None = None,
+) -> str:
     """The report as one HTML document: the answer first (:func:`summary`), then the assumptions, the results,
     the channels, the curves, the plan with its verification, and what the model leaves out.
 
@@ -74,6 +74,9 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
         Response curves, drawn with the plan's spend marked when a plan is given.
     plan : Plan, optional
         An optimized plan, shown beside the current one (verified, when it carries its verification).
+    calibration : mapping, optional
+        The fit of a calibrated scenario (``fit.json``), shown after the assumptions
+        (:func:`~mixsim.report.calibration.calibration_section`).
 
     Returns
     -------
@@ -90,8 +93,8 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
         "[low, high] holds 90% of the simulated outcomes.</p>",
         summary(result, plan),
         "<h2>Assumptions</h2>",
-        _table(["item", "value"], [(html.escape(k), html.escape(v)) for k, v in assumptions(sc)]),
-        _table(
+        html_table(["item", "value"], [(html.escape(k), html.escape(v)) for k, v in assumptions(sc)]),
+        html_table(
             [
                 "channel",
                 "planned spend",
@@ -118,11 +121,12 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
                 for c in sc.channels
             ],
         ),
+        calibration_section(calibration) if calibration is not None else "",
         "<h2>Results</h2>",
     ]
     kpis = result.to_frame("kpis")
     parts.append(
-        _table(
+        html_table(
             ["KPI", "mean", "90% interval"],
             [
                 (
@@ -150,7 +154,7 @@ def build_report(result: SimulationResult, curves: CurveSet | None = None, plan:
         columns += [("incremental_conversions", _count), ("incremental_roas", lambda v: _number(v, "{:.2f}"))]
     parts += [
         "<h2>Channels</h2>",
-        _table(
+        html_table(
             ["channel", *(name.replace("_", " ") for name, _ in columns)],
             [(html.escape(str(name)), *(show(row[m]) for m, show in columns)) for name, row in channels.iterrows()],
         ),
@@ -260,7 +264,7 @@ def _plan_section(plan: Plan) -> list[str]:
         f"<p>Objective: {html.escape(plan.objective)}; budget {money(plan.budget)}; one more dollar of budget "
         f"returns {plan.shadow_price:.2f}. Binding: "
         f"{html.escape('; '.join(b.name for b in plan.binding) or 'none')}.</p>",
-        _table(
+        html_table(
             [
                 "channel",
                 "book",
@@ -306,7 +310,7 @@ def _plan_section(plan: Plan) -> list[str]:
             "<h3>Verification: the plan against today's, in paired simulation</h3>",
             f"<p class='muted'>{plan.verification.replications} replications with the same random numbers for both "
             f"plans (seed {plan.verification.seed}), apart from the curves' random numbers: out of sample.</p>",
-            _table(
+            html_table(
                 ["figure", "projected", "simulated", "90% interval"],
                 [
                     (

@@ -3,12 +3,13 @@ channel is priced, and money with its currency (pure functions of the scenario; 
 
 from __future__ import annotations
 
+import html
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from mixsim.scenario import Channel, Scenario, describe_population
 
-__all__ = ["assumptions", "caveats", "money", "price"]
+__all__ = ["assumptions", "caveats", "html_table", "money", "price"]
 
 
 def caveats(scenario: Scenario, *, curves: bool = False, plan: bool = False) -> tuple[str, ...]:
@@ -58,6 +59,13 @@ def caveats(scenario: Scenario, *, curves: bool = False, plan: bool = False) -> 
         )
     said.append("Every figure is as good as the scenario's assumptions: replace the benchmarks with your own numbers.")
     return tuple(said)
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table: ``header`` escaped, ``rows`` of cells already HTML."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def money(value: float, decimals: int = 0, sign: bool = False) -> str:

@@ -5,7 +5,9 @@ command line only sizes a progress bar and writes the file."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mixsim.optimizer import optimize as optimize_budget
 from mixsim.optimizer.curves import CurveSet
@@ -41,15 +43,18 @@ class Report:
         Each channel's response curve, measured around the current plan.
     plan : Plan or None
         The optimized budget, when asked for (it may be infeasible: see ``plan.optimal`` and ``plan.message``).
+    calibration : mapping or None
+        The fit of a calibrated scenario (the contents of its ``fit.json``), shown in a section of its own.
     """
 
     result: SimulationResult
     curves: CurveSet
     plan: Plan | None = None
+    calibration: Mapping[str, Any] | None = None
 
     def to_html(self) -> str:
         """The report as one HTML document (see :func:`build_report`)."""
-        return build_report(self.result, self.curves, self.plan)
+        return build_report(self.result, self.curves, self.plan, self.calibration)
 
 
 def report_run_count(scenario: Scenario, replications: int, optimize: bool = False) -> int:
@@ -72,6 +77,7 @@ def run_report(
     seed: int | None = None,
     replications: int = 10,
     optimize: bool = False,
+    calibration: Mapping[str, Any] | None = None,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -90,6 +96,8 @@ def run_report(
     optimize : bool, default=False
         Also optimize the budget (:data:`PLAN_ITERATIONS` solves of :func:`mixsim.optimize`) and verify the plan
         against today's in paired simulation (:data:`VERIFY_REPLICATIONS` replications).
+    calibration : mapping, optional
+        The fit of a calibrated scenario (``fit.json`` as ``mixsim calibrate`` wrote it), shown in the report.
     workers : int, default=1
         Worker processes.
     executor : concurrent.futures.Executor, optional
@@ -129,4 +137,4 @@ def run_report(
             curves=curves,
             verify_replications=VERIFY_REPLICATIONS,
         )
-    return Report(result, curves, plan)
+    return Report(result, curves, plan, calibration)

@@ -42,6 +42,10 @@ CALIBRATION_TABLE = Table(
         "kpi": Choice(doc="What the KPI column counts: revenue or conversions (every purchase)", options=KPIS),
         "kpi_column": Text(doc="The history's KPI column; default the kpi's name"),
         "holdout_weeks": Integer(doc="The last weeks, kept out of the fit and forecast; default 0", low=0),
+        "fit": Text(
+            doc="The fit.json of the mixsim calibrate that fitted this scenario, relative to the scenario file "
+            "(written by mixsim calibrate; mixsim report shows it); default none"
+        ),
         "channels": MapOf(
             doc="Per channel of the scenario, its columns; default <channel>_spend, <channel>_impressions and "
             "<channel>_clicks where the history has them (the columns mixsim export-mmm writes)",
@@ -102,7 +106,8 @@ class Calibration:
     """The ``[calibration]`` table: the history's columns and the parameters to fit.
 
     ``channels`` and ``parameters`` are empty when the table leaves them to their defaults (the columns
-    ``mixsim export-mmm`` writes; the default parameter set).
+    ``mixsim export-mmm`` writes; the default parameter set). ``fit`` names the ``fit.json`` of the calibration
+    that fitted the scenario, relative to its file, when ``mixsim calibrate`` wrote it.
     """
 
     date: str = "date"
@@ -112,6 +117,7 @@ class Calibration:
     channels: tuple[tuple[str, ChannelColumns], ...] = ()
     controls: tuple[tuple[str, str], ...] = ()
     parameters: tuple[tuple[str, Prior], ...] = ()
+    fit: str | None = None
 
 
 def build_calibration(table: dict[str, Any]) -> Calibration:
@@ -125,6 +131,7 @@ def build_calibration(table: dict[str, Any]) -> Calibration:
         channels=tuple((name, ChannelColumns(**columns)) for name, columns in (table["channels"] or {}).items()),
         controls=tuple((table["controls"] or {}).items()),
         parameters=tuple((key, Prior(p["low"], p["high"])) for key, p in (table["parameters"] or {}).items()),
+        fit=table["fit"],
     )
 
 

@@ -24,6 +24,8 @@ def _calibration(scenario: Scenario) -> dict[str, Any]:
         "kpi_column": calibration.kpi_column,
         "holdout_weeks": calibration.holdout_weeks,
     }
+    if calibration.fit is not None:
+        table["fit"] = calibration.fit
     if calibration.channels:
         table["channels"] = {
             name: {k: v for k, v in dataclasses.asdict(columns).items() if v is not None}
