@@ -1,19 +1,24 @@
-"""A posterior sample of parameter sets: ABC-SMC (population Monte Carlo ABC, Beaumont, Cornuet, Marin and Robert,
-Biometrika 2009) on the distance of :mod:`~mixsim.calibration.evaluation`.
+"""A posterior sample of parameter sets by approximate Bayesian computation (ABC) on the distance of
+:mod:`~mixsim.calibration.evaluation`: a parameter set belongs to the posterior when its simulation, on seeds of its
+own, lands within a tolerance of what was observed.
 
-The first generation draws its particles from the priors; each later one resamples the last by weight, moves each
-draw by a Gaussian kernel of twice the last generation's weighted covariance (in the priors' unit cube) and keeps the
-draws whose simulated distance is within the generation's tolerance (the median distance of the last generation),
-weighted by prior over kernel density. Every particle is simulated on seeds of its own: the posterior carries the
-simulation's chance as the data would. It stops when its budget of simulations is spent, keeping the last complete
-generation. The method needs no package beyond numpy (ABC-SMC libraries and neural estimators bring dependencies
-heavier than the rest of mixsim together) and works on the very distance the point fit minimizes.
+The default method (``"smc"``) is adaptive sequential Monte Carlo ABC (Del Moral, Doucet and Jasra, Statistics and
+Computing 2012): the first generation of particles is drawn from the priors; each later one halves the tolerance
+(the median distance of the particles alive), resamples the particles within it back to full size, and moves each
+by one Metropolis step of a Gaussian random walk (twice the alive particles' covariance, in the priors' unit cube,
+where the priors are uniform): the proposal is kept when its own simulation is within the tolerance. A generation
+costs one simulation per particle, whatever the acceptance. ``"pmc"`` is ABC population Monte Carlo (Beaumont,
+Cornuet, Marin and Robert, Biometrika 2009), which simulates fresh draws until a generation is full: it discards
+the draws beyond the tolerance, so on the same budget it goes through fewer generations. Both stop when their
+budget of simulations is spent. Every particle is simulated on seeds of its own, so the posterior carries the
+simulation's chance as the data would. The methods need no package beyond numpy and work on the very distance the
+point fit minimizes; docs/calibration.md says how they were chosen.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +39,8 @@ POSTERIOR_KEY = 0xAB5C
 
 INFORMED = 0.5
 """A parameter is informed when its posterior's 90% interval spans less than this share of its prior's."""
+MIXING = 0.3
+"""The tolerance shrinks only after a Metropolis step that moved at least this share of the particles."""
 CORRELATED = 0.7
 """Pairs of parameters whose posterior correlation (in the priors' unit cube) is above this, in absolute value."""
 
@@ -106,11 +113,12 @@ def sample_posterior(
     simulations: int = 1000,
     experiments: Sequence[Experiment] = (),
     seed: int = 0,
+    method: str = "smc",
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
 ) -> Posterior:
-    """ABC-SMC over ``parameters`` of ``scenario`` against ``history`` (and ``experiments``).
+    """A posterior sample over ``parameters`` of ``scenario`` against ``history`` (and ``experiments``) by ABC.
 
     Parameters
     ----------
@@ -118,12 +126,21 @@ def sample_posterior(
         Particles per generation.
     simulations : int, default=1000
         The most engine runs (each particle costs one run, and one more per lift-test variant).
+    seed : int, default=0
+        Root seed of the draws and of every particle's own runs.
+    method : {"smc", "pmc"}, default="smc"
+        Adaptive sequential Monte Carlo ABC, or ABC population Monte Carlo (see the module).
+    workers, executor, progress
+        As for :func:`mixsim.simulate`; ``progress(done, total)`` counts runs.
 
     Returns
     -------
     Posterior
-        The last complete generation (the first, from the priors, when the budget allows no other).
+        The last generation (``"pmc"``: the last complete one; the first, from the priors, when the budget allows no
+        other).
     """
+    if method not in ("smc", "pmc"):
+        raise ValueError(f"method: 'smc' or 'pmc' (got {method!r})")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(POSTERIOR_KEY,)).generate_state(1)[0])
     drawn = 0
 
@@ -156,16 +173,61 @@ def sample_posterior(
 
     unit = rng.random((particles, dims))
     distances = simulate(unit)
+    if method == "pmc":
+        return _population_monte_carlo(parameters, unit, distances, simulate, lambda: done, simulations, per, rng)
+    tolerance, generations, accepted = float(np.max(distances)), 1, 1.0
+    while done + particles * per <= simulations:
+        # While the particles still move (the last step kept at least MIXING of its proposals), halve the particles
+        # alive (the tolerance: their median distance) and resample them back to full size; else keep the tolerance,
+        # so that particles stuck where one lucky run put them get more steps before it shrinks again. Then move
+        # each by one Metropolis step at the tolerance: a proposal is kept when it lies in the priors' cube (uniform
+        # there) and its own simulation is within the tolerance.
+        if accepted >= MIXING:
+            tolerance = float(np.median(distances))
+            alive = np.flatnonzero(distances <= tolerance)
+            picks = alive[rng.integers(len(alive), size=particles)]
+            unit, distances = unit[picks], distances[picks]
+        distinct = np.unique(unit, axis=0)
+        spread = np.atleast_2d(np.cov(distinct.T)) if len(distinct) > 1 else np.zeros((dims, dims))
+        cov = 2.0 * spread + 1e-10 * np.eye(dims)  # the random walk: twice the distinct particles' covariance
+        moved = unit + rng.standard_normal((particles, dims)) @ np.linalg.cholesky(cov).T
+        inside = np.flatnonzero(np.all((moved >= 0) & (moved <= 1), axis=1))
+        kept = inside[:0]
+        if inside.size:
+            d = simulate(moved[inside])
+            kept = inside[d <= tolerance]
+            unit[kept], distances[kept] = moved[kept], d[d <= tolerance]
+        accepted = kept.size / particles
+        generations += 1
+    weights = np.full(particles, 1.0 / particles)
+    return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, done)
+
+
+def _population_monte_carlo(
+    parameters: Sequence[Parameter],
+    unit: np.ndarray,
+    distances: np.ndarray,
+    simulate: Callable[[np.ndarray], np.ndarray],
+    spent: Callable[[], int],
+    simulations: int,
+    per: int,
+    rng: np.random.Generator,
+) -> Posterior:
+    """ABC population Monte Carlo (Beaumont et al. 2009) from a first generation drawn from the priors: each
+    generation resamples the last by weight, moves each draw by a Gaussian kernel of twice the last generation's
+    weighted covariance and keeps the draws within the last generation's median distance until it has as many as
+    before, weighted by prior over kernel density; the last complete generation is returned."""
+    particles, dims = unit.shape
     weights = np.full(particles, 1.0 / particles)
     tolerance, generations = float(np.max(distances)), 1
-    while done + particles * per <= simulations:
+    while spent() + particles * per <= simulations:
         tolerance_next = float(np.median(distances))
         cov = 2.0 * np.atleast_2d(np.cov(unit.T, aweights=weights)) + 1e-12 * np.eye(dims)
         chol = np.linalg.cholesky(cov)
         inv = np.linalg.inv(cov)
         kept_unit: list[np.ndarray] = []
         kept_distance: list[float] = []
-        while len(kept_unit) < particles and done + particles * per <= simulations:
+        while len(kept_unit) < particles and spent() + particles * per <= simulations:
             picks = rng.choice(particles, size=particles, p=weights)
             moved = unit[picks] + rng.standard_normal((particles, dims)) @ chol.T
             inside = np.all((moved >= 0) & (moved <= 1), axis=1)
@@ -186,4 +248,4 @@ def sample_posterior(
         unit, distances = new_unit, np.array(kept_distance)
         weights = new_weights / new_weights.sum()
         tolerance, generations = tolerance_next, generations + 1
-    return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, done)
+    return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, spent())
