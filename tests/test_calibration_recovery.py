@@ -21,7 +21,7 @@ from mixsim.scenario import Scenario
 
 pytestmark = pytest.mark.slow
 
-WEEKS = 30
+WEEKS = 20
 MOVED = {  # the scenario to calibrate, as multiples of the truth: each prior's centre is off by 3
     "channels.social.p_aware": 3.0,
     "channels.search.p_convert": 1 / 3,
@@ -47,7 +47,7 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Calibrated, np.
     history = read_history(folder / "history.csv", truth, holdout_weeks=WEEKS // 4)
     # One lift test: social off for four weeks, its lift what the truth loses (on its own seeds), with the spread
     # of those seeds as its standard error.
-    start, end = history.dates[6], history.dates[9] + dt.timedelta(days=6)
+    start, end = history.dates[4], history.dates[7] + dt.timedelta(days=6)
     (folder / "lift.csv").write_text(f"channel,start,end,lift,spend\nsocial,{start},{end},0,0\n", encoding="utf-8")
     (test,) = read_lift(folder / "lift.csv", truth, history)
     replay = history_scenario(truth, history)
@@ -64,7 +64,7 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Calibrated, np.
     priors = {key: {"low": _value(moved, key) / 10, "high": min(_value(moved, key) * 10, 1.0)} for key in MOVED}
     scenario = moved.replace({"calibration.parameters": priors})
     result = calibrate(
-        scenario, history, seed=8, simulations=300, experiments=tests, particles=40, draws=20, workers=2
+        scenario, history, seed=8, simulations=240, experiments=tests, particles=30, draws=15, workers=2
     )
     return result, true_roas
 

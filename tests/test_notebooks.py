@@ -10,7 +10,14 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-EXPECTED = ("01_quickstart", "02_what_if", "03_optimize_and_export", "04_attribution_vs_truth", "05_mmm_ground_truth")
+EXPECTED = (
+    "01_quickstart",
+    "02_what_if",
+    "03_optimize_and_export",
+    "04_attribution_vs_truth",
+    "05_mmm_ground_truth",
+    "06_calibration",
+)
 
 
 def test_the_shipped_notebooks_are_there() -> None:

@@ -307,7 +307,7 @@ def calibrate(
         budget = posterior_simulations or 5 * particles * runs_per_set(experiments)
         posterior = sample_posterior(
             scenario, history, parameters, particles=particles, simulations=budget, experiments=experiments,
-            seed=seed, workers=workers, executor=executor, progress=progress,
+            seed=seed, centre=point.values, workers=workers, executor=executor, progress=progress,
         )  # fmt: skip
         draws = min(draws, particles)  # no more than the particles to draw from
         if draws > 0:

@@ -7,12 +7,14 @@ Computing 2012): the first generation of particles is drawn from the priors; eac
 (the median distance of the particles alive), resamples the particles within it back to full size, and moves each
 by one Metropolis step of a Gaussian random walk (twice the alive particles' covariance, in the priors' unit cube,
 where the priors are uniform): the proposal is kept when its own simulation is within the tolerance. A generation
-costs one simulation per particle, whatever the acceptance. ``"pmc"`` is ABC population Monte Carlo (Beaumont,
-Cornuet, Marin and Robert, Biometrika 2009), which simulates fresh draws until a generation is full: it discards
-the draws beyond the tolerance, so on the same budget it goes through fewer generations. Both stop when their
-budget of simulations is spent. Every particle is simulated on seeds of its own, so the posterior carries the
-simulation's chance as the data would. The methods need no package beyond numpy and work on the very distance the
-point fit minimizes; docs/calibration.md says how they were chosen.
+costs one simulation per particle, whatever the acceptance. The tolerance never goes below the distance a good
+parameter set gets on fresh chance (the point estimate's median over a few seeds of its own): below it only lucky
+runs would pass, and a sample closing in on luck is narrower than the data allow. ``"pmc"`` is ABC population
+Monte Carlo (Beaumont, Cornuet, Marin and Robert, Biometrika 2009), which simulates fresh draws until a generation
+is full: it discards the draws beyond the tolerance, so on the same budget it goes through fewer generations. Both
+stop when their budget of simulations is spent. Every particle is simulated on seeds of its own, so the posterior
+carries the simulation's chance as the data would. The methods need no package beyond numpy and work on the very
+distance the point fit minimizes; docs/calibration.md says how they were chosen.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ POSTERIOR_KEY = 0xAB5C
 
 INFORMED = 0.5
 """A parameter is informed when its posterior's 90% interval spans less than this share of its prior's."""
+ALIVE = 0.5
+"""The share of the particles kept alive when the tolerance shrinks (the tolerance: that quantile of their
+distances)."""
+FLOOR_RUNS = 5
+"""Runs of a good parameter set, on seeds of their own, whose median distance is the lowest tolerance."""
 MIXING = 0.3
 """The tolerance shrinks only after a Metropolis step that moved at least this share of the particles."""
 CORRELATED = 0.7
@@ -114,6 +121,7 @@ def sample_posterior(
     experiments: Sequence[Experiment] = (),
     seed: int = 0,
     method: str = "smc",
+    centre: Sequence[float] | None = None,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -130,6 +138,10 @@ def sample_posterior(
         Root seed of the draws and of every particle's own runs.
     method : {"smc", "pmc"}, default="smc"
         Adaptive sequential Monte Carlo ABC, or ABC population Monte Carlo (see the module).
+    centre : sequence of float, optional
+        A good parameter set (the point estimate), one value per parameter: its median distance over
+        :data:`FLOOR_RUNS` runs on seeds of their own is the lowest tolerance ``"smc"`` goes to; default the mean
+        of the first generation's best tenth.
     workers, executor, progress
         As for :func:`mixsim.simulate`; ``progress(done, total)`` counts runs.
 
@@ -175,6 +187,14 @@ def sample_posterior(
     distances = simulate(unit)
     if method == "pmc":
         return _population_monte_carlo(parameters, unit, distances, simulate, lambda: done, simulations, per, rng)
+    # The floor: the distance a good set itself gets on fresh chance (its median over FLOOR_RUNS seeds). Below
+    # it, only lucky runs would pass, and the particles would close in on luck rather than on the data.
+    if centre is None:
+        best = unit[np.argsort(distances)[: max(2, particles // 10)]]
+        around = best.mean(axis=0)
+    else:
+        around = np.array([p.to_unit(v) for p, v in zip(parameters, centre, strict=True)])
+    floor = float(np.median(simulate(np.repeat(around[None, :], FLOOR_RUNS, axis=0))))
     tolerance, generations, accepted = float(np.max(distances)), 1, 1.0
     while done + particles * per <= simulations:
         # While the particles still move (the last step kept at least MIXING of its proposals), halve the particles
@@ -183,7 +203,7 @@ def sample_posterior(
         # each by one Metropolis step at the tolerance: a proposal is kept when it lies in the priors' cube (uniform
         # there) and its own simulation is within the tolerance.
         if accepted >= MIXING:
-            tolerance = float(np.median(distances))
+            tolerance = max(float(np.quantile(distances, ALIVE)), floor)
             alive = np.flatnonzero(distances <= tolerance)
             picks = alive[rng.integers(len(alive), size=particles)]
             unit, distances = unit[picks], distances[picks]
