@@ -5,7 +5,6 @@ that cover it, and forecast the weeks held out."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,8 @@ import mixsim
 from mixsim.calibration import read_history
 from mixsim.calibration.calibrate import Calibrated, calibrate, channel_effects
 from mixsim.calibration.evaluation import evaluate
-from mixsim.calibration.lift import read_lift
+from mixsim.calibration.history import History
+from mixsim.calibration.lift import Experiment, read_lift
 from mixsim.calibration.replay import history_scenario
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 from mixsim.scenario import Scenario
@@ -29,6 +29,7 @@ MOVED = {  # the scenario to calibrate, as multiples of the truth: each prior's 
     "organic.conversion_rate": 1 / 3,
 }
 VARIED = ("social", "search", "influencers")
+Market = tuple[Scenario, History, list[Experiment], np.ndarray]
 
 
 def _value(scenario: Scenario, key: str) -> float:
@@ -37,9 +38,9 @@ def _value(scenario: Scenario, key: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def recovered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Calibrated, np.ndarray]:
-    """The calibration, and each channel's true ROAS over the history (the truth replayed with the channel off,
-    on the same random numbers, averaged over 8 seeds)."""
+def market(tmp_path_factory: pytest.TempPathFactory) -> Market:
+    """The truth, its history, a lift test on social, and each channel's true ROAS over the history (the truth
+    replayed with the channel off, on the same random numbers, averaged over 8 seeds)."""
     folder = tmp_path_factory.mktemp("recovery")
     truth = mixsim.load_scenario("scenarios/d2c_ecommerce.toml", overrides=["scenario.population=6000"])
     frame = mmm_frame(mixsim.simulate(mmm_scenario(truth, weeks=WEEKS, seed=5), replications=1, seed=5))
@@ -59,13 +60,17 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Calibrated, np.
     tests = read_lift(folder / "lift.csv", truth, history)
     effects = channel_effects([replay] * 8, np.random.SeedSequence(7).spawn(8), history, workers=2)
     true_roas = effects.mean(axis=0) / np.array([history.spend[c].sum() for c in truth.channel_names])
+    return truth, history, tests, true_roas
 
+
+@pytest.fixture(scope="module")
+def recovered(market: Market) -> tuple[Calibrated, np.ndarray]:
+    """The calibration from priors off by 3, and the true ROAS."""
+    truth, history, tests, true_roas = market
     moved = truth.replace({key: _value(truth, key) * factor for key, factor in MOVED.items()})
     priors = {key: {"low": _value(moved, key) / 10, "high": min(_value(moved, key) * 10, 1.0)} for key in MOVED}
     scenario = moved.replace({"calibration.parameters": priors})
-    result = calibrate(
-        scenario, history, seed=8, simulations=240, experiments=tests, particles=30, draws=15, workers=2
-    )
+    result = calibrate(scenario, history, seed=8, simulations=240, experiments=tests, particles=30, draws=15, workers=2)
     return result, true_roas
 
 
