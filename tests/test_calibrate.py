@@ -291,3 +291,16 @@ def test_the_report_section_says_what_the_data_did_not_inform() -> None:
         assert text in page, text
     assert "Not informed by the data" in page and page.count("no: read as the prior") == 1
     assert "organic.awareness_rate are correlated (-0.80)" in page
+
+
+def test_the_posterior_spends_its_budget_in_many_dimensions(truth: Scenario, history_file: Path) -> None:
+    """Every parameter of the default set at once (a random walk in many dimensions leaves the priors' cube on
+    almost every step unless reflected back into it): each generation simulates its particles, the budget is spent
+    in as many generations as it allows, and every particle stays within its prior."""
+    history = read_history(history_file, truth)
+    small = truth.replace(population=2000)
+    prior = default_parameters(small)
+    assert len(prior) >= 10
+    posterior = sample_posterior(small, history, prior, particles=8, simulations=40, seed=3)
+    assert posterior.simulations <= 40 and posterior.generations == 1 + (40 - 8 - 5) // 8
+    assert np.all((posterior.unit >= 0) & (posterior.unit <= 1))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixsim.scenario import Scenario
+from mixsim.scenario import Scenario, parse_scenario, scenario_to_dict
 from mixsim.scenario.calibration import Prior
 
 __all__ = ["BASELINE", "DEFAULT_FACTOR", "Parameter", "apply", "default_parameters", "parameters_of"]
@@ -111,4 +111,7 @@ def apply(
     else:
         changes = {p.key: float(v) for p, v in zip(parameters, values, strict=True)}
     changes = {k: v for k, v in changes.items() if not k.startswith(BASELINE)}
+    if "repeat.purchase_rate" in changes and scenario.repeats:
+        # A file may give the rate as mean_days_between: restate the scenario resolved (purchase_rate) first.
+        scenario = parse_scenario(scenario_to_dict(scenario), source=scenario.source)
     return scenario.replace(changes) if changes else scenario

@@ -3,18 +3,18 @@
 own, lands within a tolerance of what was observed.
 
 The default method (``"smc"``) is adaptive sequential Monte Carlo ABC (Del Moral, Doucet and Jasra, Statistics and
-Computing 2012): the first generation of particles is drawn from the priors; each later one shrinks the tolerance
-to keep 70% of the particles alive, resamples the particles within it back to full size, and moves each
-by one Metropolis step of a Gaussian random walk (twice the alive particles' covariance, in the priors' unit cube,
-where the priors are uniform): the proposal is kept when its own simulation is within the tolerance. A generation
-costs one simulation per particle, whatever the acceptance. The tolerance never goes below the distance a good
-parameter set gets on fresh chance (the point estimate's median over a few seeds of its own): below it only lucky
-runs would pass, and a sample closing in on luck is narrower than the data allow. ``"pmc"`` is ABC population
-Monte Carlo (Beaumont, Cornuet, Marin and Robert, Biometrika 2009), which simulates fresh draws until a generation
-is full: it discards the draws beyond the tolerance, so on the same budget it goes through fewer generations. Both
-stop when their budget of simulations is spent. Every particle is simulated on seeds of its own, so the posterior
-carries the simulation's chance as the data would. The methods need no package beyond numpy and work on the very
-distance the point fit minimizes; docs/calibration.md says how they were chosen.
+Computing 2012): the first generation of particles is drawn from the priors; each later one shrinks the tolerance to
+keep 70% of the particles alive, resamples the particles within it back to full size, and moves each by one
+Metropolis step of a Gaussian random walk (twice the alive particles' covariance, in the priors' unit cube, where
+the priors are uniform, reflected at its faces): the proposal is kept when its own simulation is within the
+tolerance. A generation costs one simulation per particle, whatever the acceptance. The tolerance never goes below
+the distance a good parameter set gets on fresh chance (the point estimate's median over a few seeds of its own):
+below it only lucky runs would pass, and a sample closing in on luck is narrower than the data allow. ``"pmc"`` is
+ABC population Monte Carlo (Beaumont, Cornuet, Marin and Robert, Biometrika 2009), which simulates fresh draws until
+a generation is full: it discards the draws beyond the tolerance, so on the same budget it goes through fewer
+generations. Both stop when their budget of simulations is spent. Every particle is simulated on seeds of its own,
+so the posterior carries the simulation's chance as the data would. The methods need no package beyond numpy and
+work on the very distance the point fit minimizes; docs/calibration.md says how they were chosen.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ distances). Halving them went faster but its 90% intervals held the truth 0.67 t
 truths (benchmarks/posterior_methods.py), against 0.88 for this."""
 FLOOR_RUNS = 5
 """Runs of a good parameter set, on seeds of their own, whose median distance is the lowest tolerance."""
+OUTSIDE_TRIES = 100
+"""``"pmc"`` stops after this many draws of a whole generation's moves in a row left the priors' cube."""
 MIXING = 0.3
 """The tolerance shrinks only after a Metropolis step that moved at least this share of the particles."""
 CORRELATED = 0.7
@@ -201,8 +203,8 @@ def sample_posterior(
         # While the particles still move (the last step kept at least MIXING of its proposals), shrink the tolerance
         # to keep ALIVE of the particles and resample those back to full size; else keep the tolerance,
         # so that particles stuck where one lucky run put them get more steps before it shrinks again. Then move
-        # each by one Metropolis step at the tolerance: a proposal is kept when it lies in the priors' cube (uniform
-        # there) and its own simulation is within the tolerance.
+        # each by one Metropolis step at the tolerance: a proposal (reflected into the priors' cube, where they are
+        # uniform: the step stays symmetric) is kept when its own simulation is within the tolerance.
         if accepted >= MIXING:
             tolerance = max(float(np.quantile(distances, ALIVE)), floor)
             alive = np.flatnonzero(distances <= tolerance)
@@ -211,17 +213,21 @@ def sample_posterior(
         distinct = np.unique(unit, axis=0)
         spread = np.atleast_2d(np.cov(distinct.T)) if len(distinct) > 1 else np.zeros((dims, dims))
         cov = 2.0 * spread + 1e-10 * np.eye(dims)  # the random walk: twice the distinct particles' covariance
-        moved = unit + rng.standard_normal((particles, dims)) @ np.linalg.cholesky(cov).T
-        inside = np.flatnonzero(np.all((moved >= 0) & (moved <= 1), axis=1))
-        kept = inside[:0]
-        if inside.size:
-            d = simulate(moved[inside])
-            kept = inside[d <= tolerance]
-            unit[kept], distances[kept] = moved[kept], d[d <= tolerance]
+        moved = _reflected(unit + rng.standard_normal((particles, dims)) @ np.linalg.cholesky(cov).T)
+        d = simulate(moved)
+        kept = np.flatnonzero(d <= tolerance)
+        unit[kept], distances[kept] = moved[kept], d[kept]
         accepted = kept.size / particles
         generations += 1
     weights = np.full(particles, 1.0 / particles)
     return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, done)
+
+
+def _reflected(x: np.ndarray) -> np.ndarray:
+    """``x`` folded into the unit cube by reflection at its faces (a symmetric random walk stays symmetric): in many
+    dimensions almost every unfolded step would leave the cube somewhere."""
+    folded = np.mod(x, 2.0)
+    return np.where(folded > 1.0, 2.0 - folded, folded)
 
 
 def _population_monte_carlo(
@@ -248,13 +254,18 @@ def _population_monte_carlo(
         inv = np.linalg.inv(cov)
         kept_unit: list[np.ndarray] = []
         kept_distance: list[float] = []
+        tries = 0
         while len(kept_unit) < particles and spent() + particles * per <= simulations:
             picks = rng.choice(particles, size=particles, p=weights)
             moved = unit[picks] + rng.standard_normal((particles, dims)) @ chol.T
             inside = np.all((moved >= 0) & (moved <= 1), axis=1)
             candidates = moved[inside]
             if candidates.size == 0:
+                tries += 1
+                if tries >= OUTSIDE_TRIES:
+                    break  # the kernel keeps leaving the cube (many parameters): stop with what there is
                 continue
+            tries = 0
             d = simulate(candidates)
             for row, dist in zip(candidates, d, strict=True):
                 if dist <= tolerance_next and len(kept_unit) < particles:
