@@ -115,7 +115,9 @@ def test_calibrate_command_writes_a_scenario_every_command_accepts(
     code, _, _ = run_cli("simulate", out / "calibrated.toml", "-r", "1")
     assert code == 0
     # The report of the calibrated scenario finds its fit beside it and shows it.
-    code, _, err = run_cli("report", out / "calibrated.toml", "-r", "1", "-w", "1", "--out", tmp_path / "r.html")
+    code, _, err = run_cli(
+        "report", out / "calibrated.toml", "-r", "1", "-w", "1", "--scale", "0.2", "--out", tmp_path / "r.html"
+    )
     assert code == 0, err
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     r2 = json.loads((out / "fit.json").read_text(encoding="utf-8"))["train"]["r2"]
@@ -252,7 +254,9 @@ def test_channel_intervals_carry_the_posterior(truth: Scenario, history_file: Pa
     history = read_history(history_file, truth, holdout_weeks=4)
     convert = truth.channel("search").p_convert
     prior = {"channels.search.p_convert": {"low": convert / 10, "high": convert * 10}}
-    scenario = truth.replace({"calibration.parameters": prior})
+    # 3,000 customers standing for the history's 10,000 keep the runs cheap.
+    scale = {"scenario.population": 3000, "scenario.represents": 10000}
+    scenario = truth.replace({"calibration.parameters": prior, **scale})
     result = calibrate(
         scenario, history, seed=3, simulations=24, check_replications=6, baseline=False, particles=12, draws=8
     )
