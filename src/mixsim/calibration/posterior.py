@@ -43,8 +43,8 @@ INFORMED = 0.5
 """A parameter is informed when its posterior's 90% interval spans less than this share of its prior's."""
 ALIVE = 0.7
 """The share of the particles kept alive when the tolerance shrinks (the tolerance: that quantile of their
-distances). Halving them went faster but its 90% intervals held the truth 0.67 to 0.71 of the time on synthetic
-truths (benchmarks/posterior_methods.py), against 0.88 for this."""
+distances). Halving them went faster, but its 90% intervals held the truth 0.67 to 0.71 of the time on synthetic
+truths (benchmarks/posterior_methods.py)."""
 FLOOR_RUNS = 5
 """Runs of a good parameter set, on seeds of their own, whose median distance is the lowest tolerance."""
 OUTSIDE_TRIES = 100
