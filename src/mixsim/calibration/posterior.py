@@ -5,7 +5,7 @@ own, lands within a tolerance of what was observed.
 The default method (``"smc"``) is adaptive sequential Monte Carlo ABC (Del Moral, Doucet and Jasra, Statistics and
 Computing 2012): the first generation of particles is drawn from the priors; each later one shrinks the tolerance to
 keep 70% of the particles alive, resamples the particles within it back to full size, and moves each by one
-Metropolis step of a Gaussian random walk (twice the alive particles' covariance, in the priors' unit cube, where
+Metropolis step of a Gaussian random walk (twice the distinct particles' covariance, in the priors' unit cube, where
 the priors are uniform, reflected at its faces): the proposal is kept when its own simulation is within the
 tolerance. A generation costs one simulation per particle, whatever the acceptance. The tolerance never goes below
 the distance a good parameter set gets on fresh chance (the point estimate's median over a few seeds of its own):
