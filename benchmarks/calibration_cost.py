@@ -25,10 +25,10 @@ import numpy as np
 import mixsim
 from mixsim.calibration import read_history
 from mixsim.calibration.baseline import baseline_parameters
-from mixsim.calibration.calibrate import DRAWS, calibrate, channel_effects
+from mixsim.calibration.calibrate import DRAWS, calibrate, channel_effects, posterior_effects
 from mixsim.calibration.parameters import default_parameters
 from mixsim.calibration.posterior import sample_posterior
-from mixsim.calibration.replay import fitted_replay, history_scenario
+from mixsim.calibration.replay import history_scenario
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "calibration"
@@ -77,13 +77,10 @@ def main() -> None:
               f"{args.posterior} particles; {informed} of {len(parameters)} parameters informed")  # fmt: skip
         start = time.perf_counter()
         draws = min(DRAWS, args.posterior)
-        sets = posterior.sample(draws, fit.seed).to_numpy()
-        replays = [fitted_replay(scenario, history, fit.point.parameters, list(row)) for row in sets]
-        seeds = np.random.SeedSequence(fit.seed, spawn_key=(1,)).spawn(draws)
-        effects = channel_effects(replays, seeds, history, workers=args.workers)
+        effects = posterior_effects(scenario, history, posterior, draws, fit.seed, workers=args.workers)
         took = time.perf_counter() - start
         total += took
-        runs = draws * (1 + len(replays[0].channels))
+        runs = draws * (1 + len(scenario.channels))
         print(f"  channel ROAS over {draws} posterior draws: {took:.0f} s, {runs} runs")
         true = channel_effects([history_scenario(truth, history)] * 4, np.random.SeedSequence(5).spawn(4), history)
         for k, name in enumerate(scenario.channel_names):

@@ -29,7 +29,16 @@ from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
 from mixsim.tables import interval, json_ready
 
-__all__ = ["CHECK_KEY", "DRAWS", "DRAWS_KEY", "Calibrated", "calibrate", "calibrate_run_count", "channel_effects"]
+__all__ = [
+    "CHECK_KEY",
+    "DRAWS",
+    "DRAWS_KEY",
+    "Calibrated",
+    "calibrate",
+    "calibrate_run_count",
+    "channel_effects",
+    "posterior_effects",
+]
 
 CHECK_KEY = 0xCA11B
 """Spawn key of the runs that check the fit: seeds apart from those the search used."""
@@ -311,14 +320,29 @@ def calibrate(
         )  # fmt: skip
         draws = min(draws, particles)  # no more than the particles to draw from
         if draws > 0:
-            sets = posterior.sample(draws, seed).to_numpy()
-            replays = [fitted_replay(scenario, history, parameters, list(row)) for row in sets]
-            own = np.random.SeedSequence(seed, spawn_key=(DRAWS_KEY,)).spawn(draws)
-            drawn = channel_effects(replays, own, history, workers, executor, progress)
+            drawn = posterior_effects(scenario, history, posterior, draws, seed, workers, executor, progress)
     fitted = dataclasses.replace(fitted, overrides=())
     return Calibrated(
         fitted, history, point, checked.kpi, seed, incremental, tuple(experiments), checked.lifts, posterior, drawn
     )
+
+
+def posterior_effects(
+    scenario: Scenario,
+    history: History,
+    posterior: Posterior,
+    draws: int,
+    seed: int,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Each channel's incremental KPI over the history (draws x channels) for ``draws`` parameter sets drawn from
+    ``posterior``, each replayed on a seed of its own (:data:`DRAWS_KEY`) with every channel on and each off."""
+    sets = posterior.sample(draws, seed).to_numpy()
+    replays = [fitted_replay(scenario, history, posterior.parameters, list(row)) for row in sets]
+    own = np.random.SeedSequence(seed, spawn_key=(DRAWS_KEY,)).spawn(draws)
+    return channel_effects(replays, own, history, workers, executor, progress)
 
 
 def channel_effects(
