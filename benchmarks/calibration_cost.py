@@ -27,7 +27,7 @@ from mixsim.calibration import read_history
 from mixsim.calibration.baseline import baseline_parameters
 from mixsim.calibration.calibrate import DRAWS, calibrate, channel_effects, posterior_effects
 from mixsim.calibration.parameters import default_parameters
-from mixsim.calibration.posterior import sample_posterior
+from mixsim.calibration.posterior import GENERATIONS, posterior_budget, sample_posterior
 from mixsim.calibration.replay import history_scenario
 from mixsim.research.mmm import mmm_frame, mmm_scenario
 
@@ -67,7 +67,8 @@ def main() -> None:
     if args.posterior:
         start = time.perf_counter()
         posterior = sample_posterior(
-            scenario, history, fit.point.parameters, particles=args.posterior, simulations=5 * args.posterior,
+            scenario, history, fit.point.parameters, particles=args.posterior,
+            simulations=posterior_budget(args.posterior, GENERATIONS),
             seed=fit.seed, centre=fit.point.values, workers=args.workers,
         )  # fmt: skip
         took = time.perf_counter() - start

@@ -20,7 +20,7 @@ from mixsim.calibration.calibrate import calibrate, channel_effects
 from mixsim.calibration.evaluation import distance
 from mixsim.calibration.parameters import Parameter, apply, default_parameters
 from mixsim.calibration.point import fit_point
-from mixsim.calibration.posterior import sample_posterior
+from mixsim.calibration.posterior import posterior_budget, sample_posterior
 from mixsim.calibration.replay import fitted_replay, history_scenario, simulated_kpi
 from mixsim.report.calibration import calibration_section
 from mixsim.research.mmm import mmm_frame, mmm_scenario
@@ -100,10 +100,14 @@ def test_calibrate_command_writes_a_scenario_every_command_accepts(
     prior = "calibration.parameters={'organic.conversion_rate'={low=0.001,high=0.05}}"
     code, stdout, _ = run_cli(
         "calibrate", "scenarios/d2c_ecommerce.toml", "--history", history_file, "--holdout-weeks", "4",
-        "--simulations", "24", "--posterior", "4", "-w", "1", "--set", "scenario.population=10000", "--set", prior,
-        "--out", out,
+        "--simulations", "24", "--posterior", "4", "--generations", "3", "-w", "1",
+        "--set", "scenario.population=10000", "--set", prior, "--out", out,
     )  # fmt: skip
     assert code == 0, stdout
+    sampled = json.loads((out / "fit.json").read_text(encoding="utf-8"))["posterior"]
+    assert sampled["generations"] == 3 and sampled["particles"] == 4
+    assert sampled["simulations"] == posterior_budget(4, 3) and sampled["tolerance"] >= sampled["floor"]
+    assert "posterior: 3 generations of 4 particles" in stdout
     names = sorted(p.name for p in out.iterdir())
     assert {"calibrated.toml", "fit.csv", "fit.json", "posterior.csv", "fit.png", "posterior.png"} <= set(names)
     posterior = pd.read_csv(out / "posterior.csv")
@@ -143,6 +147,11 @@ def test_calibrate_refuses_bad_input_with_exit_2(run_cli, history_file: Path, tm
         "--out", tmp_path / "o",
     )  # fmt: skip
     assert code == 2 and "leaves 4 weeks to fit" in err
+    code, _, err = run_cli(
+        "calibrate", "scenarios/d2c_ecommerce.toml", "--history", history_file, "--generations", "0",
+        "--out", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 2 and "--generations" in err
     assert not (tmp_path / "o").exists()
 
 

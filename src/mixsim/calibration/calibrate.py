@@ -22,7 +22,7 @@ from mixsim.calibration.history import History
 from mixsim.calibration.lift import Experiment
 from mixsim.calibration.parameters import apply, parameters_of
 from mixsim.calibration.point import PointFit, fit_point
-from mixsim.calibration.posterior import Posterior, sample_posterior
+from mixsim.calibration.posterior import GENERATIONS, Posterior, posterior_budget, sample_posterior
 from mixsim.calibration.replay import fitted_replay, simulated_kpi
 from mixsim.engine import World
 from mixsim.scenario import Scenario
@@ -170,6 +170,7 @@ class Calibrated:
             "channels": self.channel_values(),
             "experiments": self.experiment_values(),
             "distance": self.point.distance,
+            "posterior": None if self.posterior is None else self.posterior.to_dict(),
             "simulations": self.point.simulations
             + self.check_runs
             + (0 if self.posterior is None else self.posterior.simulations),
@@ -222,12 +223,14 @@ def calibrate_run_count(
     experiments: Sequence[Experiment] = (),
     particles: int = 0,
     draws: int = 0,
+    generations: int = GENERATIONS,
 ) -> int:
     """The most engine runs :func:`calibrate` makes (for a progress bar), with ``channels`` channels spending in
-    the history, a posterior of ``particles`` particles on its default budget and ``draws`` of its parameter sets
-    measuring the channels' effects."""
+    the history, a posterior of ``particles`` particles over ``generations`` generations and ``draws`` of its
+    parameter sets measuring the channels' effects."""
     per = runs_per_set(experiments)
-    posterior = 5 * particles * per + min(draws, particles) * (1 + channels)
+    posterior = 0 if particles == 0 else posterior_budget(particles, generations, experiments)
+    posterior += min(draws, particles) * (1 + channels)
     return simulations + check_replications * (per + channels) + posterior
 
 
@@ -242,7 +245,7 @@ def calibrate(
     baseline: bool = True,
     experiments: Sequence[Experiment] = (),
     particles: int = 0,
-    posterior_simulations: int | None = None,
+    generations: int = GENERATIONS,
     draws: int = DRAWS,
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -274,8 +277,11 @@ def calibrate(
         weighed in its distance, then by the fitted scenario on the check seeds.
     particles : int, default=0
         Particles of the posterior sample (:func:`~mixsim.calibration.posterior.sample_posterior`); 0 draws none.
-    posterior_simulations : int, optional
-        The posterior's budget of runs; default five generations' worth of particles.
+    generations : int, default=4
+        Generations of the posterior's particles (:func:`~mixsim.calibration.posterior.posterior_budget` runs):
+        each shrinks the tolerance towards what a good parameter set gets on fresh chance, so more generations give
+        a posterior closer to what the data allow (a lift test narrows its channel only once the tolerance is near
+        that floor; docs/calibration.md).
     draws : int, default=30
         Parameter sets drawn from the posterior (no more than its particles) to measure each channel's effect with
         the uncertainty the data leave (each run once with every channel on, and once per channel off).
@@ -313,7 +319,7 @@ def calibrate(
     incremental = channel_effects([replay] * len(seeds), seeds, history, workers, executor, progress, checked.kpi)
     posterior = drawn = None
     if particles > 0:
-        budget = posterior_simulations or 5 * particles * runs_per_set(experiments)
+        budget = posterior_budget(particles, generations, experiments)
         posterior = sample_posterior(
             scenario, history, parameters, particles=particles, simulations=budget, experiments=experiments,
             seed=seed, centre=point.values, workers=workers, executor=executor, progress=progress,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ from mixsim.calibration.replay import fitted_replay
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback
 
-__all__ = ["POSTERIOR_KEY", "Posterior", "sample_posterior"]
+__all__ = ["GENERATIONS", "POSTERIOR_KEY", "Posterior", "posterior_budget", "sample_posterior"]
 
 POSTERIOR_KEY = 0xAB5C
 """Spawn key of the posterior's simulations: seeds apart from the point fit's and the checks'."""
@@ -47,6 +48,8 @@ distances). Halving them went faster, but its 90% intervals held the truth 0.67 
 truths (benchmarks/posterior_methods.py)."""
 FLOOR_RUNS = 5
 """Runs of a good parameter set, on seeds of their own, whose median distance is the lowest tolerance."""
+GENERATIONS = 4
+"""Generations of particles the posterior goes through by default (the first drawn from the priors)."""
 OUTSIDE_TRIES = 100
 """``"pmc"`` stops after this many draws of a whole generation's moves in a row left the priors' cube."""
 MIXING = 0.3
@@ -66,6 +69,24 @@ class Posterior:
     tolerance: float
     generations: int
     simulations: int
+    floor: float = float("nan")  # the lowest tolerance ("smc"): a good parameter set's distance on fresh chance
+
+    @property
+    def settled(self) -> bool:
+        """The tolerance has come down to its floor: more generations would mix the particles further but not
+        narrow the sample much (``"pmc"``: unknown, False)."""
+        return bool(self.tolerance <= self.floor * (1 + 1e-9))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``particles``, ``generations``, ``simulations``, ``tolerance``, ``floor`` and ``settled``."""
+        return {
+            "particles": len(self.weights),
+            "generations": self.generations,
+            "simulations": self.simulations,
+            "tolerance": self.tolerance,
+            "floor": self.floor,
+            "settled": self.settled,
+        }
 
     def values(self) -> np.ndarray:
         """The particles' parameter values (particles x parameters)."""
@@ -112,6 +133,12 @@ def _quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]
     order = np.argsort(x)
     cumulative = np.cumsum(w[order])
     return [float(x[order][min(int(np.searchsorted(cumulative, q)), len(x) - 1)]) for q in qs]
+
+
+def posterior_budget(particles: int, generations: int, experiments: Sequence[Experiment] = ()) -> int:
+    """The engine runs ``"smc"`` needs to go through ``generations`` generations of ``particles`` particles: one
+    run per particle and generation and the :data:`FLOOR_RUNS` of the floor, each with its lift tests' variants."""
+    return runs_per_set(experiments) * (particles * generations + FLOOR_RUNS)
 
 
 def sample_posterior(
@@ -220,7 +247,7 @@ def sample_posterior(
         accepted = kept.size / particles
         generations += 1
     weights = np.full(particles, 1.0 / particles)
-    return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, done)
+    return Posterior(tuple(parameters), unit, weights, distances, tolerance, generations, done, floor)
 
 
 def _reflected(x: np.ndarray) -> np.ndarray:

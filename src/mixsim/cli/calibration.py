@@ -9,6 +9,7 @@ from mixsim._files import output_set, write_atomic
 from mixsim.calibration import read_history
 from mixsim.calibration.calibrate import DRAWS, calibrate, calibrate_run_count
 from mixsim.calibration.lift import read_lift
+from mixsim.calibration.posterior import GENERATIONS
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir
@@ -35,6 +36,11 @@ def setup_calibrate(parser: argparse.ArgumentParser) -> None:
         "--posterior", type=options.non_negative, default=100, metavar="N",
         help="parameter sets of the posterior sample, by ABC-SMC (default 100; 0: the point estimate alone)",
     )  # fmt: skip
+    parser.add_argument(
+        "--generations", type=options.positive, default=GENERATIONS, metavar="N",
+        help=f"generations of the posterior's particles: more bring it closer to what the data allow "
+        f"(default {GENERATIONS})",
+    )  # fmt: skip
     options.add_runs(parser, 2, "runs per parameter set during the search")
     options.add_set(parser)
     parser.add_argument(
@@ -52,7 +58,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     experiments = read_lift(args.lift, scenario, history) if args.lift is not None else []
     check_replications = 10
     spending = sum(1 for c in scenario.channel_names if c in history.spend or c in history.activity)
-    runs = calibrate_run_count(args.simulations, check_replications, spending, experiments, args.posterior, DRAWS)
+    runs = calibrate_run_count(
+        args.simulations, check_replications, spending, experiments, args.posterior, DRAWS, args.generations
+    )
     check_memory(scenario, args, runs=runs)
     flags = {"simulations": "--simulations", "replications": "--replications", "seed": "--seed"}
     with named_by_flags(flags), ProgressBar(runs) as progress:
@@ -65,6 +73,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             check_replications=check_replications,
             experiments=experiments,
             particles=args.posterior,
+            generations=args.generations,
             workers=args.workers,
             executor=args.executor,
             progress=progress,
@@ -89,6 +98,13 @@ def _calibrate(args: argparse.Namespace) -> int:
         s = stats[part]
         print(f"  {part:<8} R² {s['r2']:.3f}   NRMSE {s['nrmse']:.3f}   MAPE {s['mape']:.1%}")
     summary = result.posterior.summary() if result.posterior is not None else {}
+    if result.posterior is not None:
+        post = result.posterior
+        print(
+            f"  posterior: {post.generations} generations of {len(post.weights)} particles, tolerance "
+            f"{post.tolerance:.4g} (floor {post.floor:.4g})"
+            + ("" if post.settled else "; not settled: more --generations would bring it closer to what the data allow")
+        )
     for key, value in result.point.as_dict().items():
         line = f"  {key} = {value:.6g}"
         if key in summary:
