@@ -83,11 +83,11 @@ def no_nan(text: str) -> object:
 @pytest.mark.filterwarnings("error")  # a numpy RuntimeWarning is a failure, not a line on the user's terminal
 @pytest.mark.parametrize("key", AUDIT_KEYS)
 def test_the_audits_values_are_refused_naming_the_field_or_run_cleanly(
-    run_cli: RunCli, tmp_path: Path, key: str
+    run_cli: RunCli, tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "small.toml"
     path.write_text(SMALL_TOML, encoding="utf-8")
-    os.chdir(tmp_path)  # messages name the file as given
+    monkeypatch.chdir(tmp_path)  # messages name the file as given (and the next test finds scenarios/ again)
     for value in AUDIT_VALUES:
         override = f"{key}={audit_value(key, value)}"
         code, _, err = run_cli("validate", "small.toml", "--set", override)
