@@ -298,8 +298,12 @@ def test_the_report_section_says_what_the_data_did_not_inform() -> None:
                                        "informed": False},
         },
         "correlated": [{"parameters": ["channels.tv.p_aware", "organic.awareness_rate"], "correlation": -0.8}],
+        "posterior": {"particles": 100, "generations": 4, "simulations": 405, "tolerance": 3.94, "floor": 0.587,
+                      "settled": False},
     }  # fmt: skip
     page = calibration_section(fit)
+    assert "had not settled after 4 generations (tolerance 3.94 against its floor 0.587)" in page
+    assert "not settled" not in calibration_section({**fit, "posterior": {**fit["posterior"], "settled": True}})
     for text in ("0.951", "3.1%", "8.7%", "n/a", "2.50", "[1.75, 3.25]", "parameters and chance", "1,234"):
         assert text in page, text
     assert "Not informed by the data" in page and page.count("no: read as the prior") == 1

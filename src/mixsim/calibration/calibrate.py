@@ -211,8 +211,9 @@ class Calibrated:
         """One JSON object: ``kpi``, ``history`` (the file), ``weeks`` (``train``, ``holdout``), ``train`` and
         ``holdout`` (``r2``, ``nrmse``, ``mape``), ``parameters`` (each fitted key's prior range, whether the prior
         is log-uniform, and the point estimate), ``channels`` (:meth:`channel_values`), ``distance`` (1 - R² of
-        the search's best set on the training weeks), ``simulations`` (engine runs in all), ``seed`` and
-        ``version``; undefined figures are ``null``."""
+        the search's best set on the training weeks), ``posterior`` (:meth:`Posterior.to_dict
+        <mixsim.calibration.posterior.Posterior.to_dict>`, or null), ``simulations`` (engine runs in all),
+        ``seed`` and ``version``; undefined figures are ``null``."""
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
@@ -292,6 +293,8 @@ def calibrate(
     -------
     Calibrated
     """
+    if particles > 0 and generations < 1:
+        raise ValueError(f"generations: at least 1 (got {generations})")
     seed = root_seed(scenario, seed)
     parameters = [] if not baseline else baseline_parameters(history)
     parameters = [

@@ -106,6 +106,14 @@ def calibration_section(fit: Mapping[str, Any], source: str = "fit.json") -> str
             f"<p class='muted'>Not informed by the data (posterior about as wide as the prior): "
             f"{html.escape(', '.join(uninformed))}. Figures that rest on them rest on the prior.</p>"
         )
+    sampled = fit.get("posterior")
+    if isinstance(sampled, Mapping) and sampled.get("settled") is False:
+        parts.append(
+            f"<p class='muted'>The posterior had not settled after {_integer(sampled.get('generations'))} "
+            f"generations (tolerance {_float(sampled.get('tolerance'), '{:.3g}')} against its floor "
+            f"{_float(sampled.get('floor'), '{:.3g}')}): more generations would narrow it towards what the data "
+            "allow.</p>"
+        )
     for pair in fit.get("correlated", []):
         a, b = pair["parameters"]
         parts.append(
