@@ -1,0 +1,9 @@
+"""Decisions under what the data leave uncertain: parameter sets (a posterior sample) as worlds to simulate in, and
+each figure's uncertainty split into what comes from the parameters and what from chance. It runs the engine
+through :func:`mixsim.simulation.run_worlds` and never reaches into its internals; it must not print or draw (the
+command line and the report do)."""
+
+from mixsim.uncertainty.sets import ParameterSets, read_parameter_sets
+from mixsim.uncertainty.worlds import WorldsResult, simulate_worlds
+
+__all__ = ["ParameterSets", "WorldsResult", "read_parameter_sets", "simulate_worlds"]

@@ -1,0 +1,96 @@
+"""Parameter sets as worlds: a posterior of identical sets is the scenario alone, run for run; the split of a
+figure's spread between parameters and chance is the analysis of variance's; and a bad file is refused naming its
+row and column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mixsim
+from mixsim.errors import InputError
+from mixsim.scenario import Scenario
+from mixsim.uncertainty import ParameterSets, read_parameter_sets, simulate_worlds
+from mixsim.uncertainty.worlds import variance_shares
+
+
+def test_identical_sets_are_the_scenario_alone(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario()
+    sets = ParameterSets(("channels.tv.p_aware", "organic.awareness_rate"), np.array([[0.08, 0.003]] * 3))
+    result = simulate_worlds(scenario, sets, seed=5, replications=3)
+    alone = mixsim.simulate(
+        scenario.replace({"channels.tv.p_aware": 0.08, "organic.awareness_rate": 0.003}), seed=5, replications=3
+    )
+    for world in result.results:
+        for kpi, values in alone.kpi_values().items():
+            np.testing.assert_array_equal(world.kpi_values()[kpi], values, err_msg=kpi)
+    frame = result.to_frame().set_index("kpi")
+    assert frame.loc["conversions", "mean"] == alone.kpi_values()["conversions"].mean()
+    assert frame.loc["conversions", "from_parameters"] == 0.0 and frame.loc["conversions", "from_chance"] == 1.0
+
+
+def test_sets_that_differ_give_worlds_that_differ(make_scenario: Callable[..., Scenario]) -> None:
+    """tv's reach from a tenth to ten times the file's: the worlds' conversions differ by far more than chance."""
+    scenario = make_scenario()
+    sets = ParameterSets(("channels.tv.p_aware",), np.array([[0.005], [0.05], [0.5]]))
+    result = simulate_worlds(scenario, sets, seed=5, replications=3)
+    conversions = result.kpi_values()["conversions"]
+    assert conversions.shape == (3, 3) and np.all(np.diff(conversions.mean(axis=1)) > 0)
+    share = result.to_frame().set_index("kpi").loc["conversions", "from_parameters"]
+    assert share > 0.9
+    data = result.to_dict()
+    assert data["parameter_sets"]["count"] == 3 and data["replications"] == 3
+    assert data["kpis"]["conversions"]["from_parameters"] == pytest.approx(share)
+
+
+def test_variance_shares_are_the_analysis_of_variances() -> None:
+    rng = np.random.default_rng(1)
+    # No interaction: worlds' effects a and seeds' effects b add up; the shares are their variances' (ddof 1).
+    a, b = rng.normal(size=6), 2 * rng.normal(size=5)
+    parameters, chance = variance_shares(a[:, None] + b[None, :])
+    assert parameters == pytest.approx(np.var(a, ddof=1) / (np.var(a, ddof=1) + np.var(b, ddof=1)), rel=1e-12)
+    assert parameters + chance == pytest.approx(1.0, rel=1e-12)
+    # Independent chance of variance 4 in every cell, worlds of variance 1: the parameters' share is 1/5.
+    table = rng.normal(size=(2000, 1)) + 2 * rng.normal(size=(2000, 8))
+    assert variance_shares(table)[0] == pytest.approx(0.2, abs=0.03)
+    # Chance alone: the parameters' share is about 0, never below.
+    assert 0.0 <= variance_shares(rng.normal(size=(500, 8)))[0] < 0.03
+    assert np.isnan(variance_shares(rng.normal(size=(5, 1)))[0])  # one replication: no split
+
+
+def test_a_posterior_file_is_read_and_its_baseline_columns_left_out(
+    make_scenario: Callable[..., Scenario], tmp_path: Path
+) -> None:
+    path = tmp_path / "posterior.csv"
+    path.write_text("channels.tv.p_aware,baseline.trend,organic.awareness_rate\n0.04,0.1,0.002\n\n0.06,-0.2,0.003\n")
+    sets = read_parameter_sets(path, make_scenario())
+    assert sets.keys == ("channels.tv.p_aware", "organic.awareness_rate") and sets.rows == (2, 4)
+    np.testing.assert_array_equal(sets.values, [[0.04, 0.002], [0.06, 0.003]])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "needs a header of dotted keys and at least one row"),
+        ("channels.tv.p_aware\n", "needs a header of dotted keys and at least one row"),
+        ("channels.tv.p_aware\nlots\n", "row 2: column channels.tv.p_aware: must be a finite number (got 'lots')"),
+        ("channels.tv.p_aware\nnan\n", "row 2: column channels.tv.p_aware: must be a finite number (got 'nan')"),
+        ("channels.tv.p_aware,organic.awareness_rate\n0.1\n", "row 2: has 1 cells, the header 2"),
+        ("channels.tv.p_awar\n0.1\n", "column channels.tv.p_awar: unknown key; did you mean 'p_aware'?"),
+        ("channels.radio.p_aware\n0.1\n", "column channels.radio.p_aware: channels.radio: no such channel"),
+        ("channels.tv.p_aware,channels.tv.p_aware\n0.1,0.1\n", "column 'channels.tv.p_aware': appears more than once"),
+        ("baseline.trend\n0.1\n", "no column is a scenario key"),
+        ("channels.tv.p_aware\n0.1\n1.5\n", "row 3: column channels.tv.p_aware: must be in [0, 1] (got 1.5)"),
+    ],
+)
+def test_bad_parameter_sets_are_refused_naming_row_and_column(
+    make_scenario: Callable[..., Scenario], tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "posterior.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_parameter_sets(path, make_scenario())
+    assert any(p.startswith(f"{path}: ") and message in p for p in caught.value.problems), caught.value.problems
