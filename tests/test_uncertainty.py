@@ -4,6 +4,7 @@ row and column."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +95,33 @@ def test_bad_parameter_sets_are_refused_naming_row_and_column(
     with pytest.raises(InputError) as caught:
         read_parameter_sets(path, make_scenario())
     assert any(p.startswith(f"{path}: ") and message in p for p in caught.value.problems), caught.value.problems
+
+
+def test_simulate_with_a_posterior_splits_each_interval(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware,baseline.trend\n0.01,0.2\n0.05,0\n0.3,-0.1\n", encoding="utf-8")
+    code, out, err = run_cli(
+        "simulate", scenario_file, "--posterior", posterior, "-r", "2", "-w", "1", "--json", "--out", tmp_path / "o"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["parameter_sets"] == {"count": 3, "keys": ["channels.tv.p_aware"], "source": str(posterior)}
+    conversions = data["kpis"]["conversions"]
+    assert conversions["from_parameters"] + conversions["from_chance"] == pytest.approx(1.0)
+    assert conversions["ci90"][0] <= conversions["mean"] <= conversions["ci90"][1]
+    assert json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8")) == data
+    code, out, _ = run_cli("simulate", scenario_file, "--posterior", posterior, "-r", "2", "-w", "1")
+    assert code == 0 and "3 parameter sets from" in out and "parameters" in out and "chance" in out
+
+
+def test_simulate_refuses_a_bad_posterior_with_exit_2(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware\n0.01\nmuch\n", encoding="utf-8")
+    code, _, err = run_cli("simulate", scenario_file, "--posterior", posterior, "--out", tmp_path / "o")
+    assert code == 2 and f"{posterior}: row 3: column channels.tv.p_aware: must be a finite number" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+    code, _, err = run_cli("simulate", scenario_file, "--posterior", tmp_path / "missing.csv")
+    assert code == 2 and "missing.csv: cannot read the parameter sets" in err
+    posterior.write_text("channels.tv.p_aware\n0.01\n", encoding="utf-8")
+    code, _, err = run_cli("simulate", scenario_file, "--posterior", posterior, "--incrementality")
+    assert code == 2 and "--incrementality: not yet measured across parameter sets" in err

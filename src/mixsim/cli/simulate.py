@@ -13,7 +13,7 @@ from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli._running import Interrupted
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
-from mixsim.cli.text import compare_report, simulation_report
+from mixsim.cli.text import compare_report, simulation_report, worlds_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
 from mixsim.results import SimulationResult
@@ -34,6 +34,11 @@ def setup_simulate(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also measure each channel's true incremental effect (re-runs with it off and at 95%%)",
     )
+    parser.add_argument(
+        "--posterior", metavar="FILE",
+        help="parameter sets (posterior.csv of mixsim calibrate, or a CSV of dotted keys): simulate in each, and "
+        "split every interval between the parameters and chance",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--out", metavar="DIR", help="write CSV tables and summary.json to DIR")
 
@@ -103,6 +108,8 @@ def setup_sweep(parser: argparse.ArgumentParser) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     scenario = options.load(args)
+    if args.posterior is not None:
+        return _simulate_worlds(args, scenario)
     runs = run_count(scenario, args.replications, args.incrementality)
     check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)
@@ -124,6 +131,34 @@ def _simulate(args: argparse.Namespace) -> int:
         print(simulation_report(result))
         if out is not None:
             print(f"\nTables written to {args.out}/")
+    return 0
+
+
+def _simulate_worlds(args: argparse.Namespace, scenario: Scenario) -> int:
+    """``simulate --posterior FILE``: the scenario in every parameter set, on shared seeds."""
+    from mixsim.uncertainty import read_parameter_sets, simulate_worlds
+
+    if args.incrementality:
+        raise InputError("--incrementality: not yet measured across parameter sets (run it without --posterior)")
+    sets = read_parameter_sets(args.posterior, scenario)
+    runs = len(sets) * args.replications
+    check_memory(scenario, args, runs=runs)
+    out = out_dir(args.out)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = simulate_worlds(
+            scenario, sets, seed=args.seed, replications=args.replications, workers=args.workers,
+            executor=args.executor, progress=progress,
+        )  # fmt: skip
+    if out is not None:
+        with output_set(out) as staged:
+            write_atomic(staged / "kpis.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+            write_atomic(staged / "summary.json", result.to_json() + "\n")
+    if args.json:
+        print(result.to_json())
+    else:
+        print(worlds_report(result))
+        if out is not None:
+            print(f"\nkpis.csv and summary.json written to {args.out}/")
     return 0
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mixsim.optimizer.weekly.plan import WeeklyPlan
     from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
+    from mixsim.uncertainty import WorldsResult
     from mixsim.whatif import Comparison
 
 
@@ -211,6 +212,34 @@ def attribution_report(check: AttributionCheck) -> str:
         "have happened without any channel, and channels that reinforce each other each claim the shared part.",
     ]
     return _joined(lines)
+
+
+def worlds_report(result: WorldsResult) -> str:
+    """The KPIs across parameter sets: mean, the interval holding 90% of every world's replications, and the shares
+    of the spread due to the parameters and to chance."""
+    sc = result.scenario
+    lines = [
+        f"{sc.name}: {describe_population(sc)}, {sc.horizon_days} days, {len(result.sets):,} parameter sets from "
+        f"{result.sets.source} x {result.replications} replications, seed {result.seed}",
+        "Figures are means over every parameter set and replication; [low, high] holds 90% of them; the shares say",
+        "how much of that spread the parameters the data allow make, and how much chance does.",
+        "",
+    ]
+    kpis = result.to_frame().set_index("kpi")
+    formats = {k: "{:,.0f}" for k in ("conversions", "purchases", "repeat_purchases")}
+    formats.update(roi="{:.1%}", roas="{:.2f}")
+    label = max(13, *(len(str(k)) + 2 for k in kpis.index))
+    lines.append(f"{'KPI':<{label}}{'mean':>16}  {'90% interval':<28}{'parameters':>11}{'chance':>9}")
+    for kpi, row in kpis.iterrows():
+        fmt = formats.get(str(kpi), "{:,.2f}")
+        interval = f"[{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
+        lines.append(
+            f"{kpi!s:<{label}}{num(fmt, row['mean']):>16}  {interval:<28}"
+            f"{num('{:.0%}', row['from_parameters']):>11}{num('{:.0%}', row['from_chance']):>9}"
+        )
+    if result.replications < 2:
+        lines += ["", "With one replication per parameter set, chance cannot be told from the parameters."]
+    return "\n".join(lines)
 
 
 def simulation_report(result: SimulationResult) -> str:
