@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mixsim
@@ -110,6 +111,12 @@ def test_simulate_with_a_posterior_splits_each_interval(run_cli, scenario_file: 
     assert conversions["from_parameters"] + conversions["from_chance"] == pytest.approx(1.0)
     assert conversions["ci90"][0] <= conversions["mean"] <= conversions["ci90"][1]
     assert json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8")) == data
+    # email reaches aware customers, whom tv's reach makes: its reach's spread is the parameters' more than
+    # chance's, while tv's reach (the people its ads find, aware or not) does not depend on them at all.
+    assert data["channels"]["email"]["reach"]["from_parameters"] > 0.5
+    assert data["channels"]["tv"]["reach"]["from_parameters"] == 0.0
+    channels = pd.read_csv(tmp_path / "o" / "channels.csv")
+    assert set(channels["channel"]) == {"tv", "search", "email"} and len(channels) == 3 * len(data["channels"]["tv"])
     code, out, _ = run_cli("simulate", scenario_file, "--posterior", posterior, "-r", "2", "-w", "1")
     assert code == 0 and "3 parameter sets from" in out and "parameters" in out and "chance" in out
 

@@ -151,14 +151,16 @@ def _simulate_worlds(args: argparse.Namespace, scenario: Scenario) -> int:
         )  # fmt: skip
     if out is not None:
         with output_set(out) as staged:
-            write_atomic(staged / "kpis.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+            for table in ("kpis", "channels"):
+                frame = spreadsheet_safe(result.to_frame(table))
+                write_atomic(staged / f"{table}.csv", frame.to_csv(index=False))
             write_atomic(staged / "summary.json", result.to_json() + "\n")
     if args.json:
         print(result.to_json())
     else:
         print(worlds_report(result))
         if out is not None:
-            print(f"\nkpis.csv and summary.json written to {args.out}/")
+            print(f"\nkpis.csv, channels.csv and summary.json written to {args.out}/")
     return 0
 
 

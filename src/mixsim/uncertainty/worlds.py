@@ -70,42 +70,41 @@ class WorldsResult:
         per = [r.kpi_values() for r in self.results]
         return {kpi: np.vstack([p[kpi] for p in per]) for kpi in per[0]}
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per KPI: ``mean`` over every world and replication, ``ci90_low`` and ``ci90_high`` (the interval
-        holding 90% of them: what the figure may be, given the parameters the data allow and chance), and the
-        shares of its spread ``from_parameters`` and ``from_chance`` (:func:`variance_shares`)."""
-        rows = []
-        for kpi, values in self.kpi_values().items():
-            flat = values[np.isfinite(values)]
-            low, high = np.quantile(flat, (0.05, 0.95)) if flat.size else (np.nan, np.nan)
-            shares = variance_shares(values) if np.all(np.isfinite(values)) else (np.nan, np.nan)
-            rows.append(
-                {
-                    "kpi": kpi,
-                    "mean": float(flat.mean()) if flat.size else np.nan,
-                    "ci90_low": float(low),
-                    "ci90_high": float(high),
-                    "from_parameters": shares[0],
-                    "from_chance": shares[1],
-                }
+    def channel_values(self) -> dict[str, np.ndarray]:
+        """Each channel's figures (:meth:`SimulationResult.channel_values`) per world, replication and channel
+        (sets x replications x channels)."""
+        per = [r.channel_values() for r in self.results]
+        return {metric: np.stack([p[metric] for p in per]) for metric in per[0]}
+
+    def to_frame(self, table: str = "kpis") -> pd.DataFrame:
+        """``"kpis"``: one row per KPI; ``"channels"``: one row per channel and metric. Each gives the ``mean`` over
+        every world and replication, ``ci90_low`` and ``ci90_high`` (the interval holding 90% of them: what the
+        figure may be, given the parameters the data allow and chance), and the shares of its spread
+        ``from_parameters`` and ``from_chance`` (:func:`variance_shares`)."""
+        if table == "kpis":
+            return pd.DataFrame([{"kpi": k, **_summary(v)} for k, v in self.kpi_values().items()])
+        if table == "channels":
+            names = self.scenario.channel_names
+            return pd.DataFrame(
+                [
+                    {"channel": name, "metric": metric, **_summary(values[:, :, j])}
+                    for j, name in enumerate(names)
+                    for metric, values in self.channel_values().items()
+                ]
             )
-        return pd.DataFrame(rows)
+        raise ValueError(f"table: 'kpis' or 'channels' (got {table!r})")
 
     def to_dict(self) -> dict[str, Any]:
-        """``kpis`` (per KPI: ``mean``, ``ci90``, ``from_parameters``, ``from_chance``), ``parameter_sets`` (how
-        many, their keys and file), ``replications`` (per set), ``seed`` and ``version``."""
-        frame = self.to_frame()
+        """``kpis`` (per KPI: ``mean``, ``ci90``, ``from_parameters``, ``from_chance``), ``channels`` (the same per
+        channel and metric), ``parameter_sets`` (how many, their keys and file), ``replications`` (per set),
+        ``seed`` and ``version``."""
+        channels: dict[str, dict[str, Any]] = {}
+        for row in self.to_frame("channels").itertuples():
+            channels.setdefault(str(row.channel), {})[str(row.metric)] = _figure(row)
         return {
             "scenario": self.scenario.name,
-            "kpis": {
-                row.kpi: {
-                    "mean": row.mean,
-                    "ci90": [row.ci90_low, row.ci90_high],
-                    "from_parameters": row.from_parameters,
-                    "from_chance": row.from_chance,
-                }
-                for row in frame.itertuples()
-            },
+            "kpis": {str(row.kpi): _figure(row) for row in self.to_frame().itertuples()},
+            "channels": channels,
             "parameter_sets": {"count": len(self.sets), "keys": list(self.sets.keys), "source": self.sets.source},
             "replications": self.replications,
             "seed": self.seed,
@@ -115,6 +114,29 @@ class WorldsResult:
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON; undefined figures are ``null``."""
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+    """``values`` (worlds x replications): mean, the interval holding 90% of them, and the shares of their spread."""
+    flat = values[np.isfinite(values)]
+    low, high = np.quantile(flat, (0.05, 0.95)) if flat.size else (np.nan, np.nan)
+    parameters, chance = variance_shares(values) if np.all(np.isfinite(values)) else (np.nan, np.nan)
+    return {
+        "mean": float(flat.mean()) if flat.size else np.nan,
+        "ci90_low": float(low),
+        "ci90_high": float(high),
+        "from_parameters": parameters,
+        "from_chance": chance,
+    }
+
+
+def _figure(row: Any) -> dict[str, Any]:
+    return {
+        "mean": row.mean,
+        "ci90": [row.ci90_low, row.ci90_high],
+        "from_parameters": row.from_parameters,
+        "from_chance": row.from_chance,
+    }
 
 
 def simulate_worlds(
