@@ -15,7 +15,7 @@ import pytest
 import mixsim
 from mixsim.errors import InputError
 from mixsim.scenario import Scenario
-from mixsim.uncertainty import ParameterSets, read_parameter_sets, simulate_worlds
+from mixsim.uncertainty import ParameterSets, compare_worlds, read_parameter_sets, simulate_worlds
 from mixsim.uncertainty.worlds import variance_shares
 
 
@@ -132,3 +132,41 @@ def test_simulate_refuses_a_bad_posterior_with_exit_2(run_cli, scenario_file: Pa
     posterior.write_text("channels.tv.p_aware\n0.01\n", encoding="utf-8")
     code, _, err = run_cli("simulate", scenario_file, "--posterior", posterior, "--incrementality")
     assert code == 2 and "--incrementality: not yet measured across parameter sets" in err
+
+
+def test_a_comparison_across_worlds_is_each_world_simulated_alone(make_scenario: Callable[..., Scenario]) -> None:
+    """Each scenario in each world is the scenario with that set, simulated alone on the same seeds; the gain is
+    paired; a variant that is the base has no gain and no side."""
+    base = make_scenario()
+    more_tv = base.replace({"channels.tv.spend": 4000.0})
+    sets = ParameterSets(("channels.tv.p_aware",), np.array([[0.02], [0.2]]))
+    result = compare_worlds(base, [("more tv", more_tv), ("same", base)], sets, seed=4, replications=2)
+    for label, scenario in (("base", base), ("more tv", more_tv)):
+        for s, (value,) in enumerate(sets.values):
+            alone = mixsim.simulate(scenario.replace({"channels.tv.p_aware": value}), seed=4, replications=2)
+            np.testing.assert_array_equal(result.values[label]["conversions"][s], alone.kpi_values()["conversions"])
+    frame = result.to_frame().set_index(["variant", "kpi"])
+    gains = result.values["more tv"]["conversions"] - result.values["base"]["conversions"]
+    assert frame.loc[("more tv", "conversions"), "gain"] == pytest.approx(gains.mean(), rel=1e-12)
+    assert frame.loc[("more tv", "conversions"), "higher"] == np.mean(gains.mean(axis=1) > 0)
+    assert frame.loc[("more tv", "spend"), "gain"] > 0
+    same = frame.loc[("same", "conversions")]
+    assert same["gain"] == 0.0 and np.isnan(same["higher"]) and np.isnan(same["from_parameters"])
+    assert json.loads(result.to_json())["variants"]["same"]["conversions"]["higher"] is None
+
+
+def test_compare_with_a_posterior(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware\n0.02\n0.2\n", encoding="utf-8")
+    code, out, err = run_cli(
+        "compare", scenario_file, "--vary", "channels.tv.spend=1000,4000", "--posterior", posterior, "-r", "2",
+        "-w", "1", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data["variants"]) == {"channels.tv.spend=1000", "channels.tv.spend=4000"}
+    assert data["variants"]["channels.tv.spend=4000"]["spend"]["gain"]["mean"] > 0
+    code, _, err = run_cli("compare", scenario_file, "--optimize", "--posterior", posterior)
+    assert code == 2 and "--optimize: not yet across parameter sets" in err
+    code, _, err = run_cli("compare", scenario_file, "--vary", "channels.tv.spend=1000", "--posterior", tmp_path / "x")
+    assert code == 2 and "cannot read the parameter sets" in err

@@ -13,7 +13,7 @@ from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli._running import Interrupted
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
-from mixsim.cli.text import compare_report, simulation_report, worlds_report
+from mixsim.cli.text import compare_report, simulation_report, worlds_comparison_report, worlds_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
 from mixsim.results import SimulationResult
@@ -63,6 +63,10 @@ def setup_compare(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also optimize each variant's budget (3 replications per curve level, 2 solves) and compare those too",
     )
+    parser.add_argument(
+        "--posterior", metavar="FILE",
+        help="parameter sets (posterior.csv of mixsim calibrate, or a CSV of dotted keys): compare in each, paired",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--out", metavar="DIR", help="write compare_kpis.csv and compare_channels.csv to DIR")
 
@@ -164,6 +168,46 @@ def _simulate_worlds(args: argparse.Namespace, scenario: Scenario) -> int:
     return 0
 
 
+def _compare_worlds(
+    args: argparse.Namespace,
+    base_label: str,
+    base: Scenario,
+    variants: list[tuple[str, Scenario]],
+    sources: list[str],
+) -> int:
+    """``compare --posterior FILE``: the base and each variant in every parameter set, paired."""
+    from mixsim.uncertainty import compare_worlds, read_parameter_sets
+
+    if args.optimize:
+        raise InputError("--optimize: not yet across parameter sets (run it without --posterior)")
+    sets = read_parameter_sets(args.posterior, base)
+    for source, (_, variant) in zip(sources, variants, strict=True):
+        try:
+            sets.scenarios(variant)
+        except InputError as exc:
+            raise InputError([f"{source}: {p}" for p in exc.problems]) from None
+    runs = (1 + len(variants)) * len(sets) * args.replications
+    for source, scenario in zip([args.scenario, *sources], [base, *(v for _, v in variants)], strict=True):
+        check_memory(scenario, args, runs=runs, source=source)
+    out = out_dir(args.out)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = compare_worlds(
+            base, variants, sets, base_label=base_label, seed=args.seed, replications=args.replications,
+            workers=args.workers, executor=args.executor, progress=progress,
+        )  # fmt: skip
+    if out is not None:
+        with output_set(out) as staged:
+            write_atomic(staged / "compare_kpis.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+            write_atomic(staged / "summary.json", result.to_json() + "\n")
+    if args.json:
+        print(result.to_json())
+    else:
+        print(worlds_comparison_report(result))
+        if out is not None:
+            print(f"\ncompare_kpis.csv and summary.json written to {args.out}/")
+    return 0
+
+
 def _write_tables(result: SimulationResult, out: Path) -> None:
     """The tables, summary.json and the figures, into ``out`` as one set (all of this run's or none)."""
     # Deferred: matplotlib loads only when figures are drawn.
@@ -196,6 +240,8 @@ def _compare(args: argparse.Namespace) -> int:
         sources += [f"{args.scenario} (--vary {label})" for label, _ in varied]
     if not variants and not args.optimize:
         raise InputError("mixsim compare: nothing to compare: give OTHER scenario files, --vary or --optimize")
+    if args.posterior is not None:
+        return _compare_worlds(args, base_label, base, variants, sources)
     runs = compare_run_count(base, variants, args.replications, optimize=args.optimize)
     # Every world is simulated and every run's record kept until the comparison is made: each is checked with
     # all of them, and a refusal names the one that does not fit.

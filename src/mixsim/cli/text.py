@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mixsim.optimizer.weekly.plan import WeeklyPlan
     from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
-    from mixsim.uncertainty import WorldsResult
+    from mixsim.uncertainty import WorldsComparison, WorldsResult
     from mixsim.whatif import Comparison
 
 
@@ -240,6 +240,36 @@ def worlds_report(result: WorldsResult) -> str:
     if result.replications < 2:
         lines += ["", "With one replication per parameter set, chance cannot be told from the parameters."]
     return "\n".join(lines)
+
+
+def worlds_comparison_report(result: WorldsComparison) -> str:
+    """Each variant against the base across parameter sets: its mean, its paired gain with the interval holding
+    90% of the worlds' and replications' gains, the shares of that spread due to the parameters and to chance, and
+    the share of worlds in which its mean is the higher."""
+    lines = [
+        f"{len(result.sets):,} parameter sets from {result.sets.source} x {result.replications} replications, "
+        f"seed {result.seed}; gains are against {result.labels[0]}, paired (same parameters, same random numbers).",
+        "higher: the share of parameter sets in which the variant's mean is above the base's.",
+        "",
+    ]
+    frame = result.to_frame()
+    formats = {"conversions": "{:,.0f}", "roas": "{:.2f}"}
+    for label, rows in frame.groupby("variant", sort=False):
+        lines.append(f"{label}")
+        lines.append(
+            f"  {'KPI':<13}{'mean':>14}{'gain':>14}  {'90% interval':<26}{'parameters':>11}{'chance':>9}{'higher':>8}"
+        )
+        for record in rows.to_dict("records"):
+            kpi, r = str(record["kpi"]), {k: float(v) for k, v in record.items() if k not in ("variant", "kpi")}
+            fmt = formats.get(kpi, "{:,.0f}")
+            interval = f"[{num(fmt, r['gain_ci90_low'])}, {num(fmt, r['gain_ci90_high'])}]"
+            lines.append(
+                f"  {kpi:<13}{num(fmt, r['mean']):>14}{num(fmt, r['gain']):>14}  {interval:<26}"
+                f"{num('{:.0%}', r['from_parameters']):>11}{num('{:.0%}', r['from_chance']):>9}"
+                f"{num('{:.0%}', r['higher']):>8}"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
 def simulation_report(result: SimulationResult) -> str:

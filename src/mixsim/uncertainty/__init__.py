@@ -3,7 +3,15 @@ each figure's uncertainty split into what comes from the parameters and what fro
 through :func:`mixsim.simulation.run_worlds` and never reaches into its internals; it must not print or draw (the
 command line and the report do)."""
 
+from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
 from mixsim.uncertainty.sets import ParameterSets, read_parameter_sets
 from mixsim.uncertainty.worlds import WorldsResult, simulate_worlds
 
-__all__ = ["ParameterSets", "WorldsResult", "read_parameter_sets", "simulate_worlds"]
+__all__ = [
+    "ParameterSets",
+    "WorldsComparison",
+    "WorldsResult",
+    "compare_worlds",
+    "read_parameter_sets",
+    "simulate_worlds",
+]
