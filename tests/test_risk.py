@@ -1,0 +1,89 @@
+"""One plan across worlds: the mean and the conditional value at risk of its return, as linear programs, against
+optima solved by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixsim.errors import InputError
+from mixsim.optimizer import Problem, solve
+from mixsim.optimizer.curves import CurveSet, ResponseCurve
+from mixsim.uncertainty.risk import Risk, solve_under_risk
+
+BUDGET = 100.0
+
+
+def straight(name: str, slope: float, end: float = BUDGET) -> ResponseCurve:
+    xs, ys = np.array([0.0, end]), np.array([0.0, slope * end])
+    return ResponseCurve(name, xs, ys, ys, ys, None, max_spend=end)
+
+
+def world(a: float, b: float) -> Problem:
+    """Two channels returning ``a`` and ``b`` per dollar up to the whole budget."""
+    return Problem(CurveSet((straight("a", a), straight("b", b))), budget=BUDGET)
+
+
+# Two worlds the data cannot tell apart: in one, a returns 3 per dollar and b 1; in the other a returns 0.5, b 2.
+TWO = [world(3.0, 1.0), world(0.5, 2.0)]
+
+
+def test_the_mean_plan_is_the_averaged_worlds_plan() -> None:
+    """On average a returns 1.75 and b 1.5: everything on a, returning 300 and 50."""
+    plan = solve_under_risk(TWO, Risk.parse("mean"))
+    assert plan.allocation == pytest.approx({"a": BUDGET, "b": 0.0}, abs=1e-6)
+    assert plan.returns == pytest.approx([300.0, 50.0], rel=1e-9)
+    assert plan.value == pytest.approx(175.0, rel=1e-9)
+
+
+def test_the_cvar_plan_of_two_worlds_maximizes_the_worse_one() -> None:
+    """With half the worlds (the worse of two), CVaR is max over a + b = 100 of min(3a + b, 0.5a + 2b): the two
+    meet at a = 200/7, where both return 1100/7."""
+    plan = solve_under_risk(TWO, Risk.parse("cvar:0.5"))
+    assert plan.allocation["a"] == pytest.approx(200 / 7, rel=1e-7)
+    assert plan.allocation["b"] == pytest.approx(500 / 7, rel=1e-7)
+    assert plan.returns == pytest.approx([1100 / 7, 1100 / 7], rel=1e-7)
+    assert plan.value == pytest.approx(1100 / 7, rel=1e-7)
+    mean = solve_under_risk(TWO, Risk.parse("mean"))
+    assert plan.returns.min() > mean.returns.min() and plan.returns.mean() < mean.returns.mean()
+
+
+def test_cvar_over_every_world_is_the_mean() -> None:
+    plan = solve_under_risk(TWO, Risk.parse("cvar:1"))
+    assert plan.value == pytest.approx(175.0, rel=1e-9) and plan.allocation["a"] == pytest.approx(BUDGET)
+
+
+def test_identical_worlds_give_the_single_worlds_plan() -> None:
+    """Concave curves with a cap and a fixed cost (so binaries tie the worlds' on/off too): three copies of one
+    world give, under any risk, the plan the optimizer gives that world alone."""
+
+    def curve(name: str, spend: list[float], revenue: list[float], fixed_cost: float = 0.0) -> ResponseCurve:
+        xs, ys = np.array(spend), np.array(revenue)
+        return ResponseCurve(name, xs, ys, ys, ys, None, max_spend=xs[-1], fixed_cost=fixed_cost)
+
+    # a returns 3 per dollar to 40, then 1; b 1.8 to 50, for a fixed cost of 10: a 40, b 50 (210 of revenue).
+    curves = CurveSet((curve("a", [0, 40, 100], [0, 120, 180]), curve("b", [0, 50], [0, 90], fixed_cost=10.0)))
+    alone = solve(Problem(curves, budget=BUDGET))
+    assert alone.allocation == pytest.approx({"a": 40.0, "b": 50.0}) and alone.objective_value == pytest.approx(210)
+    for risk in ("mean", "cvar:0.3"):
+        plan = solve_under_risk([Problem(curves, budget=BUDGET)] * 3, Risk.parse(risk))
+        assert plan.allocation == pytest.approx(alone.allocation, abs=1e-6), risk
+        assert plan.returns == pytest.approx([alone.objective_value] * 3, rel=1e-7), risk
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("cvar", "cvar:A needs a share"), ("cvar:0", "cvar:A needs a share"), ("cvar:1.5", "cvar:A needs a share"),
+     ("median", "one of mean, cvar:A"), ("mean:2", "one of mean, cvar:A")],
+)  # fmt: skip
+def test_bad_risks_are_refused(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Risk.parse(text)
+
+
+def test_worlds_must_agree() -> None:
+    with pytest.raises(InputError, match="same channels"):
+        solve_under_risk([world(1, 2), Problem(CurveSet((straight("a", 1.0),)), budget=BUDGET)], Risk())
+    with pytest.raises(InputError, match="must be one of"):
+        counted = CurveSet(TWO[0].curves.curves, order_value=5.0)
+        solve_under_risk([Problem(counted, budget=BUDGET, objective="min-spend", target=10.0)], Risk())
