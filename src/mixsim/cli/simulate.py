@@ -21,6 +21,7 @@ from mixsim.scenario import Scenario, load_scenario
 from mixsim.simulation import run_count, simulate
 from mixsim.sweep import describe, read_grid, read_sweep, run_sweep
 from mixsim.tables import spreadsheet_safe
+from mixsim.uncertainty import compare_worlds, read_parameter_sets, simulate_worlds
 from mixsim.whatif import compare, compare_run_count, scenario_labels, vary
 
 
@@ -140,8 +141,6 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _simulate_worlds(args: argparse.Namespace, scenario: Scenario) -> int:
     """``simulate --posterior FILE``: the scenario in every parameter set, on shared seeds."""
-    from mixsim.uncertainty import read_parameter_sets, simulate_worlds
-
     if args.incrementality:
         raise InputError("--incrementality: not yet measured across parameter sets (run it without --posterior)")
     sets = read_parameter_sets(args.posterior, scenario)
@@ -176,8 +175,6 @@ def _compare_worlds(
     sources: list[str],
 ) -> int:
     """``compare --posterior FILE``: the base and each variant in every parameter set, paired."""
-    from mixsim.uncertainty import compare_worlds, read_parameter_sets
-
     if args.optimize:
         raise InputError("--optimize: not yet across parameter sets (run it without --posterior)")
     sets = read_parameter_sets(args.posterior, base)
