@@ -3,12 +3,17 @@ optima solved by hand."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from mixsim.errors import InputError
 from mixsim.optimizer import Problem, solve
 from mixsim.optimizer.curves import CurveSet, ResponseCurve
+from mixsim.scenario import Scenario
+from mixsim.uncertainty import ParameterSets, optimize_under_risk
 from mixsim.uncertainty.risk import Risk, solve_under_risk
 
 BUDGET = 100.0
@@ -87,3 +92,21 @@ def test_worlds_must_agree() -> None:
     with pytest.raises(InputError, match="must be one of"):
         counted = CurveSet(TWO[0].curves.curves, order_value=5.0)
         solve_under_risk([Problem(counted, budget=BUDGET, objective="min-spend", target=10.0)], Risk())
+
+
+def test_a_robust_plan_on_measured_curves(make_scenario: Callable[..., Scenario]) -> None:
+    """Two worlds of tv's reach: the CVaR plan's projected worst world is at least the point plan's (both meet the
+    same constraints, and the CVaR plan is the best such); identical worlds give the point estimate's own plan."""
+    scenario = make_scenario("budget.total=5000")
+    sets = ParameterSets(("channels.tv.p_aware",), np.array([[0.005], [0.2]]))
+    kwargs = {"seed": 2, "replications": 1, "levels": (0, 0.5, 1, 2), "check_replications": 2}
+    robust = optimize_under_risk(scenario, sets, Risk.parse("cvar:0.5"), **kwargs)  # type: ignore[arg-type]
+    assert sum(robust.plan.allocation.values()) <= 5000 + 1e-6
+    assert robust.plan.returns.min() >= robust.point_returns.min() - 1e-6 * abs(robust.point_returns.min())
+    assert robust.regret >= -1e-6 * abs(robust.plan.value)
+    data = json.loads(robust.to_json())
+    assert data["worlds"] == 2 and set(data["check"]["variants"]) == {"point plan", "risk plan"}
+    same = ParameterSets(("channels.tv.p_aware",), np.array([[scenario.channel("tv").p_aware]] * 2))
+    alike = optimize_under_risk(scenario, same, Risk.parse("cvar:0.5"), **{**kwargs, "check_replications": 0})  # type: ignore[arg-type]
+    assert alike.plan.allocation == pytest.approx(alike.point, rel=1e-6, abs=1e-6) and alike.check is None
+    assert alike.regret == pytest.approx(0.0, abs=1e-6 * abs(alike.plan.value))

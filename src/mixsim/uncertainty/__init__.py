@@ -4,14 +4,21 @@ through :func:`mixsim.simulation.run_worlds` and never reaches into its internal
 command line and the report do)."""
 
 from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
+from mixsim.uncertainty.risk import Risk, RiskPlan, solve_under_risk
+from mixsim.uncertainty.robust import RobustPlan, optimize_under_risk
 from mixsim.uncertainty.sets import ParameterSets, read_parameter_sets
 from mixsim.uncertainty.worlds import WorldsResult, simulate_worlds
 
 __all__ = [
     "ParameterSets",
+    "Risk",
+    "RiskPlan",
+    "RobustPlan",
     "WorldsComparison",
     "WorldsResult",
     "compare_worlds",
+    "optimize_under_risk",
     "read_parameter_sets",
     "simulate_worlds",
+    "solve_under_risk",
 ]

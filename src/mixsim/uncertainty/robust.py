@@ -1,0 +1,204 @@
+"""A budget plan for every world a posterior allows: each world's response curves measured by simulation, the plan
+that is best across them under a risk objective (:mod:`~mixsim.uncertainty.risk`), the point estimate's own plan
+beside it, and both checked in paired simulation across the worlds.
+
+The point estimate's plan is the one the scenario alone gives (its curves, the same constraints). On the worlds'
+curves each plan has a projected return per world; the regret of the point plan is how much of the risk objective
+it gives up against the plan made for it, and ``higher`` is the share of worlds in which the risk plan's projected
+return is the higher. The check simulates today's plan and both plans in every world on the same seeds
+(:func:`~mixsim.uncertainty.paired.compare_worlds`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mixsim._version import __version__
+from mixsim.errors import InputError
+from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
+from mixsim.optimizer.curves import CurveSet
+from mixsim.scenario import Scenario
+from mixsim.simulation import ProgressCallback, root_seed
+from mixsim.tables import json_ready
+from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
+from mixsim.uncertainty.risk import Risk, RiskPlan, solve_under_risk
+from mixsim.uncertainty.sets import ParameterSets
+
+__all__ = ["RobustPlan", "optimize_under_risk", "risk_measure"]
+
+
+def risk_measure(returns: np.ndarray, risk: Risk) -> float:
+    """``risk``'s value of ``returns`` across equally likely worlds: their mean, or the mean of the worst share
+    (CVaR, the worst world counted in part when the share does not fall on a whole number of worlds)."""
+    if risk.kind == "mean":
+        return float(np.mean(returns))
+    ordered = np.sort(returns)
+    weight = np.clip(risk.level * len(ordered) - np.arange(len(ordered)), 0.0, 1.0)
+    return float(weight @ ordered / weight.sum())
+
+
+@dataclass(frozen=True)
+class RobustPlan:
+    """The plan best across worlds under a risk objective, and the point estimate's plan beside it."""
+
+    plan: RiskPlan
+    point: dict[str, float]
+    point_returns: np.ndarray  # the point plan's projected return in each world
+    current: dict[str, float]
+    check: WorldsComparison | None
+
+    @property
+    def regret(self) -> float:
+        """What the point plan gives up of the risk objective, on the worlds' curves (>= 0 up to the solver)."""
+        return self.plan.value - risk_measure(self.point_returns, self.plan.risk)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per channel: ``channel``, ``current`` spend, the risk plan's ``spend`` and the point plan's
+        ``point_spend``."""
+        names = list(self.plan.allocation)
+        return pd.DataFrame(
+            {
+                "channel": names,
+                "current": [self.current.get(n, 0.0) for n in names],
+                "spend": [self.plan.allocation[n] for n in names],
+                "point_spend": [self.point[n] for n in names],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``risk``, ``objective``, ``worlds``, ``allocation`` (per channel: ``current``, ``spend``,
+        ``point_spend``), ``projected`` (each plan's risk value, mean and 5% to 95% of its return across worlds),
+        ``regret`` of the point plan, ``higher`` (share of worlds where the risk plan projects more), ``check``
+        (the paired simulation, as :meth:`WorldsComparison.to_dict`, or null) and ``version``."""
+
+        def spread(returns: np.ndarray) -> dict[str, Any]:
+            return {
+                "risk_value": risk_measure(returns, self.plan.risk),
+                "mean": float(np.mean(returns)),
+                "range90": [float(np.quantile(returns, 0.05)), float(np.quantile(returns, 0.95))],
+            }
+
+        return {
+            "risk": str(self.plan.risk),
+            "objective": self.plan.objective,
+            "worlds": len(self.plan.returns),
+            "allocation": {
+                name: {"current": self.current.get(name, 0.0), "spend": spend, "point_spend": self.point[name]}
+                for name, spend in self.plan.allocation.items()
+            },
+            "projected": {"plan": spread(self.plan.returns), "point_plan": spread(self.point_returns)},
+            "regret": self.regret,
+            "higher": float(np.mean(self.plan.returns > self.point_returns)),
+            "check": None if self.check is None else self.check.to_dict(),
+            "version": __version__,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON; undefined figures are ``null``."""
+        return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
+
+
+def _projected(curves: CurveSet, plan: dict[str, float], problem: Problem) -> float:
+    """A plan's return on ``curves`` in the objective's terms (revenue, profit or conversions)."""
+    revenue = sum(float(c(plan[c.channel])) for c in curves.curves)
+    if problem.objective == "profit":
+        spend = sum(plan.values()) + sum(c.fixed_cost for c in curves.curves if plan[c.channel] > 0)
+        return revenue * curves.margin - spend
+    if problem.objective == "conversions":
+        return revenue / curves.order_value
+    return revenue
+
+
+def optimize_under_risk(
+    scenario: Scenario,
+    sets: ParameterSets,
+    risk: Risk,
+    *,
+    objective: str = "revenue",
+    worlds: int = 20,
+    seed: int | None = None,
+    replications: int = 3,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    check_replications: int = 5,
+    solver: str = "auto",
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> RobustPlan:
+    """The plan for ``scenario``'s budget best across the first ``worlds`` parameter sets of ``sets`` under
+    ``risk``, with the point estimate's plan beside it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The point estimate (``calibrated.toml``): its plan is today's, its ``[budget]`` the constraints.
+    sets : ParameterSets
+        The posterior's parameter sets (equally weighted, as ``posterior.csv`` is); the first ``worlds`` are used.
+    risk : Risk
+        How returns across worlds are weighed.
+    objective : {"revenue", "profit", "conversions"}, default="revenue"
+    worlds : int, default=20
+        Parameter sets to plan across (each costs one measurement of every channel's curve).
+    seed, replications, levels
+        As for :func:`mixsim.optimizer.response_curves`; every world on the same seeds.
+    check_replications : int, default=5
+        Replications per world of the paired simulation of today's plan and both plans (0: no check).
+    solver, workers, executor, progress
+        As for :func:`mixsim.optimize`.
+
+    Returns
+    -------
+    RobustPlan
+    """
+    if worlds < 1:
+        raise InputError(f"worlds must be at least 1 (got {worlds})")
+    seed = root_seed(scenario, seed)
+    used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
+    measured = [scenario, *used.scenarios(scenario)]
+    per = curve_run_count(scenario, replications, levels)
+    total = per * len(measured) + 3 * len(used) * check_replications
+    curves = []
+    for i, world in enumerate(measured):
+
+        def counted(runs: int, _total: int, base: int = i * per) -> None:
+            if progress is not None:
+                progress(base + runs, total)
+
+        curves.append(
+            response_curves(
+                world, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
+                progress=counted,
+            )
+        )  # fmt: skip
+    problems = [Problem.from_scenario(w, c, objective=objective) for w, c in zip(measured, curves, strict=True)]
+    point = solve(problems[0], solver)
+    if not point.optimal:
+        raise InputError(f"the point estimate's plan: {point.message}")
+    plan = solve_under_risk(problems[1:], risk, solver)
+    point_returns = np.array(
+        [_projected(c, point.allocation, p) for c, p in zip(curves[1:], problems[1:], strict=True)]
+    )
+    current = {c.name: c.spend for c in scenario.channels}
+    check = None
+    if check_replications > 0:
+        variants = [
+            ("point plan", scenario.with_spend(point.allocation)),
+            ("risk plan", scenario.with_spend(plan.allocation)),
+        ]
+
+        def checked(runs: int, _total: int) -> None:
+            if progress is not None:
+                progress(per * len(measured) + runs, total)
+
+        check = compare_worlds(
+            scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
+            workers=workers, executor=executor, progress=checked,
+        )  # fmt: skip
+    return RobustPlan(plan, dict(point.allocation), point_returns, current, check)
