@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,3 +111,39 @@ def test_a_robust_plan_on_measured_curves(make_scenario: Callable[..., Scenario]
     alike = optimize_under_risk(scenario, same, Risk.parse("cvar:0.5"), **{**kwargs, "check_replications": 0})  # type: ignore[arg-type]
     assert alike.plan.allocation == pytest.approx(alike.point, rel=1e-6, abs=1e-6) and alike.check is None
     assert alike.regret == pytest.approx(0.0, abs=1e-6 * abs(alike.plan.value))
+
+
+def test_money_one_world_cannot_deliver_buys_nothing_there_but_is_not_ruled_out() -> None:
+    """a returns 3 per dollar; in one world it can take only 50 (its curve ends there), in the other 100; b returns
+    1. On average a's dollars past 50 return 1.5, more than b's: the mean plan puts all 100 on a, returning 150
+    and 300 (ruling out what one world cannot deliver would give 50 and 50, 200 in each)."""
+    short = Problem(CurveSet((straight("a", 3.0, end=50.0), straight("b", 1.0))), budget=BUDGET)
+    plan = solve_under_risk([short, world(3.0, 1.0)], Risk.parse("mean"))
+    assert plan.allocation == pytest.approx({"a": BUDGET, "b": 0.0}, abs=1e-6)
+    assert plan.returns == pytest.approx([150.0, 300.0], rel=1e-9)
+
+
+def test_optimize_with_a_posterior(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware\n0.005\n0.2\n0.05\n", encoding="utf-8")
+    common = ("-r", "1", "--levels", "0,0.5,1,2", "-w", "1")
+    code, out, err = run_cli(
+        "optimize", scenario_file, "--posterior", posterior, "--risk", "cvar:0.5", "--worlds", "2", *common, "--json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["risk"] == "cvar:0.5" and data["worlds"] == 2 and set(data["allocation"]) == {"tv", "search", "email"}
+    assert data["regret"] >= -1e-6 * abs(data["projected"]["plan"]["risk_value"]) and data["check"] is None
+    code, out, err = run_cli("optimize", scenario_file, "--posterior", posterior, "--worlds", "2", *common, "--verify",
+                             "--verify-replications", "2")  # fmt: skip
+    assert code == 0, err
+    assert "Plan under mean across 2 parameter sets" in out and "Checked in paired simulation" in out
+    for args, message in (
+        (("--risk", "cvar:2"), "cvar:A needs a share"),
+        (("--risk", "cvar:0.5"), "--risk: only with --posterior"),
+        (("--posterior", posterior, "--by-week"), "--by-week: not yet with --posterior"),
+        (("--posterior", posterior, "--objective", "roas", "--target", "2"), "not yet with --posterior"),
+        (("--posterior", tmp_path / "none.csv"), "cannot read the parameter sets"),
+    ):
+        code, _, err = run_cli("optimize", scenario_file, *args)
+        assert code == 2 and message in err, (args, err)

@@ -23,6 +23,7 @@ from mixsim.cli.text import (
     curves_report,
     frontier_report,
     plan_report,
+    robust_report,
 )
 from mixsim.cli.weekly import optimize_by_week
 from mixsim.errors import MixsimError
@@ -38,6 +39,7 @@ from mixsim.optimizer.read import FITS_FILE, POINTS_FILE, read_curves
 from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
 from mixsim.tables import spreadsheet_safe
+from mixsim.uncertainty import Risk, optimize_under_risk, read_parameter_sets
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -102,6 +104,19 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the plan to FILE: .csv, .json or .xlsx (repeat for several: --out plan.xlsx --out plan.csv)",
     )
+    across = parser.add_argument_group("across a posterior's parameter sets (with --posterior)")
+    across.add_argument(
+        "--posterior", metavar="FILE",
+        help="parameter sets (posterior.csv of mixsim calibrate): one plan across them, under --risk",
+    )  # fmt: skip
+    across.add_argument(
+        "--risk", type=_risk, default=None, metavar="RISK",
+        help="mean (default), or cvar:A: the mean return of the worst share A of the parameter sets",
+    )  # fmt: skip
+    across.add_argument(
+        "--worlds", type=options.positive, default=20, metavar="K",
+        help="the first K parameter sets to plan across (default 20; each costs a measurement of every curve)",
+    )  # fmt: skip
     parser.add_argument(
         "--lock",
         type=options.names,
@@ -134,6 +149,13 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         ("--max-dark-weeks", "CH=N", "most weeks dark"),
     ):
         week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar=metavar, help=what)
+
+
+def _risk(text: str) -> Risk:
+    try:
+        return Risk.parse(text)
+    except MixsimError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def setup_frontier(parser: argparse.ArgumentParser) -> None:
@@ -302,11 +324,45 @@ _WEEK_OPTIONS = (
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    if args.posterior is not None:
+        return _optimize_worlds(args)
+    if args.risk is not None:
+        raise MixsimError("--risk: only with --posterior (a risk is weighed across parameter sets)")
     if args.by_week:
         if args.with_future_value:
             raise MixsimError("--with-future-value: not with --by-week (week-level plans count revenue in the horizon)")
         return optimize_by_week(args)
     return _optimize_channels(args)
+
+
+@_flagged
+def _optimize_worlds(args: argparse.Namespace) -> int:
+    """``optimize --posterior FILE``: one plan across the parameter sets, under ``--risk``."""
+    refused = {
+        "--curves": args.curves, "--by-week": args.by_week, "--with-future-value": args.with_future_value,
+        "--max-change": args.max_change, "--lock": args.lock, "--out": args.out, "--target": args.target,
+    }  # fmt: skip
+    used = [flag for flag, value in refused.items() if value not in (None, False, (), [])]
+    if used:
+        raise MixsimError(f"{', '.join(used)}: not yet with --posterior")
+    if args.objective not in ("revenue", "profit", "conversions"):
+        raise MixsimError(f"--objective {args.objective}: with --posterior, one of revenue, profit, conversions")
+    scenario = options.load(args)
+    if args.budget is not None:
+        scenario = scenario.replace({"budget.total": args.budget})
+    sets = read_parameter_sets(args.posterior, scenario)
+    worlds = min(args.worlds, len(sets))
+    checks = args.verify_replications if args.verify else 0
+    runs = curve_run_count(scenario, args.replications, args.levels) * (worlds + 1) + 3 * worlds * checks
+    check_memory(scenario, args, runs=runs)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = optimize_under_risk(
+            scenario, sets, args.risk or Risk(), objective=args.objective, worlds=worlds, seed=args.seed,
+            replications=args.replications, levels=args.levels, check_replications=checks, solver=args.solver,
+            workers=args.workers, executor=args.executor, progress=progress,
+        )  # fmt: skip
+    print(result.to_json() if args.json else robust_report(result, sets.source))
+    return 0
 
 
 @_flagged

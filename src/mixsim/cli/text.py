@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mixsim.optimizer.weekly.plan import WeeklyPlan
     from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
-    from mixsim.uncertainty import WorldsComparison, WorldsResult
+    from mixsim.uncertainty import RobustPlan, WorldsComparison, WorldsResult
     from mixsim.whatif import Comparison
 
 
@@ -270,6 +270,44 @@ def worlds_comparison_report(result: WorldsComparison) -> str:
             )
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def robust_report(result: RobustPlan, source: str) -> str:
+    """The plan across parameter sets beside the point estimate's, their projected returns across the worlds, the
+    point plan's regret and, when checked, both plans' gains over today's in paired simulation."""
+    data = result.to_dict()
+    lines = [
+        f"Plan under {data['risk']} across {data['worlds']} parameter sets from {source} "
+        f"(objective {data['objective']}; curves measured in each, on the same seeds)",
+        "",
+        f"{'channel':<16}{'today':>12}{'risk plan':>12}{'point plan':>12}",
+    ]
+    for name, row in data["allocation"].items():
+        lines.append(f"{name:<16}{row['current']:>12,.0f}{row['spend']:>12,.0f}{row['point_spend']:>12,.0f}")
+    lines += ["", f"Projected {data['objective']} across the parameter sets ({data['risk']}, mean, 90% of the sets):"]
+    for label, key in (("risk plan", "plan"), ("point plan", "point_plan")):
+        p = data["projected"][key]
+        low, high = p["range90"]
+        lines.append(f"  {label:<12}{p['risk_value']:>14,.0f}{p['mean']:>14,.0f}  [{low:,.0f}, {high:,.0f}]")
+    lines.append(
+        f"Regret of the point plan: {data['regret']:,.0f} of {data['risk']}; the risk plan projects more in "
+        f"{data['higher']:.0%} of the parameter sets."
+    )
+    if data["check"] is not None:
+        kpi = data["objective"]
+        lines += [
+            "",
+            f"Checked in paired simulation ({data['check']['replications']} replications per set): {kpi} gain over "
+            "today's plan, mean [90% of sets and replications], share of sets where it is higher",
+        ]
+        for label in ("risk plan", "point plan"):
+            figures = data["check"]["variants"][label][kpi]
+            low, high = figures["gain"]["ci90"]
+            lines.append(
+                f"  {label:<12}{num('{:+,.0f}', figures['gain']['mean']):>14}  [{num('{:+,.0f}', low)}, "
+                f"{num('{:+,.0f}', high)}]  {num('{:.0%}', figures['higher'])}"
+            )
+    return "\n".join(lines)
 
 
 def simulation_report(result: SimulationResult) -> str:

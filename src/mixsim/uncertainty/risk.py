@@ -17,6 +17,7 @@ binaries they bring to a single world's program.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
     for p in problems[1:]:
         if p.curves.channels != first.curves.channels or p.objective != first.objective:
             raise InputError("risk: every world needs the same channels and objective")
-    built = [formulate(p) for p in problems]
+    built = [formulate(p) for p in _common_ends(problems)]
     worlds = len(built)
     offsets = np.cumsum([0, *(program.n for program, _ in built)])
     rows: list[Row] = []
@@ -155,3 +156,30 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
     }
     returns = np.array([-float(loss[: len(x)] @ x) for loss in losses])
     return RiskPlan(allocation, returns, risk, first.objective, -float(sol.objective))
+
+
+def _common_ends(problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` with each channel's curve running to the same end in every world (the farthest any world's
+    runs): a world that cannot deliver as much gets a flat tail, so that money it cannot spend buys nothing there
+    rather than being ruled out in every world. A curve given a tail becomes its points (a Hill curve sampled
+    at its program's segments)."""
+    ends = [max(p.curves.curves[k].max_spend for p in problems) for k in range(len(problems[0].curves.curves))]
+    out = []
+    for p in problems:
+        curves = []
+        for curve, end in zip(p.curves.curves, ends, strict=True):
+            if curve.max_spend >= end:
+                curves.append(curve)
+                continue
+            xs = np.linspace(0.0, curve.max_spend, p.segments + 1) if curve.hill is not None else curve.spend
+            xs = xs[xs <= curve.max_spend]
+            ys = np.asarray(curve(xs), dtype=float)
+            xs, ys = np.append(xs, end), np.append(ys, ys[-1])
+            curves.append(
+                dataclasses.replace(
+                    curve, spend=xs, revenue=ys, revenue_low=ys, revenue_high=ys, hill=None, max_spend=end,
+                    planned=np.zeros(0),
+                )
+            )  # fmt: skip
+        out.append(dataclasses.replace(p, curves=dataclasses.replace(p.curves, curves=tuple(curves))))
+    return out

@@ -49,15 +49,17 @@ class RobustPlan:
     """The plan best across worlds under a risk objective, and the point estimate's plan beside it."""
 
     plan: RiskPlan
+    plan_returns: np.ndarray  # the risk plan's projected return in each world, on the worlds' curves
     point: dict[str, float]
-    point_returns: np.ndarray  # the point plan's projected return in each world
+    point_returns: np.ndarray  # the point plan's projected return in each world, on the worlds' curves
     current: dict[str, float]
     check: WorldsComparison | None
 
     @property
     def regret(self) -> float:
-        """What the point plan gives up of the risk objective, on the worlds' curves (>= 0 up to the solver)."""
-        return self.plan.value - risk_measure(self.point_returns, self.plan.risk)
+        """What the point plan gives up of the risk objective against the risk plan, both on the worlds' curves
+        (>= 0 up to the piecewise-linear approximation of the curves the program solves on)."""
+        return risk_measure(self.plan_returns, self.plan.risk) - risk_measure(self.point_returns, self.plan.risk)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per channel: ``channel``, ``current`` spend, the risk plan's ``spend`` and the point plan's
@@ -93,9 +95,9 @@ class RobustPlan:
                 name: {"current": self.current.get(name, 0.0), "spend": spend, "point_spend": self.point[name]}
                 for name, spend in self.plan.allocation.items()
             },
-            "projected": {"plan": spread(self.plan.returns), "point_plan": spread(self.point_returns)},
+            "projected": {"plan": spread(self.plan_returns), "point_plan": spread(self.point_returns)},
             "regret": self.regret,
-            "higher": float(np.mean(self.plan.returns > self.point_returns)),
+            "higher": float(np.mean(self.plan_returns > self.point_returns)),
             "check": None if self.check is None else self.check.to_dict(),
             "version": __version__,
         }
@@ -182,8 +184,9 @@ def optimize_under_risk(
     if not point.optimal:
         raise InputError(f"the point estimate's plan: {point.message}")
     plan = solve_under_risk(problems[1:], risk, solver)
-    point_returns = np.array(
-        [_projected(c, point.allocation, p) for c, p in zip(curves[1:], problems[1:], strict=True)]
+    point_returns, plan_returns = (
+        np.array([_projected(c, chosen, p) for c, p in zip(curves[1:], problems[1:], strict=True)])
+        for chosen in (point.allocation, plan.allocation)
     )
     current = {c.name: c.spend for c in scenario.channels}
     check = None
@@ -201,4 +204,4 @@ def optimize_under_risk(
             scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
             workers=workers, executor=executor, progress=checked,
         )  # fmt: skip
-    return RobustPlan(plan, dict(point.allocation), point_returns, current, check)
+    return RobustPlan(plan, plan_returns, dict(point.allocation), point_returns, current, check)
