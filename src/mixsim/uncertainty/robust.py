@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mixsim._version import __version__
-from mixsim.errors import InputError
+from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
 from mixsim.optimizer.curves import CurveSet
 from mixsim.scenario import Scenario
@@ -182,7 +182,7 @@ def optimize_under_risk(
     problems = [Problem.from_scenario(w, c, objective=objective) for w, c in zip(measured, curves, strict=True)]
     point = solve(problems[0], solver)
     if not point.optimal:
-        raise InputError(f"the point estimate's plan: {point.message}")
+        raise InfeasibleError(f"the point estimate's plan: {point.message}")
     plan = solve_under_risk(problems[1:], risk, solver)
     point_returns, plan_returns = (
         np.array([_projected(c, chosen, p) for c, p in zip(curves[1:], problems[1:], strict=True)])
