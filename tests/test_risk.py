@@ -107,6 +107,7 @@ def test_a_robust_plan_on_measured_curves(make_scenario: Callable[..., Scenario]
     assert robust.regret >= -1e-6 * abs(robust.plan.value)
     data = json.loads(robust.to_json())
     assert data["worlds"] == 2 and set(data["check"]["variants"]) == {"point plan", "risk plan"}
+    assert sum(data["wins"].values()) == pytest.approx(1.0)
     same = ParameterSets(("channels.tv.p_aware",), np.array([[scenario.channel("tv").p_aware]] * 2))
     alike = optimize_under_risk(scenario, same, Risk.parse("cvar:0.5"), **{**kwargs, "check_replications": 0})  # type: ignore[arg-type]
     assert alike.plan.allocation == pytest.approx(alike.point, rel=1e-6, abs=1e-6) and alike.check is None
@@ -138,6 +139,7 @@ def test_optimize_with_a_posterior(run_cli, scenario_file: Path, tmp_path: Path)
                              "--verify-replications", "2")  # fmt: skip
     assert code == 0, err
     assert "Plan under mean across 2 parameter sets" in out and "Checked in paired simulation" in out
+    assert "Head to head, the risk plan does better in" in out
     for args, message in (
         (("--risk", "cvar:2"), "cvar:A needs a share"),
         (("--risk", "cvar:0.5"), "--risk: only with --posterior"),

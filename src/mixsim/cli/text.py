@@ -307,6 +307,11 @@ def robust_report(result: RobustPlan, source: str) -> str:
                 f"  {label:<12}{num('{:+,.0f}', figures['gain']['mean']):>14}  [{num('{:+,.0f}', low)}, "
                 f"{num('{:+,.0f}', high)}]  {num('{:.0%}', figures['higher'])}"
             )
+        wins = data["wins"]
+        lines.append(
+            f"Head to head, the risk plan does better in {wins['risk plan']:.0%} of the parameter sets, the point "
+            f"plan in {wins['point plan']:.0%}."
+        )
     return "\n".join(lines)
 
 

@@ -61,6 +61,20 @@ class RobustPlan:
         (>= 0 up to the piecewise-linear approximation of the curves the program solves on)."""
         return risk_measure(self.plan_returns, self.plan.risk) - risk_measure(self.point_returns, self.plan.risk)
 
+    def wins(self) -> dict[str, float] | None:
+        """In the paired simulation, the share of worlds in which each plan's mean return (the objective's KPI) is
+        the higher of the two (``tie``: equal), or None without one."""
+        if self.check is None:
+            return None
+        kpi = self.plan.objective
+        risk = self.check.values["risk plan"][kpi].mean(axis=1)
+        point = self.check.values["point plan"][kpi].mean(axis=1)
+        return {
+            "risk plan": float(np.mean(risk > point)),
+            "point plan": float(np.mean(point > risk)),
+            "tie": float(np.mean(risk == point)),
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per channel: ``channel``, ``current`` spend, the risk plan's ``spend`` and the point plan's
         ``point_spend``."""
@@ -99,6 +113,7 @@ class RobustPlan:
             "regret": self.regret,
             "higher": float(np.mean(self.plan_returns > self.point_returns)),
             "check": None if self.check is None else self.check.to_dict(),
+            "wins": self.wins(),
             "version": __version__,
         }
 
