@@ -16,6 +16,7 @@ from mixsim.optimizer.curves import CurveSet, ResponseCurve
 from mixsim.scenario import Scenario
 from mixsim.uncertainty import ParameterSets, optimize_under_risk
 from mixsim.uncertainty.risk import Risk, solve_under_risk
+from mixsim.uncertainty.robust import risk_measure
 
 BUDGET = 100.0
 
@@ -80,7 +81,8 @@ def test_identical_worlds_give_the_single_worlds_plan() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [("cvar", "cvar:A needs a share"), ("cvar:0", "cvar:A needs a share"), ("cvar:1.5", "cvar:A needs a share"),
-     ("median", "one of mean, cvar:A"), ("mean:2", "one of mean, cvar:A")],
+     ("median", "one of mean, cvar:A, quantile:Q"), ("mean:2", "one of mean, cvar:A"),
+     ("quantile:1", "quantile:Q needs a lower quantile"), ("quantile:-0.1", "quantile:Q needs a lower quantile")],
 )  # fmt: skip
 def test_bad_risks_are_refused(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -149,3 +151,17 @@ def test_optimize_with_a_posterior(run_cli, scenario_file: Path, tmp_path: Path)
     ):
         code, _, err = run_cli("optimize", scenario_file, *args)
         assert code == 2 and message in err, (args, err)
+
+
+def test_the_lower_quantile_plan_lets_the_worst_world_go() -> None:
+    """Four worlds; quantile 0.25 lets one fall below: the hopeless one (a and b return almost nothing) goes, the
+    high one stays high, and the plan is the one that lifts the worse of the other two, as CVaR 0.5 did for them:
+    a = 200/7 and a second-worst return of 1100/7."""
+    worlds = [*TWO, world(0.0, 0.1), world(4.0, 4.0)]
+    plan = solve_under_risk(worlds, Risk.parse("quantile:0.25"))
+    assert plan.allocation["a"] == pytest.approx(200 / 7, rel=1e-6)
+    assert plan.value == pytest.approx(1100 / 7, rel=1e-6)
+    assert np.sort(plan.returns)[1] == pytest.approx(1100 / 7, rel=1e-6)
+    assert risk_measure(plan.returns, Risk.parse("quantile:0.25")) == pytest.approx(plan.value, rel=1e-6)
+    worst = solve_under_risk(worlds, Risk.parse("quantile:0"))  # the worst world alone: all on b
+    assert worst.allocation["b"] == pytest.approx(BUDGET, rel=1e-6) and worst.value == pytest.approx(10.0, rel=1e-6)

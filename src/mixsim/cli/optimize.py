@@ -111,7 +111,8 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     across.add_argument(
         "--risk", type=_risk, default=None, metavar="RISK",
-        help="mean (default), or cvar:A: the mean return of the worst share A of the parameter sets",
+        help="mean (default); cvar:A, the mean return of the worst share A of the parameter sets; or quantile:Q, "
+        "the lower quantile Q of the return across them",
     )  # fmt: skip
     across.add_argument(
         "--worlds", type=options.positive, default=20, metavar="K",

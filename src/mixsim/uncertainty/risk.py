@@ -9,10 +9,14 @@ make each channel's spend, and whether it is on, the same in every world. The ob
 * ``cvar:A``: the conditional value at risk, the mean return of the worst share ``A`` of the worlds, in the linear
   form of Rockafellar and Uryasev (Journal of Risk 2000): maximize ``eta - sum(u_w) / (A W)`` with
   ``u_w >= eta - R_w`` and ``u_w >= 0``, where ``R_w`` is world ``w``'s return. ``cvar:1`` is the mean; as ``A``
-  shrinks it weighs the worst world alone.
+  shrinks it weighs the worst world alone;
+* ``quantile:Q``: the lower ``Q`` quantile of the return, the ``(k+1)``-th worst world's with ``k = floor(Q W)``:
+  maximize ``t`` with ``R_w >= t - M b_w``, binaries ``b_w`` (world ``w`` may fall below ``t``), ``sum(b_w) <= k``
+  and ``M`` the widest the returns can be apart. A quantile is not concave in the plan, so this one is a
+  mixed-integer program.
 
-Both stay linear programs when every world's program is (concave curves); S-shaped curves and fixed costs bring the
-binaries they bring to a single world's program.
+The mean and CVaR stay linear programs when every world's program is (concave curves); S-shaped curves and fixed
+costs bring the binaries they bring to a single world's program.
 """
 
 from __future__ import annotations
@@ -32,22 +36,24 @@ from mixsim.optimizer.program import OPTIMAL, Program, Row, solve
 
 __all__ = ["RISKS", "Risk", "RiskPlan", "solve_under_risk"]
 
-RISKS = ("mean", "cvar")
-"""The objectives across worlds (``cvar`` with its share: ``cvar:0.2``)."""
+RISKS = ("mean", "cvar", "quantile")
+"""The objectives across worlds (``cvar`` with its share, ``cvar:0.2``; ``quantile`` with its level,
+``quantile:0.1``)."""
 _MAXIMIZED = ("revenue", "profit", "conversions")
 
 
 @dataclass(frozen=True)
 class Risk:
-    """How returns across worlds are weighed: ``kind`` (one of :data:`RISKS`) and, for ``cvar``, the share of the
-    worst worlds whose mean return is maximized (``level``, in (0, 1])."""
+    """How returns across worlds are weighed: ``kind`` (one of :data:`RISKS`) and ``level``: for ``cvar`` the share
+    of the worst worlds whose mean return is maximized, in (0, 1]; for ``quantile`` the lower quantile maximized,
+    in [0, 1)."""
 
     kind: str = "mean"
     level: float = 1.0
 
     @classmethod
     def parse(cls, text: str) -> Risk:
-        """``"mean"`` or ``"cvar:A"`` with ``0 < A <= 1``.
+        """``"mean"``, ``"cvar:A"`` with ``0 < A <= 1`` or ``"quantile:Q"`` with ``0 <= Q < 1``.
 
         Raises
         ------
@@ -65,7 +71,15 @@ class Risk:
             if 0 < share <= 1:
                 return cls("cvar", share)
             raise InputError(f"risk {text!r}: cvar:A needs a share A of the worst worlds, 0 < A <= 1")
-        raise InputError(f"risk {text!r}: one of mean, cvar:A (e.g. cvar:0.2)")
+        if kind == "quantile":
+            try:
+                q = float(level)
+            except ValueError:
+                q = math.nan
+            if 0 <= q < 1:
+                return cls("quantile", q)
+            raise InputError(f"risk {text!r}: quantile:Q needs a lower quantile Q, 0 <= Q < 1")
+        raise InputError(f"risk {text!r}: one of mean, cvar:A, quantile:Q (e.g. cvar:0.2)")
 
     def __str__(self) -> str:
         return self.kind if self.kind == "mean" else f"{self.kind}:{self.level:g}"
@@ -133,6 +147,24 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
     integer = np.concatenate([program.integer for program, _ in built])
     if risk.kind == "mean":
         cost = np.sum(losses, axis=0) / worlds
+    elif risk.kind == "quantile":
+        # Columns s = -t (free) and binaries b_w after the worlds' own: min s, s + M b_w - L_w >= 0, sum(b_w) <= k.
+        n = int(offsets[-1])
+        s, below = n, n + 1 + np.arange(worlds)
+        lows = [float(np.sum(np.minimum(loss * lower, loss * upper))) for loss in losses]
+        highs = [float(np.sum(np.maximum(loss * lower, loss * upper))) for loss in losses]
+        big = max(highs) - min(lows) + 1.0
+        if not math.isfinite(big):
+            raise InputError("risk: a quantile needs every world's return bounded (a curve without an end)")
+        cost = np.concatenate([np.zeros(n), [1.0], np.zeros(worlds)])
+        lower = np.concatenate([lower, [-math.inf], np.zeros(worlds)])
+        upper = np.concatenate([upper, [math.inf], np.ones(worlds)])
+        integer = np.concatenate([integer, [False], np.ones(worlds, dtype=bool)])
+        for w, loss in enumerate(losses):
+            at = np.flatnonzero(loss)
+            index = np.concatenate([at, [s, below[w]]])
+            rows.append(Row("below", index, np.concatenate([-loss[at], [1.0, big]]), 0.0, math.inf))
+        rows.append(Row("worlds below", below, np.ones(worlds), -math.inf, math.floor(risk.level * worlds)))
     else:
         # Columns eta (free) and u_w >= 0 after the worlds' own: min eta + sum(u_w) / (A W), u_w - L_w + eta >= 0.
         n = int(offsets[-1])

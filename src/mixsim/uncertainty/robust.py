@@ -35,11 +35,14 @@ __all__ = ["RobustPlan", "optimize_under_risk", "risk_measure"]
 
 
 def risk_measure(returns: np.ndarray, risk: Risk) -> float:
-    """``risk``'s value of ``returns`` across equally likely worlds: their mean, or the mean of the worst share
-    (CVaR, the worst world counted in part when the share does not fall on a whole number of worlds)."""
+    """``risk``'s value of ``returns`` across equally likely worlds: their mean, the mean of the worst share (CVaR,
+    the worst world counted in part when the share does not fall on a whole number of worlds), or the lower
+    quantile (:mod:`~mixsim.uncertainty.risk`)."""
     if risk.kind == "mean":
         return float(np.mean(returns))
     ordered = np.sort(returns)
+    if risk.kind == "quantile":  # the (k+1)-th worst, k = floor(Q W): as many worlds may fall below it
+        return float(ordered[min(int(np.floor(risk.level * len(ordered))), len(ordered) - 1)])
     weight = np.clip(risk.level * len(ordered) - np.arange(len(ordered)), 0.0, 1.0)
     return float(weight @ ordered / weight.sum())
 
