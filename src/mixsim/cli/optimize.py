@@ -354,12 +354,14 @@ def _optimize_worlds(args: argparse.Namespace) -> int:
     sets = read_parameter_sets(args.posterior, scenario)
     worlds = min(args.worlds, len(sets))
     checks = args.verify_replications if args.verify else 0
-    runs = curve_run_count(scenario, args.replications, args.levels) * (worlds + 1) + 3 * worlds * checks
+    runs = curve_run_count(scenario, args.replications, args.levels) * (worlds + 1) * args.iterations
+    runs += 3 * worlds * checks
     check_memory(scenario, args, runs=runs)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = optimize_under_risk(
             scenario, sets, args.risk or Risk(), objective=args.objective, worlds=worlds, seed=args.seed,
-            replications=args.replications, levels=args.levels, check_replications=checks, solver=args.solver,
+            replications=args.replications, levels=args.levels, check_replications=checks, iterations=args.iterations,
+            solver=args.solver,
             workers=args.workers, executor=args.executor, progress=progress,
         )  # fmt: skip
     print(result.to_json() if args.json else robust_report(result, sets.source))

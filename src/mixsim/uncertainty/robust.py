@@ -147,6 +147,7 @@ def optimize_under_risk(
     replications: int = 3,
     levels: Sequence[float] = DEFAULT_LEVELS,
     check_replications: int = 5,
+    iterations: int = 3,
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -170,6 +171,9 @@ def optimize_under_risk(
         As for :func:`mixsim.optimizer.response_curves`; every world on the same seeds.
     check_replications : int, default=5
         Replications per world of the paired simulation of today's plan and both plans (0: no check).
+    iterations : int, default=3
+        Solves: after each but the last, every world's curves are measured again around the risk plan (the
+        point estimate's around its own), and both plans solved again.
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -177,31 +181,45 @@ def optimize_under_risk(
     -------
     RobustPlan
     """
-    if worlds < 1:
-        raise InputError(f"worlds must be at least 1 (got {worlds})")
+    if worlds < 1 or iterations < 1:
+        raise InputError(f"worlds and iterations must be at least 1 (got {worlds} and {iterations})")
     seed = root_seed(scenario, seed)
     used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
     measured = [scenario, *used.scenarios(scenario)]
     per = curve_run_count(scenario, replications, levels)
-    total = per * len(measured) + 3 * len(used) * check_replications
-    curves = []
-    for i, world in enumerate(measured):
+    total = per * len(measured) * iterations + 3 * len(used) * check_replications
+    done = 0
 
-        def counted(runs: int, _total: int, base: int = i * per) -> None:
-            if progress is not None:
-                progress(base + runs, total)
+    def measure(around: Sequence[dict[str, float] | None]) -> list[CurveSet]:
+        nonlocal done
+        out = []
+        for world, plan_of in zip(measured, around, strict=True):
+            base = done
 
-        curves.append(
-            response_curves(
-                world, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
-                progress=counted,
-            )
-        )  # fmt: skip
-    problems = [Problem.from_scenario(w, c, objective=objective) for w, c in zip(measured, curves, strict=True)]
-    point = solve(problems[0], solver)
-    if not point.optimal:
-        raise InfeasibleError(f"the point estimate's plan: {point.message}")
-    plan = solve_under_risk(problems[1:], risk, solver)
+            def counted(runs: int, _total: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + runs, total)
+
+            out.append(
+                response_curves(
+                    world, seed=seed, replications=replications, levels=levels, around=plan_of, workers=workers,
+                    executor=executor, progress=counted,
+                )
+            )  # fmt: skip
+            done += per
+        return out
+
+    curves = measure([None] * len(measured))
+    for iteration in range(iterations):
+        problems = [Problem.from_scenario(w, c, objective=objective) for w, c in zip(measured, curves, strict=True)]
+        point = solve(problems[0], solver)
+        if not point.optimal:
+            raise InfeasibleError(f"the point estimate's plan: {point.message}")
+        plan = solve_under_risk(problems[1:], risk, solver)
+        if iteration + 1 < iterations:
+            # The closed loop: each world's curves again, around the plan it is to judge (the point estimate's
+            # around its own), so that neither plan is projected from curves measured far from it.
+            curves = measure([dict(point.allocation), *([dict(plan.allocation)] * len(used))])
     point_returns, plan_returns = (
         np.array([_projected(c, chosen, p) for c, p in zip(curves[1:], problems[1:], strict=True)])
         for chosen in (point.allocation, plan.allocation)
@@ -216,7 +234,7 @@ def optimize_under_risk(
 
         def checked(runs: int, _total: int) -> None:
             if progress is not None:
-                progress(per * len(measured) + runs, total)
+                progress(done + runs, total)
 
         check = compare_worlds(
             scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
