@@ -20,7 +20,7 @@ import numpy as np
 
 from mixsim._names import name_hint
 from mixsim.errors import InputError, screenful
-from mixsim.optimizer.read import csv_rows
+from mixsim.optimizer.read import csv_file_rows
 from mixsim.scenario import Scenario
 from mixsim.scenario.calibration import Calibration, ChannelColumns
 
@@ -123,13 +123,7 @@ def read_history(
     """
     calibration = calibration or scenario.calibration or Calibration()
     source = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv_rows(handle, source, MAX_ROWS, "ten years of days"))
-    except OSError as exc:
-        raise InputError([f"{source}: cannot read the history ({exc.strerror or exc})"]) from None
-    except UnicodeDecodeError:
-        raise InputError([f"{source}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
+    rows = csv_file_rows(path, MAX_ROWS, "ten years of days", "history")
     if not rows:
         raise InputError([f"{source}: empty: a history needs a header row and one row per week"])
     (_, header), body = rows[0], rows[1:]

@@ -28,7 +28,7 @@ import numpy as np
 
 from mixsim.calibration.history import History
 from mixsim.errors import InputError, screenful
-from mixsim.optimizer.read import csv_rows
+from mixsim.optimizer.read import csv_file_rows
 from mixsim.scenario import Scenario
 
 __all__ = ["LAYOUTS", "Experiment", "measure", "read_lift", "standard_error", "variants"]
@@ -119,13 +119,7 @@ def read_lift(path: str | Path, scenario: Scenario, history: History) -> list[Ex
         window outside the history or ending before it starts.
     """
     source = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv_rows(handle, source, 10_000, "ten thousand lift tests"))
-    except OSError as exc:
-        raise InputError([f"{source}: cannot read the lift tests ({exc.strerror or exc})"]) from None
-    except UnicodeDecodeError:
-        raise InputError([f"{source}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
+    rows = csv_file_rows(path, 10_000, "ten thousand lift tests", "lift tests")
     if len(rows) < 2:
         raise InputError([f"{source}: no lift test: a header row and one row per test are needed"])
     header = [h.strip() for h in rows[0][1]]

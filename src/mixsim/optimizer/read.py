@@ -149,6 +149,25 @@ def parse_curves(
     return _parse(io.StringIO(text), source, order_value, margin, current)
 
 
+def csv_file_rows(path: str | Path, max_rows: int, why: str, what: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of the CSV file at ``path`` with their numbers (:func:`csv_rows`); a file that cannot be
+    read, or is not UTF-8 text, is refused naming it and ``what`` it was to hold.
+
+    Raises
+    ------
+    InputError
+        Naming the file, and the row where it breaks :func:`csv_rows`' bounds.
+    """
+    source = str(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return list(csv_rows(handle, source, max_rows, why))
+    except OSError as exc:
+        raise InputError([f"{source}: cannot read the {what} ({exc.strerror or exc})"]) from None
+    except UnicodeDecodeError:
+        raise InputError([f"{source}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
+
+
 def csv_rows(handle: TextIO, source: str, max_rows: int, why: str) -> Iterator[tuple[int, list[str]]]:
     """The non-blank rows of a CSV file with their numbers (blank lines count), read one at a time, each line with
     a bound (:data:`MAX_LINE`), so that no file is read whole into memory: a file of more than ``max_rows`` rows

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mixsim.errors import InputError, MixsimError, screenful
-from mixsim.optimizer.read import csv_rows
+from mixsim.optimizer.read import csv_file_rows
 from mixsim.scenario import Scenario
 
 __all__ = ["MAX_SETS", "ParameterSets", "read_parameter_sets"]
@@ -84,13 +84,7 @@ def read_parameter_sets(path: str | Path, scenario: Scenario) -> ParameterSets:
         more than :data:`MAX_SETS` rows.
     """
     source = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv_rows(handle, source, MAX_SETS, f"at most {MAX_SETS:,} parameter sets"))
-    except OSError as exc:
-        raise InputError([f"{source}: cannot read the parameter sets ({exc.strerror or exc})"]) from None
-    except UnicodeDecodeError:
-        raise InputError([f"{source}: is not UTF-8 text (save it as CSV UTF-8)"]) from None
+    rows = csv_file_rows(path, MAX_SETS, f"at most {MAX_SETS:,} parameter sets", "parameter sets")
     if len(rows) < 2:
         raise InputError([f"{source}: needs a header of dotted keys and at least one row of values"])
     (_, header), body = rows[0], rows[1:]
