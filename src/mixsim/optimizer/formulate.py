@@ -28,7 +28,7 @@ from mixsim.optimizer.plan import Binding, ChannelPlan, Plan, cost
 from mixsim.optimizer.problem import TOLERANCE, Problem
 from mixsim.optimizer.program import Program, Row, Solution, money_unit
 
-__all__ = ["Layout", "formulate", "read_plan"]
+__all__ = ["Layout", "formulate", "objective_value", "read_plan"]
 
 
 def _breakpoints(curve: ResponseCurve, upper: float, segments: int) -> np.ndarray:
@@ -377,8 +377,11 @@ def _measured_at(curves: CurveSet, plan: dict[str, float]) -> bool:
 
 def _objective_value(problem: Problem, lines: Sequence[ChannelPlan]) -> float:
     """The objective at the plan, from the curves themselves (not their piecewise-linear version)."""
-    revenue = sum(c.revenue for c in lines)
-    spend = cost(lines)
+    return objective_value(problem, sum(c.revenue for c in lines), cost(lines))
+
+
+def objective_value(problem: Problem, revenue: float, spend: float) -> float:
+    """``problem``'s objective for a plan of incremental ``revenue`` that costs ``spend`` (fixed costs included)."""
     if problem.objective == "revenue":
         return revenue
     if problem.objective == "profit":

@@ -24,6 +24,7 @@ from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
 from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.formulate import objective_value
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 from mixsim.tables import json_ready
@@ -128,12 +129,8 @@ class RobustPlan:
 def _projected(curves: CurveSet, plan: dict[str, float], problem: Problem) -> float:
     """A plan's return on ``curves`` in the objective's terms (revenue, profit or conversions)."""
     revenue = sum(float(c(plan[c.channel])) for c in curves.curves)
-    if problem.objective == "profit":
-        spend = sum(plan.values()) + sum(c.fixed_cost for c in curves.curves if plan[c.channel] > 0)
-        return revenue * curves.margin - spend
-    if problem.objective == "conversions":
-        return revenue / curves.order_value
-    return revenue
+    spend = sum(plan.values()) + sum(c.fixed_cost for c in curves.curves if plan[c.channel] > 0)
+    return objective_value(problem, revenue, spend)
 
 
 def optimize_under_risk(
