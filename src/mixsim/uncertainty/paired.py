@@ -87,7 +87,7 @@ class WorldsComparison:
         return {
             "base": self.labels[0],
             "variants": variants,
-            "parameter_sets": {"count": len(self.sets), "keys": list(self.sets.keys), "source": self.sets.source},
+            "parameter_sets": self.sets.to_dict(),
             "replications": self.replications,
             "seed": self.seed,
             "version": __version__,

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,10 @@ class ParameterSets:
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """``count``, ``keys`` and ``source``: what a result across these sets says of them."""
+        return {"count": len(self), "keys": list(self.keys), "source": self.source}
 
     def scenarios(self, scenario: Scenario) -> list[Scenario]:
         """``scenario`` with each set's values, one scenario per set, each validated (a set that breaks a rule is

@@ -105,7 +105,7 @@ class WorldsResult:
             "scenario": self.scenario.name,
             "kpis": {str(row.kpi): _figure(row) for row in self.to_frame().itertuples()},
             "channels": channels,
-            "parameter_sets": {"count": len(self.sets), "keys": list(self.sets.keys), "source": self.sets.source},
+            "parameter_sets": self.sets.to_dict(),
             "replications": self.replications,
             "seed": self.seed,
             "version": __version__,
