@@ -214,8 +214,10 @@ def optimize_under_risk(
             raise InfeasibleError(f"the point estimate's plan: {point.message}")
         plan = solve_under_risk(problems[1:], risk, solver)
         if iteration + 1 < iterations:
-            # The closed loop: each world's curves again, around the plan it is to judge (the point estimate's
-            # around its own), so that neither plan is projected from curves measured far from it.
+            # The closed loop: each world's curves again, around the risk plan (the point estimate's around its
+            # own), so that neither plan is solved on curves measured far from it. The point plan's returns across
+            # the worlds are then projected on curves measured around the risk plan: the paired check is the
+            # figure that sets the two side by side on equal terms.
             curves = measure([dict(point.allocation), *([dict(plan.allocation)] * len(used))])
     point_returns, plan_returns = (
         np.array([_projected(c, chosen, p) for c, p in zip(curves[1:], problems[1:], strict=True)])
