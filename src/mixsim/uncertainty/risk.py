@@ -15,6 +15,11 @@ make each channel's spend, and whether it is on, the same in every world. The ob
   and ``M`` the widest the returns can be apart. A quantile is not concave in the plan, so this one is a
   mixed-integer program.
 
+A world's return is its projected total, as the optimizer projects one world's (:func:`anchor`): the total
+simulated at the plan its curves were measured around, plus each channel's change along its curve. The curves'
+increments alone, added up, can run far above what the channels do together when they share customers; for the
+mean that shifts nothing, but which worlds are the worst depends on it.
+
 The mean and CVaR stay linear programs when every world's program is (concave curves); S-shaped curves and fixed
 costs bring the binaries they bring to a single world's program.
 """
@@ -30,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from mixsim.errors import InfeasibleError, InputError
-from mixsim.optimizer.formulate import formulate
+from mixsim.optimizer.formulate import formulate, objective_value
 from mixsim.optimizer.problem import Problem
 from mixsim.optimizer.program import OPTIMAL, Program, Row, solve
 
-__all__ = ["RISKS", "Risk", "RiskPlan", "solve_under_risk"]
+__all__ = ["RISKS", "Risk", "RiskPlan", "anchor", "solve_under_risk"]
 
 RISKS = ("mean", "cvar", "quantile")
 """The objectives across worlds (``cvar`` with its share, ``cvar:0.2``; ``quantile`` with its level,
@@ -101,6 +106,17 @@ class RiskPlan:
         return pd.DataFrame({"channel": list(self.allocation), "spend": list(self.allocation.values())})
 
 
+def anchor(problem: Problem) -> float:
+    """What a world's return has besides its channels' curves, in the objective's terms: the total simulated at the
+    plan the curves were measured around (``plan_revenue``) less the curves' values there, so that the return
+    projected at that plan is the simulated total. 0 for curves without a simulated total (read from a file)."""
+    curves = problem.curves
+    if not math.isfinite(curves.plan_revenue):
+        return 0.0
+    at_plan = sum(float(c(c.to_delivered(c.current))) for c in curves.curves)
+    return objective_value(problem, curves.plan_revenue - at_plan, 0.0)
+
+
 def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "auto") -> RiskPlan:
     """The single plan best across the worlds of ``problems`` (one per world: its own curves, the same channels,
     budget, objective and constraints) under ``risk``.
@@ -123,6 +139,7 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
             raise InputError("risk: every world needs the same channels and objective")
     built = [formulate(p) for p in _common_ends(problems)]
     worlds = len(built)
+    anchors = np.array([anchor(p) for p in problems])
     offsets = np.cumsum([0, *(program.n for program, _ in built)])
     rows: list[Row] = []
     for (program, _), at in zip(built, offsets[:-1], strict=True):
@@ -151,8 +168,9 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
         # Columns s = -t (free) and binaries b_w after the worlds' own: min s, s + M b_w - L_w >= 0, sum(b_w) <= k.
         n = int(offsets[-1])
         s, below = n, n + 1 + np.arange(worlds)
-        lows = [float(np.sum(np.minimum(loss * lower, loss * upper))) for loss in losses]
-        highs = [float(np.sum(np.maximum(loss * lower, loss * upper))) for loss in losses]
+        pairs = list(zip(losses, anchors, strict=True))
+        lows = [float(np.sum(np.minimum(loss * lower, loss * upper))) - a for loss, a in pairs]
+        highs = [float(np.sum(np.maximum(loss * lower, loss * upper))) - a for loss, a in pairs]
         big = max(highs) - min(lows) + 1.0
         if not math.isfinite(big):
             raise InputError("risk: a quantile needs every world's return bounded (a curve without an end)")
@@ -163,7 +181,7 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
         for w, loss in enumerate(losses):
             at = np.flatnonzero(loss)
             index = np.concatenate([at, [s, below[w]]])
-            rows.append(Row("below", index, np.concatenate([-loss[at], [1.0, big]]), 0.0, math.inf))
+            rows.append(Row("below", index, np.concatenate([-loss[at], [1.0, big]]), -anchors[w], math.inf))
         rows.append(Row("worlds below", below, np.ones(worlds), -math.inf, math.floor(risk.level * worlds)))
     else:
         # Columns eta (free) and u_w >= 0 after the worlds' own: min eta + sum(u_w) / (A W), u_w - L_w + eta >= 0.
@@ -176,7 +194,7 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
         for w, loss in enumerate(losses):
             at = np.flatnonzero(loss)
             index = np.concatenate([at, [eta, shortfall[w]]])
-            rows.append(Row("shortfall", index, np.concatenate([-loss[at], [1.0, 1.0]]), 0.0, math.inf))
+            rows.append(Row("shortfall", index, np.concatenate([-loss[at], [1.0, 1.0]]), -anchors[w], math.inf))
     program = Program(cost, lower, upper, integer, rows, unit=built[0][0].unit)
     sol = solve(program, solver, duals=False)
     if sol.status != OPTIMAL:
@@ -186,8 +204,9 @@ def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "aut
         name: float(np.clip(x[first_layout.segments[k]], 0.0, None).sum())
         for k, name in enumerate(first.curves.channels)
     }
-    returns = np.array([-float(loss[: len(x)] @ x) for loss in losses])
-    return RiskPlan(allocation, returns, risk, first.objective, -float(sol.objective))
+    returns = np.array([-float(loss[: len(x)] @ x) for loss in losses]) + anchors
+    value = -float(sol.objective) + (float(np.mean(anchors)) if risk.kind == "mean" else 0.0)
+    return RiskPlan(allocation, returns, risk, first.objective, value)
 
 
 def _common_ends(problems: Sequence[Problem]) -> list[Problem]:

@@ -2,16 +2,20 @@
 that is best across them under a risk objective (:mod:`~mixsim.uncertainty.risk`), the point estimate's own plan
 beside it, and both checked in paired simulation across the worlds.
 
-The point estimate's plan is the one the scenario alone gives (its curves, the same constraints). On the worlds'
-curves each plan has a projected return per world; the regret of the point plan is how much of the risk objective
-it gives up against the plan made for it, and ``higher`` is the share of worlds in which the risk plan's projected
-return is the higher. The check simulates today's plan and both plans in every world on the same seeds
-(:func:`~mixsim.uncertainty.paired.compare_worlds`).
+The point estimate's plan is the one the scenario alone gives (its curves, the same constraints). Both plans are
+bookings (:func:`booked`): each world delivers what it can of them, and the budget holds what is booked; both are
+solved in a closed loop (curves measured again around each plan, within a shrinking trust region, as the optimizer's
+own loop does). Each world's return is projected from the total simulated at the plan its curves were measured
+around (:func:`~mixsim.uncertainty.risk.anchor`). On the worlds' curves each plan has a projected return per world;
+the regret of the point plan is how much of the risk objective it gives up against the plan made for it, and
+``higher`` is the share of worlds in which the risk plan's projected return is the higher. The check simulates
+today's plan and both plans in every world on the same seeds (:func:`~mixsim.uncertainty.paired.compare_worlds`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 from mixsim.tables import json_ready
 from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
-from mixsim.uncertainty.risk import Risk, RiskPlan, solve_under_risk
+from mixsim.uncertainty.risk import Risk, RiskPlan, anchor, solve_under_risk
 from mixsim.uncertainty.sets import ParameterSets
 
 __all__ = ["RobustPlan", "optimize_under_risk", "risk_measure"]
@@ -126,11 +130,33 @@ class RobustPlan:
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
-def _projected(curves: CurveSet, plan: dict[str, float], problem: Problem) -> float:
-    """A plan's return on ``curves`` in the objective's terms (revenue, profit or conversions)."""
-    revenue = sum(float(c(plan[c.channel])) for c in curves.curves)
-    spend = sum(plan.values()) + sum(c.fixed_cost for c in curves.curves if plan[c.channel] > 0)
-    return objective_value(problem, revenue, spend)
+def booked(curves: CurveSet) -> CurveSet:
+    """``curves`` on the axis of the spend booked: a plan across worlds books each channel once, and each world
+    delivers (and bills) what it can of it. A channel that delivered all it was given keeps its curve; one that
+    delivered less gets its measured points, each at the spend booked for it (flat past the first booking that
+    delivered the most). The budget then holds the bookings, which no world bills more than."""
+    out = []
+    for c in curves.curves:
+        if len(c.planned) != len(c.spend) or len(c.spend) < 2 or np.allclose(c.planned, c.spend, rtol=1e-9):
+            out.append(c)
+            continue
+        ys = np.asarray(c(c.spend), dtype=float)
+        out.append(
+            dataclasses.replace(
+                c, spend=c.planned.copy(), revenue=ys, revenue_low=ys, revenue_high=ys, hill=None,
+                max_spend=float(c.planned[-1]),
+            )
+        )  # fmt: skip
+    return dataclasses.replace(curves, curves=tuple(out))
+
+
+def _projected(plan: dict[str, float], problem: Problem) -> float:
+    """A plan's return on ``problem``'s curves in the objective's terms (revenue, profit or conversions), anchored
+    as :func:`~mixsim.uncertainty.risk.solve_under_risk` anchors it."""
+    curves = problem.curves.curves
+    revenue = sum(float(c(plan[c.channel])) for c in curves)
+    spend = sum(plan.values()) + sum(c.fixed_cost for c in curves if plan[c.channel] > 0)
+    return objective_value(problem, revenue, spend) + anchor(problem)
 
 
 def optimize_under_risk(
@@ -207,21 +233,31 @@ def optimize_under_risk(
         return out
 
     curves = measure([None] * len(measured))
+    point_at: dict[str, float] | None = None
+    plan_at: dict[str, float] | None = None
     for iteration in range(iterations):
-        problems = [Problem.from_scenario(w, c, objective=objective) for w, c in zip(measured, curves, strict=True)]
+        problems = [
+            Problem.from_scenario(w, booked(c), objective=objective) for w, c in zip(measured, curves, strict=True)
+        ]
+        if iteration > 0:  # a shrinking trust region around the last plans, as the optimizer's own loop keeps
+            radius = 0.5 ** (iteration + 1)
+            problems = [
+                dataclasses.replace(p, anchor=point_at if i == 0 else plan_at, radius=radius)
+                for i, p in enumerate(problems)
+            ]
         point = solve(problems[0], solver)
         if not point.optimal:
             raise InfeasibleError(f"the point estimate's plan: {point.message}")
         plan = solve_under_risk(problems[1:], risk, solver)
+        point_at, plan_at = dict(point.allocation), dict(plan.allocation)
         if iteration + 1 < iterations:
             # The closed loop: each world's curves again, around the risk plan (the point estimate's around its
             # own), so that neither plan is solved on curves measured far from it. The point plan's returns across
             # the worlds are then projected on curves measured around the risk plan: the paired check is the
             # figure that sets the two side by side on equal terms.
-            curves = measure([dict(point.allocation), *([dict(plan.allocation)] * len(used))])
+            curves = measure([point_at, *([plan_at] * len(used))])
     point_returns, plan_returns = (
-        np.array([_projected(c, chosen, p) for c, p in zip(curves[1:], problems[1:], strict=True)])
-        for chosen in (point.allocation, plan.allocation)
+        np.array([_projected(chosen, p) for p in problems[1:]]) for chosen in (point.allocation, plan.allocation)
     )
     current = {c.name: c.spend for c in scenario.channels}
     check = None
@@ -239,4 +275,4 @@ def optimize_under_risk(
             scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
             workers=workers, executor=executor, progress=checked,
         )  # fmt: skip
-    return RobustPlan(plan, plan_returns, dict(point.allocation), point_returns, current, check)
+    return RobustPlan(plan, plan_returns, point.allocation, point_returns, current, check)
