@@ -43,6 +43,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "one self-contained HTML report of a scenario (and its optimized plan)", "mixsim.cli.simulate"),
     Command("export-mmm", "a long simulated dataset for marketing-mix models, with its truth", "mixsim.cli.research"),
     Command("calibrate", "fit a scenario's uncertain parameters to a business's history", "mixsim.cli.calibration"),
+    Command(
+        "next-test",
+        "which channel's lift test to run next, across a posterior's parameter sets",
+        "mixsim.cli.experiments",
+    ),
     Command("journeys", "customer journeys as a path table and a per-touch event table", "mixsim.cli.research"),
     Command(
         "attribution", "attribution models' credit per channel beside the true incrementality", "mixsim.cli.research"

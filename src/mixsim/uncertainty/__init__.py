@@ -3,6 +3,7 @@ each figure's uncertainty split into what comes from the parameters and what fro
 through :func:`mixsim.simulation.run_worlds` and never reaches into its internals; it must not print or draw (the
 command line and the report do)."""
 
+from mixsim.uncertainty.nexttest import ExperimentRanking, ExperimentValue, rank_tests
 from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
 from mixsim.uncertainty.risk import Risk, RiskPlan, solve_under_risk
 from mixsim.uncertainty.robust import RobustPlan, optimize_under_risk
@@ -10,6 +11,8 @@ from mixsim.uncertainty.sets import ParameterSets, read_parameter_sets
 from mixsim.uncertainty.worlds import WorldsResult, simulate_worlds
 
 __all__ = [
+    "ExperimentRanking",
+    "ExperimentValue",
     "ParameterSets",
     "Risk",
     "RiskPlan",
@@ -18,6 +21,7 @@ __all__ = [
     "WorldsResult",
     "compare_worlds",
     "optimize_under_risk",
+    "rank_tests",
     "read_parameter_sets",
     "simulate_worlds",
     "solve_under_risk",

@@ -39,7 +39,7 @@ from mixsim.optimizer.formulate import formulate, objective_value
 from mixsim.optimizer.problem import Problem
 from mixsim.optimizer.program import OPTIMAL, Program, Row, solve
 
-__all__ = ["RISKS", "Risk", "RiskPlan", "anchor", "solve_under_risk"]
+__all__ = ["RISKS", "Risk", "RiskPlan", "anchor", "projected", "solve_under_risk"]
 
 RISKS = ("mean", "cvar", "quantile")
 """The objectives across worlds (``cvar`` with its share, ``cvar:0.2``; ``quantile`` with its level,
@@ -115,6 +115,15 @@ def anchor(problem: Problem) -> float:
         return 0.0
     at_plan = sum(float(c(c.to_delivered(c.current))) for c in curves.curves)
     return objective_value(problem, curves.plan_revenue - at_plan, 0.0)
+
+
+def projected(plan: dict[str, float], problem: Problem) -> float:
+    """``plan``'s return on ``problem``'s curves in the objective's terms (revenue, profit or conversions), anchored
+    at the world's simulated total (:func:`anchor`), as :func:`solve_under_risk` projects it."""
+    curves = problem.curves.curves
+    revenue = sum(float(c(plan[c.channel])) for c in curves)
+    spend = sum(plan.values()) + sum(c.fixed_cost for c in curves if plan[c.channel] > 0)
+    return objective_value(problem, revenue, spend) + anchor(problem)
 
 
 def solve_under_risk(problems: Sequence[Problem], risk: Risk, solver: str = "auto") -> RiskPlan:

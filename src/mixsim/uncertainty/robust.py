@@ -28,12 +28,11 @@ from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
 from mixsim.optimizer.curves import CurveSet
-from mixsim.optimizer.formulate import objective_value
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 from mixsim.tables import json_ready
 from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
-from mixsim.uncertainty.risk import Risk, RiskPlan, anchor, solve_under_risk
+from mixsim.uncertainty.risk import Risk, RiskPlan, projected, solve_under_risk
 from mixsim.uncertainty.sets import ParameterSets
 
 __all__ = ["RobustPlan", "optimize_under_risk", "risk_measure"]
@@ -150,15 +149,6 @@ def booked(curves: CurveSet) -> CurveSet:
     return dataclasses.replace(curves, curves=tuple(out))
 
 
-def _projected(plan: dict[str, float], problem: Problem) -> float:
-    """A plan's return on ``problem``'s curves in the objective's terms (revenue, profit or conversions), anchored
-    as :func:`~mixsim.uncertainty.risk.solve_under_risk` anchors it."""
-    curves = problem.curves.curves
-    revenue = sum(float(c(plan[c.channel])) for c in curves)
-    spend = sum(plan.values()) + sum(c.fixed_cost for c in curves if plan[c.channel] > 0)
-    return objective_value(problem, revenue, spend) + anchor(problem)
-
-
 def optimize_under_risk(
     scenario: Scenario,
     sets: ParameterSets,
@@ -257,7 +247,7 @@ def optimize_under_risk(
             # figure that sets the two side by side on equal terms.
             curves = measure([point_at, *([plan_at] * len(used))])
     point_returns, plan_returns = (
-        np.array([_projected(chosen, p) for p in problems[1:]]) for chosen in (point.allocation, plan.allocation)
+        np.array([projected(chosen, p) for p in problems[1:]]) for chosen in (point.allocation, plan.allocation)
     )
     current = {c.name: c.spend for c in scenario.channels}
     check = None

@@ -1,0 +1,125 @@
+"""Which test next: the preposterior analysis against values solved by hand, a test's spend, and the command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mixsim.errors import InputError
+from mixsim.scenario import Scenario
+from mixsim.uncertainty import ParameterSets, rank_tests
+from mixsim.uncertainty.nexttest import _preposterior, _width, experiment_scenario
+
+# Two candidate plans in two worlds: the first returns 10 in world 0 and 0 in world 1, the second 0 and 8. Now the
+# first is chosen (5 on average against 4).
+RETURNS = np.array([[10.0, 0.0], [0.0, 8.0]])
+NOISE = np.random.default_rng(1).standard_normal((2, 400))
+
+
+def test_a_test_that_shows_the_same_everywhere_is_worth_nothing() -> None:
+    evsi, after, changes = _preposterior(np.array([3.0, 3.0]), 1.0, RETURNS, NOISE, 0)
+    assert evsi == 0.0 and changes == 0.0
+    assert after == pytest.approx(_width(RETURNS[0], np.array([0.5, 0.5])))
+
+
+def test_a_test_that_reveals_the_world_is_worth_perfect_information() -> None:
+    """Figures 1,000 standard errors apart: the world is known after the test, the best plan for it chosen; the
+    worth is that of perfect information, (10 + 8) / 2 - 5 = 4, the plan changes in world 1 (half the results),
+    and no width is left."""
+    evsi, after, changes = _preposterior(np.array([0.0, 1000.0]), 1.0, RETURNS, NOISE, 0)
+    assert evsi == pytest.approx(4.0, abs=1e-12)
+    assert changes == pytest.approx(0.5) and after == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_noisy_test_is_worth_between_nothing_and_perfect_information() -> None:
+    """One standard error apart: the reading decides right more often than not. With reading y, world 1 is chosen
+    when its weight times 8 beats world 0's times 10, i.e. y > 0.5 + ln(10/8); the worth is then
+    0.5 * 8 * P(y > c | world 1) - 0.5 * 10 * P(y > c | world 0), y normal about 0 or 1."""
+    from scipy.stats import norm
+
+    cut = 0.5 + np.log(10 / 8)
+    exact = 0.5 * 8 * norm.sf(cut - 1.0) - 0.5 * 10 * norm.sf(cut)
+    noise = np.random.default_rng(2).standard_normal((2, 200_000))
+    evsi, _after, _changes = _preposterior(np.array([0.0, 1.0]), 1.0, RETURNS, noise, 0)
+    assert 0 < exact < 4
+    assert evsi == pytest.approx(exact, abs=0.02)
+
+
+def test_the_width_of_weighed_values() -> None:
+    values = np.arange(101.0)
+    assert _width(values, np.full(101, 1 / 101)) == pytest.approx(90.0, rel=0.02)
+    assert _width(values, np.eye(101)[7]) == 0.0
+
+
+def test_a_tests_spend(make_scenario: Callable[..., Scenario]) -> None:
+    """tv spends 2,000 evenly over 3 weeks (20 days); its 2-week test adds 500, or by default its own spend over
+    those weeks, 1,333."""
+    scenario = make_scenario()
+    tested, extra = experiment_scenario(scenario, "tv", 2, 500.0)
+    tv = tested.channel("tv")
+    assert tv.flighting is not None
+    weekly = np.asarray(tv.flighting) / sum(tv.flighting) * tv.spend
+    assert extra == 500.0 and tv.spend == pytest.approx(2_500.0)
+    assert weekly == pytest.approx([2000 / 3 + 250, 2000 / 3 + 250, 2000 / 3])
+    _, default = experiment_scenario(scenario, "tv", 2, None)
+    assert default == pytest.approx(2000 * 2 / 3)
+    with pytest.raises(InputError, match="weeks: a test lasts 1 to the horizon's 3 weeks"):
+        experiment_scenario(scenario, "tv", 4, None)
+    with pytest.raises(InputError, match="budget_per_test: must be a number > 0"):
+        experiment_scenario(scenario, "tv", 1, 0.0)
+
+
+def test_identical_parameter_sets_leave_no_test_anything_to_tell(make_scenario: Callable[..., Scenario]) -> None:
+    scenario = make_scenario("scenario.population=1000")
+    sets = ParameterSets(("channels.tv.p_aware",), np.array([[0.05]] * 3))
+    ranking = rank_tests(scenario, sets, worlds=3, replications=2, levels=(0, 1, 2), weeks=2, draws=50)
+    assert [t.evsi for t in ranking.tests] == [0.0] * 3
+    assert all(t.changes == 0.0 and np.ptp(t.lift) == 0.0 for t in ranking.tests)
+    data = json.loads(ranking.to_json())
+    assert data["recommended"] == ranking.tests[0].channel and len(data["tests"]) == 3
+
+
+def test_next_test_command(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.search.p_convert\n0.002\n0.05\n0.01\n", encoding="utf-8")
+    args = ["next-test", scenario_file, "--posterior", posterior, "-r", "2", "--weeks", "2", "-w", "1"]
+    code, out, err = run_cli(*args, "--out", tmp_path / "nt")
+    assert code == 0, err
+    assert "Recommended: test" in out and (tmp_path / "nt" / "tests.csv").exists()
+    data = json.loads((tmp_path / "nt" / "next_test.json").read_text(encoding="utf-8"))
+    assert {t["channel"] for t in data["tests"]} == {"tv", "search", "email"}
+    assert [t["rank"] for t in data["tests"]] == [1, 2, 3]
+    assert sorted((t["evsi"] for t in data["tests"]), reverse=True) == [t["evsi"] for t in data["tests"]]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--weeks", "9"], "--weeks: a test lasts 1 to the horizon's 3 weeks (got 9)"),
+        (["--weeks", "0"], "--weeks"),
+        (["--worlds", "1"], "--worlds: a test can only tell parameter sets apart from 2 of them"),
+        (["-r", "1"], "--replications: at least 2"),
+        (["--budget-per-test", "-5"], "--budget-per-test"),
+        (["--objective", "min-spend"], "--objective"),
+    ],
+)
+def test_next_test_refuses_bad_input(  # type: ignore[no-untyped-def]
+    run_cli, scenario_file: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.search.p_convert\n0.002\n0.05\n", encoding="utf-8")
+    code, _out, err = run_cli("next-test", scenario_file, "--posterior", posterior, "-w", "1", *extra)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_next_test_needs_a_posterior(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = run_cli("next-test", scenario_file)
+    assert code == 2 and "--posterior" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("channels.radio.p_aware\n0.1\n", encoding="utf-8")
+    code, _out, err = run_cli("next-test", scenario_file, "--posterior", bad)
+    assert code == 2 and "bad.csv" in err and "radio" in err
