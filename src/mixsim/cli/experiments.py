@@ -11,7 +11,7 @@ from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
 from mixsim.optimizer import DEFAULT_LEVELS
 from mixsim.tables import spreadsheet_safe
 from mixsim.uncertainty import read_parameter_sets
-from mixsim.uncertainty.nexttest import ExperimentRanking, next_test_run_count, rank_tests
+from mixsim.uncertainty.nexttest import RANKINGS, ExperimentRanking, next_test_run_count, rank_tests
 
 FLAGS = {
     "weeks": "--weeks",
@@ -19,6 +19,7 @@ FLAGS = {
     "worlds": "--worlds",
     "replications": "--replications",
     "objective": "--objective",
+    "rank_by": "--rank-by",
 }
 
 
@@ -45,6 +46,11 @@ def setup_next_test(parser: argparse.ArgumentParser) -> None:
         "--objective", choices=("revenue", "profit", "conversions"), default="revenue",
         help="what the plan maximizes, and what a test's worth is counted in (default revenue)",
     )  # fmt: skip
+    parser.add_argument(
+        "--rank-by", choices=RANKINGS, default="narrowing",
+        help="rank tests by how much they narrow the plan's 90%% interval (default), or by the expected value of "
+        "their result to the plan (EVSI)",
+    )  # fmt: skip
     options.add_runs(parser, 3, "runs per spend level in each world, and of each test")
     options.add_set(parser)
     parser.add_argument("--json", action="store_true", help="print the ranking as JSON")
@@ -61,8 +67,8 @@ def _next_test(args: argparse.Namespace) -> int:
     with named_by_flags(FLAGS), ProgressBar(runs, enabled=not args.json) as progress:
         ranking = rank_tests(
             scenario, sets, weeks=args.weeks, budget_per_test=args.budget_per_test, worlds=worlds,
-            objective=args.objective, seed=args.seed, replications=args.replications, workers=args.workers,
-            executor=args.executor, progress=progress,
+            objective=args.objective, rank_by=args.rank_by, seed=args.seed, replications=args.replications,
+            workers=args.workers, executor=args.executor, progress=progress,
         )  # fmt: skip
     if out is not None:
         with output_set(out) as staged:

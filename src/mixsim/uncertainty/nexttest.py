@@ -41,6 +41,8 @@ from mixsim.uncertainty.sets import ParameterSets
 
 __all__ = ["ExperimentRanking", "ExperimentValue", "experiment_scenario", "next_test_run_count", "rank_tests"]
 
+RANKINGS = ("narrowing", "value")
+"""What tests are ranked by: the expected narrowing of the plan's interval, or the expected value of the result."""
 DRAWS = 200
 """Noisy results drawn per world and test for the preposterior average."""
 
@@ -102,16 +104,45 @@ class ExperimentValue:
 
 @dataclass(frozen=True)
 class ExperimentRanking:
-    """Every channel's test, best first (by EVSI, then by narrowing), with the plan they are judged against."""
+    """Every channel's test, best first (by expected narrowing or by EVSI, as asked), with the plans chosen among."""
 
     tests: tuple[ExperimentValue, ...]
-    plan: dict[str, float]
-    returns: np.ndarray  # the plan's projected return in each world
+    candidates: tuple[dict[str, float], ...]  # the plans chosen among; the first is the plan now
+    candidate_returns: np.ndarray  # candidates x worlds: each plan's projected return in each world
     objective: str
     weeks: int
     sets: ParameterSets
     seed: int
     replications: int
+
+    @property
+    def plan(self) -> dict[str, float]:
+        """The plan now: the best on average across the worlds."""
+        return self.candidates[0]
+
+    @property
+    def returns(self) -> np.ndarray:
+        """The plan's projected return in each world."""
+        return self.candidate_returns[0]
+
+    def update(self, channel: str, reading: float) -> tuple[dict[str, float], np.ndarray, float]:
+        """After ``channel``'s test read ``reading`` (the KPI it gained over its weeks): the plan then chosen, the
+        worlds' weights (the posterior reweighed by the reading's likelihood), and the width of the plan's 90%
+        interval across them.
+
+        Raises
+        ------
+        KeyError
+            If no test of ``channel`` was ranked.
+        """
+        test = next((t for t in self.tests if t.channel == channel), None)
+        if test is None:
+            raise KeyError(f"no test of channel {channel!r}")
+        log_weight = -0.5 * ((reading - test.lift) / test.standard_error) ** 2
+        weight = np.exp(log_weight - log_weight.max())
+        weight /= weight.sum()
+        best = int(np.argmax(self.candidate_returns @ weight))
+        return dict(self.candidates[best]), weight, _width(self.candidate_returns[best], weight)
 
     @property
     def best(self) -> ExperimentValue:
@@ -207,6 +238,7 @@ def rank_tests(
     replications: int = 3,
     levels: Sequence[float] = DEFAULT_LEVELS,
     draws: int = DRAWS,
+    rank_by: str = "narrowing",
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -231,6 +263,9 @@ def rank_tests(
         from them). Every world runs on the same seeds.
     draws : int, default=200
         Noisy results drawn per world for each test.
+    rank_by : {"narrowing", "value"}, default="narrowing"
+        Rank the tests by how much they are expected to narrow the plan's 90% interval (then by EVSI), or by their
+        EVSI (then by narrowing).
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -238,6 +273,8 @@ def rank_tests(
     -------
     ExperimentRanking
     """
+    if rank_by not in RANKINGS:
+        raise InputError(f"rank_by: one of {', '.join(RANKINGS)} (got {rank_by!r})")
     if worlds < 2:
         raise InputError(f"worlds: a test can only tell parameter sets apart from 2 of them (got {worlds})")
     if replications < 2:
@@ -285,6 +322,9 @@ def rank_tests(
     chance = math.sqrt(2.0 * float(np.mean(np.var(window[:, 0, :], axis=1, ddof=1)))) * scale
     noise = np.random.default_rng(seed).standard_normal((len(scenes), draws))
     chosen_now = int(np.argmax(returns.mean(axis=1)))
+    order = [chosen_now, *(i for i in range(len(candidates)) if i != chosen_now)]
+    candidates, returns = [candidates[i] for i in order], returns[order]
+    chosen_now = 0
     before = _width(returns[chosen_now], np.full(len(scenes), 1.0 / len(scenes)))
     values = []
     for k, name in enumerate(names):
@@ -292,9 +332,12 @@ def rank_tests(
         se = max(chance, 0.05 * abs(float(np.mean(lift))), 1e-9)
         evsi, after, changes = _preposterior(lift, se, returns, noise, chosen_now)
         values.append(ExperimentValue(name, tests[k][1], lift, se, evsi, before, after, changes))
-    values.sort(key=lambda t: (-round(t.evsi, 9), -t.narrowing))
+    if rank_by == "value":
+        values.sort(key=lambda t: (-round(t.evsi, 9), -t.narrowing))
+    else:
+        values.sort(key=lambda t: (-round(t.narrowing, 9), -t.evsi))
     return ExperimentRanking(
-        tuple(values), dict(candidates[chosen_now]), returns[chosen_now], objective, weeks, used, seed, replications
+        tuple(values), tuple(dict(c) for c in candidates), returns, objective, weeks, used, seed, replications
     )
 
 
