@@ -110,7 +110,7 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         help="parameter sets (posterior.csv of mixsim calibrate): one plan across them, under --risk",
     )  # fmt: skip
     across.add_argument(
-        "--risk", type=_risk, default=None, metavar="RISK",
+        "--risk", type=options.risk, default=None, metavar="RISK",
         help="mean (default); cvar:A, the mean return of the worst share A of the parameter sets; or quantile:Q, "
         "the lower quantile Q of the return across them",
     )  # fmt: skip
@@ -150,13 +150,6 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         ("--max-dark-weeks", "CH=N", "most weeks dark"),
     ):
         week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar=metavar, help=what)
-
-
-def _risk(text: str) -> Risk:
-    try:
-        return Risk.parse(text)
-    except MixsimError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def setup_frontier(parser: argparse.ArgumentParser) -> None:

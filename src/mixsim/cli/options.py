@@ -12,12 +12,17 @@ import argparse
 import math
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from mixsim.cli.flags import named_by_flags
+from mixsim.errors import MixsimError
 from mixsim.executors import INSTALL_DASK, SCHEDULER_ENV
 from mixsim.memory import MAX_REPLICATIONS
 from mixsim.scenario import Scenario, describe_population, load_scenario
 from mixsim.scenario.limits import MAX_NUMBER
+
+if TYPE_CHECKING:
+    from mixsim.uncertainty.risk import Risk
 
 
 def add_runs(
@@ -113,6 +118,17 @@ def scale(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be a share of the customers in (0, 1], e.g. 0.1 (got {text})")
     return value
+
+
+def risk(text: str) -> Risk:
+    """``--risk``: ``mean``, ``cvar:A`` or ``quantile:Q`` (:meth:`mixsim.uncertainty.Risk.parse`)."""
+    # Deferred: the risk's module loads the optimizer, which the commands without --risk do not need.
+    from mixsim.uncertainty.risk import Risk
+
+    try:
+        return Risk.parse(text)
+    except MixsimError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive(text: str) -> int:

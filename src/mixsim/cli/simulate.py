@@ -75,6 +75,20 @@ def setup_compare(parser: argparse.ArgumentParser) -> None:
 def setup_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     parser.add_argument("--optimize", action="store_true", help="also optimize the budget and show the plan")
+    across = parser.add_argument_group("across a posterior's parameter sets (with --posterior)")
+    across.add_argument(
+        "--posterior", metavar="FILE",
+        help="parameter sets (posterior.csv of mixsim calibrate): open with the plan best across them under --risk, "
+        "its gain in each, and the next test",
+    )  # fmt: skip
+    across.add_argument(
+        "--risk", type=options.risk, default=None, metavar="RISK",
+        help="mean (default), cvar:A or quantile:Q: how the plan weighs the parameter sets (as optimize's)",
+    )  # fmt: skip
+    across.add_argument(
+        "--worlds", type=options.positive, default=20, metavar="K",
+        help="the first K parameter sets (default 20)",
+    )  # fmt: skip
     options.add_runs(parser, 10, "replications")
     options.add_set(parser)
     options.add_scale(parser)
@@ -283,7 +297,11 @@ def _report_command(args: argparse.Namespace) -> int:
     from mixsim.report import report_run_count, run_report
 
     fit = _calibration_fit(args.scenario, scenario)
-    runs = report_run_count(scenario, args.replications, optimize=args.optimize)
+    if args.risk is not None and args.posterior is None:
+        raise InputError("--risk: only with --posterior (a risk is weighed across parameter sets)")
+    sets = read_parameter_sets(args.posterior, scenario) if args.posterior is not None else None
+    worlds = min(args.worlds, len(sets)) if sets is not None else 0
+    runs = report_run_count(scenario, args.replications, optimize=args.optimize, worlds=worlds)
     check_memory(scenario, args, runs=runs)
     with ProgressBar(runs) as progress:
         report = run_report(
@@ -292,6 +310,9 @@ def _report_command(args: argparse.Namespace) -> int:
             replications=args.replications,
             optimize=args.optimize,
             calibration=fit,
+            posterior=sets,
+            risk=args.risk,
+            worlds=max(worlds, 1),
             workers=args.workers,
             executor=args.executor,
             progress=progress,

@@ -21,10 +21,14 @@ from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.export import rounded_tables
 from mixsim.optimizer.plan import Plan
 from mixsim.plots import plot_allocation, plot_attribution, plot_curves, plot_funnel, plot_journeys
+from mixsim.plots.uncertainty import plot_outcomes
 from mixsim.report.calibration import calibration_section
 from mixsim.report.facts import assumptions, caveats, html_table, money, price
+from mixsim.report.posterior import posterior_summary
 from mixsim.results import SimulationResult
 from mixsim.tables import json_records
+from mixsim.uncertainty.nexttest import ExperimentRanking
+from mixsim.uncertainty.robust import RobustPlan
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,6 +66,8 @@ def build_report(
     curves: CurveSet | None = None,
     plan: Plan | None = None,
     calibration: Mapping[str, Any] | None = None,
+    robust: RobustPlan | None = None,
+    tests: ExperimentRanking | None = None,
 ) -> str:
     """The report as one HTML document: the answer first (:func:`summary`), then the assumptions, the results,
     the channels, the curves, the plan with its verification, and what the model leaves out.
@@ -77,6 +83,9 @@ def build_report(
     calibration : mapping, optional
         The fit of a calibrated scenario (``fit.json``), shown after the assumptions
         (:func:`~mixsim.report.calibration.calibration_section`).
+    robust, tests : RobustPlan and ExperimentRanking, optional
+        Across a posterior: the recommended plan and the next tests, which open the report
+        (:func:`~mixsim.report.posterior.posterior_summary`).
 
     Returns
     -------
@@ -91,6 +100,7 @@ def build_report(
         f"<p class='muted'>mixsim {__version__}; {result.replications} replications, seed {result.seed}; "
         f"scenario file {html.escape(sc.source or '(built in code)')}. Figures are means over replications; "
         "[low, high] holds 90% of the simulated outcomes.</p>",
+        _across(robust, tests),
         summary(result, plan),
         "<h2>Assumptions</h2>",
         html_table(["item", "value"], [(html.escape(k), html.escape(v)) for k, v in assumptions(sc)]),
@@ -169,6 +179,18 @@ def build_report(
     parts += [f"<li>{html.escape(c)}</li>" for c in caveats(sc, curves=curves is not None, plan=plan is not None)]
     parts += ["</ul></body></html>"]
     return "\n".join(parts)
+
+
+def _across(robust: RobustPlan | None, tests: ExperimentRanking | None) -> str:
+    """The summary across a posterior, with today's, the recommended and the point estimate's outcomes side by
+    side; empty without one."""
+    if robust is None:
+        return ""
+    figure = ""
+    if robust.check is not None:
+        shown, names = ("today", "risk plan", "point plan"), ("today", "recommended", "point estimate's")
+        figure = _png(plot_outcomes(robust.check, robust.plan.objective, shown, names))
+    return posterior_summary(robust, tests, figure)
 
 
 def summary(result: SimulationResult, plan: Plan | None = None) -> str:

@@ -43,6 +43,8 @@ __all__ = ["ExperimentRanking", "ExperimentValue", "experiment_scenario", "next_
 
 RANKINGS = ("narrowing", "value")
 """What tests are ranked by: the expected narrowing of the plan's interval, or the expected value of the result."""
+WEEKS = 4
+"""How long a test lasts by default."""
 DRAWS = 200
 """Noisy results drawn per world and test for the preposterior average."""
 
@@ -230,7 +232,7 @@ def rank_tests(
     scenario: Scenario,
     sets: ParameterSets,
     *,
-    weeks: int = 4,
+    weeks: int = WEEKS,
     budget_per_test: float | None = None,
     worlds: int = 20,
     objective: str = "revenue",
@@ -279,6 +281,8 @@ def rank_tests(
         raise InputError(f"worlds: a test can only tell parameter sets apart from 2 of them (got {worlds})")
     if replications < 2:
         raise InputError(f"replications: at least 2, to measure a test's chance (got {replications})")
+    names = scenario.channel_names
+    tests = [experiment_scenario(scenario, name, weeks, budget_per_test) for name in names]  # checked before runs
     seed = root_seed(scenario, seed)
     used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
     scenes = used.scenarios(scenario)
@@ -306,8 +310,6 @@ def rank_tests(
             candidates.append(dict(own.allocation))
     returns = np.array([[projected(c, p) for p in problems] for c in candidates])  # candidates x worlds
 
-    names = scenario.channel_names
-    tests = [experiment_scenario(scenario, name, weeks, budget_per_test) for name in names]
     designs = [[experiment_scenario(world, name, weeks, budget_per_test)[0] for name in names] for world in scenes]
     seeds = np.random.SeedSequence(seed).spawn(replications)
     runs = [
