@@ -13,7 +13,7 @@ import pytest
 
 from mixsim import InputError, simulate
 from mixsim.optimizer.curves import Hill, fit_hill
-from mixsim.optimizer.measure import curve_run_count, response_curves
+from mixsim.optimizer.measure import curve_run_count, measure_curves, response_curves
 from mixsim.optimizer.read import parse_curves, read_curves
 from mixsim.scenario import Scenario
 
@@ -475,3 +475,17 @@ def test_mixsim_s_own_fits_file_is_read_with_unfitted_channels_from_the_points_b
     tv, search = curves.curve("tv"), curves.curve("search")
     assert tv.hill is None and float(tv(100.0)) == 300.0 and tv.to_delivered(tv.current) == pytest.approx(100.0)
     assert search.hill == Hill(1000.0, 200.0, 1.2) and search.current == 40.0 and search.max_spend == 40.0
+
+
+def test_curves_of_several_scenarios_measured_together_are_each_ones_alone(
+    make_scenario: Callable[..., Scenario],
+) -> None:
+    """Two worlds (tv's awareness differs), one around today's plan and one around another, measured in one batch
+    of work on two workers: each world's curves are those it gives measured alone."""
+    worlds = [make_scenario(), make_scenario("channels.tv.p_aware=0.2")]
+    arounds = [None, {"tv": 3000.0, "search": 500.0}]
+    together = measure_curves(worlds, seed=4, replications=2, levels=(0, 1, 2), arounds=arounds, workers=2)
+    for world, around, measured in zip(worlds, arounds, together, strict=True):
+        alone = response_curves(world, seed=4, replications=2, levels=(0, 1, 2), around=around)
+        assert measured.to_frame().equals(alone.to_frame()) and measured.plan_revenue == alone.plan_revenue
+    assert not together[0].to_frame().equals(together[1].to_frame())

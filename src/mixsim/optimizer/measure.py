@@ -11,18 +11,20 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from mixsim.engine import RunRecord, World
 from mixsim.errors import InputError
 from mixsim.optimizer.curves import BOOK_TOLERANCE, CurveSet, Hill, ResponseCurve, fit_hill
 from mixsim.scenario import Scenario, require_scenario
-from mixsim.simulation import ProgressCallback, Task, root_seed, run_tasks
+from mixsim.simulation import ProgressCallback, Task, root_seed, run_worlds
 from mixsim.tables import interval
 from mixsim.value import revenue as incremental
 from mixsim.value import sales
 
-__all__ = ["DEFAULT_LEVELS", "curve_run_count", "response_curves"]
+__all__ = ["DEFAULT_LEVELS", "curve_run_count", "measure_curves", "response_curves"]
 
 DEFAULT_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 """Spend levels of a measured curve, as multiples of the channel's reference spend (its spend in the plan)."""
@@ -108,19 +110,79 @@ def response_curves(
     True
     """
     require_scenario(scenario)
+    (curves,) = measure_curves(
+        [scenario], seed=root_seed(scenario, seed), replications=replications, levels=levels, arounds=[around],
+        budget=budget, workers=workers, executor=executor, progress=progress, with_future_value=with_future_value,
+    )  # fmt: skip
+    return curves
+
+
+@dataclass(frozen=True)
+class _Design:
+    """One scenario's measurement: the plan measured around (scenario and spends), each channel's reference, and
+    where each (replication, channel, level) run sits among its tasks."""
+
+    planned: Scenario
+    plan: dict[str, float]
+    ref: dict[str, float]
+    tasks: list[Task]
+    slot: dict[tuple[int, str, int], int]
+
+
+def measure_curves(
+    scenarios: Sequence[Scenario],
+    *,
+    seed: int,
+    replications: int = 5,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    arounds: Sequence[dict[str, float] | None] | None = None,
+    budget: float | None = None,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: ProgressCallback | None = None,
+    with_future_value: bool = False,
+) -> list[CurveSet]:
+    """:func:`response_curves` of several scenarios (a posterior's worlds, each around a plan of its own) on the
+    same seeds, their runs handed out together: one pool of workers for all, every worker kept busy. Each scenario's
+    curves are exactly those :func:`response_curves` gives it alone with ``seed``.
+
+    Raises
+    ------
+    InputError
+        For fewer than one replication, or levels below 0 or with fewer than two above 0.
+    """
     if replications < 1:
         raise InputError(f"replications: must be >= 1 (got {replications})")
     grid = sorted({0.0, *(float(m) for m in levels)})
     if grid[0] < 0 or len(grid) < 3:
         raise InputError(f"levels: must be >= 0 with at least two above 0 (got {list(levels)})")
-    seed = root_seed(scenario, seed)
+    seeds = np.random.SeedSequence(seed).spawn(replications)
+    designs = [
+        _design(s, grid, replications, around, budget)
+        for s, around in zip(scenarios, arounds or [None] * len(scenarios), strict=True)
+    ]
+    worlds = [
+        World(d.planned.with_spend(dict(t.spend)) if t.spend else d.planned, seeds[t.replication])
+        for d in designs
+        for t in d.tasks
+    ]
+    records = run_worlds(worlds, workers, executor, progress)
+    out, at = [], 0
+    for d in designs:
+        out.append(_fitted(d, grid, records[at : at + len(d.tasks)], seed, replications, with_future_value))
+        at += len(d.tasks)
+    return out
+
+
+def _design(
+    scenario: Scenario, grid: list[float], replications: int, around: dict[str, float] | None, budget: float | None
+) -> _Design:
+    """The runs that measure ``scenario``'s curves around ``around`` (default its own plan)."""
     plan = {c.name: c.spend for c in scenario.channels}
     if around:
         plan.update(around)
     planned = scenario.with_spend(plan)
     ref = _reference(planned, plan, budget)
-    seeds = np.random.SeedSequence(seed).spawn(replications)
-
     # A level equal to the plan is the plan's own run: reuse it rather than simulate it again.
     tasks = [Task(r) for r in range(replications)]
     slot: dict[tuple[int, str, int], int] = {}
@@ -132,8 +194,19 @@ def response_curves(
                 else:
                     slot[r, name, j] = len(tasks)
                     tasks.append(Task(r, ((name, m * ref[name]),)))
-    records = run_tasks(planned, seeds, tasks, workers, executor, progress)
+    return _Design(planned, plan, ref, tasks, slot)
 
+
+def _fitted(
+    design: _Design,
+    grid: list[float],
+    records: Sequence[RunRecord],
+    seed: int,
+    replications: int,
+    with_future_value: bool,
+) -> CurveSet:
+    """One scenario's curves from its runs (in its tasks' order)."""
+    planned, plan, ref, slot = design.planned, design.plan, design.ref, design.slot
     value = planned.economics.order_value
     won, repeat, active = sales(records)
     curves = []

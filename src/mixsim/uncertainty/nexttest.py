@@ -31,7 +31,8 @@ import pandas as pd
 from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
-from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
+from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
+from mixsim.optimizer.measure import measure_curves
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
 from mixsim.tables import json_ready
@@ -292,16 +293,14 @@ def rank_tests(
 
     def counted(runs: int, _total: int) -> None:
         if progress is not None:
-            progress(done + runs, total)
+            progress(min(done + runs, total), total)
 
-    problems = []
-    for world in scenes:
-        curves = response_curves(
-            world, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
-            progress=counted,
-        )  # fmt: skip
-        problems.append(Problem.from_scenario(world, booked(curves), objective=objective))
-        done += per
+    measured = measure_curves(
+        scenes, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
+        progress=counted,
+    )  # fmt: skip
+    problems = [Problem.from_scenario(w, booked(c), objective=objective) for w, c in zip(scenes, measured, strict=True)]
+    done = per * len(scenes)
     plan = solve_under_risk(problems, Risk("mean"), solver)
     candidates = [plan.allocation]
     for problem in problems:

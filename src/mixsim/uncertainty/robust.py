@@ -26,8 +26,9 @@ import pandas as pd
 
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
-from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, response_curves, solve
+from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
 from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.measure import measure_curves
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 from mixsim.tables import json_ready
@@ -204,22 +205,19 @@ def optimize_under_risk(
     done = 0
 
     def measure(around: Sequence[dict[str, float] | None]) -> list[CurveSet]:
+        """Every world's curves (and the point estimate's), each around its plan, their runs handed out together."""
         nonlocal done
-        out = []
-        for world, plan_of in zip(measured, around, strict=True):
-            base = done
+        base = done
 
-            def counted(runs: int, _total: int, base: int = base) -> None:
-                if progress is not None:
-                    progress(base + runs, total)
+        def counted(runs: int, _total: int) -> None:
+            if progress is not None:
+                progress(min(base + runs, total), total)
 
-            out.append(
-                response_curves(
-                    world, seed=seed, replications=replications, levels=levels, around=plan_of, workers=workers,
-                    executor=executor, progress=counted,
-                )
-            )  # fmt: skip
-            done += per
+        out = measure_curves(
+            measured, seed=seed, replications=replications, levels=levels, arounds=around, workers=workers,
+            executor=executor, progress=counted,
+        )  # fmt: skip
+        done += per * len(measured)
         return out
 
     curves = measure([None] * len(measured))
