@@ -4,6 +4,7 @@ optima solved by hand."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -217,3 +218,71 @@ def test_plans_across_worlds_are_bookings() -> None:
     assert out.curves[0].spend.tolist() == [0.0, 100.0, 200.0] and out.curves[0].max_spend == 200.0
     assert float(out.curves[0](150.0)) == pytest.approx(105.0) and float(out.curves[0](400.0)) == 110.0
     assert out.curves[1] is full
+
+
+def test_a_plan_across_a_posterior_is_exported_and_held_by_the_planners_rules(  # type: ignore[no-untyped-def]
+    run_cli, scenario_file: Path, tmp_path: Path
+) -> None:
+    """--lock and --max-change hold in the plan across worlds as in one world's; --out writes CSV (whole units
+    adding up to a total row), JSON and XLSX, or refuses a suffix before any run."""
+    from openpyxl import load_workbook
+
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware\n0.005\n0.2\n", encoding="utf-8")
+    common = ("-r", "1", "--levels", "0,0.5,1,2", "-w", "1", "--iterations", "1", "--risk", "cvar:0.5")
+    outs = [tmp_path / "plan.csv", tmp_path / "plan.json", tmp_path / "plan.xlsx"]
+    code, out, err = run_cli(
+        "optimize", scenario_file, "--posterior", posterior, *common, "--lock", "email", "--max-change", "20%",
+        *(a for o in outs for a in ("--out", o)),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Plan written to" in out
+    data = json.loads(outs[1].read_text(encoding="utf-8"))
+    today = {"tv": 2000.0, "search": 1500.0}
+    for name, row in data["allocation"].items():
+        if name in today:
+            assert abs(row["spend"] - today[name]) <= 0.2 * today[name] + 1e-6, (name, row)
+            assert abs(row["point_spend"] - today[name]) <= 0.2 * today[name] + 1e-6, (name, row)
+    # Today's 300 on email delivers what 150 does (its audience is spent): locked, it is booked at that 150.
+    email = data["allocation"]["email"]
+    assert email["spend"] == pytest.approx(150.0, abs=1e-6) and email["point_spend"] == pytest.approx(150.0, abs=1e-6)
+    lines = outs[0].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "kind,channel,current,spend,point_spend" and lines[-1].startswith("total,")
+    rows = [line.split(",") for line in lines[1:]]
+    assert sum(float(r[3]) for r in rows[:-1]) == float(rows[-1][3])
+    assert all(float(r[3]).is_integer() for r in rows)
+    book = load_workbook(outs[2])
+    assert book.sheetnames == ["Allocation", "Across worlds"]
+    code, _, err = run_cli("optimize", scenario_file, "--posterior", posterior, *common, "--out", tmp_path / "p.txt")
+    assert code == 2 and "p.txt" in err and not (tmp_path / "p.txt").exists()
+
+
+def test_the_frontier_across_a_posterior(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """At each budget the plan across the parameter sets: the mean (a mean frontier) never falls as the budget
+    grows (more money may go unspent), each plan spends at most its budget; --out writes the table and the figure;
+    the options not yet across a posterior are refused."""
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.tv.p_aware\n0.005\n0.2\n0.05\n", encoding="utf-8")
+    common = ("-r", "1", "--levels", "0,0.5,1,2", "-w", "1", "--budgets", "1000:5000:5")
+    code, out, err = run_cli("frontier", scenario_file, "--posterior", posterior, *common, "--json")
+    assert code == 0, err
+    points = json.loads(out)["points"]
+    assert [p["budget"] for p in points] == [1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
+    means = [p["mean"] for p in points]
+    assert all(b >= a - 1e-6 * abs(a) for a, b in itertools.pairwise(means)), means
+    for p in points:
+        assert p["tv"] + p["search"] + p["email"] <= p["budget"] + 1e-6
+        assert p["low"] <= p["mean"] <= p["high"]
+    code, out, err = run_cli(
+        "frontier", scenario_file, "--posterior", posterior, *common, "--risk", "cvar:0.34", "--out", tmp_path / "f"
+    )
+    assert code == 0, err
+    assert "Budget frontier under cvar:0.34 across 3 parameter sets" in out
+    assert {p.name for p in (tmp_path / "f").iterdir()} >= {"frontier.csv", "frontier.png"}
+    for args, message in (
+        (("--risk", "cvar:0.5"), "--risk: only with --posterior"),
+        (("--posterior", posterior, "--with-future-value"), "--with-future-value: not yet with --posterior"),
+        (("--posterior", posterior, "--objective", "roas", "--target", "2"), "not yet with --posterior"),
+    ):
+        code, _, err = run_cli("frontier", scenario_file, "--budgets", "1000:2000:2", *args)
+        assert code == 2 and message in err, (args, err)

@@ -17,14 +17,10 @@ import numpy as np
 
 from mixsim._files import output_files, output_set, write_atomic
 from mixsim.cli import options
+from mixsim.cli.across import curves_across_report, risk_frontier_report, robust_report
 from mixsim.cli.flags import in_flags, named_by_flags
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, plan_paths
-from mixsim.cli.text import (
-    curves_report,
-    frontier_report,
-    plan_report,
-    robust_report,
-)
+from mixsim.cli.text import curves_report, frontier_report, plan_report
 from mixsim.cli.weekly import optimize_by_week
 from mixsim.errors import MixsimError
 from mixsim.optimizer.budget_frontier import frontier, scenario_frontier
@@ -40,6 +36,8 @@ from mixsim.optimizer.solving import solve
 from mixsim.scenario import Scenario
 from mixsim.tables import spreadsheet_safe
 from mixsim.uncertainty import Risk, optimize_under_risk, read_parameter_sets
+from mixsim.uncertainty.curves import curves_across
+from mixsim.uncertainty.frontier import risk_frontier
 
 FLAGS: dict[str, str] = {
     "budget": "--budget",
@@ -78,6 +76,38 @@ def setup_curves(parser: argparse.ArgumentParser) -> None:
     options.add_scale(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--out", metavar="DIR", help="write curve_points.csv, curve_fits.csv and curves.png to DIR")
+    parser.add_argument(
+        "--posterior", metavar="FILE",
+        help="parameter sets (posterior.csv of mixsim calibrate): the curves in each, and how they spread",
+    )  # fmt: skip
+
+
+def _curves_worlds(args: argparse.Namespace) -> int:
+    """``curves --posterior FILE``: every parameter set's curves, and the spread of what a planner reads off them."""
+    scenario = options.load(args)
+    sets = read_parameter_sets(args.posterior, scenario)
+    runs = curve_run_count(scenario, args.replications, args.levels) * len(sets)
+    check_memory(scenario, args, runs=runs)
+    out = out_dir(args.out)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = curves_across(
+            scenario, sets, seed=args.seed, replications=args.replications, levels=args.levels,
+            workers=args.workers, executor=args.executor, progress=progress,
+        )  # fmt: skip
+    if out is not None:
+        from mixsim.plots import save_figure  # deferred: matplotlib loads only when a figure is saved
+        from mixsim.plots.uncertainty import plot_curves_across
+
+        with output_set(out) as staged:  # all of this run's files or none
+            for table in ("summary", "points", "fits"):
+                frame = spreadsheet_safe(result.to_frame(table))
+                write_atomic(staged / f"curves_{table}_by_set.csv", frame.to_csv(index=False))
+            save_figure(plot_curves_across(result), staged / "curves", FIGURE_FORMATS)
+    print(result.to_json() if args.json else curves_across_report(result))
+    if out is not None and not args.json:
+        print(f"\ncurves_summary_by_set.csv, curves_points_by_set.csv, curves_fits_by_set.csv and curves.png written "
+              f"to {out}/")  # fmt: skip
+    return 0
 
 
 def setup_optimize(parser: argparse.ArgumentParser) -> None:
@@ -104,20 +134,7 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the plan to FILE: .csv, .json or .xlsx (repeat for several: --out plan.xlsx --out plan.csv)",
     )
-    across = parser.add_argument_group("across a posterior's parameter sets (with --posterior)")
-    across.add_argument(
-        "--posterior", metavar="FILE",
-        help="parameter sets (posterior.csv of mixsim calibrate): one plan across them, under --risk",
-    )  # fmt: skip
-    across.add_argument(
-        "--risk", type=options.risk, default=None, metavar="RISK",
-        help="mean (default); cvar:A, the mean return of the worst share A of the parameter sets; or quantile:Q, "
-        "the lower quantile Q of the return across them",
-    )  # fmt: skip
-    across.add_argument(
-        "--worlds", type=options.positive, default=20, metavar="K",
-        help="the first K parameter sets to plan across (default 20; each costs a measurement of every curve)",
-    )  # fmt: skip
+    _add_across(parser, "one plan across them")
     parser.add_argument(
         "--lock",
         type=options.names,
@@ -152,6 +169,24 @@ def setup_optimize(parser: argparse.ArgumentParser) -> None:
         week.add_argument(flag, action="append", type=options.channel_number, default=[], metavar=metavar, help=what)
 
 
+def _add_across(parser: argparse.ArgumentParser, what: str) -> None:
+    """--posterior, --risk and --worlds: plans across a posterior's parameter sets."""
+    across = parser.add_argument_group("across a posterior's parameter sets (with --posterior)")
+    across.add_argument(
+        "--posterior", metavar="FILE",
+        help=f"parameter sets (posterior.csv of mixsim calibrate): {what}, under --risk",
+    )  # fmt: skip
+    across.add_argument(
+        "--risk", type=options.risk, default=None, metavar="RISK",
+        help="mean (default); cvar:A, the mean return of the worst share A of the parameter sets; or quantile:Q, "
+        "the lower quantile Q of the return across them",
+    )  # fmt: skip
+    across.add_argument(
+        "--worlds", type=options.positive, default=20, metavar="K",
+        help="the first K parameter sets to plan across (default 20; each costs a measurement of every curve)",
+    )  # fmt: skip
+
+
 def setup_frontier(parser: argparse.ArgumentParser) -> None:
     _add_problem(parser, budget=False)
     parser.add_argument(
@@ -164,6 +199,7 @@ def setup_frontier(parser: argparse.ArgumentParser) -> None:
     _add_future_value(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", metavar="DIR", help="write frontier.csv and frontier.png to DIR")
+    _add_across(parser, "the plan across them at each budget")
 
 
 def _add_future_value(parser: argparse.ArgumentParser) -> None:
@@ -239,6 +275,8 @@ def _budgets(text: str) -> list[float]:
 
 @_flagged
 def _curves(args: argparse.Namespace) -> int:
+    if args.posterior is not None:
+        return _curves_worlds(args)
     scenario = options.load(args)
     runs = curve_run_count(scenario, args.replications, args.levels)
     check_memory(scenario, args, runs=runs)
@@ -334,13 +372,14 @@ def _optimize_worlds(args: argparse.Namespace) -> int:
     """``optimize --posterior FILE``: one plan across the parameter sets, under ``--risk``."""
     refused = {
         "--curves": args.curves, "--by-week": args.by_week, "--with-future-value": args.with_future_value,
-        "--max-change": args.max_change, "--lock": args.lock, "--out": args.out, "--target": args.target,
+        "--target": args.target,
     }  # fmt: skip
     used = [flag for flag, value in refused.items() if value not in (None, False, (), [])]
     if used:
         raise MixsimError(f"{', '.join(used)}: not yet with --posterior")
     if args.objective not in ("revenue", "profit", "conversions"):
         raise MixsimError(f"--objective {args.objective}: with --posterior, one of revenue, profit, conversions")
+    targets = plan_paths(args.out)
     scenario = options.load(args)
     if args.budget is not None:
         scenario = scenario.replace({"budget.total": args.budget})
@@ -354,10 +393,16 @@ def _optimize_worlds(args: argparse.Namespace) -> int:
         result = optimize_under_risk(
             scenario, sets, args.risk or Risk(), objective=args.objective, worlds=worlds, seed=args.seed,
             replications=args.replications, levels=args.levels, check_replications=checks, iterations=args.iterations,
-            solver=args.solver,
+            max_change=args.max_change, locked=args.lock, solver=args.solver,
             workers=args.workers, executor=args.executor, progress=progress,
         )  # fmt: skip
+    if targets:
+        with output_files(targets) as staged:  # every --out of this plan, or none
+            for target in targets:
+                write_plan(result, staged(target))
     print(result.to_json() if args.json else robust_report(result, sets.source))
+    if targets and not args.json:
+        print(f"\nPlan written to {', '.join(str(t) for t in targets)}")
     return 0
 
 
@@ -430,6 +475,10 @@ def _optimize_channels(args: argparse.Namespace) -> int:
 
 @_flagged
 def _frontier(args: argparse.Namespace) -> int:
+    if args.posterior is not None:
+        return _frontier_worlds(args)
+    if args.risk is not None:
+        raise MixsimError("--risk: only with --posterior (a risk is weighed across parameter sets)")
     scenario, curves = _source(args)
     if args.with_future_value and curves is not None:
         raise MixsimError("--with-future-value: needs a SCENARIO to simulate (curves from a file carry no customers)")
@@ -473,6 +522,41 @@ def _frontier(args: argparse.Namespace) -> int:
         print(frontier_report(table))
         if out is not None:
             print(f"\nfrontier.csv and frontier.png written to {out}/")
+    return 0
+
+
+@_flagged
+def _frontier_worlds(args: argparse.Namespace) -> int:
+    """``frontier --posterior FILE``: at each budget, the plan across the parameter sets under ``--risk``."""
+    refused = {"--curves": args.curves, "--with-future-value": args.with_future_value, "--target": args.target}
+    used = [flag for flag, value in refused.items() if value not in (None, False)]
+    if used:
+        raise MixsimError(f"{', '.join(used)}: not yet with --posterior")
+    if args.objective not in ("revenue", "profit", "conversions"):
+        raise MixsimError(f"--objective {args.objective}: with --posterior, one of revenue, profit, conversions")
+    out = out_dir(args.out)
+    scenario = options.load(args)
+    sets = read_parameter_sets(args.posterior, scenario)
+    worlds = min(args.worlds, len(sets))
+    runs = curve_run_count(scenario, args.replications, args.levels) * worlds
+    check_memory(scenario, args, runs=runs)
+    with ProgressBar(runs, enabled=not args.json) as progress:
+        result = risk_frontier(
+            scenario, sets, args.budgets, args.risk or Risk(), objective=args.objective, worlds=worlds,
+            max_change=args.max_change, seed=args.seed, replications=args.replications, levels=args.levels,
+            solver=args.solver, workers=args.workers, executor=args.executor, progress=progress,
+        )  # fmt: skip
+    result.check()
+    if out is not None:
+        from mixsim.plots import save_figure  # deferred: matplotlib loads only when a figure is saved
+        from mixsim.plots.uncertainty import plot_risk_frontier
+
+        with output_set(out) as staged:  # all of this run's files or none
+            write_atomic(staged / "frontier.csv", spreadsheet_safe(result.to_frame()).to_csv(index=False))
+            save_figure(plot_risk_frontier(result), staged / "frontier", FIGURE_FORMATS)
+    print(result.to_json() if args.json else risk_frontier_report(result))
+    if out is not None and not args.json:
+        print(f"\nfrontier.csv and frontier.png written to {out}/")
     return 0
 
 

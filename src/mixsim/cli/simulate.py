@@ -12,8 +12,9 @@ from typing import Any
 from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli._running import Interrupted
+from mixsim.cli.across import worlds_comparison_report, worlds_report
 from mixsim.cli.outputs import FIGURE_FORMATS, ProgressBar, check_memory, out_dir, out_file
-from mixsim.cli.text import compare_report, simulation_report, worlds_comparison_report, worlds_report
+from mixsim.cli.text import compare_report, simulation_report
 from mixsim.errors import InputError, MixsimError
 from mixsim.memory import memory_needed
 from mixsim.results import SimulationResult

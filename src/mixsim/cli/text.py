@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from mixsim.optimizer.weekly.plan import WeeklyPlan
     from mixsim.research.attribution import AttributionCheck
     from mixsim.results import SimulationResult
-    from mixsim.uncertainty import RobustPlan, WorldsComparison, WorldsResult
     from mixsim.whatif import Comparison
 
 
@@ -212,107 +211,6 @@ def attribution_report(check: AttributionCheck) -> str:
         "have happened without any channel, and channels that reinforce each other each claim the shared part.",
     ]
     return _joined(lines)
-
-
-def worlds_report(result: WorldsResult) -> str:
-    """The KPIs across parameter sets: mean, the interval holding 90% of every world's replications, and the shares
-    of the spread due to the parameters and to chance."""
-    sc = result.scenario
-    lines = [
-        f"{sc.name}: {describe_population(sc)}, {sc.horizon_days} days, {len(result.sets):,} parameter sets from "
-        f"{result.sets.source} x {result.replications} replications, seed {result.seed}",
-        "Figures are means over every parameter set and replication; [low, high] holds 90% of them; the shares say",
-        "how much of that spread the parameters the data allow make, and how much chance does.",
-        "",
-    ]
-    kpis = result.to_frame().set_index("kpi")
-    formats = {k: "{:,.0f}" for k in ("conversions", "purchases", "repeat_purchases")}
-    formats.update(roi="{:.1%}", roas="{:.2f}")
-    label = max(13, *(len(str(k)) + 2 for k in kpis.index))
-    lines.append(f"{'KPI':<{label}}{'mean':>16}  {'90% interval':<28}{'parameters':>11}{'chance':>9}")
-    for kpi, row in kpis.iterrows():
-        fmt = formats.get(str(kpi), "{:,.2f}")
-        interval = f"[{num(fmt, row['ci90_low'])}, {num(fmt, row['ci90_high'])}]"
-        lines.append(
-            f"{kpi!s:<{label}}{num(fmt, row['mean']):>16}  {interval:<28}"
-            f"{num('{:.0%}', row['from_parameters']):>11}{num('{:.0%}', row['from_chance']):>9}"
-        )
-    if result.replications < 2:
-        lines += ["", "With one replication per parameter set, chance cannot be told from the parameters."]
-    return "\n".join(lines)
-
-
-def worlds_comparison_report(result: WorldsComparison) -> str:
-    """Each variant against the base across parameter sets: its mean, its paired gain with the interval holding
-    90% of the worlds' and replications' gains, the shares of that spread due to the parameters and to chance, and
-    the share of worlds in which its mean is the higher."""
-    lines = [
-        f"{len(result.sets):,} parameter sets from {result.sets.source} x {result.replications} replications, "
-        f"seed {result.seed}; gains are against {result.labels[0]}, paired (same parameters, same random numbers).",
-        "higher: the share of parameter sets in which the variant's mean is above the base's.",
-        "",
-    ]
-    frame = result.to_frame()
-    formats = {"conversions": "{:,.0f}", "roas": "{:.2f}"}
-    for label, rows in frame.groupby("variant", sort=False):
-        lines.append(f"{label}")
-        lines.append(
-            f"  {'KPI':<13}{'mean':>14}{'gain':>14}  {'90% interval':<26}{'parameters':>11}{'chance':>9}{'higher':>8}"
-        )
-        for record in rows.to_dict("records"):
-            kpi, r = str(record["kpi"]), {k: float(v) for k, v in record.items() if k not in ("variant", "kpi")}
-            fmt = formats.get(kpi, "{:,.0f}")
-            interval = f"[{num(fmt, r['gain_ci90_low'])}, {num(fmt, r['gain_ci90_high'])}]"
-            lines.append(
-                f"  {kpi:<13}{num(fmt, r['mean']):>14}{num(fmt, r['gain']):>14}  {interval:<26}"
-                f"{num('{:.0%}', r['from_parameters']):>11}{num('{:.0%}', r['from_chance']):>9}"
-                f"{num('{:.0%}', r['higher']):>8}"
-            )
-        lines.append("")
-    return "\n".join(lines).rstrip()
-
-
-def robust_report(result: RobustPlan, source: str) -> str:
-    """The plan across parameter sets beside the point estimate's, their projected returns across the worlds, the
-    point plan's regret and, when checked, both plans' gains over today's in paired simulation."""
-    data = result.to_dict()
-    lines = [
-        f"Plan under {data['risk']} across {data['worlds']} parameter sets from {source} "
-        f"(objective {data['objective']}; curves measured in each, on the same seeds)",
-        "",
-        f"{'channel':<16}{'today':>12}{'risk plan':>12}{'point plan':>12}",
-    ]
-    for name, row in data["allocation"].items():
-        lines.append(f"{name:<16}{row['current']:>12,.0f}{row['spend']:>12,.0f}{row['point_spend']:>12,.0f}")
-    lines += ["", f"Projected {data['objective']} across the parameter sets ({data['risk']}, mean, 90% of the sets):"]
-    for label, key in (("risk plan", "plan"), ("point plan", "point_plan")):
-        p = data["projected"][key]
-        low, high = p["range90"]
-        lines.append(f"  {label:<12}{p['risk_value']:>14,.0f}{p['mean']:>14,.0f}  [{low:,.0f}, {high:,.0f}]")
-    lines.append(
-        f"Regret of the point plan: {data['regret']:,.0f} of {data['risk']}; the risk plan projects more in "
-        f"{data['higher']:.0%} of the parameter sets."
-    )
-    if data["check"] is not None:
-        kpi = data["objective"]
-        lines += [
-            "",
-            f"Checked in paired simulation ({data['check']['replications']} replications per set): {kpi} gain over "
-            "today's plan, mean [90% of sets and replications], share of sets where it is higher",
-        ]
-        for label in ("risk plan", "point plan"):
-            figures = data["check"]["variants"][label][kpi]
-            low, high = figures["gain"]["ci90"]
-            lines.append(
-                f"  {label:<12}{num('{:+,.0f}', figures['gain']['mean']):>14}  [{num('{:+,.0f}', low)}, "
-                f"{num('{:+,.0f}', high)}]  {num('{:.0%}', figures['higher'])}"
-            )
-        wins = data["wins"]
-        lines.append(
-            f"Head to head, the risk plan does better in {wins['risk plan']:.0%} of the parameter sets, the point "
-            f"plan in {wins['point plan']:.0%}."
-        )
-    return "\n".join(lines)
 
 
 def simulation_report(result: SimulationResult) -> str:

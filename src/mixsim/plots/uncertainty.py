@@ -1,6 +1,8 @@
-"""Figures across a posterior's parameter sets: plans' outcomes side by side, one point per parameter set.
+"""Figures across a posterior's parameter sets: plans' outcomes side by side (one point per parameter set), the
+budget frontier with its band across the sets, and each channel's curve in every set.
 
-They read a :class:`~mixsim.uncertainty.paired.WorldsComparison`; they simulate and solve nothing.
+They read a :class:`~mixsim.uncertainty.paired.WorldsComparison`, a :class:`~mixsim.uncertainty.frontier.RiskFrontier`
+or a :class:`~mixsim.uncertainty.curves.WorldsCurves`; they simulate and solve nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from mixsim.errors import InputError
 from mixsim.plots.style import CURRENT, PLANNED, money_axis
 
 if TYPE_CHECKING:
+    from mixsim.uncertainty.curves import WorldsCurves
+    from mixsim.uncertainty.frontier import RiskFrontier
     from mixsim.uncertainty.paired import WorldsComparison
 
-__all__ = ["plot_outcomes"]
+__all__ = ["plot_curves_across", "plot_outcomes", "plot_risk_frontier"]
 
 
 def plot_outcomes(
@@ -66,4 +70,49 @@ def plot_outcomes(
     if kpi in ("revenue", "profit", "spend"):
         money_axis(ax.yaxis)
     ax.set_title(f"{kpi} across {per_set.shape[1]} parameter sets")
+    return fig
+
+
+def plot_risk_frontier(frontier: RiskFrontier) -> Figure:
+    """The budget frontier across a posterior: at each budget, the plan's projected return across the parameter
+    sets (its mean, the band holding 90% of the sets) and the risk objective's value."""
+    table = frontier.to_frame().dropna(subset=["mean"])
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.fill_between(table["budget"], table["low"], table["high"], color="0.88", label="90% of the parameter sets")
+    ax.plot(table["budget"], table["mean"], color=PLANNED, marker="o", markersize=3, label="mean")
+    if frontier.risk.kind != "mean":
+        ax.plot(
+            table["budget"], table["risk_value"], color=CURRENT, linestyle="--", marker="o", markersize=3,
+            label=str(frontier.risk),
+        )  # fmt: skip
+    ax.set_xlabel("budget")
+    ax.set_ylabel(f"projected {frontier.objective}")
+    money_axis(ax.xaxis)
+    if frontier.objective != "conversions":
+        money_axis(ax.yaxis)
+    ax.legend(loc="upper left", frameon=False)
+    ax.set_title(f"budget frontier under {frontier.risk} across {len(frontier.sets)} parameter sets")
+    return fig
+
+
+def plot_curves_across(worlds: WorldsCurves) -> Figure:
+    """Each channel's response curve in every parameter set, one thin line per set, today's spend marked."""
+    channels = worlds.curves[0].channels
+    cols = min(3, len(channels))
+    rows = -(-len(channels) // cols)
+    fig = Figure(figsize=(3.6 * cols, 2.9 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, name in zip(axes, channels, strict=False):
+        for curves in worlds.curves:
+            curve = curves.curve(name)
+            xs = np.linspace(0.0, curve.max_spend, 60)
+            ax.plot(xs, curve(xs), color=PLANNED, alpha=0.25, linewidth=0.8)
+        ax.axvline(worlds.curves[0].curve(name).current, color=CURRENT, linestyle="--", linewidth=0.8)
+        ax.set_title(name)
+        money_axis(ax.xaxis)
+        money_axis(ax.yaxis)
+    for ax in axes[len(channels) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"response curves in {len(worlds.curves)} parameter sets (dashed: today's spend)")
     return fig

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,10 +29,11 @@ from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
 from mixsim.optimizer.curves import CurveSet
+from mixsim.optimizer.export import round_to_total
 from mixsim.optimizer.measure import measure_curves
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
-from mixsim.tables import json_ready
+from mixsim.tables import json_ready, spreadsheet_safe
 from mixsim.uncertainty.paired import WorldsComparison, compare_worlds
 from mixsim.uncertainty.risk import Risk, RiskPlan, projected, solve_under_risk
 from mixsim.uncertainty.sets import ParameterSets
@@ -129,6 +131,52 @@ class RobustPlan:
         """:meth:`to_dict` as JSON; undefined figures are ``null``."""
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
+    def rounded(self) -> pd.DataFrame:
+        """:meth:`to_frame` as files carry it: money in whole units that add up to a ``total`` row (last), marked in
+        a first column ``kind`` (``channel`` or ``total``)."""
+        table = self.to_frame()
+        for column in ("current", "spend", "point_spend"):
+            table[column] = round_to_total(table[column].to_numpy())
+        totals = pd.DataFrame([{"channel": "", **{c: float(table[c].sum()) for c in table.columns[1:]}}])
+        out = pd.concat([table.assign(kind="channel"), totals.assign(kind="total")], ignore_index=True)
+        return out[["kind", *table.columns]]
+
+    def to_csv(self) -> str:
+        """The allocation as CSV text (:meth:`rounded`): today's spend, the risk plan's and the point plan's."""
+        return spreadsheet_safe(self.rounded()).to_csv(index=False)
+
+    def to_xlsx(self) -> bytes:
+        """A workbook a planner can forward: the Allocation sheet (:meth:`rounded`) and the Across worlds sheet
+        (the risk, each plan's projected return across the parameter sets, the regret and, when checked, each
+        plan's simulated gain over today's)."""
+        data = self.to_dict()
+        rows: list[tuple[str, Any]] = [
+            ("risk", data["risk"]), ("objective", data["objective"]), ("parameter sets", data["worlds"]),
+            ("regret of the point plan", data["regret"]),
+        ]  # fmt: skip
+        for label, key in (("risk plan", "plan"), ("point plan", "point_plan")):
+            p = data["projected"][key]
+            rows += [
+                (f"{label}: projected {data['risk']}", p["risk_value"]),
+                (f"{label}: projected mean", p["mean"]),
+                (f"{label}: projected 5% of sets", p["range90"][0]),
+                (f"{label}: projected 95% of sets", p["range90"][1]),
+            ]
+            if data["check"] is not None:
+                gain = data["check"]["variants"][label][data["objective"]]
+                rows += [
+                    (f"{label}: simulated gain over today", gain["gain"]["mean"]),
+                    (f"{label}: simulated gain, 5%", gain["gain"]["ci90"][0]),
+                    (f"{label}: simulated gain, 95%", gain["gain"]["ci90"][1]),
+                    (f"{label}: share of sets beating today", gain["higher"]),
+                ]
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            spreadsheet_safe(self.rounded()).to_excel(writer, sheet_name="Allocation", index=False)
+            summary = pd.DataFrame(rows, columns=["item", "value"])
+            spreadsheet_safe(summary).to_excel(writer, sheet_name="Across worlds", index=False)
+        return buffer.getvalue()
+
 
 def booked(curves: CurveSet) -> CurveSet:
     """``curves`` on the axis of the spend booked: a plan across worlds books each channel once, and each world
@@ -162,6 +210,8 @@ def optimize_under_risk(
     levels: Sequence[float] = DEFAULT_LEVELS,
     check_replications: int = 5,
     iterations: int = 3,
+    max_change: float | None = None,
+    locked: Sequence[str] = (),
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -188,6 +238,9 @@ def optimize_under_risk(
     iterations : int, default=3
         Solves: after each but the last, every world's curves are measured again around the risk plan (the
         point estimate's around its own), and both plans solved again.
+    max_change, locked
+        As for :func:`mixsim.optimize`: each channel within ``max_change`` of today's spend, the ``locked``
+        channels at today's; the same in every world and for the point plan.
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -225,7 +278,8 @@ def optimize_under_risk(
     plan_at: dict[str, float] | None = None
     for iteration in range(iterations):
         problems = [
-            Problem.from_scenario(w, booked(c), objective=objective) for w, c in zip(measured, curves, strict=True)
+            Problem.from_scenario(w, booked(c), objective=objective, max_change=max_change, locked=locked)
+            for w, c in zip(measured, curves, strict=True)
         ]
         if iteration > 0:  # a shrinking trust region around the last plans, as the optimizer's own loop keeps
             radius = 0.5 ** (iteration + 1)
