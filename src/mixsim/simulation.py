@@ -122,18 +122,33 @@ def simulate(
 
     if not 0.0 <= journeys <= 1.0:
         raise InputError(f"journeys must be a share in [0, 1] (got {journeys})")
-    tasks = [Task(r, journeys=journeys) for r in range(replications)]
-    measured = [c for c in scenario.channels if c.spend > 0] if incrementality else []
-    for r in range(replications):
-        for c in measured:
-            tasks.append(Task(r, ((c.name, 0.0),)))
-            tasks.append(Task(r, ((c.name, c.spend * (1.0 - MARGINAL_SHARE)),)))
+    tasks = simulation_tasks(scenario, replications, incrementality, journeys)
     records = run_tasks(scenario, seeds, tasks, workers, executor, progress)
+    return simulation_result(scenario, seed, replications, incrementality, records)
 
-    base = tuple(records[: len(seeds)])
+
+def simulation_tasks(scenario: Scenario, replications: int, incrementality: bool, journeys: float = 0.0) -> list[Task]:
+    """The runs :func:`simulate` makes: each replication, then (with ``incrementality``) each replication with each
+    channel that spends off and at 95% of its spend."""
+    tasks = [Task(r, journeys=journeys) for r in range(replications)]
+    if incrementality:
+        for r in range(replications):
+            for c in scenario.channels:
+                if c.spend > 0:
+                    tasks.append(Task(r, ((c.name, 0.0),)))
+                    tasks.append(Task(r, ((c.name, c.spend * (1.0 - MARGINAL_SHARE)),)))
+    return tasks
+
+
+def simulation_result(
+    scenario: Scenario, seed: int, replications: int, incrementality: bool, records: Sequence[RunRecord]
+) -> SimulationResult:
+    """:func:`simulate`'s result from the records of :func:`simulation_tasks`' runs, in their order."""
+    base = tuple(records[:replications])
     truth = None
     if incrementality:
-        truth = _incrementality(scenario, base, records[len(seeds) :], measured)
+        measured = [c for c in scenario.channels if c.spend > 0]
+        truth = _incrementality(scenario, base, list(records[replications:]), measured)
     return SimulationResult(scenario=scenario, seed=seed, runs=base, incrementality=truth, version=__version__)
 
 

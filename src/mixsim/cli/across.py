@@ -37,6 +37,17 @@ def worlds_report(result: WorldsResult) -> str:
             f"{kpi!s:<{label}}{num(fmt, row['mean']):>16}  {interval:<28}"
             f"{num('{:.0%}', row['from_parameters']):>11}{num('{:.0%}', row['from_chance']):>9}"
         )
+    channels = result.to_frame("channels")
+    truth = channels[channels["metric"] == "incremental_roas"]
+    if len(truth):
+        lines += ["", f"{'channel':<{label}}{'true incremental ROAS':>22}  {'90% interval':<20}{'parameters':>11}"
+                  f"{'chance':>9}"]  # fmt: skip
+        for line in truth.to_dict(orient="records"):
+            spread = f"[{num('{:.2f}', line['ci90_low'])}, {num('{:.2f}', line['ci90_high'])}]"
+            lines.append(
+                f"{line['channel']!s:<{label}}{num('{:.2f}', line['mean']):>22}  {spread:<20}"
+                f"{num('{:.0%}', line['from_parameters']):>11}{num('{:.0%}', line['from_chance']):>9}"
+            )
     if result.replications < 2:
         lines += ["", "With one replication per parameter set, chance cannot be told from the parameters."]
     return "\n".join(lines)

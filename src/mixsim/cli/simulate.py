@@ -156,16 +156,14 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _simulate_worlds(args: argparse.Namespace, scenario: Scenario) -> int:
     """``simulate --posterior FILE``: the scenario in every parameter set, on shared seeds."""
-    if args.incrementality:
-        raise InputError("--incrementality: not yet measured across parameter sets (run it without --posterior)")
     sets = read_parameter_sets(args.posterior, scenario)
-    runs = len(sets) * args.replications
+    runs = len(sets) * run_count(scenario, args.replications, incrementality=args.incrementality)
     check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)
     with ProgressBar(runs, enabled=not args.json) as progress:
         result = simulate_worlds(
-            scenario, sets, seed=args.seed, replications=args.replications, workers=args.workers,
-            executor=args.executor, progress=progress,
+            scenario, sets, seed=args.seed, replications=args.replications, incrementality=args.incrementality,
+            workers=args.workers, executor=args.executor, progress=progress,
         )  # fmt: skip
     if out is not None:
         with output_set(out) as staged:

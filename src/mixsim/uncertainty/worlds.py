@@ -22,9 +22,9 @@ from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
 from mixsim.memory import MAX_REPLICATIONS
-from mixsim.results import SimulationResult
+from mixsim.results import INCREMENTAL_METRICS, SimulationResult
 from mixsim.scenario import Scenario
-from mixsim.simulation import ProgressCallback, root_seed, run_worlds
+from mixsim.simulation import ProgressCallback, root_seed, run_worlds, simulation_result, simulation_tasks
 from mixsim.tables import json_ready
 from mixsim.uncertainty.sets import ParameterSets
 
@@ -71,9 +71,9 @@ class WorldsResult:
         return {kpi: np.vstack([p[kpi] for p in per]) for kpi in per[0]}
 
     def channel_values(self) -> dict[str, np.ndarray]:
-        """Each channel's figures (:meth:`SimulationResult.channel_values`) per world, replication and channel
-        (sets x replications x channels)."""
-        per = [r.channel_values() for r in self.results]
+        """Each channel's figures (:meth:`SimulationResult.channel_values`, and with incrementality its true
+        ``incremental_*`` figures) per world, replication and channel (sets x replications x channels)."""
+        per = [r.channel_values() | _incremental(r) for r in self.results]
         return {metric: np.stack([p[metric] for p in per]) for metric in per[0]}
 
     def to_frame(self, table: str = "kpis") -> pd.DataFrame:
@@ -116,6 +116,15 @@ class WorldsResult:
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
+def _incremental(result: SimulationResult) -> dict[str, np.ndarray]:
+    """A result's true incremental figures per replication and channel, named as its channel table names them."""
+    truth = result.incrementality
+    if truth is None:
+        return {}
+    metrics = (*INCREMENTAL_METRICS, "purchases") if truth.purchases is not None else INCREMENTAL_METRICS
+    return {f"incremental_{m}": getattr(truth, m) for m in metrics}
+
+
 def _summary(values: np.ndarray) -> dict[str, float]:
     """``values`` (worlds x replications): mean, the interval holding 90% of them, and the shares of their spread."""
     flat = values[np.isfinite(values)]
@@ -145,6 +154,7 @@ def simulate_worlds(
     *,
     seed: int | None = None,
     replications: int = 10,
+    incrementality: bool = False,
     workers: int = 1,
     executor: cf.Executor | None = None,
     progress: ProgressCallback | None = None,
@@ -162,6 +172,8 @@ def simulate_worlds(
         Root seed; default the scenario's, else 0.
     replications : int, default=10
         Runs per set; at least 2 to split each figure's spread between parameters and chance.
+    incrementality : bool, default=False
+        Also each channel's true incremental figures in every set (as :func:`mixsim.simulate` measures them).
     workers, executor, progress
         As for :func:`mixsim.simulate`; every set's runs are batched together.
 
@@ -177,11 +189,15 @@ def simulate_worlds(
     seed = root_seed(scenario, seed)
     seeds = np.random.SeedSequence(seed).spawn(replications)
     worlds = sets.scenarios(scenario)
-    records = run_worlds([World(w, s) for w in worlds for s in seeds], workers, executor, progress)
-    results = tuple(
-        SimulationResult(
-            scenario=w, seed=seed, runs=tuple(records[i * replications : (i + 1) * replications]), version=__version__
-        )
-        for i, w in enumerate(worlds)
-    )
-    return WorldsResult(scenario, sets, results, seed)
+    tasks = [simulation_tasks(w, replications, incrementality) for w in worlds]
+    runs = [
+        World(w.with_spend(dict(t.spend)) if t.spend else w, seeds[t.replication])
+        for w, own in zip(worlds, tasks, strict=True)
+        for t in own
+    ]
+    records = run_worlds(runs, workers, executor, progress)
+    results, at = [], 0
+    for w, own in zip(worlds, tasks, strict=True):
+        results.append(simulation_result(w, seed, replications, incrementality, records[at : at + len(own)]))
+        at += len(own)
+    return WorldsResult(scenario, sets, tuple(results), seed)
