@@ -164,7 +164,7 @@ def test_compare_with_a_posterior(run_cli, scenario_file: Path, tmp_path: Path) 
     assert set(data["variants"]) == {"channels.tv.spend=1000", "channels.tv.spend=4000"}
     assert data["variants"]["channels.tv.spend=4000"]["spend"]["gain"]["mean"] > 0
     code, _, err = run_cli("compare", scenario_file, "--optimize", "--posterior", posterior)
-    assert code == 2 and "--optimize: not yet across parameter sets" in err
+    assert code == 2 and "--optimize: not with --posterior" in err and "--posterior FILE --verify" in err
     code, _, err = run_cli("compare", scenario_file, "--vary", "channels.tv.spend=1000", "--posterior", tmp_path / "x")
     assert code == 2 and "cannot read the parameter sets" in err
 

@@ -189,7 +189,10 @@ def _compare_worlds(
 ) -> int:
     """``compare --posterior FILE``: the base and each variant in every parameter set, paired."""
     if args.optimize:
-        raise InputError("--optimize: not yet across parameter sets (run it without --posterior)")
+        raise InputError(
+            "--optimize: not with --posterior; the plan across the parameter sets, checked against today's in every "
+            "one, is mixsim optimize SCENARIO --posterior FILE --verify"
+        )
     sets = read_parameter_sets(args.posterior, base)
     for source, (_, variant) in zip(sources, variants, strict=True):
         try:
