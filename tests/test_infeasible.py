@@ -28,13 +28,18 @@ LEVELS = (0.0, 0.5, 1.0, 2.0)
 
 @pytest.fixture
 def no_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any simulation fails the test: every path to the engine goes through ``run_tasks`` or the week curves."""
+    """Any simulation fails the test: every path to the engine goes through ``run_tasks`` or ``run_worlds``, or the
+    week curves."""
 
     def fail(*args: object, **kwargs: object) -> None:
         pytest.fail("a simulation ran before the refusal")
 
-    for module in ("mixsim.simulation", "mixsim.optimizer.measure"):
-        monkeypatch.setattr(importlib.import_module(module), "run_tasks", fail)
+    for module, name in (
+        ("mixsim.simulation", "run_tasks"),
+        ("mixsim.simulation", "run_worlds"),
+        ("mixsim.optimizer.measure", "run_worlds"),
+    ):
+        monkeypatch.setattr(importlib.import_module(module), name, fail)
     monkeypatch.setattr(importlib.import_module("mixsim.optimizer.weekly.loop"), "measure_week_curves", fail)
 
 
