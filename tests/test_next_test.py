@@ -14,7 +14,14 @@ from mixsim.errors import InputError
 from mixsim.scenario import Scenario
 from mixsim.simulation import run_worlds
 from mixsim.uncertainty import ParameterSets, rank_tests
-from mixsim.uncertainty.nexttest import _preposterior, _width, _window_kpi, experiment_scenario
+from mixsim.uncertainty.nexttest import (
+    ExperimentRanking,
+    ExperimentValue,
+    _preposterior,
+    _width,
+    _window_kpi,
+    experiment_scenario,
+)
 
 # Two candidate plans in two worlds: the first returns 10 in world 0 and 0 in world 1, the second 0 and 8. Now the
 # first is chosen (5 on average against 4).
@@ -52,23 +59,46 @@ def test_a_noisy_test_is_worth_between_nothing_and_perfect_information() -> None
 
 
 def test_the_width_of_weighed_values() -> None:
+    """Even weights hold the middle 90% of the values; weight drawn to the middle narrows the interval, and weight
+    on one value leaves none."""
     values = np.arange(101.0)
-    assert _width(values, np.full(101, 1 / 101)) == pytest.approx(90.0, rel=0.02)
+    even = np.full(101, 1 / 101)
+    assert _width(values, even) == pytest.approx(90.0, rel=0.02)
+    peaked = np.exp(-0.5 * ((values - 50) / 10) ** 2)
+    assert _width(values, peaked / peaked.sum()) == pytest.approx(2 * 1.645 * 10, rel=0.05)  # a normal's 90%
     assert _width(values, np.eye(101)[7]) == 0.0
 
 
+def test_a_reading_updates_the_plan() -> None:
+    """Two worlds whose test figures are 0 and 10 (standard error 1): a reading of 10 puts the weight on the second
+    world and chooses its plan, with no width left; a reading of 0 keeps the first; half-way, the weights are even
+    and the plan best on average (the first) stays."""
+    test = ExperimentValue("a", 1.0, np.array([0.0, 10.0]), 1.0, 0.0, 10.0, 0.0, 0.0)
+    ranking = ExperimentRanking(
+        (test,), ({"a": 1.0}, {"a": 2.0}), RETURNS, "revenue", 2, ParameterSets(("k",), np.zeros((2, 1))), 0, 2
+    )
+    plan, weight, width = ranking.update("a", 10.0)
+    assert plan == {"a": 2.0} and weight[1] > 0.999999 and width == pytest.approx(0.0, abs=1e-6)
+    plan, weight, _ = ranking.update("a", 0.0)
+    assert plan == {"a": 1.0} and weight[0] > 0.999999
+    plan, weight, _ = ranking.update("a", 5.0)
+    assert plan == {"a": 1.0} and weight == pytest.approx([0.5, 0.5])
+    with pytest.raises(KeyError, match="no test of channel 'b'"):
+        ranking.update("b", 1.0)
+
+
 def test_a_tests_spend(make_scenario: Callable[..., Scenario]) -> None:
-    """tv spends 2,000 evenly over 3 weeks (20 days); its 2-week test adds 500, or by default its own spend over
-    those weeks, 1,333."""
+    """tv spends 2,000 evenly over 20 days (100 a day; weeks of 7, 7 and 6 days); its 2-week test adds 500 over the
+    first 14 days, or by default its own spend there, 1,400: what the engine spends day by day says so."""
+    from mixsim.engine.delivery import daily_spend
+
     scenario = make_scenario()
     tested, extra = experiment_scenario(scenario, "tv", 2, 500.0)
-    tv = tested.channel("tv")
-    assert tv.flighting is not None
-    weekly = np.asarray(tv.flighting) / sum(tv.flighting) * tv.spend
-    assert extra == 500.0 and tv.spend == pytest.approx(2_500.0)
-    assert weekly == pytest.approx([2000 / 3 + 250, 2000 / 3 + 250, 2000 / 3])
+    per_day = daily_spend(tested.channel("tv"), scenario.horizon_days)
+    assert extra == 500.0 and tested.channel("tv").spend == pytest.approx(2_500.0)
+    assert per_day == pytest.approx([100 + 500 / 14] * 14 + [100] * 6)
     _, default = experiment_scenario(scenario, "tv", 2, None)
-    assert default == pytest.approx(2000 * 2 / 3)
+    assert default == pytest.approx(1_400.0)
     with pytest.raises(InputError, match="weeks: a test lasts 1 to the horizon's 3 weeks"):
         experiment_scenario(scenario, "tv", 4, None)
     with pytest.raises(InputError, match="budget_per_test: must be a number > 0"):
@@ -95,7 +125,12 @@ def test_next_test_command(run_cli, scenario_file: Path, tmp_path: Path) -> None
     data = json.loads((tmp_path / "nt" / "next_test.json").read_text(encoding="utf-8"))
     assert {t["channel"] for t in data["tests"]} == {"tv", "search", "email"}
     assert [t["rank"] for t in data["tests"]] == [1, 2, 3]
-    assert sorted((t["evsi"] for t in data["tests"]), reverse=True) == [t["evsi"] for t in data["tests"]]
+    narrowing = [t["narrowing"] for t in data["tests"]]
+    assert sorted(narrowing, reverse=True) == narrowing  # ranked by narrowing by default
+    code, out, err = run_cli(*args, "--rank-by", "value", "--json")
+    assert code == 0, err
+    evsi = [t["evsi"] for t in json.loads(out)["tests"]]
+    assert sorted(evsi, reverse=True) == evsi
 
 
 @pytest.mark.parametrize(

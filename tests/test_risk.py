@@ -249,7 +249,11 @@ def test_a_plan_across_a_posterior_is_exported_and_held_by_the_planners_rules(  
     lines = outs[0].read_text(encoding="utf-8").splitlines()
     assert lines[0] == "kind,channel,current,spend,point_spend" and lines[-1].startswith("total,")
     rows = [line.split(",") for line in lines[1:]]
-    assert sum(float(r[3]) for r in rows[:-1]) == float(rows[-1][3])
+    assert (
+        sum(float(r[3]) for r in rows[:-1])
+        == float(rows[-1][3])
+        == round(sum(data["allocation"][n]["spend"] for n in data["allocation"]))
+    )
     assert all(float(r[3]).is_integer() for r in rows)
     book = load_workbook(outs[2])
     assert book.sheetnames == ["Allocation", "Across worlds"]

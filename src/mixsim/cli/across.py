@@ -123,6 +123,7 @@ def robust_report(result: RobustPlan, source: str) -> str:
             f"Head to head, the risk plan does better in {wins['risk plan']:.0%} of the parameter sets, the point "
             f"plan in {wins['point plan']:.0%}."
         )
+    lines += [f"Note: {note}" for note in data["notes"]]
     return "\n".join(lines)
 
 

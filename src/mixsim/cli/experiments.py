@@ -101,11 +101,11 @@ def next_test_report(ranking: ExperimentRanking) -> str:
         lift = f"{row.lift_mean:,.0f} [{row.lift_low:,.0f}, {row.lift_high:,.0f}]"
         lines.append(
             f"{row.rank:<6}{row.channel:<16}{row.extra:>10,.0f}{lift:>28}{row.standard_error:>10,.0f}"
-            f"{row.evsi:>10,.0f}{row.narrowing:>9.0%}"
+            f"{round(row.evsi) + 0.0:>10,.0f}{round(row.narrowing, 2) + 0.0:>9.0%}"
         )
     lines += ["", "Why:"] + [f"  {t.channel}: {t.reason}" for t in ranking.tests]
     lines.append(
-        "lift: the KPI the test gains over its weeks in each set; se: its standard error as a real test reads it; "
+        "lift: the revenue the test gains over its weeks in each set; se: its standard error as a real test reads it; "
         "EVSI: the expected gain of the plan chosen after seeing the result; narrows: the share of the plan's 90% "
         "interval the result is expected to take away."
     )

@@ -75,10 +75,17 @@ def setup_curves(parser: argparse.ArgumentParser) -> None:
     options.add_set(parser)
     options.add_scale(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--out", metavar="DIR", help="write curve_points.csv, curve_fits.csv and curves.png to DIR")
+    parser.add_argument(
+        "--out", metavar="DIR",
+        help="write curve_points.csv, curve_fits.csv and curves.png to DIR (with --posterior: curves_*_by_set.csv)",
+    )  # fmt: skip
     parser.add_argument(
         "--posterior", metavar="FILE",
         help="parameter sets (posterior.csv of mixsim calibrate): the curves in each, and how they spread",
+    )  # fmt: skip
+    parser.add_argument(
+        "--worlds", type=options.positive, default=20, metavar="K",
+        help="with --posterior: the first K parameter sets (default 20)",
     )  # fmt: skip
 
 
@@ -86,6 +93,7 @@ def _curves_worlds(args: argparse.Namespace) -> int:
     """``curves --posterior FILE``: every parameter set's curves, and the spread of what a planner reads off them."""
     scenario = options.load(args)
     sets = read_parameter_sets(args.posterior, scenario)
+    sets = sets.first(args.worlds)
     runs = curve_run_count(scenario, args.replications, args.levels) * len(sets)
     check_memory(scenario, args, runs=runs)
     out = out_dir(args.out)

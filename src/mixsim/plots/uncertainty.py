@@ -97,7 +97,8 @@ def plot_risk_frontier(frontier: RiskFrontier) -> Figure:
 
 
 def plot_curves_across(worlds: WorldsCurves) -> Figure:
-    """Each channel's response curve in every parameter set, one thin line per set, today's spend marked."""
+    """Each channel's response curve in every parameter set, one thin line per set, against the spend delivered;
+    what today's booking delivers (in the first set) is marked."""
     channels = worlds.curves[0].channels
     cols = min(3, len(channels))
     rows = -(-len(channels) // cols)
@@ -108,7 +109,8 @@ def plot_curves_across(worlds: WorldsCurves) -> Figure:
             curve = curves.curve(name)
             xs = np.linspace(0.0, curve.max_spend, 60)
             ax.plot(xs, curve(xs), color=PLANNED, alpha=0.25, linewidth=0.8)
-        ax.axvline(worlds.curves[0].curve(name).current, color=CURRENT, linestyle="--", linewidth=0.8)
+        today = worlds.curves[0].curve(name)
+        ax.axvline(today.to_delivered(today.current), color=CURRENT, linestyle="--", linewidth=0.8)
         ax.set_title(name)
         money_axis(ax.xaxis)
         money_axis(ax.yaxis)

@@ -79,4 +79,5 @@ def _shares(figures: dict[str, float]) -> str:
 
 
 def _of(share: float, worlds: int) -> str:
-    return f"{round(share * worlds)} of {worlds}"
+    """``share`` of ``worlds`` as a count; undefined (every gain exactly 0) reads as none."""
+    return f"{round(share * worlds)} of {worlds}" if share == share else f"none of {worlds}"

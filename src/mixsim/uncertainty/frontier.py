@@ -125,7 +125,7 @@ def risk_frontier(
     if worlds < 1:
         raise InputError(f"worlds: at least 1 (got {worlds})")
     seed = root_seed(scenario, seed)
-    used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
+    used = sets.first(worlds)
     scenes = used.scenarios(scenario)
     measured = measure_curves(
         scenes, seed=seed, replications=replications, levels=levels, budget=max(budgets), workers=workers,

@@ -1,10 +1,11 @@
 """Which experiment to run next: for each channel, a lift test simulated in every world a posterior allows, and what
 its result would be worth to the plan (the expected value of sample information, by simulation).
 
-The test of a channel spends ``extra`` more on it, evenly over the horizon's first ``weeks`` weeks, and reads the KPI
-gained over those weeks. In each world the test's expected figure is simulated (today's plan and the test on the
-same seeds); a real test reads it with the market's own chance, the standard error of a difference between two
-independent runs of the window (at least 5% of the figure, as calibration takes a test without one).
+The test of a channel spends ``extra`` more on it, evenly over the horizon's first ``weeks`` weeks, and reads the
+revenue gained over those weeks (whatever the plan's objective), each world at its own prices. In each world the
+test's expected figure is simulated (today's plan and the test on the same seeds); a real test reads it with the
+market's own chance, the standard error of a difference between two independent runs of the window (at least 5% of
+the figure, as calibration takes a test without one).
 
 The worth of a test is the preposterior analysis of decision theory, on the worlds as equally likely draws of the
 posterior: a world is the truth, the test shows its figure plus noise, the worlds are weighed by the chance of that
@@ -60,7 +61,7 @@ class ExperimentValue:
     extra : float
         Money the test spends on the channel beyond the plan, over its weeks.
     lift : numpy.ndarray
-        The KPI the test gains over its weeks, in each world (mean over replications).
+        The revenue the test gains over its weeks, in each world (mean over replications).
     standard_error : float
         The standard error of the test's reading.
     evsi : float
@@ -129,7 +130,7 @@ class ExperimentRanking:
         return self.candidate_returns[0]
 
     def update(self, channel: str, reading: float) -> tuple[dict[str, float], np.ndarray, float]:
-        """After ``channel``'s test read ``reading`` (the KPI it gained over its weeks): the plan then chosen, the
+        """After ``channel``'s test read ``reading`` (the revenue it gained over its weeks): the plan then chosen, the
         worlds' weights (the posterior reweighed by the reading's likelihood), and the width of the plan's 90%
         interval across them.
 
@@ -188,7 +189,7 @@ class ExperimentRanking:
             "plan": self.plan,
             "returns": {
                 "mean": float(np.mean(self.returns)),
-                "range90": [float(np.quantile(self.returns, 0.05)), float(np.quantile(self.returns, 0.95))],
+                "range90": list(_range(self.returns, np.full(len(self.returns), 1.0 / len(self.returns)))),
             },
             "tests": self.to_frame().to_dict(orient="records"),
             "recommended": self.best.channel,
@@ -204,21 +205,47 @@ class ExperimentRanking:
 
 
 def experiment_scenario(scenario: Scenario, channel: str, weeks: int, extra: float | None) -> tuple[Scenario, float]:
-    """``scenario`` with ``channel``'s test in it: ``extra`` more money (default: the channel's own spend over those
-    weeks, doubling it there; for a channel without spend, an even share of the budget over them) spread evenly over
-    the first ``weeks`` weeks. Returns the scenario and the extra money."""
+    """``scenario`` with ``channel``'s test in it: ``extra`` more money spread evenly over the days of the first
+    ``weeks`` weeks (default: the channel's own spend over those days, doubling it there; for a channel without
+    spend, an even share of the budget over them), the rest of the horizon as planned.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    channel : str
+    weeks : int
+        The test's weeks, from the horizon's start (1 to the horizon's weeks).
+    extra : float or None
+        The money the test adds.
+
+    Returns
+    -------
+    (Scenario, float)
+        The scenario with the test, and the money it adds.
+
+    Raises
+    ------
+    InputError
+        For weeks outside the horizon, or an ``extra`` that is not a number > 0.
+    """
     c = scenario.channel(channel)
-    horizon = len(c.flighting) if c.flighting is not None else math.ceil(scenario.horizon_days / 7)
+    days = scenario.horizon_days
+    horizon = math.ceil(days / 7)
     if not 1 <= weeks <= horizon:
         raise InputError(f"weeks: a test lasts 1 to the horizon's {horizon} weeks (got {weeks})")
+    # Flighting weights are rates per day of each week (the engine's rule): a short last week spends less.
     shares = np.asarray(c.flighting if c.flighting is not None else [1.0] * horizon, dtype=float)
-    weekly = c.spend * shares / shares.sum()
+    per_day = shares[np.arange(days) // 7]
+    rate = c.spend * shares / per_day.sum() if per_day.sum() > 0 else np.zeros(horizon)  # money per day, each week
+    inside = min(7 * weeks, days)
     if extra is None:
-        extra = float(weekly[:weeks].sum()) or scenario.budget_total / len(scenario.channels) * weeks / horizon
+        own = float(rate[:weeks] @ np.bincount(np.arange(inside) // 7, minlength=weeks)[:weeks])
+        extra = own or scenario.budget_total / len(scenario.channels) * inside / days
     if not (math.isfinite(extra) and extra > 0):
         raise InputError(f"budget_per_test: must be a number > 0 (got {extra})")
-    weekly[:weeks] += extra / weeks
-    return scenario.with_channel(channel, spend=float(weekly.sum()), flighting=[float(w) for w in weekly]), extra
+    rate[:weeks] += extra / inside
+    spend = float(rate[np.arange(days) // 7].sum())
+    return scenario.with_channel(channel, spend=spend, flighting=[float(r) for r in rate]), extra
 
 
 def next_test_run_count(
@@ -285,7 +312,7 @@ def rank_tests(
     names = scenario.channel_names
     tests = [experiment_scenario(scenario, name, weeks, budget_per_test) for name in names]  # checked before runs
     seed = root_seed(scenario, seed)
-    used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
+    used = sets.first(worlds)
     scenes = used.scenarios(scenario)
     per = curve_run_count(scenario, replications, levels)
     total = next_test_run_count(scenario, len(scenes), replications, levels)
@@ -315,7 +342,8 @@ def rank_tests(
         World(s, q) for world, changed in zip(scenes, designs, strict=True) for s in (world, *changed) for q in seeds
     ]
     records = run_worlds(runs, workers, executor, progress=counted)
-    window = np.array([_window_kpi(r, scenario, weeks) for r in records]).reshape(
+    valued = [w for w in scenes for _ in range((1 + len(names)) * replications)]  # each run at its world's prices
+    window = np.array([_window_kpi(r, w, weeks) for r, w in zip(records, valued, strict=True)]).reshape(
         len(scenes), 1 + len(names), replications
     )
     # The market's own chance in a reading: the difference of two independent windows, pooled over the worlds.
@@ -370,13 +398,17 @@ def _preposterior(
 
 
 def _width(values: np.ndarray, weight: np.ndarray) -> float:
-    """Width of the interval holding the middle 90% of ``values`` under ``weight`` (summing to 1), each value
-    standing at the middle of its weight."""
-    held = weight > 0
-    order = np.argsort(values[held])
-    v, w = values[held][order], weight[held][order]
-    if len(v) == 1:
-        return 0.0
-    at = np.cumsum(w) - w / 2
-    low, high = np.interp([0.05, 0.95], at, v)
-    return float(high - low)
+    """Width of the interval holding the middle 90% of ``values`` under ``weight`` (:func:`_range`)."""
+    low, high = _range(values, weight)
+    return high - low
+
+
+def _range(values: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """The interval holding the middle 90% of ``values`` under ``weight`` (summing to 1): the smallest values whose
+    cumulative weights reach 5% and 95% (the weighted distribution's own quantiles, so a value holding nearly all
+    the weight is an interval of nearly no width)."""
+    order = np.argsort(values)
+    v, cumulative = values[order], np.cumsum(weight[order])
+    at = np.searchsorted(cumulative, [0.05 - 1e-12, 0.95 - 1e-12], side="left")
+    low, high = v[np.minimum(at, len(v) - 1)]
+    return float(low), float(high)

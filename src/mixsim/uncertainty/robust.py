@@ -31,6 +31,7 @@ from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
 from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.export import round_to_total
 from mixsim.optimizer.measure import measure_curves
+from mixsim.optimizer.plan import Plan
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed
 from mixsim.tables import json_ready, spreadsheet_safe
@@ -64,11 +65,14 @@ class RobustPlan:
     point_returns: np.ndarray  # the point plan's projected return in each world, on the worlds' curves
     current: dict[str, float]
     check: WorldsComparison | None
+    notes: tuple[str, ...] = ()  # why the closed loop stopped early, when it did
 
     @property
     def regret(self) -> float:
-        """What the point plan gives up of the risk objective against the risk plan, both on the worlds' curves
-        (>= 0 up to the piecewise-linear approximation of the curves the program solves on)."""
+        """What the point plan gives up of the risk objective against the risk plan, both on the worlds' last curves
+        (measured around the risk plan). It can be negative: after the first solve the risk plan is held within a
+        trust region around its previous self, which the point plan is not held to on these curves, and the
+        program solves on a piecewise-linear approximation of them; the paired check is the figure to quote."""
         return risk_measure(self.plan_returns, self.plan.risk) - risk_measure(self.point_returns, self.plan.risk)
 
     def wins(self) -> dict[str, float] | None:
@@ -102,7 +106,8 @@ class RobustPlan:
         """``risk``, ``objective``, ``worlds``, ``allocation`` (per channel: ``current``, ``spend``,
         ``point_spend``), ``projected`` (each plan's risk value, mean and 5% to 95% of its return across worlds),
         ``regret`` of the point plan, ``higher`` (share of worlds where the risk plan projects more), ``check``
-        (the paired simulation, as :meth:`WorldsComparison.to_dict`, or null) and ``version``."""
+        (the paired simulation, as :meth:`WorldsComparison.to_dict`, or null), ``wins``, ``notes`` and
+        ``version``."""
 
         def spread(returns: np.ndarray) -> dict[str, Any]:
             return {
@@ -124,6 +129,7 @@ class RobustPlan:
             "higher": float(np.mean(self.plan_returns > self.point_returns)),
             "check": None if self.check is None else self.check.to_dict(),
             "wins": self.wins(),
+            "notes": list(self.notes),
             "version": __version__,
         }
 
@@ -251,7 +257,7 @@ def optimize_under_risk(
     if worlds < 1 or iterations < 1:
         raise InputError(f"worlds and iterations must be at least 1 (got {worlds} and {iterations})")
     seed = root_seed(scenario, seed)
-    used = ParameterSets(sets.keys, sets.values[:worlds], sets.source, sets.rows[:worlds])
+    used = sets.first(worlds)
     measured = [scenario, *used.scenarios(scenario)]
     per = curve_run_count(scenario, replications, levels)
     total = per * len(measured) * iterations + 3 * len(used) * check_replications
@@ -276,6 +282,8 @@ def optimize_under_risk(
     curves = measure([None] * len(measured))
     point_at: dict[str, float] | None = None
     plan_at: dict[str, float] | None = None
+    last: tuple[Plan, RiskPlan] | None = None
+    notes: list[str] = []
     for iteration in range(iterations):
         problems = [
             Problem.from_scenario(w, booked(c), objective=objective, max_change=max_change, locked=locked)
@@ -287,10 +295,20 @@ def optimize_under_risk(
                 dataclasses.replace(p, anchor=point_at if i == 0 else plan_at, radius=radius)
                 for i, p in enumerate(problems)
             ]
-        point = solve(problems[0], solver)
-        if not point.optimal:
-            raise InfeasibleError(f"the point estimate's plan: {point.message}")
-        plan = solve_under_risk(problems[1:], risk, solver)
+        try:
+            point = solve(problems[0], solver)
+            if not point.optimal:
+                raise InfeasibleError(f"the point estimate's plan: {point.message}")
+            plan = solve_under_risk(problems[1:], risk, solver)
+        except InfeasibleError as exc:
+            if last is None:
+                raise
+            # Re-measured around the plans, a channel can deliver less than the constraints demand: keep the last
+            # plans that held, as the optimizer's own loop does, and say why the loop stopped.
+            notes.append(f"the loop stopped at solve {iteration + 1}: re-measured curves made it infeasible ({exc})")
+            point, plan = last
+            break
+        last = (point, plan)
         point_at, plan_at = dict(point.allocation), dict(plan.allocation)
         if iteration + 1 < iterations:
             # The closed loop: each world's curves again, around the risk plan (the point estimate's around its
@@ -317,4 +335,4 @@ def optimize_under_risk(
             scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
             workers=workers, executor=executor, progress=checked,
         )  # fmt: skip
-    return RobustPlan(plan, plan_returns, point.allocation, point_returns, current, check)
+    return RobustPlan(plan, plan_returns, point.allocation, point_returns, current, check, tuple(notes))

@@ -52,6 +52,10 @@ class ParameterSets:
         """``count``, ``keys`` and ``source``: what a result across these sets says of them."""
         return {"count": len(self), "keys": list(self.keys), "source": self.source}
 
+    def first(self, count: int) -> ParameterSets:
+        """The first ``count`` parameter sets (all of them when there are fewer)."""
+        return ParameterSets(self.keys, self.values[:count], self.source, self.rows[:count])
+
     def scenarios(self, scenario: Scenario) -> list[Scenario]:
         """``scenario`` with each set's values, one scenario per set, each validated (a set that breaks a rule is
         refused naming its row)."""

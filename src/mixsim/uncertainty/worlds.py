@@ -121,7 +121,7 @@ def _incremental(result: SimulationResult) -> dict[str, np.ndarray]:
     truth = result.incrementality
     if truth is None:
         return {}
-    metrics = (*INCREMENTAL_METRICS, "purchases") if truth.purchases is not None else INCREMENTAL_METRICS
+    metrics = (*INCREMENTAL_METRICS, "purchases") if result.scenario.repeats else INCREMENTAL_METRICS
     return {f"incremental_{m}": getattr(truth, m) for m in metrics}
 
 
