@@ -23,6 +23,16 @@ from mixsim.optimizer.weekly import WeeklyProblem, optimize_weekly, verify_weekl
 from mixsim.research.mmm import mmm_dataset, mmm_scenario
 from mixsim.scenario import Scenario, parse_scenario
 from mixsim.sweep import describe
+from mixsim.uncertainty import (
+    ParameterSets,
+    Risk,
+    compare_worlds,
+    optimize_under_risk,
+    rank_tests,
+    simulate_worlds,
+)
+from mixsim.uncertainty.curves import curves_across
+from mixsim.uncertainty.frontier import risk_frontier
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +77,8 @@ def _weekly(small: Scenario) -> Any:
     return verify_weekly(small, plan, seed=5, replications=2)
 
 
+SETS = ParameterSets(("channels.tv.p_aware",), np.array([[0.01], [0.1]]), "two sets")
+
 RESULTS: dict[str, tuple[Callable[..., Any], bool]] = {
     # name: (make it from the fixtures, whether it comes from random numbers and so carries a seed)
     "SimulationResult": (lambda s, r, c: r, True),
@@ -79,6 +91,26 @@ RESULTS: dict[str, tuple[Callable[..., Any], bool]] = {
     "AttributionCheck": (lambda s, r, c: mixsim.against_truth(r), True),
     "Journeys": (lambda s, r, c: r.journeys(), True),
     "Sweep": (lambda s, r, c: describe(s, {"grid": {"funnel.synergy": [0.0, 0.2]}}, seed=5, replications=1), True),
+    "WorldsResult": (lambda s, r, c: simulate_worlds(s, SETS, seed=5, replications=2), True),
+    "WorldsComparison": (
+        lambda s, r, c: compare_worlds(s, [("more tv", s.with_spend({"tv": 3000.0}))], SETS, seed=5, replications=2),
+        True,
+    ),
+    "RobustPlan": (
+        lambda s, r, c: optimize_under_risk(
+            s, SETS, Risk(), seed=5, replications=1, levels=(0, 1, 2), check_replications=0, iterations=1
+        ),
+        True,
+    ),
+    "ExperimentRanking": (
+        lambda s, r, c: rank_tests(s, SETS, worlds=2, replications=2, levels=(0, 1, 2), weeks=1, draws=20, seed=5),
+        True,
+    ),
+    "RiskFrontier": (
+        lambda s, r, c: risk_frontier(s, SETS, [2000.0, 4000.0], Risk(), seed=5, replications=1, levels=(0, 1, 2)),
+        True,
+    ),
+    "WorldsCurves": (lambda s, r, c: curves_across(s, SETS, seed=5, replications=1, levels=(0, 1, 2)), True),
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from mixsim._files import output_set, write_atomic
 from mixsim.cli import options
 from mixsim.cli.flags import named_by_flags
@@ -97,11 +99,11 @@ def next_test_report(ranking: ExperimentRanking) -> str:
         "",
         f"{'rank':<6}{'channel':<16}{'extra':>10}{'lift [90% of sets]':>28}{'se':>10}{'EVSI':>10}{'narrows':>9}",
     ]
-    for row in ranking.to_frame().itertuples():
-        lift = f"{row.lift_mean:,.0f} [{row.lift_low:,.0f}, {row.lift_high:,.0f}]"
+    for rank, t in enumerate(ranking.tests, start=1):
+        lift = f"{np.mean(t.lift):,.0f} [{np.quantile(t.lift, 0.05):,.0f}, {np.quantile(t.lift, 0.95):,.0f}]"
         lines.append(
-            f"{row.rank:<6}{row.channel:<16}{row.extra:>10,.0f}{lift:>28}{row.standard_error:>10,.0f}"
-            f"{round(row.evsi) + 0.0:>10,.0f}{round(row.narrowing, 2) + 0.0:>9.0%}"
+            f"{rank:<6}{t.channel:<16}{t.extra:>10,.0f}{lift:>28}{t.standard_error:>10,.0f}"
+            f"{round(t.evsi) + 0.0:>10,.0f}{round(t.narrowing, 2) + 0.0:>9.0%}"
         )
     lines += ["", "Why:"] + [f"  {t.channel}: {t.reason}" for t in ranking.tests]
     lines.append(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.optimizer import DEFAULT_LEVELS
 from mixsim.optimizer.curves import CurveSet
@@ -36,6 +37,14 @@ class WorldsCurves:
     sets: ParameterSets
     seed: int
     replications: int
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            "WorldsCurves",
+            [f"{len(self.curves)} parameter sets x {self.replications} replications per level, seed {self.seed}"],
+            [("At today's spend", self.to_frame())],
+        )
 
     def to_frame(self, table: str = "summary") -> pd.DataFrame:
         """``"summary"``: one row per channel and figure (``revenue_at_current``, ``roas_at_current``,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem
@@ -42,6 +43,15 @@ class RiskFrontier:
     objective: str
     channels: tuple[str, ...]
     sets: ParameterSets
+    seed: int = 0
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"RiskFrontier under {self.risk} ({self.objective})",
+            [f"{len(self.sets)} parameter sets, seed {self.seed}; low and high hold 90% of the sets"],
+            [("Budgets", self.to_frame())],
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per budget: ``budget``, ``risk_value``, ``mean``, ``low`` and ``high`` (5% and 95% of the
@@ -64,14 +74,15 @@ class RiskFrontier:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """``risk``, ``objective``, ``worlds``, ``points`` (:meth:`to_frame`'s rows), ``parameter_sets`` and
-        ``version``."""
+        """``risk``, ``objective``, ``worlds``, ``points`` (:meth:`to_frame`'s rows), ``parameter_sets``, ``seed``
+        and ``version``."""
         return {
             "risk": str(self.risk),
             "objective": self.objective,
             "worlds": len(self.sets),
             "points": self.to_frame().to_dict(orient="records"),
             "parameter_sets": self.sets.to_dict(),
+            "seed": self.seed,
             "version": __version__,
         }
 
@@ -141,4 +152,6 @@ def risk_frontier(
             plans.append(solve_under_risk([replace(p, budget=float(budget)) for p in problems], risk, solver))
         except InfeasibleError:
             plans.append(None)
-    return RiskFrontier(tuple(float(b) for b in budgets), tuple(plans), risk, objective, scenario.channel_names, used)
+    return RiskFrontier(
+        tuple(float(b) for b in budgets), tuple(plans), risk, objective, scenario.channel_names, used, seed
+    )

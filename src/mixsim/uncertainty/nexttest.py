@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
@@ -118,6 +119,14 @@ class ExperimentRanking:
     sets: ParameterSets
     seed: int
     replications: int
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"ExperimentRanking: test {self.best.channel} next",
+            [f"{len(self.returns)} parameter sets, {self.weeks}-week tests, seed {self.seed}"],
+            [("Tests", self.to_frame())],
+        )
 
     @property
     def plan(self) -> dict[str, float]:

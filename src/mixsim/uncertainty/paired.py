@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
@@ -39,6 +40,14 @@ class WorldsComparison:
     values: dict[str, dict[str, np.ndarray]]
     seed: int
     replications: int
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"WorldsComparison: {', '.join(self.labels)}",
+            [f"{len(self.sets)} parameter sets x {self.replications} replications, paired, seed {self.seed}"],
+            [("Variants", self.to_frame())],
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variant and KPI: the variant's ``mean`` and 90% interval over every world and replication,

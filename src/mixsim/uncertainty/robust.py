@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.errors import InfeasibleError, InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
@@ -66,6 +67,15 @@ class RobustPlan:
     current: dict[str, float]
     check: WorldsComparison | None
     notes: tuple[str, ...] = ()  # why the closed loop stopped early, when it did
+    seed: int = 0
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"RobustPlan under {self.plan.risk} ({self.plan.objective})",
+            [f"{len(self.plan.returns)} parameter sets, seed {self.seed}; regret of the point plan {self.regret:,.0f}"],
+            [("Allocation", self.to_frame())],
+        )
 
     @property
     def regret(self) -> float:
@@ -130,6 +140,7 @@ class RobustPlan:
             "check": None if self.check is None else self.check.to_dict(),
             "wins": self.wins(),
             "notes": list(self.notes),
+            "seed": self.seed,
             "version": __version__,
         }
 
@@ -335,4 +346,4 @@ def optimize_under_risk(
             scenario, variants, used, base_label="today", seed=seed, replications=check_replications,
             workers=workers, executor=executor, progress=checked,
         )  # fmt: skip
-    return RobustPlan(plan, plan_returns, point.allocation, point_returns, current, check, tuple(notes))
+    return RobustPlan(plan, plan_returns, point.allocation, point_returns, current, check, tuple(notes), seed)

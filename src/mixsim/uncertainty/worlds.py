@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mixsim._display import summary_html
 from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
@@ -59,6 +60,17 @@ class WorldsResult:
     sets: ParameterSets
     results: tuple[SimulationResult, ...]
     seed: int
+    version: str = __version__
+
+    def _repr_html_(self) -> str:
+        return summary_html(
+            f"WorldsResult: {self.scenario.name}",
+            [
+                f"{len(self.sets)} parameter sets from {self.sets.source} x {self.replications} replications, seed "
+                f"{self.seed}; [ci90_low, ci90_high] holds 90% of them"
+            ],
+            [("KPIs", self.to_frame())],
+        )
 
     @property
     def replications(self) -> int:
