@@ -129,7 +129,19 @@ def simulate(
 
 def simulation_tasks(scenario: Scenario, replications: int, incrementality: bool, journeys: float = 0.0) -> list[Task]:
     """The runs :func:`simulate` makes: each replication, then (with ``incrementality``) each replication with each
-    channel that spends off and at 95% of its spend."""
+    channel that spends off and at 95% of its spend.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replications : int
+    incrementality : bool
+    journeys : float, default=0.0
+
+    Returns
+    -------
+    list of Task
+    """
     tasks = [Task(r, journeys=journeys) for r in range(replications)]
     if incrementality:
         for r in range(replications):
@@ -143,7 +155,21 @@ def simulation_tasks(scenario: Scenario, replications: int, incrementality: bool
 def simulation_result(
     scenario: Scenario, seed: int, replications: int, incrementality: bool, records: Sequence[RunRecord]
 ) -> SimulationResult:
-    """:func:`simulate`'s result from the records of :func:`simulation_tasks`' runs, in their order."""
+    """:func:`simulate`'s result from the records of :func:`simulation_tasks`' runs, in their order.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+        The root seed the runs used.
+    replications : int
+    incrementality : bool
+    records : sequence of RunRecord
+
+    Returns
+    -------
+    SimulationResult
+    """
     base = tuple(records[:replications])
     truth = None
     if incrementality:

@@ -146,6 +146,23 @@ def measure_curves(
     same seeds, their runs handed out together: one pool of workers for all, every worker kept busy. Each scenario's
     curves are exactly those :func:`response_curves` gives it alone with ``seed``.
 
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+    seed : int
+        Root seed (every scenario on the same seeds).
+    replications, levels, budget, workers, executor, with_future_value
+        As for :func:`response_curves`.
+    arounds : sequence of (dict or None), optional
+        The plan each scenario's curves are measured around (None: its own plan); default all None.
+    progress : callable, optional
+        ``progress(done, total)`` over all the scenarios' runs.
+
+    Returns
+    -------
+    list of CurveSet
+        One per scenario, in order.
+
     Raises
     ------
     InputError

@@ -75,7 +75,16 @@ def plot_outcomes(
 
 def plot_risk_frontier(frontier: RiskFrontier) -> Figure:
     """The budget frontier across a posterior: at each budget, the plan's projected return across the parameter
-    sets (its mean, the band holding 90% of the sets) and the risk objective's value."""
+    sets (its mean, the band holding 90% of the sets) and the risk objective's value.
+
+    Parameters
+    ----------
+    frontier : RiskFrontier
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     table = frontier.to_frame().dropna(subset=["mean"])
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -98,7 +107,16 @@ def plot_risk_frontier(frontier: RiskFrontier) -> Figure:
 
 def plot_curves_across(worlds: WorldsCurves) -> Figure:
     """Each channel's response curve in every parameter set, one thin line per set, against the spend delivered;
-    what today's booking delivers (in the first set) is marked."""
+    what today's booking delivers (in the first set) is marked.
+
+    Parameters
+    ----------
+    worlds : WorldsCurves
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     channels = worlds.curves[0].channels
     cols = min(3, len(channels))
     rows = -(-len(channels) // cols)

@@ -17,7 +17,21 @@ def posterior_summary(robust: RobustPlan, tests: ExperimentRanking | None, figur
     """The summary a CFO reads first when the scenario comes with a posterior: the plan recommended under the risk
     asked for, its simulated gain over today's in every parameter set (its interval, the share of its spread from
     the parameters and from chance, in how many sets it beats today), the point estimate's plan beside it, the
-    outcomes of today's and the recommended plan side by side (``figure``), and the next test with its reason."""
+    outcomes of today's and the recommended plan side by side (``figure``), and the next test with its reason.
+
+    Parameters
+    ----------
+    robust : RobustPlan
+        The plan across the parameter sets, checked in paired simulation (without a check, no gain is said).
+    tests : ExperimentRanking or None
+    figure : str, default=""
+        The outcomes figure, as an HTML image.
+
+    Returns
+    -------
+    str
+        An HTML block.
+    """
     data = robust.to_dict()
     kpi, risk, worlds = data["objective"], data["risk"], data["worlds"]
     source = robust.check.sets.source if robust.check is not None else ""

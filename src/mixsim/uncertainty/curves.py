@@ -108,7 +108,20 @@ def curves_across(
     progress: ProgressCallback | None = None,
 ) -> WorldsCurves:
     """Every parameter set's response curves around today's plan, on the same seeds (a set's curves are those
-    :func:`mixsim.optimizer.response_curves` gives the scenario with that set), all runs handed out together."""
+    :func:`mixsim.optimizer.response_curves` gives the scenario with that set), all runs handed out together.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    sets : ParameterSets
+        Every set is measured (:meth:`ParameterSets.first` for fewer).
+    seed, replications, levels, workers, executor, progress
+        As for :func:`mixsim.optimizer.response_curves`.
+
+    Returns
+    -------
+    WorldsCurves
+    """
     seed = root_seed(scenario, seed)
     measured = measure_curves(
         sets.scenarios(scenario), seed=seed, replications=replications, levels=levels, workers=workers,

@@ -120,8 +120,11 @@ def risk_frontier(
     scenario : Scenario
         The point estimate: today's plan (the curves are measured around it) and the budget's rules.
     sets : ParameterSets
+        The posterior's parameter sets (equally weighted); the first ``worlds`` are used.
     budgets : sequence of float
+        The budgets, each > 0.
     risk : Risk
+        How returns across the worlds are weighed.
     objective : {"revenue", "profit", "conversions"}, default="revenue"
     worlds, max_change, seed, replications, levels, solver, workers, executor, progress
         As for :func:`~mixsim.uncertainty.robust.optimize_under_risk` (a channel planned at 0 gets an even share of

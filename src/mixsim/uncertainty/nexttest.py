@@ -261,7 +261,19 @@ def next_test_run_count(
     scenario: Scenario, worlds: int, replications: int = 3, levels: Sequence[float] = DEFAULT_LEVELS
 ) -> int:
     """The engine runs :func:`rank_tests` makes (for a progress bar): every world's curves, today's plan and each
-    channel's test in every world."""
+    channel's test in every world.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    worlds : int
+    replications : int, default=3
+    levels : sequence of float, default=DEFAULT_LEVELS
+
+    Returns
+    -------
+    int
+    """
     return worlds * (curve_run_count(scenario, replications, levels) + replications * (1 + len(scenario.channels)))
 
 

@@ -109,7 +109,17 @@ class RiskPlan:
 def anchor(problem: Problem) -> float:
     """What a world's return has besides its channels' curves, in the objective's terms: the total simulated at the
     plan the curves were measured around (``plan_revenue``) less the curves' values there, so that the return
-    projected at that plan is the simulated total. 0 for curves without a simulated total (read from a file)."""
+    projected at that plan is the simulated total. 0 for curves without a simulated total (read from a file).
+
+    Parameters
+    ----------
+    problem : Problem
+        One world's problem, its curves measured by simulation (or read from a file).
+
+    Returns
+    -------
+    float
+    """
     curves = problem.curves
     if not math.isfinite(curves.plan_revenue):
         return 0.0
@@ -119,7 +129,18 @@ def anchor(problem: Problem) -> float:
 
 def projected(plan: dict[str, float], problem: Problem) -> float:
     """``plan``'s return on ``problem``'s curves in the objective's terms (revenue, profit or conversions), anchored
-    at the world's simulated total (:func:`anchor`), as :func:`solve_under_risk` projects it."""
+    at the world's simulated total (:func:`anchor`), as :func:`solve_under_risk` projects it.
+
+    Parameters
+    ----------
+    plan : dict of str to float
+        Spend per channel, on the axis of ``problem``'s curves.
+    problem : Problem
+
+    Returns
+    -------
+    float
+    """
     curves = problem.curves.curves
     revenue = sum(float(c(plan[c.channel])) for c in curves)
     spend = sum(plan.values()) + sum(c.fixed_cost for c in curves if plan[c.channel] > 0)

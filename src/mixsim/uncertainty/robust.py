@@ -199,7 +199,17 @@ def booked(curves: CurveSet) -> CurveSet:
     """``curves`` on the axis of the spend booked: a plan across worlds books each channel once, and each world
     delivers (and bills) what it can of it. A channel that delivered all it was given keeps its curve; one that
     delivered less gets its measured points, each at the spend booked for it (flat past the first booking that
-    delivered the most). The budget then holds the bookings, which no world bills more than."""
+    delivered the most). The budget then holds the bookings, which no world bills more than.
+
+    Parameters
+    ----------
+    curves : CurveSet
+        Curves measured by simulation (spend delivered, with the bookings that delivered it).
+
+    Returns
+    -------
+    CurveSet
+    """
     out = []
     for c in curves.curves:
         if len(c.planned) != len(c.spend) or len(c.spend) < 2 or np.allclose(c.planned, c.spend, rtol=1e-9):
