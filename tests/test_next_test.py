@@ -208,3 +208,34 @@ def test_the_top_ranked_test_narrows_the_plan_more_than_a_random_one(make_scenar
         before.append(ranking.best.width_before)
     assert np.mean(top) < np.mean(random), (top, random)
     assert np.mean(top) < np.mean(before), (top, before)
+
+
+def test_a_holdout_switches_the_channel_off_over_its_weeks(make_scenario: Callable[..., Scenario]) -> None:
+    """A two-week holdout of tv: 0 a day over the first 14 days, 100 a day after; the 1,400 withheld is its size.
+    It takes no budget; a channel whose whole spend falls in the window is simply off."""
+    from mixsim.engine.delivery import daily_spend
+
+    scenario = make_scenario()
+    held, size = experiment_scenario(scenario, "tv", 2, None, "holdout")
+    assert size == pytest.approx(-1_400.0)
+    assert daily_spend(held.channel("tv"), scenario.horizon_days) == pytest.approx([0.0] * 14 + [100.0] * 6)
+    off, size = experiment_scenario(scenario, "tv", 3, None, "holdout")
+    assert off.channel("tv").spend == 0.0 and size == pytest.approx(-2_000.0)
+    with pytest.raises(InputError, match="budget_per_test: not with a holdout"):
+        experiment_scenario(scenario, "tv", 2, 500.0, "holdout")
+    with pytest.raises(InputError, match="design: one of increase, holdout"):
+        experiment_scenario(scenario, "tv", 2, None, "pause")
+
+
+def test_next_test_with_holdouts(run_cli, scenario_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("channels.search.p_convert\n0.002\n0.05\n", encoding="utf-8")
+    args = ["next-test", scenario_file, "--posterior", posterior, "-r", "2", "--weeks", "2", "-w", "1"]
+    code, out, err = run_cli(*args, "--design", "holdout", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["design"] == "holdout" and all(t["extra"] < 0 for t in data["tests"])
+    search = next(t for t in data["tests"] if t["channel"] == "search")
+    assert search["lift_mean"] > 0  # switched off, search loses revenue in every set
+    code, _, err = run_cli(*args, "--design", "holdout", "--budget-per-test", "100")
+    assert code == 2 and "--budget-per-test: not with a holdout" in err

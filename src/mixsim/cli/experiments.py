@@ -13,7 +13,7 @@ from mixsim.cli.outputs import ProgressBar, check_memory, out_dir
 from mixsim.optimizer import DEFAULT_LEVELS
 from mixsim.tables import spreadsheet_safe
 from mixsim.uncertainty import read_parameter_sets
-from mixsim.uncertainty.nexttest import RANKINGS, ExperimentRanking, next_test_run_count, rank_tests
+from mixsim.uncertainty.nexttest import DESIGNS, RANKINGS, ExperimentRanking, next_test_run_count, rank_tests
 
 FLAGS = {
     "weeks": "--weeks",
@@ -22,6 +22,7 @@ FLAGS = {
     "replications": "--replications",
     "objective": "--objective",
     "rank_by": "--rank-by",
+    "design": "--design",
 }
 
 
@@ -49,6 +50,11 @@ def setup_next_test(parser: argparse.ArgumentParser) -> None:
         help="what the plan maximizes, and what a test's worth is counted in (default revenue)",
     )  # fmt: skip
     parser.add_argument(
+        "--design", choices=DESIGNS, default="increase",
+        help="increase: each test spends --budget-per-test more on its channel (default); holdout: it switches the "
+        "channel off (the window layout mixsim calibrate reads)",
+    )  # fmt: skip
+    parser.add_argument(
         "--rank-by", choices=RANKINGS, default="narrowing",
         help="rank tests by how much they narrow the plan's 90%% interval (default), or by the expected value of "
         "their result to the plan (EVSI)",
@@ -69,8 +75,8 @@ def _next_test(args: argparse.Namespace) -> int:
     with named_by_flags(FLAGS), ProgressBar(runs, enabled=not args.json) as progress:
         ranking = rank_tests(
             scenario, sets, weeks=args.weeks, budget_per_test=args.budget_per_test, worlds=worlds,
-            objective=args.objective, rank_by=args.rank_by, seed=args.seed, replications=args.replications,
-            workers=args.workers, executor=args.executor, progress=progress,
+            objective=args.objective, rank_by=args.rank_by, design=args.design, seed=args.seed,
+            replications=args.replications, workers=args.workers, executor=args.executor, progress=progress,
         )  # fmt: skip
     if out is not None:
         with output_set(out) as staged:
@@ -95,7 +101,7 @@ def next_test_report(ranking: ExperimentRanking) -> str:
         f"The plan now: {kpi} {data['returns']['mean']:,.0f} on average across the sets, 90% within "
         f"[{low:,.0f}, {high:,.0f}].",
         "",
-        f"Recommended: test {best.channel} ({best.extra:,.0f} more over {ranking.weeks} weeks): {best.reason}.",
+        f"Recommended: test {best.channel} ({_size(best.extra, ranking.weeks)}): {best.reason}.",
         "",
         f"{'rank':<6}{'channel':<16}{'extra':>10}{'lift [90% of sets]':>28}{'se':>10}{'EVSI':>10}{'narrows':>9}",
     ]
@@ -106,8 +112,10 @@ def next_test_report(ranking: ExperimentRanking) -> str:
             f"{round(t.evsi) + 0.0:>10,.0f}{round(t.narrowing, 2) + 0.0:>9.0%}"
         )
     lines += ["", "Why:"] + [f"  {t.channel}: {t.reason}" for t in ranking.tests]
+    holdout = ranking.design == "holdout"
+    moves = "loses over its weeks in each set (off, against on)" if holdout else "gains over its weeks in each set"
     lines.append(
-        "lift: the revenue the test gains over its weeks in each set; se: its standard error as a real test reads it; "
+        f"lift: the revenue the test {moves}; se: its standard error as a real test reads it; "
         "EVSI: the expected gain of the plan chosen after seeing the result; narrows: the share of the plan's 90% "
         "interval the result is expected to take away."
     )
@@ -115,3 +123,10 @@ def next_test_report(ranking: ExperimentRanking) -> str:
 
 
 COMMANDS = {"next-test": (setup_next_test, _next_test)}
+
+
+def _size(extra: float, weeks: int) -> str:
+    """A test's size in words: the money an increase adds, or what a holdout withholds."""
+    if extra < 0:
+        return f"off for {weeks} weeks, withholding {-extra:,.0f}"
+    return f"{extra:,.0f} more over {weeks} weeks"

@@ -44,6 +44,8 @@ from mixsim.uncertainty.sets import ParameterSets
 
 __all__ = ["ExperimentRanking", "ExperimentValue", "experiment_scenario", "next_test_run_count", "rank_tests"]
 
+DESIGNS = ("increase", "holdout")
+"""A test spends more on its channel over its weeks, or switches it off there (calibration's ``window`` layout)."""
 RANKINGS = ("narrowing", "value")
 """What tests are ranked by: the expected narrowing of the plan's interval, or the expected value of the result."""
 WEEKS = 4
@@ -60,9 +62,10 @@ class ExperimentValue:
     ----------
     channel : str
     extra : float
-        Money the test spends on the channel beyond the plan, over its weeks.
+        Money the test spends on the channel beyond the plan, over its weeks (a holdout: less than 0, the money it
+        withholds).
     lift : numpy.ndarray
-        The revenue the test gains over its weeks, in each world (mean over replications).
+        The revenue the test gains over its weeks (a holdout: loses), in each world (mean over replications).
     standard_error : float
         The standard error of the test's reading.
     evsi : float
@@ -119,6 +122,7 @@ class ExperimentRanking:
     sets: ParameterSets
     seed: int
     replications: int
+    design: str = "increase"
     version: str = __version__
 
     def _repr_html_(self) -> str:
@@ -189,11 +193,12 @@ class ExperimentRanking:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """``objective``, ``weeks``, ``plan`` (spend per channel) with its projected ``returns`` (mean and 5% to 95%
-        across the worlds), ``tests`` (as :meth:`to_frame`'s rows), ``recommended`` (the best test's channel),
-        ``parameter_sets``, ``replications``, ``seed`` and ``version``."""
+        """``objective``, ``design``, ``weeks``, ``plan`` (spend per channel) with its projected ``returns`` (mean and
+        5% to 95% across the worlds), ``tests`` (as :meth:`to_frame`'s rows), ``recommended`` (the best test's
+        channel), ``parameter_sets``, ``replications``, ``seed`` and ``version``."""
         return {
             "objective": self.objective,
+            "design": self.design,
             "weeks": self.weeks,
             "plan": self.plan,
             "returns": {
@@ -213,10 +218,13 @@ class ExperimentRanking:
         return json.dumps(json_ready(self.to_dict()), indent=indent, allow_nan=False)
 
 
-def experiment_scenario(scenario: Scenario, channel: str, weeks: int, extra: float | None) -> tuple[Scenario, float]:
-    """``scenario`` with ``channel``'s test in it: ``extra`` more money spread evenly over the days of the first
-    ``weeks`` weeks (default: the channel's own spend over those days, doubling it there; for a channel without
-    spend, an even share of the budget over them), the rest of the horizon as planned.
+def experiment_scenario(
+    scenario: Scenario, channel: str, weeks: int, extra: float | None, design: str = "increase"
+) -> tuple[Scenario, float]:
+    """``scenario`` with ``channel``'s test in it, the rest of the horizon as planned: for an ``increase``, ``extra``
+    more money spread evenly over the days of the first ``weeks`` weeks (default: the channel's own spend over those
+    days, doubling it there; for a channel without spend, an even share of the budget over them); for a ``holdout``,
+    the channel off over those weeks (the lift-test layout ``window`` of calibration).
 
     Parameters
     ----------
@@ -225,18 +233,23 @@ def experiment_scenario(scenario: Scenario, channel: str, weeks: int, extra: flo
     weeks : int
         The test's weeks, from the horizon's start (1 to the horizon's weeks).
     extra : float or None
-        The money the test adds.
+        The money an increase adds (None for a holdout).
+    design : {"increase", "holdout"}, default="increase"
 
     Returns
     -------
     (Scenario, float)
-        The scenario with the test, and the money it adds.
+        The scenario with the test, and the money it adds (for a holdout, less than 0: the money it withholds).
 
     Raises
     ------
     InputError
-        For weeks outside the horizon, or an ``extra`` that is not a number > 0.
+        For weeks outside the horizon, an ``extra`` that is not a number > 0, or one given to a holdout.
     """
+    if design not in DESIGNS:
+        raise InputError(f"design: one of {', '.join(DESIGNS)} (got {design!r})")
+    if design == "holdout" and extra is not None:
+        raise InputError("budget_per_test: not with a holdout, which withholds the channel's own spend")
     c = scenario.channel(channel)
     days = scenario.horizon_days
     horizon = math.ceil(days / 7)
@@ -247,6 +260,13 @@ def experiment_scenario(scenario: Scenario, channel: str, weeks: int, extra: flo
     per_day = shares[np.arange(days) // 7]
     rate = c.spend * shares / per_day.sum() if per_day.sum() > 0 else np.zeros(horizon)  # money per day, each week
     inside = min(7 * weeks, days)
+    if design == "holdout":
+        withheld = float(rate[:weeks] @ np.bincount(np.arange(inside) // 7, minlength=weeks)[:weeks])
+        rate[:weeks] = 0.0
+        if not rate.any():
+            return scenario.with_spend({channel: 0.0}), -withheld
+        spend = float(rate[np.arange(days) // 7].sum())
+        return scenario.with_channel(channel, spend=spend, flighting=[float(r) for r in rate]), -withheld
     if extra is None:
         own = float(rate[:weeks] @ np.bincount(np.arange(inside) // 7, minlength=weeks)[:weeks])
         extra = own or scenario.budget_total / len(scenario.channels) * inside / days
@@ -290,6 +310,7 @@ def rank_tests(
     levels: Sequence[float] = DEFAULT_LEVELS,
     draws: int = DRAWS,
     rank_by: str = "narrowing",
+    design: str = "increase",
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -317,6 +338,9 @@ def rank_tests(
     rank_by : {"narrowing", "value"}, default="narrowing"
         Rank the tests by how much they are expected to narrow the plan's 90% interval (then by EVSI), or by their
         EVSI (then by narrowing).
+    design : {"increase", "holdout"}, default="increase"
+        Each test spends ``budget_per_test`` more on its channel, or switches it off, over its weeks
+        (:func:`experiment_scenario`); a holdout reads the revenue lost.
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -331,7 +355,7 @@ def rank_tests(
     if replications < 2:
         raise InputError(f"replications: at least 2, to measure a test's chance (got {replications})")
     names = scenario.channel_names
-    tests = [experiment_scenario(scenario, name, weeks, budget_per_test) for name in names]  # checked before runs
+    tests = [experiment_scenario(scenario, name, weeks, budget_per_test, design) for name in names]  # before runs
     seed = root_seed(scenario, seed)
     used = sets.first(worlds)
     scenes = used.scenarios(scenario)
@@ -357,7 +381,9 @@ def rank_tests(
             candidates.append(dict(own.allocation))
     returns = np.array([[projected(c, p) for p in problems] for c in candidates])  # candidates x worlds
 
-    designs = [[experiment_scenario(world, name, weeks, budget_per_test)[0] for name in names] for world in scenes]
+    designs = [
+        [experiment_scenario(world, name, weeks, budget_per_test, design)[0] for name in names] for world in scenes
+    ]
     seeds = np.random.SeedSequence(seed).spawn(replications)
     runs = [
         World(s, q) for world, changed in zip(scenes, designs, strict=True) for s in (world, *changed) for q in seeds
@@ -378,7 +404,8 @@ def rank_tests(
     before = _width(returns[chosen_now], np.full(len(scenes), 1.0 / len(scenes)))
     values = []
     for k, name in enumerate(names):
-        lift = (window[:, 1 + k, :] - window[:, 0, :]).mean(axis=1)
+        sign = -1.0 if design == "holdout" else 1.0  # a holdout reads the revenue lost
+        lift = sign * (window[:, 1 + k, :] - window[:, 0, :]).mean(axis=1)
         se = max(chance, 0.05 * abs(float(np.mean(lift))), 1e-9)
         evsi, after, changes = _preposterior(lift, se, returns, noise, chosen_now)
         values.append(ExperimentValue(name, tests[k][1], lift, se, evsi, before, after, changes))
@@ -387,7 +414,7 @@ def rank_tests(
     else:
         values.sort(key=lambda t: (-round(t.narrowing, 9), -t.evsi))
     return ExperimentRanking(
-        tuple(values), tuple(dict(c) for c in candidates), returns, objective, weeks, used, seed, replications
+        tuple(values), tuple(dict(c) for c in candidates), returns, objective, weeks, used, seed, replications, design
     )
 
 
