@@ -8,6 +8,7 @@ import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -290,3 +291,23 @@ def test_the_frontier_across_a_posterior(run_cli, scenario_file: Path, tmp_path:
     ):
         code, _, err = run_cli("frontier", scenario_file, "--budgets", "1000:2000:2", *args)
         assert code == 2 and message in err, (args, err)
+
+
+def test_curves_measured_once_serve_the_plan_and_the_tests_alike(make_scenario: Callable[..., Scenario]) -> None:
+    """The report measures the point estimate's and every world's curves once and hands them to both: the plan across
+    the worlds and the next tests are then byte for byte those that measure their own."""
+    from mixsim.optimizer.measure import measure_curves
+    from mixsim.uncertainty import rank_tests
+
+    scenario = make_scenario()
+    sets = ParameterSets(("channels.tv.p_aware",), np.array([[0.01], [0.1], [0.05]]))
+    kwargs: dict[str, Any] = {"seed": 4, "replications": 2, "levels": (0, 0.5, 1, 2)}
+    measured = measure_curves([scenario, *sets.scenarios(scenario)], **kwargs)
+    risk = Risk.parse("cvar:0.5")
+    own = optimize_under_risk(scenario, sets, risk, check_replications=2, iterations=2, **kwargs)
+    given = optimize_under_risk(scenario, sets, risk, check_replications=2, iterations=2, curves=measured, **kwargs)
+    assert own.to_json() == given.to_json()
+    ranked = rank_tests(scenario, sets, worlds=3, weeks=2, **kwargs)
+    assert ranked.to_json() == rank_tests(scenario, sets, worlds=3, weeks=2, curves=measured[1:], **kwargs).to_json()
+    with pytest.raises(InputError, match="curves: one set for the point estimate and each of 3 worlds"):
+        optimize_under_risk(scenario, sets, risk, curves=measured[1:], **kwargs)

@@ -13,13 +13,13 @@ from typing import Any
 
 from mixsim.optimizer import optimize as optimize_budget
 from mixsim.optimizer.curves import CurveSet
-from mixsim.optimizer.measure import curve_run_count, response_curves
+from mixsim.optimizer.measure import curve_run_count, measure_curves
 from mixsim.optimizer.plan import Plan
 from mixsim.optimizer.verification import verify_run_count
 from mixsim.report.document import build_report
 from mixsim.results import SimulationResult
 from mixsim.scenario import Scenario, require_scenario
-from mixsim.simulation import ProgressCallback, run_count, simulate
+from mixsim.simulation import ProgressCallback, root_seed, run_count, simulate
 from mixsim.uncertainty.nexttest import WEEKS, ExperimentRanking, next_test_run_count, rank_tests
 from mixsim.uncertainty.risk import Risk
 from mixsim.uncertainty.robust import RobustPlan, optimize_under_risk
@@ -94,10 +94,10 @@ def report_run_count(scenario: Scenario, replications: int, optimize: bool = Fal
     if optimize:
         runs += (PLAN_ITERATIONS - 1) * curve_run_count(scenario, CURVE_REPLICATIONS)
         runs += verify_run_count(VERIFY_REPLICATIONS)
-    if worlds:
-        runs += curve_run_count(scenario, CURVE_REPLICATIONS) * (worlds + 1) * PLAN_ITERATIONS
+    if worlds:  # the worlds' curves measured once with the point estimate's, then again in each later solve
+        runs += curve_run_count(scenario, CURVE_REPLICATIONS) * (worlds + (worlds + 1) * (PLAN_ITERATIONS - 1))
         runs += 3 * worlds * WORLD_REPLICATIONS
-        runs += next_test_run_count(scenario, worlds, CURVE_REPLICATIONS) if worlds >= 2 else 0
+        runs += next_test_run_count(scenario, worlds, CURVE_REPLICATIONS, curves_given=True) if worlds >= 2 else 0
     return runs
 
 
@@ -161,9 +161,14 @@ def run_report(
         executor=executor,
         progress=progress,
     )
-    curves = response_curves(
-        scenario, seed=seed, replications=CURVE_REPLICATIONS, workers=workers, executor=executor, progress=progress
-    )
+    # With a posterior, the point estimate's curves and every world's are measured together, once, for the plan
+    # across the worlds and the next tests alike.
+    scenes = posterior.first(worlds).scenarios(scenario) if posterior is not None else []
+    measured = measure_curves(
+        [scenario, *scenes], seed=root_seed(scenario, seed), replications=CURVE_REPLICATIONS, workers=workers,
+        executor=executor, progress=progress,
+    )  # fmt: skip
+    curves = measured[0]
     plan = None
     if optimize:
         plan = optimize_budget(
@@ -181,13 +186,13 @@ def run_report(
     if posterior is not None:
         robust = optimize_under_risk(
             scenario, posterior, risk or Risk(), worlds=worlds, seed=seed, replications=CURVE_REPLICATIONS,
-            check_replications=WORLD_REPLICATIONS, iterations=PLAN_ITERATIONS, workers=workers, executor=executor,
-            progress=progress,
+            check_replications=WORLD_REPLICATIONS, iterations=PLAN_ITERATIONS, curves=measured, workers=workers,
+            executor=executor, progress=progress,
         )  # fmt: skip
         if min(worlds, len(posterior)) >= 2:
             weeks = min(WEEKS, math.ceil(scenario.horizon_days / 7))
             tests = rank_tests(
                 scenario, posterior, worlds=worlds, weeks=weeks, seed=seed, replications=CURVE_REPLICATIONS,
-                workers=workers, executor=executor, progress=progress,
+                curves=measured[1:], workers=workers, executor=executor, progress=progress,
             )  # fmt: skip
     return Report(result, curves, plan, calibration, robust, tests)

@@ -34,6 +34,7 @@ from mixsim._version import __version__
 from mixsim.engine import World
 from mixsim.errors import InputError
 from mixsim.optimizer import DEFAULT_LEVELS, Problem, curve_run_count, solve
+from mixsim.optimizer.curves import CurveSet
 from mixsim.optimizer.measure import measure_curves
 from mixsim.scenario import Scenario
 from mixsim.simulation import ProgressCallback, root_seed, run_worlds
@@ -278,10 +279,14 @@ def experiment_scenario(
 
 
 def next_test_run_count(
-    scenario: Scenario, worlds: int, replications: int = 3, levels: Sequence[float] = DEFAULT_LEVELS
+    scenario: Scenario,
+    worlds: int,
+    replications: int = 3,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    curves_given: bool = False,
 ) -> int:
-    """The engine runs :func:`rank_tests` makes (for a progress bar): every world's curves, today's plan and each
-    channel's test in every world.
+    """The engine runs :func:`rank_tests` makes (for a progress bar): every world's curves (unless given), today's
+    plan and each channel's test in every world.
 
     Parameters
     ----------
@@ -289,12 +294,15 @@ def next_test_run_count(
     worlds : int
     replications : int, default=3
     levels : sequence of float, default=DEFAULT_LEVELS
+    curves_given : bool, default=False
+        Whether the worlds' curves are given to :func:`rank_tests` rather than measured there.
 
     Returns
     -------
     int
     """
-    return worlds * (curve_run_count(scenario, replications, levels) + replications * (1 + len(scenario.channels)))
+    curves = 0 if curves_given else curve_run_count(scenario, replications, levels)
+    return worlds * (curves + replications * (1 + len(scenario.channels)))
 
 
 def rank_tests(
@@ -311,6 +319,7 @@ def rank_tests(
     draws: int = DRAWS,
     rank_by: str = "narrowing",
     design: str = "increase",
+    curves: Sequence[CurveSet] | None = None,
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -341,6 +350,9 @@ def rank_tests(
     design : {"increase", "holdout"}, default="increase"
         Each test spends ``budget_per_test`` more on its channel, or switches it off, over its weeks
         (:func:`experiment_scenario`); a holdout reads the revenue lost.
+    curves : sequence of CurveSet, optional
+        Each world's curves, already measured around today's plan with the same seed, replications and levels
+        (:func:`~mixsim.optimizer.measure.measure_curves`); measured here when not given.
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -359,20 +371,22 @@ def rank_tests(
     seed = root_seed(scenario, seed)
     used = sets.first(worlds)
     scenes = used.scenarios(scenario)
-    per = curve_run_count(scenario, replications, levels)
-    total = next_test_run_count(scenario, len(scenes), replications, levels)
+    if curves is not None and len(curves) != len(scenes):
+        raise InputError(f"curves: one set for each of {len(scenes)} worlds (got {len(curves)})")
+    total = next_test_run_count(scenario, len(scenes), replications, levels, curves_given=curves is not None)
     done = 0
 
     def counted(runs: int, _total: int) -> None:
         if progress is not None:
             progress(min(done + runs, total), total)
 
-    measured = measure_curves(
-        scenes, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
-        progress=counted,
-    )  # fmt: skip
-    problems = [Problem.from_scenario(w, booked(c), objective=objective) for w, c in zip(scenes, measured, strict=True)]
-    done = per * len(scenes)
+    if curves is None:
+        curves = measure_curves(
+            scenes, seed=seed, replications=replications, levels=levels, workers=workers, executor=executor,
+            progress=counted,
+        )  # fmt: skip
+        done = curve_run_count(scenario, replications, levels) * len(scenes)
+    problems = [Problem.from_scenario(w, booked(c), objective=objective) for w, c in zip(scenes, curves, strict=True)]
     plan = solve_under_risk(problems, Risk("mean"), solver)
     candidates = [plan.allocation]
     for problem in problems:

@@ -239,6 +239,7 @@ def optimize_under_risk(
     iterations: int = 3,
     max_change: float | None = None,
     locked: Sequence[str] = (),
+    curves: Sequence[CurveSet] | None = None,
     solver: str = "auto",
     workers: int = 1,
     executor: cf.Executor | None = None,
@@ -268,6 +269,10 @@ def optimize_under_risk(
     max_change, locked
         As for :func:`mixsim.optimize`: each channel within ``max_change`` of today's spend, the ``locked``
         channels at today's; the same in every world and for the point plan.
+    curves : sequence of CurveSet, optional
+        The point estimate's curves then each world's, already measured around today's plan with the same seed,
+        replications and levels (:func:`~mixsim.optimizer.measure.measure_curves`), as :func:`mixsim.optimize`
+        takes them; the first solve is on these instead of measuring them again.
     solver, workers, executor, progress
         As for :func:`mixsim.optimize`.
 
@@ -281,7 +286,9 @@ def optimize_under_risk(
     used = sets.first(worlds)
     measured = [scenario, *used.scenarios(scenario)]
     per = curve_run_count(scenario, replications, levels)
-    total = per * len(measured) * iterations + 3 * len(used) * check_replications
+    if curves is not None and len(curves) != len(measured):
+        raise InputError(f"curves: one set for the point estimate and each of {len(used)} worlds (got {len(curves)})")
+    total = per * len(measured) * (iterations - (curves is not None)) + 3 * len(used) * check_replications
     done = 0
 
     def measure(around: Sequence[dict[str, float] | None]) -> list[CurveSet]:
@@ -300,7 +307,7 @@ def optimize_under_risk(
         done += per * len(measured)
         return out
 
-    curves = measure([None] * len(measured))
+    curves = list(curves) if curves is not None else measure([None] * len(measured))
     point_at: dict[str, float] | None = None
     plan_at: dict[str, float] | None = None
     last: tuple[Plan, RiskPlan] | None = None
